@@ -1,0 +1,25 @@
+//! paycard's shared types and rules.
+//!
+//! Everything here is pure: no I/O, no clock, no randomness. The server and the widget
+//! both depend on this crate so that a rule (which transitions a card may make, how an
+//! amount is written in Spanish, when a monthly plan next charges) is written once.
+//!
+//! - [`status`]: the card state machine of SPEC §3.
+//! - [`money`]: currencies (ISO 4217, from `iso_currency`), integer minor units,
+//!   locale-aware parsing and formatting.
+//! - [`recurrence`]: one-time and recurring payments, next charge dates, their text.
+//! - [`validation`]: the rules for a payment an admin defines, as field errors.
+//! - [`locale`]: the two languages the product speaks.
+//! - [`api`]: the JSON shapes of the HTTP contract that both sides read and write.
+
+pub mod api;
+pub mod locale;
+pub mod money;
+pub mod recurrence;
+pub mod status;
+pub mod validation;
+
+pub use locale::Locale;
+pub use money::{Currency, Money};
+pub use recurrence::{Interval, Recurrence};
+pub use status::{CardAction, CardState, CardStatus, TransitionError};
