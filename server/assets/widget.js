@@ -1,0 +1,86 @@
+/*! paycard embed loader. One tag on any page:
+ *  <script src="https://HOST/widget.js" data-brand="BRAND_ID" async></script>
+ * It adds a launcher button (in a shadow root, so the page's CSS cannot reach it) and,
+ * on first open, the chat itself in an iframe served by paycard: the widget's code and
+ * styles never touch the host page. Fixed positioning: no layout shift. */
+(function (w, d) {
+  "use strict";
+  var me = d.currentScript;
+  if (!me || w.__paycardLoader) return;
+  w.__paycardLoader = true;
+  var brand = me.getAttribute("data-brand");
+  if (!brand) {
+    console.warn("paycard: add data-brand=\"YOUR_BRAND\" to the widget.js script tag");
+    return;
+  }
+  var origin = new URL(me.src, location.href).origin;
+  // The visitor's language: the site's explicit choice (data-lang), then ?lang= on the
+  // page, then the browser's preferences; English otherwise.
+  var asked = me.getAttribute("data-lang") || new URLSearchParams(location.search).get("lang");
+  var prefs = asked ? [asked] : (navigator.languages || [navigator.language || "en"]);
+  var lang = "en";
+  for (var i = 0; i < prefs.length; i++) {
+    var p = String(prefs[i]).slice(0, 2).toLowerCase();
+    if (p === "en" || p === "es") { lang = p; break; }
+  }
+  var es = lang === "es";
+  var label = es ? ["Abrir chat", "Cerrar chat"] : ["Open chat", "Close chat"];
+  var icon = [
+    '<path d="M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.2 3.6A.5.5 0 0 1 5 19.2V16h0A2.5 2.5 0 0 1 4 14z"/>',
+    '<path d="M6 6l12 12M18 6L6 18" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"/>'
+  ];
+  var css =
+    ":host{all:initial}" +
+    ".l{position:fixed;right:20px;bottom:20px;z-index:2147483646;width:56px;height:56px;border:0;border-radius:50%;" +
+    "background:#2743b5;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(20,30,70,.3);display:grid;place-items:center;padding:0}" +
+    ".l:hover{background:#1e3597}.l:focus-visible{outline:3px solid #ffbf47;outline-offset:3px}" +
+    ".l svg{width:28px;height:28px;fill:currentColor}" +
+    ".p{position:fixed;right:20px;bottom:88px;z-index:2147483647;width:380px;height:min(640px,calc(100vh - 112px));" +
+    "border-radius:16px;overflow:hidden;box-shadow:0 12px 40px rgba(20,30,70,.28);background:#fff}" +
+    ".p[hidden]{display:none}.p iframe{border:0;width:100%;height:100%;display:block}" +
+    "@media (max-width:480px){.p{right:8px;left:8px;width:auto;bottom:84px;height:calc(100vh - 96px)}}";
+  var panel, button, frame, open = false;
+
+  function setOpen(next) {
+    open = next;
+    if (open && !frame) {
+      frame = d.createElement("iframe");
+      frame.title = es ? "Chat con nosotros" : "Chat with us";
+      frame.src = origin + "/widget/?brand=" + encodeURIComponent(brand) + "&lang=" + (es ? "es" : "en") +
+        "&host=" + encodeURIComponent(location.origin);
+      panel.appendChild(frame);
+    }
+    panel.hidden = !open;
+    button.setAttribute("aria-expanded", String(open));
+    button.setAttribute("aria-label", label[open ? 1 : 0]);
+    button.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true">' + icon[open ? 1 : 0] + "</svg>";
+    if (open && frame.contentWindow) frame.contentWindow.postMessage({ type: "paycard:open" }, origin);
+  }
+
+  // The widget asks to close (its own close button, or Escape inside it). Only the
+  // iframe we made, from paycard's origin, is listened to.
+  w.addEventListener("message", function (e) {
+    if (!frame || e.origin !== origin || e.source !== frame.contentWindow) return;
+    if (e.data && e.data.type === "paycard:close" && open) {
+      setOpen(false);
+      button.focus();
+    }
+  });
+
+  function mount() {
+    var host = d.createElement("div");
+    host.setAttribute("data-paycard-brand", brand);
+    var root = host.attachShadow({ mode: "open" });
+    root.innerHTML = "<style>" + css + '</style><div class="p" id="paycard-panel" hidden></div>' +
+      '<button type="button" class="l" aria-controls="paycard-panel"></button>';
+    panel = root.querySelector(".p");
+    button = root.querySelector(".l");
+    button.addEventListener("click", function () { setOpen(!open); });
+    root.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && open) { setOpen(false); button.focus(); }
+    });
+    setOpen(false);
+    d.body.appendChild(host);
+  }
+  if (d.body) mount(); else d.addEventListener("DOMContentLoaded", mount);
+})(window, document);

@@ -1,0 +1,98 @@
+//! One error type for every handler, and its JSON body (SPEC §4):
+//! `{"error": {"code": "snake_case", "message": "…"}}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use paycard_core::api::{ErrorBody, ErrorDetail};
+use paycard_core::validation::FieldError;
+
+/// Why a request failed. Handlers return `Result<_, AppError>` and use `?`.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Malformed input: bad JSON, a missing field, a wrong type.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// Well-formed input that breaks a rule, with the field errors.
+    #[error("the input is not valid")]
+    Validation(Vec<FieldError>),
+    #[error("sign in to continue")]
+    Unauthorized,
+    #[error("you do not have access to this")]
+    Forbidden,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A state conflict, such as a refused card transition.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("the request must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("too many requests; try again shortly")]
+    TooManyRequests,
+    /// This server was built before the browser apps: an operator's mistake, not the
+    /// client's, so it is a 503 that says what to do.
+    #[error("the browser apps are not built into this server; run `make build`")]
+    NotBuilt,
+    /// Our fault. Logged in full; the client only learns that it happened.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } | AppError::Validation(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::NotBuilt => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest { code, .. } | AppError::Conflict { code, .. } => code,
+            AppError::Validation(_) => "validation_failed",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::TooManyRequests => "too_many_requests",
+            AppError::NotBuilt => "not_built",
+            AppError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(detail) = &self {
+            tracing::error!(%detail, "request failed");
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.to_string(),
+                fields: match self {
+                    AppError::Validation(ref fields) => fields.clone(),
+                    _ => Vec::new(),
+                },
+            },
+        };
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        AppError::Internal(format!("database: {err}"))
+    }
+}

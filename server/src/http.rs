@@ -1,0 +1,64 @@
+//! The router and the state every handler shares.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::db::Pool;
+use crate::error::AppError;
+use crate::{assets, pages, Config};
+
+/// Shared by every request: cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Pool,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    pub fn new(db: Pool, config: Config) -> AppState {
+        AppState { db, config: Arc::new(config) }
+    }
+}
+
+/// The whole HTTP surface. Built apart from `main` so tests drive the same router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/demo", get(pages::demo))
+        .route("/widget.js", get(pages::loader))
+        .route("/widget", get(|| async { axum::response::Redirect::permanent("/widget/") }))
+        .route("/widget/", get(assets::widget_index))
+        .route("/widget/{*path}", get(assets::widget_file))
+        .fallback(not_found)
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// 200 when the server is up and its database answers; 503 otherwise, so a load
+/// balancer stops sending traffic to an instance that lost its database.
+async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db).await {
+        Ok(_) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))),
+        Err(err) => {
+            tracing::error!(error = %err, "health check: database unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "database unavailable"})))
+        }
+    }
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound("page")
+}

@@ -1,0 +1,91 @@
+//! The paycard server: the HTTP API, live streams, the hosted checkout page, and the
+//! built widget and console, over one SQLite (or Postgres) database.
+//!
+//! - [`config`]: settings from the environment (SPEC §7).
+//! - [`db`]: the connection pool and migrations.
+//! - [`http`]: the router (`app`), shared state and the JSON error type.
+//! - [`pages`]: server-rendered pages: `/demo`, the `/widget.js` loader.
+//! - [`assets`]: the built widget and console, embedded in release builds.
+//! - [`seed`]: the demo brands, payments and accounts.
+//! - [`password`]: argon2 password hashing.
+
+pub mod assets;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod pages;
+pub mod password;
+pub mod seed;
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use http::{app, AppState};
+
+/// Everything that can stop the server from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("demo data: {0}")]
+    Seed(#[from] seed::SeedError),
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Opens the database, seeds demo data if asked, listens, prints where to go, and serves
+/// until `shutdown` resolves; then stops accepting, finishes in-flight requests and
+/// returns.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+    let pool = db::connect(&config.database_url).await?;
+    let demo_password = if config.demo {
+        Some(seed::seed_demo(&pool, config.demo_password.as_deref()).await?)
+    } else {
+        None
+    };
+
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| StartError::Bind { addr: config.addr, source })?;
+    let addr = listener.local_addr().map_err(StartError::Serve)?;
+    print_welcome(addr, demo_password.as_ref());
+    tracing::info!(%addr, database = %db::redact(&config.database_url), demo = config.demo, "paycard started");
+
+    let state = AppState::new(pool.clone(), config);
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(StartError::Serve)?;
+    pool.close().await;
+    tracing::info!("paycard stopped");
+    Ok(())
+}
+
+/// What a person who just typed `make run` needs: where to click, and how to sign in.
+/// Printed on stdout, apart from the logs; the first line is also what tests wait for.
+fn print_welcome(addr: std::net::SocketAddr, demo: Option<&seed::DemoCredentials>) {
+    let base = format!("http://{addr}");
+    let mut out = format!("paycard listening on {base}\n");
+    out += &format!("  demo website    {base}/demo\n");
+    out += &format!("  embed loader    {base}/widget.js\n");
+    out += &format!("  health          {base}/healthz\n");
+    if let Some(demo) = demo {
+        for (email, role) in seed::DEMO_ACCOUNTS.iter().map(|a| (a.email, a.role)) {
+            out += &format!("  {role:<15} {email}\n");
+        }
+        match demo {
+            seed::DemoCredentials::Given => out += "  password        (as set in PAYCARD_DEMO_PASSWORD)\n",
+            seed::DemoCredentials::Generated(pw) => out += &format!("  password        {pw}\n"),
+        }
+    }
+    print!("{out}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+}

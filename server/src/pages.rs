@@ -1,0 +1,27 @@
+//! Pages the server writes itself: the demo website and the embed loader.
+
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+
+/// The embed loader. Hand-written and tiny: it runs on every page of a customer's site.
+pub const LOADER_JS: &str = include_str!("../assets/widget.js");
+const DEMO_HTML: &str = include_str!("../assets/demo.html");
+
+/// `GET /widget.js`. Short caching: a new release reaches sites within minutes, while a
+/// busy site does not fetch it on every page view.
+pub async fn loader() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            // The loader is fetched cross-origin by customers' sites.
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        LOADER_JS,
+    )
+}
+
+/// `GET /demo`: a website of brand `acme` that embeds the widget with the one-line tag.
+pub async fn demo() -> Html<&'static str> {
+    Html(DEMO_HTML)
+}

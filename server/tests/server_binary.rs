@@ -1,0 +1,150 @@
+//! Starts the real `paycard-server` binary, as `make run` does, on port 0 with a
+//! temporary database, and talks to it over HTTP.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    base: String,
+    stdout_lines: Vec<String>,
+}
+
+/// Spawns the binary and waits for the "listening on" line it prints once ready.
+fn start(db: &Path, password: Option<&str>) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paycard-server"));
+    cmd.env("PAYCARD_ADDR", "127.0.0.1:0")
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("PAYCARD_DEMO", "1")
+        .env_remove("PAYCARD_DEMO_PASSWORD")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(pw) = password {
+        cmd.env("PAYCARD_DEMO_PASSWORD", pw);
+    }
+    let mut child = cmd.spawn().expect("spawn paycard-server");
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut stdout_lines = Vec::new();
+    let mut base = None;
+    // The welcome block ends with the password line in demo mode.
+    for line in reader.by_ref().lines() {
+        let line = line.expect("read stdout");
+        if let Some(url) = line.strip_prefix("paycard listening on ") {
+            base = Some(url.trim().to_owned());
+        }
+        let done = line.trim_start().starts_with("password");
+        stdout_lines.push(line);
+        if done {
+            break;
+        }
+    }
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in reader.lines() {});
+    Server { child, base: base.expect("the server printed its address"), stdout_lines }
+}
+
+impl Server {
+    /// Sends SIGTERM and returns whether the process exited cleanly in time.
+    fn terminate(mut self) -> bool {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.success();
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[tokio::test]
+async fn serves_health_demo_and_loader_then_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("paycard.db");
+    let server = start(&db, None);
+    let http = reqwest::Client::new();
+
+    // The welcome block names the URLs and the demo accounts with a generated password.
+    let welcome = server.stdout_lines.join("\n");
+    for needle in ["/demo", "/widget.js", "admin@example.com", "operator@example.com"] {
+        assert!(welcome.contains(needle), "{needle} missing from:\n{welcome}");
+    }
+    let password = server.stdout_lines.last().unwrap().split_whitespace().last().unwrap().to_owned();
+    assert_eq!(password.len(), 16, "{welcome}");
+
+    let health = http.get(format!("{}/healthz", server.base)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.json::<serde_json::Value>().await.unwrap()["status"], "ok");
+
+    let demo = http.get(format!("{}/demo", server.base)).send().await.unwrap();
+    assert_eq!(demo.status(), 200);
+    assert!(demo.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let page = demo.text().await.unwrap();
+    assert!(page.contains(r#"<script src="/widget.js" data-brand="acme" async></script>"#));
+
+    let loader = http.get(format!("{}/widget.js", server.base)).send().await.unwrap();
+    assert_eq!(loader.status(), 200);
+    assert!(loader.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    let js = loader.text().await.unwrap();
+    assert!(js.contains("data-brand") && js.contains("/widget/?brand="));
+
+    let missing = http.get(format!("{}/no/such/page", server.base)).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let body: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+
+    // SQLite in WAL mode: the write-ahead log sits beside the database while it runs.
+    assert!(db.exists());
+    assert!(dir.path().join("paycard.db-wal").exists());
+
+    assert!(server.terminate(), "SIGTERM ends the server with exit code 0");
+
+    // The database keeps the demo data, with the printed password's hash, not the password.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE email = 'operator@example.com'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains(&password));
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn a_restart_reuses_the_database_without_duplicating_demo_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("paycard.db");
+    for _ in 0..2 {
+        let server = start(&db, Some("demo-pass"));
+        assert!(server.stdout_lines.iter().any(|l| l.contains("PAYCARD_DEMO_PASSWORD")));
+        assert!(!server.stdout_lines.join("\n").contains("demo-pass"), "a given password is not echoed");
+        let health = reqwest::get(format!("{}/healthz", server.base)).await.unwrap();
+        assert_eq!(health.status(), 200);
+        assert!(server.terminate());
+    }
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    let counts: (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM brands), (SELECT count(*) FROM payments), (SELECT count(*) FROM accounts)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(counts, (2, 6, 2));
+}
+
+#[test]
+fn a_bad_setting_is_reported_and_exits_with_code_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_paycard-server"))
+        .env("PAYCARD_ADDR", "not-an-address")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PAYCARD_ADDR"));
+}
