@@ -1,0 +1,62 @@
+//! The widget's words. Status lines, amounts and recurrences come from `paycard-core`;
+//! what is here is only the widget's own chrome.
+
+pub use paycard_core::Locale;
+
+/// The locale for this page: `?lang=en|es` if given, else the browser's languages.
+pub fn detect_locale() -> Locale {
+    let window = leptos::prelude::window();
+    let from_query = window
+        .location()
+        .search()
+        .ok()
+        .and_then(|search| {
+            search
+                .trim_start_matches('?')
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("lang=").map(str::to_owned))
+        })
+        .and_then(|tag| Locale::from_tag(&tag));
+    from_query.unwrap_or_else(|| {
+        let languages: Vec<String> = window
+            .navigator()
+            .languages()
+            .iter()
+            .filter_map(|v| v.as_string())
+            .collect();
+        Locale::negotiate(languages.iter().map(String::as_str))
+    })
+}
+
+/// Every string the widget shows, by key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    Title,
+    Greeting,
+    EmptyState,
+    MessageLabel,
+    MessagePlaceholder,
+    Send,
+    MessagesLabel,
+}
+
+pub fn t(locale: Locale, text: Text) -> &'static str {
+    use Locale::*;
+    use Text::*;
+    match (text, locale) {
+        (Title, En) => "Chat with us",
+        (Title, Es) => "Chatea con nosotros",
+        (Greeting, En) => "We usually reply in a few minutes.",
+        (Greeting, Es) => "Solemos responder en pocos minutos.",
+        (EmptyState, En) => "Ask us anything: an order, a booking, a payment.",
+        (EmptyState, Es) => "Pregúntanos lo que quieras: un pedido, una reserva, un pago.",
+        (MessageLabel, En) => "Message",
+        (MessageLabel, Es) => "Mensaje",
+        (MessagePlaceholder, En) => "Write a message…",
+        (MessagePlaceholder, Es) => "Escribe un mensaje…",
+        (Send, En) => "Send",
+        (Send, Es) => "Enviar",
+        (MessagesLabel, En) => "Conversation",
+        (MessagesLabel, Es) => "Conversación",
+    }
+}
