@@ -1,0 +1,40 @@
+# paycard: `make run` starts the product with demo data; `make test` runs every test.
+# Both install whatever is missing first (scripts/setup.sh), so they are the whole set-up.
+
+SHELL := /bin/bash
+# Trunk finds wasm-bindgen in ~/.cargo/bin and wasm-opt in tools/ (see scripts/setup.sh).
+export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+SERVER := target/release/paycard-server
+
+.PHONY: setup build run test test-native test-wasm test-e2e bench-size
+
+setup:
+	@scripts/setup.sh
+
+## build: the release widget (wasm, by Trunk) embedded in one self-contained server binary.
+build: setup
+	trunk build --release
+	cargo build --release --locked -p paycard-server
+	@echo "built $(SERVER)"
+
+## run: the release server on 127.0.0.1:8080 with a SQLite file under data/ and demo data.
+run: build
+	PAYCARD_DEMO=1 $(SERVER)
+
+## test: every test — native (rules, server), wasm in headless Chromium, end to end.
+test: setup test-native test-wasm test-e2e
+
+test-native:
+	cargo test --locked -p paycard-core -p paycard-server
+
+test-wasm:
+	RUST_BACKTRACE=0 cargo test --locked --target wasm32-unknown-unknown -p paycard-widget
+
+test-e2e:
+	scripts/e2e.sh
+
+## bench-size: the widget's first-load payload, raw and gzipped (release build).
+bench-size: setup
+	trunk build --release
+	scripts/bench-size.sh

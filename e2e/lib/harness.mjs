@@ -1,0 +1,71 @@
+// Shared by the end-to-end tests: start the real server, launch Debian's Chromium.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = join(here, '..', '..');
+export const DEMO_PASSWORD = 'e2e-demo-password';
+
+/**
+ * Starts `paycard-server` (PAYCARD_BIN, else the release build) on a free port with a fresh
+ * SQLite database and the demo data. Resolves once it prints its address.
+ */
+export async function startServer(extraEnv = {}) {
+  const bin = process.env.PAYCARD_BIN ?? join(repoRoot, 'target', 'release', 'paycard-server');
+  const dir = mkdtempSync(join(tmpdir(), 'paycard-e2e-'));
+  const child = spawn(bin, [], {
+    // Run from an empty folder: the release binary must need nothing beside it.
+    cwd: dir,
+    env: {
+      ...process.env,
+      PAYCARD_ADDR: '127.0.0.1:0',
+      DATABASE_URL: `sqlite://${join(dir, 'paycard.db')}`,
+      PAYCARD_DEMO: '1',
+      PAYCARD_DEMO_PASSWORD: DEMO_PASSWORD,
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('paycard-server did not start within 30 s')), 30_000);
+    child.once('exit', (code) => reject(new Error(`paycard-server exited early with ${code}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = line.match(/^paycard listening on (http:\/\/\S+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+  });
+  return {
+    base,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Debian's Chromium, headless, with the flags this closed network needs. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/** Where screenshots go, for a person to look at (not committed). */
+export function screenshotPath(name) {
+  const dir = join(repoRoot, 'e2e', 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, `${name}.png`);
+}
