@@ -1,13 +1,20 @@
 //! The JSON shapes of the HTTP contract (SPEC §4) that both the server and the browser
-//! apps read and write. Plain serde types: the server adds no database derives here.
+//! apps read and write. Plain serde types; with the `openapi` feature (the server's) they
+//! also describe themselves for `/api/openapi.json`.
 
 use serde::{Deserialize, Serialize};
 
+use crate::validation::FieldError;
 use crate::{CardStatus, Currency, Money, Recurrence};
 
-/// A payment card as the API returns it. Amount, currency and recurrence are a snapshot
-/// taken when the card was shared: later edits of the payment do not change a card.
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// A payment card as the API returns it. Title, description, amount, currency and
+/// recurrence are a snapshot taken when the card was shared: later edits of the payment
+/// do not change a card.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Card {
     pub id: String,
     pub conversation_id: String,
@@ -15,8 +22,11 @@ pub struct Card {
     pub title: String,
     pub description: String,
     pub amount_minor: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "EUR"))]
     pub currency: Currency,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<RecurrenceSchema>))]
     pub recurrence: Option<Recurrence>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "pending"))]
     pub status: CardStatus,
     pub failure_reason: Option<String>,
     pub version: i64,
@@ -32,19 +42,211 @@ impl Card {
     }
 }
 
+/// `{"interval": "day"|"week"|"month"|"year", "count": N}`; `null` for one-time.
+#[cfg(feature = "openapi")]
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RecurrenceSchema {
+    #[schema(example = "month")]
+    interval: String,
+    #[schema(example = 1)]
+    count: u32,
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Author {
+    Visitor,
+    Operator,
+}
+
+/// One message of a conversation: text, or a payment card (then `text` is null and
+/// `card` holds the card as it is now).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Message {
+    pub id: String,
+    pub conversation_id: String,
+    pub author: Author,
+    pub author_name: String,
+    pub text: Option<String>,
+    pub card: Option<Card>,
+    pub created_at: String,
+}
+
+/// The latest message of a conversation, for the console's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LastMessage {
+    pub author: Author,
+    /// The text, or the card's title for a card message.
+    pub text: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Conversation {
+    pub id: String,
+    pub brand_id: String,
+    pub visitor_name: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_message: Option<LastMessage>,
+}
+
+/// `POST /api/v1/conversations`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewConversation {
+    pub brand_id: String,
+    #[serde(default)]
+    pub visitor_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ConversationCreated {
+    pub conversation: Conversation,
+    /// The visitor's bearer token for this conversation only. Shown once.
+    pub visitor_token: String,
+}
+
+/// `POST …/messages`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewMessage {
+    pub text: String,
+}
+
+/// `POST /api/v1/operator/conversations/{id}/cards`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ShareCard {
+    pub payment_id: String,
+}
+
+/// A payment (product or service) as the picker and the admin pages show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Payment {
+    pub id: String,
+    pub brand_id: String,
+    pub title: String,
+    pub description: String,
+    pub amount_minor: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "EUR"))]
+    pub currency: Currency,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<RecurrenceSchema>))]
+    pub recurrence: Option<Recurrence>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Checkout {
+    pub checkout_url: String,
+}
+
+/// One payment attempt on a card. Only the last four digits of a card number are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Attempt {
+    pub id: String,
+    /// `succeeded` or `failed`.
+    pub status: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub gateway: String,
+    pub card_last4: Option<String>,
+    pub failure_reason: Option<String>,
+    pub created_at: String,
+}
+
+/// `POST /api/v1/auth/login`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Operator,
+}
+
+/// A signed-in person of the console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OperatorAccount {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    /// The brands whose conversations this person sees.
+    pub brands: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LoggedIn {
+    /// Bearer token for `Authorization: Bearer …`; the same session is also set as an
+    /// HttpOnly cookie for the console.
+    pub token: String,
+    pub operator: OperatorAccount,
+}
+
+/// `POST /api/v1/stream-tickets`: a single-use, short-lived ticket for `EventSource`,
+/// which cannot send an `Authorization` header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct StreamTicket {
+    pub ticket: String,
+    pub expires_in_seconds: u32,
+}
+
 /// The error body of every non-2xx answer: `{"error": {"code", "message"}}`, with the
 /// field errors of a validation failure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ErrorDetail {
     /// snake_case, stable: clients branch on it.
     pub code: String,
     /// English, for people reading logs and API consoles.
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fields: Vec<crate::validation::FieldError>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub fields: Vec<FieldError>,
 }
+
+/// Live-update payloads (SSE `data:`), by event name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageEvent {
+    pub message: Message,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardEvent {
+    pub card: Card,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationEvent {
+    pub conversation: Conversation,
+}
+
+/// Limits on chat text, shared so the message box can stop at the same point.
+pub const MESSAGE_MAX_CHARS: usize = 4000;
+pub const VISITOR_NAME_MAX_CHARS: usize = 80;

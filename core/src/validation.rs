@@ -63,10 +63,12 @@ pub enum Problem {
     UnknownCurrency,
     OutOfRange { min: u32, max: u32 },
     InvalidFormat,
+    /// Refers to something that does not exist (an unknown brand id, say).
+    NotFound,
 }
 
 impl FieldError {
-    fn new(field: &str, problem: Problem) -> FieldError {
+    pub fn new(field: &str, problem: Problem) -> FieldError {
         FieldError { field: field.to_owned(), problem }
     }
 
@@ -89,6 +91,8 @@ impl FieldError {
             (Problem::OutOfRange { min, max }, Locale::Es) => format!("Introduzca un número entre {min} y {max}."),
             (Problem::InvalidFormat, Locale::En) => "The format is not valid.".into(),
             (Problem::InvalidFormat, Locale::Es) => "El formato no es válido.".into(),
+            (Problem::NotFound, Locale::En) => "There is no such item.".into(),
+            (Problem::NotFound, Locale::Es) => "No existe.".into(),
         }
     }
 }
@@ -157,6 +161,23 @@ pub fn validate_payment(draft: &PaymentDraft) -> Result<ValidPayment, Vec<FieldE
         }),
         _ => Err(errors),
     }
+}
+
+/// Checks one line of chat-like text (a message, a name): trimmed, 1 to `max` characters.
+/// Messages may hold line breaks; `single_line` text may not.
+pub fn validate_text(field: &str, text: &str, max: usize, single_line: bool) -> Result<String, FieldError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(FieldError::new(field, Problem::Required));
+    }
+    if trimmed.chars().count() > max {
+        return Err(FieldError::new(field, Problem::TooLong { max: max as u32 }));
+    }
+    let bad = |c: char| c.is_control() && (single_line || !matches!(c, '\n' | '\t' | '\r'));
+    if trimmed.chars().any(bad) {
+        return Err(FieldError::new(field, Problem::InvalidCharacters));
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// Brand ids are slugs an admin chooses (`acme`, `zen-yoga`) and that appear in the embed
@@ -274,6 +295,15 @@ mod tests {
         assert_eq!(json, serde_json::json!({"field": "recurrence.count", "code": "out_of_range", "min": 1, "max": 365}));
         assert_eq!(errors[1].message(Locale::Es), "Este campo es obligatorio.");
         assert_eq!(errors[4].message(Locale::En), "Enter a number from 1 to 365.");
+    }
+
+    #[test]
+    fn chat_text_is_trimmed_and_bounded() {
+        assert_eq!(validate_text("text", "  hi\nthere ", 10, false), Ok("hi\nthere".into()));
+        assert_eq!(validate_text("text", "   ", 10, false).unwrap_err().problem, Problem::Required);
+        assert_eq!(validate_text("text", &"é".repeat(11), 10, false).unwrap_err().problem, Problem::TooLong { max: 10 });
+        assert_eq!(validate_text("name", "Ana\nB", 10, true).unwrap_err().problem, Problem::InvalidCharacters);
+        assert_eq!(validate_text("text", "a\u{0}b", 10, false).unwrap_err().problem, Problem::InvalidCharacters);
     }
 
     #[test]
