@@ -18,6 +18,12 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("sign in to continue")]
     Unauthorized,
+    /// A failed sign-in. One message for a wrong password and an unknown email.
+    #[error("wrong email or password")]
+    BadCredentials,
+    /// A cookie-authenticated change that did not come from this site.
+    #[error("cross-site request refused")]
+    BadOrigin,
     #[error("you do not have access to this")]
     Forbidden,
     #[error("{0} not found")]
@@ -29,6 +35,8 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("the request must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
+    #[error("method not allowed here")]
+    MethodNotAllowed,
     #[error("too many requests; try again shortly")]
     TooManyRequests,
     /// This server was built before the browser apps: an operator's mistake, not the
@@ -44,12 +52,15 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest { .. } | AppError::Validation(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::BadOrigin => StatusCode::FORBIDDEN,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            // SPEC §4 answers malformed requests with 400, a wrong content type included.
+            AppError::UnsupportedMediaType => StatusCode::BAD_REQUEST,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::NotBuilt => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -61,10 +72,13 @@ impl AppError {
             AppError::BadRequest { code, .. } | AppError::Conflict { code, .. } => code,
             AppError::Validation(_) => "validation_failed",
             AppError::Unauthorized => "unauthorized",
+            AppError::BadCredentials => "invalid_credentials",
+            AppError::BadOrigin => "cross_site_request",
             AppError::Forbidden => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::TooManyRequests => "too_many_requests",
             AppError::NotBuilt => "not_built",
             AppError::Internal(_) => "internal",
@@ -94,5 +108,11 @@ impl IntoResponse for AppError {
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         AppError::Internal(format!("database: {err}"))
+    }
+}
+
+impl From<paycard_core::TransitionError> for AppError {
+    fn from(err: paycard_core::TransitionError) -> Self {
+        AppError::Conflict { code: err.code(), message: err.to_string() }
     }
 }

@@ -11,6 +11,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use tokio::sync::watch;
+
+use crate::api::live::Live;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::{assets, pages, Config};
@@ -20,17 +23,30 @@ use crate::{assets, pages, Config};
 pub struct AppState {
     pub db: Pool,
     pub config: Arc<Config>,
+    /// Wakes live streams after each commit that writes events.
+    pub live: Live,
+    /// Turns true when the server begins to shut down: live streams end, so the
+    /// graceful shutdown does not wait for them for ever.
+    pub shutdown: watch::Receiver<bool>,
+    shutdown_tx: Arc<watch::Sender<bool>>,
 }
 
 impl AppState {
     pub fn new(db: Pool, config: Config) -> AppState {
-        AppState { db, config: Arc::new(config) }
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        AppState { db, config: Arc::new(config), live: Live::new(), shutdown, shutdown_tx: Arc::new(shutdown_tx) }
+    }
+
+    /// Ends every live stream; in-flight requests finish as usual.
+    pub fn begin_shutdown(&self) {
+        self.shutdown_tx.send_replace(true);
     }
 }
 
 /// The whole HTTP surface. Built apart from `main` so tests drive the same router.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .merge(crate::api::router())
         .route("/healthz", get(health))
         .route("/demo", get(pages::demo))
         .route("/widget.js", get(pages::loader))
@@ -38,6 +54,7 @@ pub fn app(state: AppState) -> Router {
         .route("/widget/", get(assets::widget_index))
         .route("/widget/{*path}", get(assets::widget_file))
         .fallback(not_found)
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

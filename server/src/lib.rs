@@ -8,7 +8,10 @@
 //! - [`assets`]: the built widget and console, embedded in release builds.
 //! - [`seed`]: the demo brands, payments and accounts.
 //! - [`password`]: argon2 password hashing.
+//! - [`api`]: the JSON API, auth and live streams.
+//! - [`secrets`]: ids, bearer secrets (stored hashed) and timestamps.
 
+pub mod api;
 pub mod assets;
 pub mod config;
 pub mod db;
@@ -16,6 +19,7 @@ pub mod error;
 pub mod http;
 pub mod pages;
 pub mod password;
+pub mod secrets;
 pub mod seed;
 
 use std::future::Future;
@@ -59,8 +63,12 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     tracing::info!(%addr, database = %db::redact(&config.database_url), demo = config.demo, "paycard started");
 
     let state = AppState::new(pool.clone(), config);
+    let stopping = state.clone();
     axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stopping.begin_shutdown();
+        })
         .await
         .map_err(StartError::Serve)?;
     pool.close().await;

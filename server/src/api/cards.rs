@@ -1,0 +1,370 @@
+//! Payment cards: Share, read, checkout links, Decline, Cancel request, attempts.
+//!
+//! Every change of a card's status goes through `paycard_core`'s transition function
+//! inside one `BEGIN IMMEDIATE` transaction that also writes the event: SQLite lets one
+//! such transaction run at a time, so of two concurrent requests (a Cancel and a
+//! Decline, say) the second sees the first's result and is refused with 409. The
+//! `version` in the UPDATE's WHERE is a second guard that holds on any database.
+
+use axum::extract::{Path, State};
+use axum::http::header::{ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use paycard_core::api::{Attempt, Author, Card, CardEvent, Checkout, Message, MessageEvent, ShareCard};
+use paycard_core::{CardAction, CardState, CardStatus, Currency};
+
+use super::auth::{Caller, OperatorAuth, VisitorAuth};
+use super::chat::{conversation_brand, insert_message, recurrence_from_columns, PaymentRow, PAYMENT_COLUMNS};
+use super::live::{self, EventKind};
+use super::ApiJson;
+use crate::error::AppError;
+use crate::secrets::{self, new_id, new_secret, timestamp};
+use crate::AppState;
+
+pub const CARD_COLUMNS: &str = "id, conversation_id, payment_id, title, description, amount_minor, currency, \
+     recurrence_interval, recurrence_count, status, failure_reason, version, created_at, updated_at, expires_at";
+
+#[derive(sqlx::FromRow, Debug, Clone)]
+pub struct CardRow {
+    pub id: String,
+    pub conversation_id: String,
+    pub payment_id: String,
+    pub title: String,
+    pub description: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub recurrence_interval: Option<String>,
+    pub recurrence_count: Option<i64>,
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub expires_at: String,
+}
+
+impl CardRow {
+    pub fn status(&self) -> Result<CardStatus, AppError> {
+        CardStatus::parse(&self.status).ok_or_else(|| AppError::Internal(format!("card {} has status {:?}", self.id, self.status)))
+    }
+
+    pub fn state(&self) -> Result<CardState, AppError> {
+        Ok(CardState { status: self.status()?, failure_reason: self.failure_reason.clone(), version: self.version })
+    }
+
+    pub fn into_api(self) -> Result<Card, AppError> {
+        Ok(Card {
+            currency: Currency::from_code(&self.currency)
+                .ok_or_else(|| AppError::Internal(format!("card {} has currency {:?}", self.id, self.currency)))?,
+            recurrence: recurrence_from_columns(self.recurrence_interval.as_deref(), self.recurrence_count)?,
+            status: self.status()?,
+            id: self.id,
+            conversation_id: self.conversation_id,
+            payment_id: self.payment_id,
+            title: self.title,
+            description: self.description,
+            amount_minor: self.amount_minor,
+            failure_reason: self.failure_reason,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
+async fn load_card(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<(CardRow, String), AppError> {
+    let card: CardRow = sqlx::query_as(&format!("SELECT {CARD_COLUMNS} FROM cards WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(AppError::NotFound("card"))?;
+    let brand: String = sqlx::query_scalar("SELECT brand_id FROM conversations WHERE id = ?")
+        .bind(&card.conversation_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((card, brand))
+}
+
+/// Who may act on a card: the visitor of its conversation, or an operator of its brand.
+fn authorize(caller: &Caller, card: &CardRow, brand: &str) -> Result<(), AppError> {
+    match caller {
+        Caller::Visitor(v) if v.conversation_id == card.conversation_id => Ok(()),
+        Caller::Operator(o) if o.works_for(brand) => Ok(()),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// Applies `action` to a card as one transaction: load, authorize, transition (or 409),
+/// write with the version as a lock, record the event. Returns the card as it now is.
+async fn transition(state: &AppState, caller: &Caller, card_id: &str, action: CardAction) -> Result<Card, AppError> {
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let (row, brand) = load_card(&mut tx, card_id).await?;
+    authorize(caller, &row, &brand)?;
+    let next = row.state()?.apply(&action)?;
+    let now = secrets::now();
+    let updated = sqlx::query(
+        "UPDATE cards SET status = ?, failure_reason = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?",
+    )
+    .bind(next.status.as_str())
+    .bind(&next.failure_reason)
+    .bind(next.version)
+    .bind(&now)
+    .bind(card_id)
+    .bind(row.version)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(AppError::Conflict { code: "card_changed", message: "the card changed meanwhile; reload it".into() });
+    }
+    let card = CardRow { status: next.status.as_str().to_owned(), failure_reason: next.failure_reason, version: next.version, updated_at: now, ..row }
+        .into_api()?;
+    let seq = live::record(&mut tx, &brand, &card.conversation_id, EventKind::Card, &CardEvent { card: card.clone() }).await?;
+    tx.commit().await?;
+    state.live.published(seq);
+    tracing::info!(card = %card.id, status = %card.status, version = card.version, "card changed");
+    Ok(card)
+}
+
+fn etag(card: &Card) -> String {
+    format!("\"{}-v{}\"", card.id, card.version)
+}
+
+/// A card, for the visitor of its conversation or an operator of its brand. `ETag`
+/// is the card's version; `If-None-Match` with it answers 304 until the card changes.
+#[utoipa::path(get, path = "/api/v1/cards/{id}", tag = "visitor", params(("id" = String, Path)),
+    responses((status = 200, body = Card), (status = 304), (status = 401), (status = 403), (status = 404)))]
+pub async fn get_card(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let mut conn = state.db.acquire().await?;
+    let (row, brand) = load_card(&mut conn, &id).await?;
+    authorize(&caller, &row, &brand)?;
+    let card = row.into_api()?;
+    let tag = etag(&card);
+    let tag_value = HeaderValue::from_str(&tag).map_err(|e| AppError::Internal(e.to_string()))?;
+    let fresh = headers
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|candidate| candidate.trim() == tag || candidate.trim() == "*");
+    let mut response = if fresh { StatusCode::NOT_MODIFIED.into_response() } else { Json(card).into_response() };
+    response.headers_mut().insert(ETAG, tag_value);
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// A link to the hosted checkout page for this card, while it can be paid (pending,
+/// or failed and retryable). Each call makes a new link; all die with the card.
+#[utoipa::path(post, path = "/api/v1/cards/{id}/checkout", tag = "visitor", params(("id" = String, Path)),
+    responses((status = 200, body = Checkout), (status = 401), (status = 403), (status = 404), (status = 409)))]
+pub async fn checkout(
+    State(state): State<AppState>,
+    visitor: VisitorAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Checkout>, AppError> {
+    let caller = Caller::Visitor(visitor);
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let (row, brand) = load_card(&mut tx, &id).await?;
+    authorize(&caller, &row, &brand)?;
+    let status = row.status()?;
+    if !status.allows(&CardAction::StartPayment) {
+        return Err(AppError::Conflict {
+            code: if status.is_terminal() { "card_final" } else { "invalid_transition" },
+            message: format!("the card is {status} and cannot be paid now"),
+        });
+    }
+    let (token, hash) = new_secret(secrets::CHECKOUT_TOKEN);
+    sqlx::query("INSERT INTO checkout_tokens (token_hash, card_id, created_at) VALUES (?, ?, ?)")
+        .bind(hash)
+        .bind(&id)
+        .bind(secrets::now())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Json(Checkout { checkout_url: format!("{}/pay/{token}", public_base(&state, &headers)) }))
+}
+
+/// The address visitors reach this server at: the request's own Host.
+fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_else(|| state.config.addr.to_string());
+    let scheme = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+/// The visitor declines the card.
+#[utoipa::path(post, path = "/api/v1/cards/{id}/decline", tag = "visitor", params(("id" = String, Path)),
+    responses((status = 200, body = Card), (status = 401), (status = 403), (status = 404), (status = 409)))]
+pub async fn decline(State(state): State<AppState>, visitor: VisitorAuth, Path(id): Path<String>) -> Result<Json<Card>, AppError> {
+    transition(&state, &Caller::Visitor(visitor), &id, CardAction::Decline).await.map(Json)
+}
+
+/// The operator withdraws the card ("Cancel request").
+#[utoipa::path(post, path = "/api/v1/operator/cards/{id}/cancel", tag = "operator", params(("id" = String, Path)),
+    responses((status = 200, body = Card), (status = 401), (status = 403), (status = 404), (status = 409)))]
+pub async fn cancel(State(state): State<AppState>, who: OperatorAuth, Path(id): Path<String>) -> Result<Json<Card>, AppError> {
+    transition(&state, &Caller::Operator(who), &id, CardAction::Cancel).await.map(Json)
+}
+
+const IDEMPOTENCY_KEY_MAX: usize = 255;
+
+/// Share: puts a card for one of the brand's active payments into the conversation, for
+/// both sides at once. The card snapshots the payment. With an `Idempotency-Key`, a
+/// retried request returns the card the first one made instead of a second card.
+#[utoipa::path(post, path = "/api/v1/operator/conversations/{id}/cards", tag = "operator", request_body = ShareCard,
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = Card), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409)))]
+pub async fn share(
+    State(state): State<AppState>,
+    who: OperatorAuth,
+    Path(conversation_id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ShareCard>,
+) -> Result<(StatusCode, Json<Card>), AppError> {
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => {
+            let key = value.to_str().map(str::trim).unwrap_or("");
+            if key.is_empty() || key.len() > IDEMPOTENCY_KEY_MAX {
+                return Err(AppError::BadRequest {
+                    code: "invalid_idempotency_key",
+                    message: format!("Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} visible characters"),
+                });
+            }
+            Some(key.to_owned())
+        }
+    };
+    let brand = conversation_brand(&state, &conversation_id).await?;
+    who.ensure_brand(&brand)?;
+
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    if let Some(key) = &key {
+        let earlier: Option<CardRow> = sqlx::query_as(&format!(
+            "SELECT {CARD_COLUMNS} FROM cards WHERE shared_by = ? AND idempotency_key = ?"
+        ))
+        .bind(&who.account.id)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(earlier) = earlier {
+            if earlier.conversation_id != conversation_id || earlier.payment_id != body.payment_id {
+                return Err(AppError::Conflict {
+                    code: "idempotency_key_reused",
+                    message: "this Idempotency-Key was used for a different share".into(),
+                });
+            }
+            return Ok((StatusCode::CREATED, Json(earlier.into_api()?)));
+        }
+    }
+    let payment: PaymentRow = sqlx::query_as(&format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = ?"))
+        .bind(&body.payment_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .filter(|p: &PaymentRow| p.brand_id == brand)
+        .ok_or(AppError::NotFound("payment"))?;
+    if !payment.active {
+        return Err(AppError::Conflict { code: "payment_inactive", message: "this payment is deactivated".into() });
+    }
+    let payment = payment.into_api()?;
+    let now = Utc::now();
+    let ttl = chrono::Duration::from_std(state.config.card_ttl).unwrap_or(chrono::Duration::hours(24));
+    let created = CardState::new();
+    let card = Card {
+        id: new_id("card"),
+        conversation_id: conversation_id.clone(),
+        payment_id: payment.id.clone(),
+        title: payment.title,
+        description: payment.description,
+        amount_minor: payment.amount_minor,
+        currency: payment.currency,
+        recurrence: payment.recurrence,
+        status: created.status,
+        failure_reason: None,
+        version: created.version,
+        created_at: timestamp(now),
+        updated_at: timestamp(now),
+        expires_at: timestamp(now + ttl),
+    };
+    sqlx::query(
+        "INSERT INTO cards (id, conversation_id, payment_id, title, description, amount_minor, currency, recurrence_interval,
+            recurrence_count, status, failure_reason, version, shared_by, idempotency_key, created_at, updated_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&card.id)
+    .bind(&card.conversation_id)
+    .bind(&card.payment_id)
+    .bind(&card.title)
+    .bind(&card.description)
+    .bind(card.amount_minor)
+    .bind(card.currency.code())
+    .bind(card.recurrence.map(|r| r.interval.as_str()))
+    .bind(card.recurrence.map(|r| r.count))
+    .bind(card.status.as_str())
+    .bind(card.version)
+    .bind(&who.account.id)
+    .bind(&key)
+    .bind(&card.created_at)
+    .bind(&card.updated_at)
+    .bind(&card.expires_at)
+    .execute(&mut *tx)
+    .await?;
+    let message = Message {
+        id: new_id("msg"),
+        conversation_id: conversation_id.clone(),
+        author: Author::Operator,
+        author_name: who.account.name.clone(),
+        text: None,
+        card: Some(card.clone()),
+        created_at: card.created_at.clone(),
+    };
+    insert_message(&mut tx, &message).await?;
+    let seq = live::record(&mut tx, &brand, &conversation_id, EventKind::Message, &MessageEvent { message }).await?;
+    tx.commit().await?;
+    state.live.published(seq);
+    tracing::info!(card = %card.id, conversation = %conversation_id, payment = %card.payment_id, "card shared");
+    Ok((StatusCode::CREATED, Json(card)))
+}
+
+/// id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at
+type AttemptRow = (String, String, i64, String, String, Option<String>, Option<String>, String);
+
+/// The card's payment attempts, oldest first.
+#[utoipa::path(get, path = "/api/v1/operator/cards/{id}/attempts", tag = "operator", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<Attempt>), (status = 401), (status = 403), (status = 404)))]
+pub async fn attempts(State(state): State<AppState>, who: OperatorAuth, Path(id): Path<String>) -> Result<Json<Vec<Attempt>>, AppError> {
+    let mut conn = state.db.acquire().await?;
+    let (_, brand) = load_card(&mut conn, &id).await?;
+    who.ensure_brand(&brand)?;
+    let rows: Vec<AttemptRow> = sqlx::query_as(
+        "SELECT id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at
+         FROM attempts WHERE card_id = ? ORDER BY created_at, id",
+    )
+    .bind(&id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at)| Attempt {
+                id,
+                status,
+                amount_minor,
+                currency,
+                gateway,
+                card_last4,
+                failure_reason,
+                created_at,
+            })
+            .collect(),
+    ))
+}

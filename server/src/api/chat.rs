@@ -1,0 +1,395 @@
+//! Conversations and their messages, from both sides, and the Payments picker.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::Json;
+use paycard_core::api::{
+    Author, Conversation, ConversationCreated, ConversationEvent, LastMessage, Message, MessageEvent, NewConversation,
+    NewMessage, Payment, MESSAGE_MAX_CHARS, VISITOR_NAME_MAX_CHARS,
+};
+use paycard_core::validation::{validate_text, FieldError, Problem};
+use paycard_core::{Currency, Interval, Recurrence};
+use rand::Rng;
+use serde::Deserialize;
+
+use super::auth::{OperatorAuth, VisitorAuth};
+use super::cards::{CardRow, CARD_COLUMNS};
+use super::live::{self, EventKind};
+use super::ApiJson;
+use crate::error::AppError;
+use crate::secrets::{self, new_id, new_secret};
+use crate::AppState;
+
+/// The brand of a conversation, or 404.
+pub async fn conversation_brand(state: &AppState, conversation_id: &str) -> Result<String, AppError> {
+    sqlx::query_scalar("SELECT brand_id FROM conversations WHERE id = ?")
+        .bind(conversation_id)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("conversation"))
+}
+
+/// A visitor may open only their own conversation: 404 if there is no such
+/// conversation, 403 if it is someone else's.
+async fn ensure_own_conversation(state: &AppState, visitor: &VisitorAuth, id: &str) -> Result<(), AppError> {
+    if visitor.conversation_id == id {
+        return Ok(());
+    }
+    conversation_brand(state, id).await?;
+    Err(AppError::Forbidden)
+}
+
+/// Opens a conversation for a website visitor of a brand. No sign-in: the answer's
+/// `visitor_token` is the visitor's key to this conversation and nothing else.
+#[utoipa::path(post, path = "/api/v1/conversations", tag = "visitor", request_body = NewConversation,
+    responses((status = 201, body = ConversationCreated), (status = 400, body = paycard_core::api::ErrorBody)))]
+pub async fn create_conversation(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NewConversation>,
+) -> Result<(StatusCode, Json<ConversationCreated>), AppError> {
+    let mut errors = Vec::new();
+    let brand_exists: Option<String> = sqlx::query_scalar("SELECT id FROM brands WHERE id = ?")
+        .bind(body.brand_id.trim())
+        .fetch_optional(&state.db)
+        .await?;
+    if brand_exists.is_none() {
+        let problem = if body.brand_id.trim().is_empty() { Problem::Required } else { Problem::NotFound };
+        errors.push(FieldError::new("brand_id", problem));
+    }
+    let visitor_name = match body.visitor_name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        None => format!("Visitor {:04}", rand::thread_rng().gen_range(0..10_000)),
+        Some(name) => match validate_text("visitor_name", name, VISITOR_NAME_MAX_CHARS, true) {
+            Ok(name) => name,
+            Err(e) => {
+                errors.push(e);
+                String::new()
+            }
+        },
+    };
+    let Some(brand_id) = brand_exists.filter(|_| errors.is_empty()) else {
+        return Err(AppError::Validation(errors));
+    };
+
+    let (visitor_token, token_hash) = new_secret(secrets::VISITOR_TOKEN);
+    let now = secrets::now();
+    let conversation = Conversation {
+        id: new_id("conv"),
+        brand_id,
+        visitor_name,
+        created_at: now.clone(),
+        updated_at: now,
+        last_message: None,
+    };
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query(
+        "INSERT INTO conversations (id, brand_id, visitor_name, visitor_token_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&conversation.id)
+    .bind(&conversation.brand_id)
+    .bind(&conversation.visitor_name)
+    .bind(&token_hash)
+    .bind(&conversation.created_at)
+    .bind(&conversation.updated_at)
+    .execute(&mut *tx)
+    .await?;
+    let event = ConversationEvent { conversation: conversation.clone() };
+    let seq = live::record(&mut tx, &conversation.brand_id, &conversation.id, EventKind::Conversation, &event).await?;
+    tx.commit().await?;
+    state.live.published(seq);
+    tracing::info!(conversation = %conversation.id, brand = %conversation.brand_id, "conversation opened");
+    Ok((StatusCode::CREATED, Json(ConversationCreated { conversation, visitor_token })))
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: String,
+    conversation_id: String,
+    author: String,
+    author_name: String,
+    text: Option<String>,
+    card_id: Option<String>,
+    created_at: String,
+}
+
+fn author(text: &str) -> Author {
+    if text == "operator" {
+        Author::Operator
+    } else {
+        Author::Visitor
+    }
+}
+
+/// A conversation's messages, oldest first, card messages with their card as it is now.
+/// The `Last-Event-ID` response header is the event sequence this snapshot reflects:
+/// a client that opens the live stream with it misses nothing that happened since.
+async fn list_messages(state: &AppState, conversation_id: &str) -> Result<(HeaderMap, Json<Vec<Message>>), AppError> {
+    let seq = live::latest_seq(state).await?;
+    let rows: Vec<MessageRow> = sqlx::query_as(
+        "SELECT id, conversation_id, author, author_name, text, card_id, created_at FROM messages WHERE conversation_id = ? ORDER BY id",
+    )
+    .bind(conversation_id)
+    .fetch_all(&state.db)
+    .await?;
+    let cards: Vec<CardRow> = sqlx::query_as(&format!("SELECT {CARD_COLUMNS} FROM cards WHERE conversation_id = ?"))
+        .bind(conversation_id)
+        .fetch_all(&state.db)
+        .await?;
+    let mut cards: HashMap<String, CardRow> = cards.into_iter().map(|c| (c.id.clone(), c)).collect();
+    let mut messages = Vec::with_capacity(rows.len());
+    for row in rows {
+        let card = match row.card_id.as_ref().and_then(|id| cards.remove(id)) {
+            Some(card) => Some(card.into_api()?),
+            None => None,
+        };
+        messages.push(Message {
+            id: row.id,
+            conversation_id: row.conversation_id,
+            author: author(&row.author),
+            author_name: row.author_name,
+            text: row.text,
+            card,
+            created_at: row.created_at,
+        });
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert("last-event-id", HeaderValue::from(seq));
+    Ok((headers, Json(messages)))
+}
+
+/// Writes a text message and its event.
+async fn post_message(
+    state: &AppState,
+    conversation_id: &str,
+    brand_id: &str,
+    author: Author,
+    author_name: &str,
+    text: &str,
+) -> Result<(StatusCode, Json<Message>), AppError> {
+    let text = validate_text("text", text, MESSAGE_MAX_CHARS, false).map_err(|e| AppError::Validation(vec![e]))?;
+    let message = Message {
+        id: new_id("msg"),
+        conversation_id: conversation_id.to_owned(),
+        author,
+        author_name: author_name.to_owned(),
+        text: Some(text),
+        card: None,
+        created_at: secrets::now(),
+    };
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    insert_message(&mut tx, &message).await?;
+    let seq = live::record(&mut tx, brand_id, conversation_id, EventKind::Message, &MessageEvent { message: message.clone() })
+        .await?;
+    tx.commit().await?;
+    state.live.published(seq);
+    Ok((StatusCode::CREATED, Json(message)))
+}
+
+/// Inserts a message (text or card) and marks the conversation as updated.
+pub async fn insert_message(conn: &mut sqlx::SqliteConnection, message: &Message) -> Result<(), AppError> {
+    let author = match message.author {
+        Author::Visitor => "visitor",
+        Author::Operator => "operator",
+    };
+    sqlx::query(
+        "INSERT INTO messages (id, conversation_id, author, author_name, text, card_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&message.id)
+    .bind(&message.conversation_id)
+    .bind(author)
+    .bind(&message.author_name)
+    .bind(&message.text)
+    .bind(message.card.as_ref().map(|c| &c.id))
+    .bind(&message.created_at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE conversations SET updated_at = ? WHERE id = ?")
+        .bind(&message.created_at)
+        .bind(&message.conversation_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The visitor's conversation, oldest message first.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "visitor",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<Message>), (status = 401), (status = 403), (status = 404)))]
+pub async fn visitor_messages(
+    State(state): State<AppState>,
+    visitor: VisitorAuth,
+    Path(id): Path<String>,
+) -> Result<(HeaderMap, Json<Vec<Message>>), AppError> {
+    ensure_own_conversation(&state, &visitor, &id).await?;
+    list_messages(&state, &id).await
+}
+
+/// The visitor writes.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "visitor", request_body = NewMessage,
+    params(("id" = String, Path)), responses((status = 201, body = Message), (status = 400), (status = 401), (status = 403)))]
+pub async fn visitor_post_message(
+    State(state): State<AppState>,
+    visitor: VisitorAuth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewMessage>,
+) -> Result<(StatusCode, Json<Message>), AppError> {
+    ensure_own_conversation(&state, &visitor, &id).await?;
+    post_message(&state, &id, &visitor.brand_id, Author::Visitor, &visitor.visitor_name, &body.text).await
+}
+
+#[derive(sqlx::FromRow)]
+struct ConversationRow {
+    id: String,
+    brand_id: String,
+    visitor_name: String,
+    created_at: String,
+    updated_at: String,
+    last_author: Option<String>,
+    last_text: Option<String>,
+    last_card_title: Option<String>,
+    last_at: Option<String>,
+}
+
+/// The conversations of the caller's brands, most recently active first.
+#[utoipa::path(get, path = "/api/v1/operator/conversations", tag = "operator",
+    responses((status = 200, body = Vec<Conversation>), (status = 401)))]
+pub async fn operator_conversations(
+    State(state): State<AppState>,
+    who: OperatorAuth,
+) -> Result<Json<Vec<Conversation>>, AppError> {
+    let brands = serde_json::to_string(&who.account.brands).map_err(|e| AppError::Internal(e.to_string()))?;
+    let rows: Vec<ConversationRow> = sqlx::query_as(
+        "SELECT c.id, c.brand_id, c.visitor_name, c.created_at, c.updated_at,
+                m.author AS last_author, m.text AS last_text, k.title AS last_card_title, m.created_at AS last_at
+         FROM conversations c
+         LEFT JOIN messages m ON m.id = (SELECT id FROM messages WHERE conversation_id = c.id ORDER BY id DESC LIMIT 1)
+         LEFT JOIN cards k ON k.id = m.card_id
+         WHERE c.brand_id IN (SELECT value FROM json_each(?))
+         ORDER BY c.updated_at DESC, c.id DESC",
+    )
+    .bind(brands)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| Conversation {
+                last_message: r.last_at.map(|created_at| LastMessage {
+                    author: author(r.last_author.as_deref().unwrap_or("visitor")),
+                    text: r.last_text.or(r.last_card_title).unwrap_or_default(),
+                    created_at,
+                }),
+                id: r.id,
+                brand_id: r.brand_id,
+                visitor_name: r.visitor_name,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+            })
+            .collect(),
+    ))
+}
+
+/// A conversation's messages, for an operator of its brand.
+#[utoipa::path(get, path = "/api/v1/operator/conversations/{id}/messages", tag = "operator",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<Message>), (status = 401), (status = 403), (status = 404)))]
+pub async fn operator_messages(
+    State(state): State<AppState>,
+    who: OperatorAuth,
+    Path(id): Path<String>,
+) -> Result<(HeaderMap, Json<Vec<Message>>), AppError> {
+    who.ensure_brand(&conversation_brand(&state, &id).await?)?;
+    list_messages(&state, &id).await
+}
+
+/// The operator writes.
+#[utoipa::path(post, path = "/api/v1/operator/conversations/{id}/messages", tag = "operator", request_body = NewMessage,
+    params(("id" = String, Path)), responses((status = 201, body = Message), (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn operator_post_message(
+    State(state): State<AppState>,
+    who: OperatorAuth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewMessage>,
+) -> Result<(StatusCode, Json<Message>), AppError> {
+    let brand = conversation_brand(&state, &id).await?;
+    who.ensure_brand(&brand)?;
+    post_message(&state, &id, &brand, Author::Operator, &who.account.name, &body.text).await
+}
+
+#[derive(Deserialize)]
+pub struct PickerQuery {
+    /// Optional search in titles and descriptions.
+    q: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct PaymentRow {
+    pub id: String,
+    pub brand_id: String,
+    pub title: String,
+    pub description: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub recurrence_interval: Option<String>,
+    pub recurrence_count: Option<i64>,
+    pub active: bool,
+}
+
+impl PaymentRow {
+    pub fn into_api(self) -> Result<Payment, AppError> {
+        Ok(Payment {
+            currency: Currency::from_code(&self.currency)
+                .ok_or_else(|| AppError::Internal(format!("payment {} has currency {:?}", self.id, self.currency)))?,
+            recurrence: recurrence_from_columns(self.recurrence_interval.as_deref(), self.recurrence_count)?,
+            id: self.id,
+            brand_id: self.brand_id,
+            title: self.title,
+            description: self.description,
+            amount_minor: self.amount_minor,
+            active: self.active,
+        })
+    }
+}
+
+/// Reads the two recurrence columns (both NULL for one-time).
+pub fn recurrence_from_columns(interval: Option<&str>, count: Option<i64>) -> Result<Option<Recurrence>, AppError> {
+    match (interval, count) {
+        (None, _) => Ok(None),
+        (Some(interval), Some(count)) => {
+            let interval = Interval::parse(interval)
+                .ok_or_else(|| AppError::Internal(format!("stored recurrence interval {interval:?}")))?;
+            let count = u32::try_from(count).map_err(|_| AppError::Internal(format!("stored recurrence count {count}")))?;
+            Ok(Some(Recurrence { interval, count }))
+        }
+        (Some(_), None) => Err(AppError::Internal("recurrence interval without count".into())),
+    }
+}
+
+pub const PAYMENT_COLUMNS: &str =
+    "id, brand_id, title, description, amount_minor, currency, recurrence_interval, recurrence_count, active";
+
+/// The Payments picker: the active payments of the conversation's brand, by title.
+#[utoipa::path(get, path = "/api/v1/operator/conversations/{id}/payments", tag = "operator",
+    params(("id" = String, Path), ("q" = Option<String>, Query, description = "search in title and description")),
+    responses((status = 200, body = Vec<Payment>), (status = 401), (status = 403), (status = 404)))]
+pub async fn picker(
+    State(state): State<AppState>,
+    who: OperatorAuth,
+    Path(id): Path<String>,
+    Query(query): Query<PickerQuery>,
+) -> Result<Json<Vec<Payment>>, AppError> {
+    let brand = conversation_brand(&state, &id).await?;
+    who.ensure_brand(&brand)?;
+    let pattern = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(|q| {
+        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    let rows: Vec<PaymentRow> = sqlx::query_as(&format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE brand_id = ?1 AND active = 1
+           AND (?2 IS NULL OR title LIKE ?2 ESCAPE '\\' OR description LIKE ?2 ESCAPE '\\')
+         ORDER BY title COLLATE NOCASE, id"
+    ))
+    .bind(&brand)
+    .bind(&pattern)
+    .fetch_all(&state.db)
+    .await?;
+    rows.into_iter().map(PaymentRow::into_api).collect::<Result<_, _>>().map(Json)
+}

@@ -1,0 +1,105 @@
+//! The JSON API under `/api/v1` (SPEC §4), and its OpenAPI document.
+//!
+//! - [`auth`]: sign-in, sessions, visitor tokens, stream tickets; the caller extractors.
+//! - [`chat`]: conversations, messages, the Payments picker.
+//! - [`cards`]: Share, the card, checkout links, Decline, Cancel request, attempts.
+//! - [`live`]: the event log and the SSE streams that replay it.
+
+pub mod auth;
+pub mod cards;
+pub mod chat;
+pub mod live;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+
+use crate::error::AppError;
+use crate::AppState;
+
+/// Request bodies are small JSON documents; anything bigger is refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// `Json<T>` whose every rejection is one of our JSON errors: a wrong content type,
+/// malformed JSON, a missing field or a wrong type is a 400 that says which; an
+/// oversized body is a 413.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(match rejection {
+                JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
+                JsonRejection::JsonSyntaxError(e) => {
+                    AppError::BadRequest { code: "malformed_json", message: e.body_text() }
+                }
+                JsonRejection::JsonDataError(e) => AppError::BadRequest { code: "invalid_json", message: e.body_text() },
+                JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    AppError::PayloadTooLarge
+                }
+                other => AppError::BadRequest { code: "bad_request", message: other.body_text() },
+            }),
+        }
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/auth/me", get(auth::me))
+        .route("/api/v1/stream-tickets", post(auth::stream_ticket))
+        .route("/api/v1/conversations", post(chat::create_conversation))
+        .route("/api/v1/conversations/{id}/messages", get(chat::visitor_messages).post(chat::visitor_post_message))
+        .route("/api/v1/conversations/{id}/events", get(live::visitor_events))
+        .route("/api/v1/cards/{id}", get(cards::get_card))
+        .route("/api/v1/cards/{id}/checkout", post(cards::checkout))
+        .route("/api/v1/cards/{id}/decline", post(cards::decline))
+        .route("/api/v1/operator/conversations", get(chat::operator_conversations))
+        .route(
+            "/api/v1/operator/conversations/{id}/messages",
+            get(chat::operator_messages).post(chat::operator_post_message),
+        )
+        .route("/api/v1/operator/conversations/{id}/payments", get(chat::picker))
+        .route("/api/v1/operator/conversations/{id}/cards", post(cards::share))
+        .route("/api/v1/operator/cards/{id}/cancel", post(cards::cancel))
+        .route("/api/v1/operator/cards/{id}/attempts", get(cards::attempts))
+        .route("/api/v1/operator/events", get(live::operator_events))
+        .route("/api/openapi.json", get(openapi))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "paycard", description = "Payments inside live chat: the HTTP contract of SPEC §4."),
+    paths(
+        auth::login, auth::logout, auth::me, auth::stream_ticket,
+        chat::create_conversation, chat::visitor_messages, chat::visitor_post_message,
+        chat::operator_conversations, chat::operator_messages, chat::operator_post_message, chat::picker,
+        cards::get_card, cards::checkout, cards::decline, cards::share, cards::cancel, cards::attempts,
+        live::visitor_events, live::operator_events,
+    ),
+    tags(
+        (name = "auth", description = "Sign-in and sessions"),
+        (name = "visitor", description = "The visitor widget's side of a conversation"),
+        (name = "operator", description = "The operator console's side"),
+        (name = "live", description = "Server-sent events, replayable with Last-Event-ID"),
+    )
+)]
+pub struct ApiDoc;
+
+/// `GET /api/openapi.json`, generated from the handlers' annotations and the shared types.
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,171 @@
+//! A real server on 127.0.0.1:0 with a fresh SQLite file and the demo data, and small
+//! helpers to play both sides of a conversation over HTTP.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use paycard_server::{app, AppState, Config};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+
+pub const PASSWORD: &str = "test-password";
+
+pub struct TestServer {
+    pub base: String,
+    pub http: Client,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let pool = paycard_server::db::connect(&url).await.unwrap();
+        paycard_server::seed::seed_demo(&pool, Some(PASSWORD)).await.unwrap();
+        let config = Config::from_lookup(|_| None).unwrap();
+        let state = AppState::new(pool, config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = app(state.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        TestServer { base, http: Client::new(), state, _dir: dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn login(&self, email: &str) -> String {
+        let res = self.post_json("/api/v1/auth/login", None, json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn operator(&self) -> String {
+        self.login("operator@example.com").await
+    }
+
+    pub async fn admin(&self) -> String {
+        self.login("admin@example.com").await
+    }
+
+    /// Opens a conversation; returns (conversation id, visitor token).
+    pub async fn conversation(&self, brand: &str) -> (String, String) {
+        let res = self.post_json("/api/v1/conversations", None, json!({"brand_id": brand, "visitor_name": "Ana"})).await;
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.unwrap();
+        (body["conversation"]["id"].as_str().unwrap().into(), body["visitor_token"].as_str().unwrap().into())
+    }
+
+    /// Shares a payment; returns the card.
+    pub async fn share(&self, op: &str, conversation: &str, payment: &str) -> Value {
+        let res = self
+            .post_json(&format!("/api/v1/operator/conversations/{conversation}/cards"), Some(op), json!({"payment_id": payment}))
+            .await;
+        assert_eq!(res.status(), 201, "share");
+        res.json().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.http.get(self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        let mut req = self.http.post(self.url(path)).json(&body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.http.post(self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Sets a card's status directly, to test transitions from states the API cannot
+    /// reach yet (processing, paid…).
+    pub async fn force_status(&self, card: &str, status: &str) {
+        sqlx::query("UPDATE cards SET status = ?, version = version + 1 WHERE id = ?")
+            .bind(status)
+            .bind(card)
+            .execute(&self.state.db)
+            .await
+            .unwrap();
+    }
+}
+
+/// Asserts an error response: status and JSON error code.
+pub async fn assert_error(res: Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status(), StatusCode::from_u16(status).unwrap(), "expected {status} {code}");
+    let body: Value = res.json().await.expect("error bodies are JSON");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    body
+}
+
+/// One server-sent event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SseEvent {
+    pub id: Option<String>,
+    pub event: Option<String>,
+    pub data: String,
+}
+
+/// A connected SSE stream, parsed event by event.
+pub struct SseClient {
+    stream: futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buffer: String,
+}
+
+impl SseClient {
+    pub async fn connect(res: Response) -> SseClient {
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+        SseClient { stream: res.bytes_stream().boxed(), buffer: String::new() }
+    }
+
+    /// The next event with data (heartbeat comments are skipped), or None after `wait`.
+    pub async fn next(&mut self, wait: Duration) -> Option<SseEvent> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = SseEvent { id: None, event: None, data: String::new() };
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        event.id = Some(v.trim().to_owned());
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        event.event = Some(v.trim().to_owned());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        event.data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                    }
+                }
+                if event.id.is_some() || !event.data.is_empty() {
+                    return Some(event);
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.stream.next()).await.ok()??.ok()?;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Every event that arrives within `wait`.
+    pub async fn drain(&mut self, wait: Duration) -> Vec<SseEvent> {
+        let mut out = Vec::new();
+        while let Some(e) = self.next(wait).await {
+            out.push(e);
+        }
+        out
+    }
+}
