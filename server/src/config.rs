@@ -18,12 +18,16 @@ pub struct Config {
     pub stripe_api_base: String,
     /// `PAYCARD_CARD_TTL_SECONDS`: how long a shared card can be paid, default 24 h.
     pub card_ttl: Duration,
+    /// `PAYCARD_HEARTBEAT_SECONDS`: how often an idle live stream sends a heartbeat,
+    /// default 15 s (below common proxy idle timeouts).
+    pub heartbeat: Duration,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/paycard.db";
 pub const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
 pub const DEFAULT_CARD_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -53,19 +57,19 @@ impl Config {
                 return Err(ConfigError::Invalid { name: "PAYCARD_DEMO", value: other.into(), why: "expected 1 or 0" })
             }
         };
-        let card_ttl = match get("PAYCARD_CARD_TTL_SECONDS") {
-            None => DEFAULT_CARD_TTL,
+        let seconds = |name: &'static str, default: Duration| match get(name) {
+            None => Ok(default),
             Some(text) => match text.trim().parse::<u64>() {
-                Ok(secs) if secs > 0 => Duration::from_secs(secs),
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        name: "PAYCARD_CARD_TTL_SECONDS",
-                        value: text,
-                        why: "expected a whole number of seconds greater than 0",
-                    })
-                }
+                Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+                _ => Err(ConfigError::Invalid {
+                    name,
+                    value: text,
+                    why: "expected a whole number of seconds greater than 0",
+                }),
             },
         };
+        let card_ttl = seconds("PAYCARD_CARD_TTL_SECONDS", DEFAULT_CARD_TTL)?;
+        let heartbeat = seconds("PAYCARD_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT)?;
         Ok(Config {
             addr,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
@@ -75,6 +79,7 @@ impl Config {
                 .map(|s| s.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| DEFAULT_STRIPE_API_BASE.to_owned()),
             card_ttl,
+            heartbeat,
         })
     }
 }
@@ -123,5 +128,6 @@ mod tests {
         assert!(config(&[("PAYCARD_DEMO", "yes please")]).is_err());
         assert!(config(&[("PAYCARD_CARD_TTL_SECONDS", "0")]).is_err());
         assert!(config(&[("PAYCARD_CARD_TTL_SECONDS", "-5")]).is_err());
+        assert!(config(&[("PAYCARD_HEARTBEAT_SECONDS", "soon")]).is_err());
     }
 }

@@ -149,6 +149,9 @@ async fn bad_requests_get_json_errors_never_a_5xx() {
     let huge = s.post_json(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor), json!({"text": "x".repeat(70_000)})).await;
     assert_error(huge, 413, "payload_too_large").await;
     assert_error(s.get("/api/v1/nothing/here", None).await, 404, "not_found").await;
+    // Rejections from axum's own extractors are JSON too.
+    let op = s.operator().await;
+    assert_error(s.get("/api/v1/operator/cards/%FF/attempts", Some(&op)).await, 400, "bad_request").await;
     assert_error(s.http.delete(s.url("/api/v1/conversations")).send().await.unwrap(), 405, "method_not_allowed").await;
     // Nothing of that was stored.
     let messages: Value = s.get(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor)).await.json().await.unwrap();
@@ -572,6 +575,25 @@ async fn stream_tickets_are_single_use_and_bound_to_their_holder() {
     assert_eq!(res.status(), 200);
     assert_error(s.http.get(s.url("/api/v1/operator/events?ticket=pct_forged")).send().await.unwrap(), 401, "unauthorized").await;
     assert_error(s.post("/api/v1/stream-tickets", None).await, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn idle_streams_send_heartbeats() {
+    let s = TestServer::start_with(&[("PAYCARD_HEARTBEAT_SECONDS", "1")]).await;
+    let (conv, visitor) = s.conversation("acme").await;
+    let mut live = visitor_stream(&s, &conv, &visitor, None).await;
+    assert!(live.next(Duration::from_millis(2500)).await.is_none(), "no events on an idle conversation");
+    assert!(live.comments.iter().filter(|c| *c == "heartbeat").count() >= 2, "{:?}", live.comments);
+}
+
+#[tokio::test]
+async fn stale_stream_tickets_are_refused() {
+    let s = TestServer::start().await;
+    let (conv, visitor) = s.conversation("acme").await;
+    let body: Value = s.post("/api/v1/stream-tickets", Some(&visitor)).await.json().await.unwrap();
+    sqlx::query("UPDATE stream_tickets SET expires_at = '2000-01-01T00:00:00.000Z'").execute(&s.state.db).await.unwrap();
+    let res = s.http.get(s.url(&format!("/api/v1/conversations/{conv}/events?ticket={}", body["ticket"].as_str().unwrap()))).send().await.unwrap();
+    assert_error(res, 401, "unauthorized").await;
 }
 
 #[tokio::test]

@@ -22,8 +22,6 @@ use super::chat::conversation_brand;
 use crate::error::AppError;
 use crate::AppState;
 
-/// How often an idle stream sends a heartbeat comment, so proxies keep it open.
-pub const HEARTBEAT: Duration = Duration::from_secs(15);
 /// An idle stream also re-reads the log this often: a safety net for wake-ups lost
 /// between instances (several servers on one Postgres) or by a bug.
 const POLL_FALLBACK: Duration = Duration::from_secs(5);
@@ -218,7 +216,9 @@ type EventSse = Sse<axum::response::sse::KeepAliveStream<futures_util::stream::B
 
 fn sse(state: AppState, scope: Scope, after: i64) -> EventSse {
     use futures_util::StreamExt;
-    Sse::new(event_stream(state, scope, after).boxed()).keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
+    // Idle streams send a heartbeat comment so proxies and browsers keep them open.
+    let heartbeat = KeepAlive::new().interval(state.config.heartbeat).text("heartbeat");
+    Sse::new(event_stream(state, scope, after).boxed()).keep_alive(heartbeat)
 }
 
 /// The visitor's conversation, live: `message`, `card` and `conversation` events.

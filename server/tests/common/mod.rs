@@ -20,11 +20,17 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::start_with(&[]).await
+    }
+
+    /// A server with some settings (`PAYCARD_…` variables) set.
+    pub async fn start_with(vars: &[(&str, &str)]) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let pool = paycard_server::db::connect(&url).await.unwrap();
         paycard_server::seed::seed_demo(&pool, Some(PASSWORD)).await.unwrap();
-        let config = Config::from_lookup(|_| None).unwrap();
+        let config =
+            Config::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())).unwrap();
         let state = AppState::new(pool, config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -123,6 +129,8 @@ pub struct SseEvent {
 
 /// A connected SSE stream, parsed event by event.
 pub struct SseClient {
+    /// Comment lines seen so far (heartbeats).
+    pub comments: Vec<String>,
     stream: futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
     buffer: String,
 }
@@ -131,7 +139,7 @@ impl SseClient {
     pub async fn connect(res: Response) -> SseClient {
         assert_eq!(res.status(), 200);
         assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-        SseClient { stream: res.bytes_stream().boxed(), buffer: String::new() }
+        SseClient { comments: Vec::new(), stream: res.bytes_stream().boxed(), buffer: String::new() }
     }
 
     /// The next event with data (heartbeat comments are skipped), or None after `wait`.
@@ -142,7 +150,9 @@ impl SseClient {
                 let block: String = self.buffer.drain(..end + 2).collect();
                 let mut event = SseEvent { id: None, event: None, data: String::new() };
                 for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("id:") {
+                    if let Some(comment) = line.strip_prefix(':') {
+                        self.comments.push(comment.trim().to_owned());
+                    } else if let Some(v) = line.strip_prefix("id:") {
                         event.id = Some(v.trim().to_owned());
                     } else if let Some(v) = line.strip_prefix("event:") {
                         event.event = Some(v.trim().to_owned());
