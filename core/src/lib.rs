@@ -11,12 +11,14 @@
 //! - [`validation`]: the rules for a payment an admin defines, as field errors.
 //! - [`locale`]: the two languages the product speaks.
 //! - [`api`]: the JSON shapes of the HTTP contract that both sides read and write.
+//! - [`transcript`]: a conversation as a client holds it, kept current by live events.
 
 pub mod api;
 pub mod locale;
 pub mod money;
 pub mod recurrence;
 pub mod status;
+pub mod transcript;
 pub mod validation;
 
 pub use locale::Locale;

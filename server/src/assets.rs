@@ -4,12 +4,13 @@
 //! the whole deployment. Debug builds read them from `dist/` at run time, so a
 //! `trunk build` shows up without recompiling the server.
 
-use axum::extract::Path;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
 use crate::error::AppError;
+use crate::AppState;
 
 #[derive(RustEmbed)]
 // Relative to server/Cargo.toml.
@@ -17,14 +18,65 @@ use crate::error::AppError;
 #[allow_missing = true]
 struct Dist;
 
-/// `GET /widget/`: the visitor widget's page, loaded in the iframe.
-pub async fn widget_index(headers: HeaderMap) -> Response {
-    serve("widget/index.html", &headers)
+/// `GET /widget/?brand=…`: the visitor widget's page, loaded in the iframe. Only the
+/// brand's own site (and this server, for `/demo`) may frame it: a
+/// `frame-ancestors` policy from the brand's allowed origins.
+pub async fn widget_index(State(state): State<AppState>, Query(query): Query<WidgetQuery>, headers: HeaderMap) -> Response {
+    let origins: Vec<String> = match query.brand.as_deref() {
+        Some(brand) => sqlx::query_scalar::<_, String>("SELECT allowed_origins FROM brands WHERE id = ?")
+            .bind(brand)
+            .fetch_optional(&state.db)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let mut response = serve("widget/index.html", &headers);
+    let policy = frame_ancestors(&origins);
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+#[derive(serde::Deserialize)]
+pub struct WidgetQuery {
+    brand: Option<String>,
+}
+
+/// `frame-ancestors 'self' …` with only well-formed origins, so a stored value can
+/// never inject another directive.
+fn frame_ancestors(origins: &[String]) -> String {
+    let mut policy = String::from("frame-ancestors 'self'");
+    for origin in origins {
+        let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+            && origin.chars().all(|c| c.is_ascii_alphanumeric() || ":/.-*".contains(c));
+        if ok {
+            policy.push(' ');
+            policy.push_str(origin);
+        }
+    }
+    policy
 }
 
 /// `GET /widget/{path}`: the widget's wasm, JS and CSS.
 pub async fn widget_file(Path(path): Path<String>, headers: HeaderMap) -> Response {
     serve(&format!("widget/{path}"), &headers)
+}
+
+/// `GET /console/…`: the console's files, and its page for every other path (the
+/// console routes in the browser: `/console/conversations/{id}`).
+pub async fn console(path: Option<Path<String>>, headers: HeaderMap) -> Response {
+    let path = path.map(|Path(p)| p).unwrap_or_default();
+    let file = format!("console/{path}");
+    if !path.is_empty() && Dist::get(&file).is_some() {
+        return serve(&file, &headers);
+    }
+    let mut response = serve("console/index.html", &headers);
+    response.headers_mut().insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
 }
 
 fn serve(path: &str, request: &HeaderMap) -> Response {
@@ -51,6 +103,16 @@ fn serve(path: &str, request: &HeaderMap) -> Response {
         headers.insert(header::ETAG, etag);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn frame_ancestors_lists_only_well_formed_origins() {
+        let origins = vec!["https://shop.example".to_owned(), "https://x.example; script-src *".to_owned(), "javascript:1".to_owned()];
+        assert_eq!(super::frame_ancestors(&origins), "frame-ancestors 'self' https://shop.example");
+        assert_eq!(super::frame_ancestors(&[]), "frame-ancestors 'self'");
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

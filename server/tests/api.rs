@@ -86,6 +86,42 @@ async fn tokens_open_only_their_own_side() {
 // ---------------------------------------------------------------- conversations and messages
 
 #[tokio::test]
+async fn polling_the_transcript_answers_304_until_something_happens() {
+    let s = TestServer::start().await;
+    let op = s.operator().await;
+    let (conv, visitor) = s.conversation("acme").await;
+    let path = s.url(&format!("/api/v1/conversations/{conv}/messages"));
+    let first = s.http.get(&path).bearer_auth(&visitor).send().await.unwrap();
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let unchanged = s.http.get(&path).bearer_auth(&visitor).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(unchanged.status(), 304);
+    // Activity elsewhere does not touch this conversation's tag.
+    let (other, other_visitor) = s.conversation("acme").await;
+    s.post_json(&format!("/api/v1/conversations/{other}/messages"), Some(&other_visitor), json!({"text": "elsewhere"})).await;
+    assert_eq!(s.http.get(&path).bearer_auth(&visitor).header("if-none-match", &etag).send().await.unwrap().status(), 304);
+
+    let card = s.share(&op, &conv, "pay_demo_mug").await;
+    let changed = s.http.get(&path).bearer_auth(&visitor).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(changed.status(), 200);
+    let etag2 = changed.headers()["etag"].to_str().unwrap().to_owned();
+    s.post(&format!("/api/v1/operator/cards/{}/cancel", card["id"].as_str().unwrap()), Some(&op)).await;
+    let after_cancel = s.http.get(&path).bearer_auth(&visitor).header("if-none-match", &etag2).send().await.unwrap();
+    assert_eq!(after_cancel.status(), 200, "a card change is a change of the transcript");
+    let body: Value = after_cancel.json().await.unwrap();
+    assert_eq!(body[0]["card"]["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn the_widget_page_may_be_framed_only_by_the_brands_sites() {
+    let s = TestServer::start().await;
+    sqlx::query("UPDATE brands SET allowed_origins = '[\"https://shop.example\"]' WHERE id = 'acme'").execute(&s.state.db).await.unwrap();
+    let res = s.get("/widget/?brand=acme", None).await;
+    assert_eq!(res.headers()["content-security-policy"], "frame-ancestors 'self' https://shop.example");
+    let res = s.get("/widget/?brand=zen", None).await;
+    assert_eq!(res.headers()["content-security-policy"], "frame-ancestors 'self'");
+}
+
+#[tokio::test]
 async fn a_visitor_opens_a_conversation_and_chats_with_an_operator() {
     let s = TestServer::start().await;
     let op = s.operator().await;

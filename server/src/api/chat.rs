@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
+use axum::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use paycard_core::api::{
     Author, Conversation, ConversationCreated, ConversationEvent, LastMessage, Message, MessageEvent, NewConversation,
@@ -124,8 +126,24 @@ fn author(text: &str) -> Author {
 /// A conversation's messages, oldest first, card messages with their card as it is now.
 /// The `Last-Event-ID` response header is the event sequence this snapshot reflects:
 /// a client that opens the live stream with it misses nothing that happened since.
-async fn list_messages(state: &AppState, conversation_id: &str) -> Result<(HeaderMap, Json<Vec<Message>>), AppError> {
+/// The `ETag` changes with every event of the conversation, so a client that polls
+/// (when live streams fail) gets 304 until something happens.
+async fn list_messages(state: &AppState, conversation_id: &str, request: &HeaderMap) -> Result<Response, AppError> {
     let seq = live::latest_seq(state).await?;
+    let conversation_seq: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE conversation_id = ?")
+            .bind(conversation_id)
+            .fetch_one(&state.db)
+            .await?;
+    let etag = format!("\"{conversation_id}-e{conversation_seq}\"");
+    let etag_value = HeaderValue::from_str(&etag).map_err(|e| AppError::Internal(e.to_string()))?;
+    let fresh = request.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    if fresh {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        response.headers_mut().insert(ETAG, etag_value);
+        response.headers_mut().insert("last-event-id", HeaderValue::from(seq));
+        return Ok(response);
+    }
     let rows: Vec<MessageRow> = sqlx::query_as(
         "SELECT id, conversation_id, author, author_name, text, card_id, created_at FROM messages WHERE conversation_id = ? ORDER BY id",
     )
@@ -153,9 +171,11 @@ async fn list_messages(state: &AppState, conversation_id: &str) -> Result<(Heade
             created_at: row.created_at,
         });
     }
-    let mut headers = HeaderMap::new();
-    headers.insert("last-event-id", HeaderValue::from(seq));
-    Ok((headers, Json(messages)))
+    let mut response = Json(messages).into_response();
+    response.headers_mut().insert("last-event-id", HeaderValue::from(seq));
+    response.headers_mut().insert(ETAG, etag_value);
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
 }
 
 /// Writes a text message and its event.
@@ -214,14 +234,15 @@ pub async fn insert_message(conn: &mut sqlx::SqliteConnection, message: &Message
 
 /// The visitor's conversation, oldest message first.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "visitor",
-    params(("id" = String, Path)), responses((status = 200, body = Vec<Message>), (status = 401), (status = 403), (status = 404)))]
+    params(("id" = String, Path)), responses((status = 200, body = Vec<Message>), (status = 304), (status = 401), (status = 403), (status = 404)))]
 pub async fn visitor_messages(
     State(state): State<AppState>,
     visitor: VisitorAuth,
     Path(id): Path<String>,
-) -> Result<(HeaderMap, Json<Vec<Message>>), AppError> {
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     ensure_own_conversation(&state, &visitor, &id).await?;
-    list_messages(&state, &id).await
+    list_messages(&state, &id, &headers).await
 }
 
 /// The visitor writes.
@@ -295,9 +316,10 @@ pub async fn operator_messages(
     State(state): State<AppState>,
     who: OperatorAuth,
     Path(id): Path<String>,
-) -> Result<(HeaderMap, Json<Vec<Message>>), AppError> {
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     who.ensure_brand(&conversation_brand(&state, &id).await?)?;
-    list_messages(&state, &id).await
+    list_messages(&state, &id, &headers).await
 }
 
 /// The operator writes.
