@@ -1,42 +1,59 @@
-//! The chat panel: the transcript and the message box.
+//! The visitor's chat panel: the transcript (text and payment cards) and the message box.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use paycard_core::api::{Author, Message, MESSAGE_MAX_CHARS};
 
+use crate::card::{PaymentCard, Side};
 use crate::i18n::{t, Locale, Text};
+use crate::live::LiveStatus;
 
-/// One line of the transcript.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatMessage {
-    pub id: u64,
-    /// Whether the visitor (this side) wrote it; otherwise the operator did.
-    pub from_visitor: bool,
-    pub text: String,
-}
-
-/// The chat: a header, the transcript (a `log` region, so screen readers announce new
-/// messages) and the message box.
+/// The chat: a header, the connection notice, the transcript (a `log` region, so screen
+/// readers announce new messages) and the message box.
 #[component]
 pub fn ChatPanel(
     /// The language of the widget's words.
     locale: Locale,
     /// The transcript, oldest first.
     #[prop(into)]
-    messages: Signal<Vec<ChatMessage>>,
+    messages: Signal<Vec<Message>>,
     /// Called with the trimmed text when the visitor sends a message.
     #[prop(into)]
     on_send: Callback<String>,
+    /// Pay Now on a card (card id).
+    #[prop(optional, into)]
+    on_pay: Option<Callback<String>>,
+    /// Decline confirmed on a card (card id).
+    #[prop(optional, into)]
+    on_decline: Option<Callback<String>>,
+    /// The card whose action is in flight, if any.
+    #[prop(optional, into)]
+    busy_card: Signal<Option<String>>,
+    /// The live connection, for the "reconnecting" notice.
+    #[prop(optional, into)]
+    live: Option<Signal<LiveStatus>>,
+    /// A message for the visitor (an error, a hint), shown above the message box.
+    #[prop(optional, into)]
+    notice: Signal<Option<String>>,
+    /// Sending is in flight: the button waits.
+    #[prop(optional, into)]
+    sending: Signal<bool>,
 ) -> impl IntoView {
     let (draft, set_draft) = signal(String::new());
     let blank = Memo::new(move |_| draft.with(|d| d.trim().is_empty()));
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let text = draft.get_untracked().trim().to_owned();
-        if text.is_empty() {
+        if text.is_empty() || sending.get_untracked() {
             return;
         }
         on_send.run(text);
         set_draft.set(String::new());
+    };
+    let connection = move || match live.map(|s| s.get()) {
+        Some(LiveStatus::Reconnecting) => Some(t(locale, Text::Reconnecting)),
+        Some(LiveStatus::Polling) => Some(t(locale, Text::Offline)),
+        _ => None,
     };
 
     view! {
@@ -45,6 +62,7 @@ pub fn ChatPanel(
                 <h1 id="chat-title" class="chat__title">{t(locale, Text::Title)}</h1>
                 <p class="chat__subtitle">{t(locale, Text::Greeting)}</p>
             </header>
+            <p class="chat__connection" role="status">{connection}</p>
             // The log role (announce additions politely) sits on a wrapper: on the list
             // itself it would replace the list semantics its items need.
             <div class="chat__log" role="log" aria-label=t(locale, Text::MessagesLabel)>
@@ -52,13 +70,41 @@ pub fn ChatPanel(
                     <p class="chat__empty">{t(locale, Text::EmptyState)}</p>
                 </Show>
                 <ol class="chat__list">
-                    <For each=move || messages.get() key=|m| m.id let:message>
-                        <li class=if message.from_visitor { "msg msg--mine" } else { "msg msg--theirs" }>
-                            {message.text}
-                        </li>
+                    <For
+                        each=move || messages.get()
+                        // The card's version is in the key: a changed card is drawn anew.
+                        key=|m| (m.id.clone(), m.card.as_ref().map(|c| c.version))
+                        let:message
+                    >
+                        {
+                            let mine = message.author == Author::Visitor;
+                            let class = if mine { "msg msg--mine" } else { "msg msg--theirs" };
+                            let who = if mine { t(locale, Text::You).to_owned() } else { message.author_name.clone() };
+                            match message.card {
+                                Some(card) => {
+                                    let id = card.id.clone();
+                                    let busy = Signal::derive(move || busy_card.get().as_deref() == Some(id.as_str()));
+                                    view! {
+                                        <li class="msg msg--card">
+                                            <PaymentCard card=card locale=locale side=Side::Visitor
+                                                on_pay=on_pay.unwrap_or(Callback::new(|_| ()))
+                                                on_decline=on_decline.unwrap_or(Callback::new(|_| ()))
+                                                busy=busy/>
+                                        </li>
+                                    }.into_any()
+                                }
+                                None => view! {
+                                    <li class=class>
+                                        <span class="visually-hidden">{who}": "</span>
+                                        {message.text.unwrap_or_default()}
+                                    </li>
+                                }.into_any(),
+                            }
+                        }
                     </For>
                 </ol>
             </div>
+            <p class="chat__notice" role="alert">{move || notice.get()}</p>
             <form class="chat__form" on:submit=submit>
                 <input
                     class="chat__input"
@@ -66,11 +112,11 @@ pub fn ChatPanel(
                     aria-label=t(locale, Text::MessageLabel)
                     placeholder=t(locale, Text::MessagePlaceholder)
                     autocomplete="off"
-                    maxlength="4000"
+                    maxlength=MESSAGE_MAX_CHARS.to_string()
                     prop:value=draft
                     on:input:target=move |ev| set_draft.set(ev.target().value())
                 />
-                <button class="chat__send" type="submit" disabled=blank>
+                <button class="chat__send" type="submit" disabled=move || blank.get() || sending.get()>
                     {t(locale, Text::Send)}
                 </button>
             </form>

@@ -1,31 +1,22 @@
-//! The paycard visitor widget: the chat a website visitor sees, in an iframe that the
-//! `/widget.js` loader adds to the host page.
+//! The paycard visitor widget and the browser pieces the console shares.
 //!
-//! - [`i18n`]: the widget's own words in English and Spanish, and the locale choice.
-//! - [`chat`]: the chat panel (messages, message box).
-//! - [`App`]: the page mounted in the iframe.
+//! - [`WidgetApp`]: the page mounted in the iframe the `/widget.js` loader adds.
+//! - [`chat`]: the visitor's chat panel (transcript and message box).
+//! - [`card`]: the payment card, for both sides of the chat.
+//! - [`api`]: a typed client for the paycard API.
+//! - [`live`]: live updates by server-sent events, with polling when they fail.
+//! - [`i18n`]: the words in English and Spanish, and the locale choice.
 //!
-//! Money, recurrence and card-status rules come from `paycard-core`, shared with the
-//! server, so the widget writes "€49.00 / month" exactly as the checkout page does.
+//! Money, recurrence, card-status rules and transcript merging come from
+//! `paycard-core`, shared with the server, so the widget writes "€49.00 / month" exactly
+//! as the checkout page does. The console is a separate crate and bundle: nothing of it
+//! ships to visitors.
 
+pub mod api;
+pub mod card;
 pub mod chat;
 pub mod i18n;
+pub mod live;
+pub mod widget;
 
-use leptos::prelude::*;
-
-use crate::chat::{ChatMessage, ChatPanel};
-
-/// The widget page. The locale is read once from `?lang=` or the browser.
-#[component]
-pub fn App() -> impl IntoView {
-    let locale = i18n::detect_locale();
-    provide_context(locale);
-    let messages = RwSignal::new(Vec::<ChatMessage>::new());
-    let send = Callback::new(move |text: String| {
-        messages.update(|list| {
-            let id = list.len() as u64 + 1;
-            list.push(ChatMessage { id, from_visitor: true, text });
-        });
-    });
-    view! { <ChatPanel locale=locale messages=messages on_send=send/> }
-}
+pub use widget::WidgetApp;

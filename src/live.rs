@@ -1,0 +1,210 @@
+//! Live updates for the browser apps: server-sent events, with polling when they fail.
+//!
+//! [`spawn_live`] keeps one `EventSource` open on a [`LiveSource`]'s stream, resuming
+//! after the last event seen. When the stream fails it reconnects with a short back-off
+//! (status `Reconnecting`); after several failures in a row it polls the source instead
+//! (status `Polling`, cheap thanks to ETag/304) and after a while tries the stream again.
+//! Each connection uses a fresh single-use ticket, which is why reconnecting is done here
+//! rather than by the browser's own EventSource retry.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use futures_util::StreamExt;
+use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
+use paycard_core::api::{CardEvent, ConversationEvent, MessageEvent};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+
+use crate::api::ApiError;
+
+pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// What a live view shows about its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveStatus {
+    Connecting,
+    Live,
+    Reconnecting,
+    Polling,
+    Stopped,
+}
+
+/// One update from the server.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveEvent {
+    Message(MessageEvent),
+    Card(CardEvent),
+    Conversation(ConversationEvent),
+}
+
+impl LiveEvent {
+    fn parse(kind: &str, data: &str) -> Option<LiveEvent> {
+        match kind {
+            "message" => serde_json::from_str(data).ok().map(LiveEvent::Message),
+            "card" => serde_json::from_str(data).ok().map(LiveEvent::Card),
+            "conversation" => serde_json::from_str(data).ok().map(LiveEvent::Conversation),
+            _ => None,
+        }
+    }
+}
+
+/// Where live updates come from.
+pub trait LiveSource {
+    /// The URL of an event stream that resumes after `last_event_id` (with a fresh ticket).
+    fn stream_url(&self, last_event_id: i64) -> LocalFuture<Result<String, ApiError>>;
+    /// Fetches the current state when streaming fails; returns the event id it reflects
+    /// when something changed, `None` when nothing did.
+    fn poll(&self) -> LocalFuture<Result<Option<i64>, ApiError>>;
+}
+
+/// Timings, in milliseconds. The defaults suit people; tests shorten them.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// Waits before reconnecting after the 1st, 2nd… failure in a row.
+    pub retry_delays_ms: Vec<u32>,
+    /// How often to poll while streaming is failing.
+    pub poll_every_ms: u32,
+    /// How long to poll before trying to stream again.
+    pub retry_stream_after_ms: u32,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig { retry_delays_ms: vec![500, 2_000, 5_000], poll_every_ms: 4_000, retry_stream_after_ms: 30_000 }
+    }
+}
+
+/// Stops the subscription when dropped (or on `stop`).
+pub struct LiveHandle {
+    stopped: Rc<Cell<bool>>,
+}
+
+impl LiveHandle {
+    pub fn stop(&self) {
+        self.stopped.set(true);
+    }
+}
+
+impl Drop for LiveHandle {
+    fn drop(&mut self) {
+        self.stopped.set(true);
+    }
+}
+
+/// Starts following `source` after event `after`, calling `on_event` for each update and
+/// keeping `status` current.
+pub fn spawn_live(
+    source: Rc<dyn LiveSource>,
+    after: i64,
+    on_event: Rc<dyn Fn(LiveEvent)>,
+    status: RwSignal<LiveStatus>,
+    config: LiveConfig,
+) -> LiveHandle {
+    let stopped = Rc::new(Cell::new(false));
+    let flag = stopped.clone();
+    leptos::task::spawn_local(async move {
+        let mut last = after;
+        let mut failures = 0usize;
+        while !flag.get() {
+            status.set(if failures == 0 { LiveStatus::Connecting } else { LiveStatus::Reconnecting });
+            if let Ok(url) = source.stream_url(last).await {
+                if flag.get() {
+                    break;
+                }
+                let opened = follow(&url, &on_event, &mut last, status, &flag).await;
+                if opened {
+                    failures = 0;
+                }
+            }
+            if flag.get() {
+                break;
+            }
+            failures += 1;
+            if failures > config.retry_delays_ms.len() {
+                status.set(LiveStatus::Polling);
+                let mut waited = 0;
+                while waited < config.retry_stream_after_ms && !flag.get() {
+                    if let Ok(Some(seen)) = source.poll().await {
+                        last = last.max(seen);
+                    }
+                    TimeoutFuture::new(config.poll_every_ms).await;
+                    waited += config.poll_every_ms;
+                }
+                failures = 0;
+                status.set(LiveStatus::Reconnecting);
+            } else {
+                TimeoutFuture::new(config.retry_delays_ms[failures - 1]).await;
+            }
+        }
+        status.set(LiveStatus::Stopped);
+    });
+    LiveHandle { stopped }
+}
+
+enum Incoming {
+    Open,
+    Event { kind: String, id: String, data: String },
+    Failed,
+}
+
+/// Follows one EventSource until it fails or `stop` is set; returns whether it opened.
+async fn follow(url: &str, on_event: &Rc<dyn Fn(LiveEvent)>, last: &mut i64, status: RwSignal<LiveStatus>, stop: &Rc<Cell<bool>>) -> bool {
+    let Ok(source) = web_sys::EventSource::new(url) else { return false };
+    let (tx, mut rx) = futures_channel::mpsc::unbounded::<Incoming>();
+    let mut listeners: Vec<(&str, Closure<dyn FnMut(web_sys::Event)>)> = Vec::new();
+    for kind in ["message", "card", "conversation"] {
+        let tx = tx.clone();
+        let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            if let Some(e) = e.dyn_ref::<web_sys::MessageEvent>() {
+                let data = e.data().as_string().unwrap_or_default();
+                let _ = tx.unbounded_send(Incoming::Event { kind: kind.to_owned(), id: e.last_event_id(), data });
+            }
+        });
+        listeners.push((kind, listener));
+    }
+    let open_tx = tx.clone();
+    listeners.push(("open", Closure::new(move |_| {
+        let _ = open_tx.unbounded_send(Incoming::Open);
+    })));
+    let error_tx = tx;
+    listeners.push(("error", Closure::new(move |_| {
+        let _ = error_tx.unbounded_send(Incoming::Failed);
+    })));
+    for (name, listener) in &listeners {
+        let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+    }
+
+    let mut opened = false;
+    loop {
+        // Wake at least every second to notice `stop`.
+        let next = futures_util::future::select(rx.next(), TimeoutFuture::new(1_000)).await;
+        if stop.get() {
+            break;
+        }
+        match next {
+            futures_util::future::Either::Left((Some(Incoming::Open), _)) => {
+                opened = true;
+                status.set(LiveStatus::Live);
+            }
+            futures_util::future::Either::Left((Some(Incoming::Event { kind, id, data }), _)) => {
+                if let Ok(seq) = id.parse::<i64>() {
+                    *last = (*last).max(seq);
+                }
+                if let Some(event) = LiveEvent::parse(&kind, &data) {
+                    on_event(event);
+                }
+            }
+            futures_util::future::Either::Left((Some(Incoming::Failed) | None, _)) => break,
+            futures_util::future::Either::Right(_) => {}
+        }
+    }
+    source.close();
+    for (name, listener) in &listeners {
+        let _ = source.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+    }
+    opened
+}

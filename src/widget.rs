@@ -1,0 +1,286 @@
+//! The widget page inside the iframe: one visitor's conversation with a brand.
+//!
+//! The conversation starts with the visitor's first message (a page view alone opens
+//! nothing on the server) and survives reloads: its id and token are kept in the
+//! widget's own storage (the iframe's origin, not the host site's), per brand.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use paycard_core::transcript::Transcript;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+
+use crate::api::{Api, ApiError, Auth};
+use crate::chat::ChatPanel;
+use crate::i18n::{self, t, Locale, Text};
+use crate::live::{spawn_live, LiveConfig, LiveEvent, LiveHandle, LiveSource, LiveStatus, LocalFuture};
+
+/// What the widget remembers between page loads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorSession {
+    pub conversation_id: String,
+    pub token: String,
+}
+
+fn storage_key(brand: &str) -> String {
+    format!("paycard.session.{brand}")
+}
+
+fn load_session(brand: &str) -> Option<VisitorSession> {
+    let storage = window().local_storage().ok()??;
+    let text = storage.get_item(&storage_key(brand)).ok()??;
+    serde_json::from_str(&text).ok()
+}
+
+fn save_session(brand: &str, session: Option<&VisitorSession>) {
+    let Some(storage) = window().local_storage().ok().flatten() else { return };
+    let key = storage_key(brand);
+    let _ = match session.and_then(|s| serde_json::to_string(s).ok()) {
+        Some(text) => storage.set_item(&key, &text),
+        None => storage.remove_item(&key),
+    };
+}
+
+/// A query parameter of this page.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = window().location().search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    params.get(name).filter(|v| !v.is_empty())
+}
+
+/// The visitor's stream and snapshot, for [`spawn_live`].
+struct VisitorSource {
+    api: Api,
+    session: VisitorSession,
+    transcript: RwSignal<Transcript>,
+    etag: RwSignal<Option<String>>,
+}
+
+impl LiveSource for VisitorSource {
+    fn stream_url(&self, last_event_id: i64) -> LocalFuture<Result<String, ApiError>> {
+        let api = self.api.clone();
+        let session = self.session.clone();
+        Box::pin(async move {
+            let ticket = api.stream_ticket(&Auth::Visitor(session.token.clone())).await?;
+            Ok(api.url(&format!(
+                "/api/v1/conversations/{}/events?ticket={}&last_event_id={last_event_id}",
+                session.conversation_id, ticket.ticket
+            )))
+        })
+    }
+
+    fn poll(&self) -> LocalFuture<Result<Option<i64>, ApiError>> {
+        let api = self.api.clone();
+        let session = self.session.clone();
+        let (transcript, etag) = (self.transcript, self.etag);
+        Box::pin(async move {
+            let current = etag.get_untracked();
+            match api.messages(&Auth::Visitor(session.token), &session.conversation_id, current.as_deref()).await? {
+                None => Ok(None),
+                Some(snapshot) => {
+                    etag.set(snapshot.etag);
+                    transcript.set(Transcript::new(snapshot.messages));
+                    Ok(Some(snapshot.last_event_id))
+                }
+            }
+        })
+    }
+}
+
+/// The widget page.
+#[component]
+pub fn WidgetApp() -> impl IntoView {
+    let locale = i18n::detect_locale();
+    let brand = query_param("brand").unwrap_or_default();
+    // The host page's origin, as the loader passed it: the only window we talk to.
+    let host_origin = query_param("host");
+    let api = Api::new("");
+
+    let session = RwSignal::new(load_session(&brand));
+    let transcript = RwSignal::new(Transcript::default());
+    let etag = RwSignal::new(None::<String>);
+    let live_status = RwSignal::new(LiveStatus::Stopped);
+    let notice = RwSignal::new(None::<String>);
+    let sending = RwSignal::new(false);
+    let busy_card = RwSignal::new(None::<String>);
+    let live_handle = StoredValue::new_local(None::<LiveHandle>);
+
+    let start_live = {
+        let api = api.clone();
+        move |session: VisitorSession, after: i64| {
+            let source = Rc::new(VisitorSource { api: api.clone(), session, transcript, etag });
+            let on_event: Rc<dyn Fn(LiveEvent)> = Rc::new(move |event| match event {
+                LiveEvent::Message(e) => transcript.update(|t| t.add_message(e.message)),
+                LiveEvent::Card(e) => {
+                    transcript.update(|t| {
+                        t.update_card(e.card);
+                    });
+                }
+                LiveEvent::Conversation(_) => {}
+            });
+            let handle = spawn_live(source, after, on_event, live_status, LiveConfig::default());
+            live_handle.set_value(Some(handle));
+        }
+    };
+
+    // Resume a stored conversation.
+    if let Some(stored) = session.get_untracked() {
+        let api = api.clone();
+        let brand = brand.clone();
+        let start_live = start_live.clone();
+        leptos::task::spawn_local(async move {
+            match api.messages(&Auth::Visitor(stored.token.clone()), &stored.conversation_id, None).await {
+                Ok(Some(snapshot)) => {
+                    etag.set(snapshot.etag);
+                    transcript.set(Transcript::new(snapshot.messages));
+                    start_live(stored, snapshot.last_event_id);
+                }
+                Ok(None) => {}
+                Err(err) if err.is_gone() => {
+                    save_session(&brand, None);
+                    session.set(None);
+                }
+                Err(_) => notice.set(Some(t(locale, Text::SomethingWrong).into())),
+            }
+        });
+    }
+
+    let send = {
+        let api = api.clone();
+        let brand = brand.clone();
+        Callback::new(move |text: String| {
+            let api = api.clone();
+            let brand = brand.clone();
+            let start_live = start_live.clone();
+            sending.set(true);
+            notice.set(None);
+            leptos::task::spawn_local(async move {
+                let current = match session.get_untracked() {
+                    Some(s) => Ok(s),
+                    None => api.create_conversation(&brand).await.map(|created| {
+                        let s = VisitorSession { conversation_id: created.conversation.id, token: created.visitor_token };
+                        save_session(&brand, Some(&s));
+                        session.set(Some(s.clone()));
+                        start_live(s.clone(), 0);
+                        s
+                    }),
+                };
+                let result = match current {
+                    Ok(s) => api.post_message(&Auth::Visitor(s.token), &s.conversation_id, &text).await,
+                    Err(e) => Err(e),
+                };
+                match result {
+                    Ok(message) => transcript.update(|t| t.add_message(message)),
+                    Err(ApiError::Http { code, .. }) if code == "validation_failed" && session.get_untracked().is_none() => {
+                        notice.set(Some(t(locale, Text::Unavailable).into()))
+                    }
+                    Err(_) => notice.set(Some(t(locale, Text::SomethingWrong).into())),
+                }
+                sending.set(false);
+            });
+        })
+    };
+
+    // Pay Now: open the tab now, while the click still counts as the visitor's gesture
+    // (popup blockers refuse a window opened after an await), then point it at the link.
+    let pay = {
+        let api = api.clone();
+        Callback::new(move |card_id: String| {
+            let Some(s) = session.get_untracked() else { return };
+            let tab = window().open_with_url_and_target("about:blank", "_blank").ok().flatten();
+            let api = api.clone();
+            busy_card.set(Some(card_id.clone()));
+            leptos::task::spawn_local(async move {
+                match api.checkout(&Auth::Visitor(s.token), &card_id).await {
+                    Ok(checkout) => match &tab {
+                        Some(tab) => {
+                            let _ = tab.location().set_href(&checkout.checkout_url);
+                            notice.set(Some(t(locale, Text::PaymentPageOpened).into()));
+                        }
+                        None => {
+                            let _ = window().open_with_url_and_target(&checkout.checkout_url, "_blank");
+                        }
+                    },
+                    Err(_) => {
+                        if let Some(tab) = tab {
+                            let _ = tab.close();
+                        }
+                        notice.set(Some(t(locale, Text::SomethingWrong).into()));
+                    }
+                }
+                busy_card.set(None);
+            });
+        })
+    };
+
+    let decline = {
+        let api = api.clone();
+        Callback::new(move |card_id: String| {
+            let Some(s) = session.get_untracked() else { return };
+            let api = api.clone();
+            busy_card.set(Some(card_id.clone()));
+            leptos::task::spawn_local(async move {
+                match api.decline(&Auth::Visitor(s.token), &card_id).await {
+                    Ok(card) => transcript.update(|t| {
+                        t.update_card(card);
+                    }),
+                    Err(_) => notice.set(Some(t(locale, Text::SomethingWrong).into())),
+                }
+                busy_card.set(None);
+            });
+        })
+    };
+
+    listen_to_host(host_origin, locale);
+
+    let messages = Signal::derive(move || transcript.with(|t| t.messages().to_vec()));
+    view! {
+        <ChatPanel
+            locale=locale
+            messages=messages
+            on_send=send
+            on_pay=pay
+            on_decline=decline
+            busy_card=busy_card
+            live=Signal::from(live_status)
+            notice=notice
+            sending=sending
+        />
+    }
+}
+
+/// The loader on the host page says when the chat opens; Escape inside the chat asks it
+/// to close. Messages go only to, and are taken only from, the host's exact origin.
+fn listen_to_host(host_origin: Option<String>, _locale: Locale) {
+    let Some(origin) = host_origin else { return };
+    let from = origin.clone();
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        if e.origin() != from {
+            return;
+        }
+        let kind = js_sys::Reflect::get(&e.data(), &"type".into()).ok().and_then(|v| v.as_string());
+        if kind.as_deref() == Some("paycard:open") {
+            if let Some(input) = document().query_selector(".chat__input").ok().flatten() {
+                let _ = input.unchecked_into::<web_sys::HtmlElement>().focus();
+            }
+        }
+    });
+    let _ = window().add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+    on_message.forget();
+
+    let on_key = Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |e: web_sys::KeyboardEvent| {
+        if e.key() != "Escape" {
+            return;
+        }
+        if let Ok(Some(parent)) = window().parent() {
+            let message = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&message, &"type".into(), &"paycard:close".into());
+            let _ = parent.post_message(&message, &origin);
+        }
+    });
+    let _ = window().add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
+    on_key.forget();
+}
+
