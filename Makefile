@@ -12,9 +12,10 @@ SERVER := target/release/paycard-server
 setup:
 	@scripts/setup.sh
 
-## build: the release widget (wasm, by Trunk) embedded in one self-contained server binary.
+## build: the release widget and console (wasm, by Trunk) embedded in one self-contained server binary.
 build: setup
 	trunk build --release
+	cd console && trunk build --release
 	cargo build --release --locked -p paycard-server
 	@echo "built $(SERVER)"
 
@@ -30,6 +31,7 @@ test-native:
 
 test-wasm:
 	RUST_BACKTRACE=0 cargo test --locked --target wasm32-unknown-unknown -p paycard-widget
+	cd console && RUST_BACKTRACE=0 cargo test --locked --target wasm32-unknown-unknown -p paycard-console
 
 test-e2e:
 	scripts/e2e.sh

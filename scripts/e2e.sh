@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 trunk build --release
+(cd console && trunk build --release)
 cargo build --release --locked -p paycard-server
 export PAYCARD_BIN="$PWD/target/release/paycard-server"
 cd e2e

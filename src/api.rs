@@ -3,8 +3,8 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
-    Card, Checkout, Conversation, ConversationCreated, ErrorBody, LoggedIn, Login, Message, NewConversation, NewMessage,
-    OperatorAccount, Payment, ShareCard, StreamTicket,
+    Card, Checkout, Conversation, ConversationCreated, ErrorBody, LoggedIn, Login, Message,
+    NewConversation, NewMessage, OperatorAccount, Payment, ShareCard, StreamTicket,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -13,7 +13,11 @@ use serde::Serialize;
 pub enum ApiError {
     /// The server answered with an error.
     #[error("{message}")]
-    Http { status: u16, code: String, message: String },
+    Http {
+        status: u16,
+        code: String,
+        message: String,
+    },
     /// No answer: offline, or the server is down.
     #[error("network error: {0}")]
     Network(String),
@@ -63,8 +67,16 @@ fn network(err: gloo_net::Error) -> ApiError {
 async fn fail(res: Response) -> ApiError {
     let status = res.status();
     match res.json::<ErrorBody>().await {
-        Ok(body) => ApiError::Http { status, code: body.error.code, message: body.error.message },
-        Err(_) => ApiError::Http { status, code: "http_error".into(), message: format!("HTTP {status}") },
+        Ok(body) => ApiError::Http {
+            status,
+            code: body.error.code,
+            message: body.error.message,
+        },
+        Err(_) => ApiError::Http {
+            status,
+            code: "http_error".into(),
+            message: format!("HTTP {status}"),
+        },
     }
 }
 
@@ -77,7 +89,9 @@ async fn json<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
 
 impl Api {
     pub fn new(base: impl Into<String>) -> Api {
-        Api { base: base.into().trim_end_matches('/').to_owned() }
+        Api {
+            base: base.into().trim_end_matches('/').to_owned(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -92,11 +106,20 @@ impl Api {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str, auth: &Auth) -> Result<T, ApiError> {
-        let res = self.authed(Request::get(&self.url(path)), auth).send().await.map_err(network)?;
+        let res = self
+            .authed(Request::get(&self.url(path)), auth)
+            .send()
+            .await
+            .map_err(network)?;
         json(res).await
     }
 
-    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, auth: &Auth, body: Option<&B>) -> Result<T, ApiError> {
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        auth: &Auth,
+        body: Option<&B>,
+    ) -> Result<T, ApiError> {
         let builder = self.authed(Request::post(&self.url(path)), auth);
         let res = match body {
             Some(body) => builder.json(body).map_err(network)?.send().await,
@@ -108,14 +131,26 @@ impl Api {
 
     // ------------------------------------------------------------------ visitor
 
-    pub async fn create_conversation(&self, brand_id: &str) -> Result<ConversationCreated, ApiError> {
-        let body = NewConversation { brand_id: brand_id.to_owned(), visitor_name: None };
-        self.post("/api/v1/conversations", &Auth::Session, Some(&body)).await
+    pub async fn create_conversation(
+        &self,
+        brand_id: &str,
+    ) -> Result<ConversationCreated, ApiError> {
+        let body = NewConversation {
+            brand_id: brand_id.to_owned(),
+            visitor_name: None,
+        };
+        self.post("/api/v1/conversations", &Auth::Session, Some(&body))
+            .await
     }
 
     /// The messages of a conversation (`operator` picks the console's endpoint);
     /// `None` when unchanged since `etag`.
-    pub async fn messages(&self, auth: &Auth, conversation_id: &str, etag: Option<&str>) -> Result<Option<Snapshot>, ApiError> {
+    pub async fn messages(
+        &self,
+        auth: &Auth,
+        conversation_id: &str,
+        etag: Option<&str>,
+    ) -> Result<Option<Snapshot>, ApiError> {
         let path = match auth {
             Auth::Visitor(_) => format!("/api/v1/conversations/{conversation_id}/messages"),
             Auth::Session => format!("/api/v1/operator/conversations/{conversation_id}/messages"),
@@ -129,40 +164,70 @@ impl Api {
             return Ok(None);
         }
         let etag = res.headers().get("etag");
-        let last_event_id = res.headers().get("last-event-id").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let last_event_id = res
+            .headers()
+            .get("last-event-id")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let messages = json(res).await?;
-        Ok(Some(Snapshot { messages, etag, last_event_id }))
+        Ok(Some(Snapshot {
+            messages,
+            etag,
+            last_event_id,
+        }))
     }
 
-    pub async fn post_message(&self, auth: &Auth, conversation_id: &str, text: &str) -> Result<Message, ApiError> {
+    pub async fn post_message(
+        &self,
+        auth: &Auth,
+        conversation_id: &str,
+        text: &str,
+    ) -> Result<Message, ApiError> {
         let path = match auth {
             Auth::Visitor(_) => format!("/api/v1/conversations/{conversation_id}/messages"),
             Auth::Session => format!("/api/v1/operator/conversations/{conversation_id}/messages"),
         };
-        self.post(&path, auth, Some(&NewMessage { text: text.to_owned() })).await
+        self.post(
+            &path,
+            auth,
+            Some(&NewMessage {
+                text: text.to_owned(),
+            }),
+        )
+        .await
     }
 
     pub async fn checkout(&self, auth: &Auth, card_id: &str) -> Result<Checkout, ApiError> {
-        self.post::<(), _>(&format!("/api/v1/cards/{card_id}/checkout"), auth, None).await
+        self.post::<(), _>(&format!("/api/v1/cards/{card_id}/checkout"), auth, None)
+            .await
     }
 
     pub async fn decline(&self, auth: &Auth, card_id: &str) -> Result<Card, ApiError> {
-        self.post::<(), _>(&format!("/api/v1/cards/{card_id}/decline"), auth, None).await
+        self.post::<(), _>(&format!("/api/v1/cards/{card_id}/decline"), auth, None)
+            .await
     }
 
     pub async fn stream_ticket(&self, auth: &Auth) -> Result<StreamTicket, ApiError> {
-        self.post::<(), _>("/api/v1/stream-tickets", auth, None).await
+        self.post::<(), _>("/api/v1/stream-tickets", auth, None)
+            .await
     }
 
     // ------------------------------------------------------------------ console
 
     pub async fn login(&self, email: &str, password: &str) -> Result<LoggedIn, ApiError> {
-        let body = Login { email: email.to_owned(), password: password.to_owned() };
-        self.post("/api/v1/auth/login", &Auth::Session, Some(&body)).await
+        let body = Login {
+            email: email.to_owned(),
+            password: password.to_owned(),
+        };
+        self.post("/api/v1/auth/login", &Auth::Session, Some(&body))
+            .await
     }
 
     pub async fn logout(&self) -> Result<(), ApiError> {
-        let res = Request::post(&self.url("/api/v1/auth/logout")).send().await.map_err(network)?;
+        let res = Request::post(&self.url("/api/v1/auth/logout"))
+            .send()
+            .await
+            .map_err(network)?;
         if res.ok() {
             Ok(())
         } else {
@@ -174,27 +239,55 @@ impl Api {
         self.get("/api/v1/auth/me", &Auth::Session).await
     }
 
-    pub async fn conversations(&self) -> Result<Vec<Conversation>, ApiError> {
-        self.get("/api/v1/operator/conversations", &Auth::Session).await
-    }
-
-    pub async fn picker(&self, conversation_id: &str) -> Result<Vec<Payment>, ApiError> {
-        self.get(&format!("/api/v1/operator/conversations/{conversation_id}/payments"), &Auth::Session).await
-    }
-
-    /// Share, with an idempotency key so a retried click cannot share twice.
-    pub async fn share(&self, conversation_id: &str, payment_id: &str, idempotency_key: &str) -> Result<Card, ApiError> {
-        let res = Request::post(&self.url(&format!("/api/v1/operator/conversations/{conversation_id}/cards")))
-            .header("Idempotency-Key", idempotency_key)
-            .json(&ShareCard { payment_id: payment_id.to_owned() })
-            .map_err(network)?
+    /// The conversations of the operator's brands, and the event id the list reflects.
+    pub async fn conversations(&self) -> Result<(Vec<Conversation>, i64), ApiError> {
+        let res = Request::get(&self.url("/api/v1/operator/conversations"))
             .send()
             .await
             .map_err(network)?;
+        let last_event_id = res
+            .headers()
+            .get("last-event-id")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        Ok((json(res).await?, last_event_id))
+    }
+
+    pub async fn picker(&self, conversation_id: &str) -> Result<Vec<Payment>, ApiError> {
+        self.get(
+            &format!("/api/v1/operator/conversations/{conversation_id}/payments"),
+            &Auth::Session,
+        )
+        .await
+    }
+
+    /// Share, with an idempotency key so a retried click cannot share twice.
+    pub async fn share(
+        &self,
+        conversation_id: &str,
+        payment_id: &str,
+        idempotency_key: &str,
+    ) -> Result<Card, ApiError> {
+        let res = Request::post(&self.url(&format!(
+            "/api/v1/operator/conversations/{conversation_id}/cards"
+        )))
+        .header("Idempotency-Key", idempotency_key)
+        .json(&ShareCard {
+            payment_id: payment_id.to_owned(),
+        })
+        .map_err(network)?
+        .send()
+        .await
+        .map_err(network)?;
         json(res).await
     }
 
     pub async fn cancel(&self, card_id: &str) -> Result<Card, ApiError> {
-        self.post::<(), _>(&format!("/api/v1/operator/cards/{card_id}/cancel"), &Auth::Session, None).await
+        self.post::<(), _>(
+            &format!("/api/v1/operator/cards/{card_id}/cancel"),
+            &Auth::Session,
+            None,
+        )
+        .await
     }
 }

@@ -42,9 +42,12 @@ pub fn PaymentCard(
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let status = card.status;
-    let can_pay = side == Side::Visitor && status.allows(&CardAction::StartPayment) && on_pay.is_some();
-    let can_decline = side == Side::Visitor && status.allows(&CardAction::Decline) && on_decline.is_some();
-    let can_cancel = side == Side::Operator && status.allows(&CardAction::Cancel) && on_cancel.is_some();
+    let can_pay =
+        side == Side::Visitor && status.allows(&CardAction::StartPayment) && on_pay.is_some();
+    let can_decline =
+        side == Side::Visitor && status.allows(&CardAction::Decline) && on_decline.is_some();
+    let can_cancel =
+        side == Side::Operator && status.allows(&CardAction::Cancel) && on_cancel.is_some();
     let title_id = format!("card-{}-title", card.id);
     let labelled_by = title_id.clone();
     let price = price_text(&card.money(), card.recurrence.as_ref(), locale);

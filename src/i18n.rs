@@ -93,7 +93,9 @@ pub fn t(locale: Locale, text: Text) -> &'static str {
         (Reconnecting, En) => "Reconnecting…",
         (Reconnecting, Es) => "Reconectando…",
         (Offline, En) => "Live updates are paused; checking for news every few seconds.",
-        (Offline, Es) => "Las actualizaciones en vivo están en pausa; buscamos novedades cada pocos segundos.",
+        (Offline, Es) => {
+            "Las actualizaciones en vivo están en pausa; buscamos novedades cada pocos segundos."
+        }
         (SomethingWrong, En) => "Something went wrong. Please try again.",
         (SomethingWrong, Es) => "Algo salió mal. Inténtalo de nuevo.",
         (Unavailable, En) => "This chat is not available right now.",

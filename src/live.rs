@@ -74,7 +74,11 @@ pub struct LiveConfig {
 
 impl Default for LiveConfig {
     fn default() -> Self {
-        LiveConfig { retry_delays_ms: vec![500, 2_000, 5_000], poll_every_ms: 4_000, retry_stream_after_ms: 30_000 }
+        LiveConfig {
+            retry_delays_ms: vec![500, 2_000, 5_000],
+            poll_every_ms: 4_000,
+            retry_stream_after_ms: 30_000,
+        }
     }
 }
 
@@ -110,7 +114,11 @@ pub fn spawn_live(
         let mut last = after;
         let mut failures = 0usize;
         while !flag.get() {
-            status.set(if failures == 0 { LiveStatus::Connecting } else { LiveStatus::Reconnecting });
+            status.set(if failures == 0 {
+                LiveStatus::Connecting
+            } else {
+                LiveStatus::Reconnecting
+            });
             if let Ok(url) = source.stream_url(last).await {
                 if flag.get() {
                     break;
@@ -147,13 +155,25 @@ pub fn spawn_live(
 
 enum Incoming {
     Open,
-    Event { kind: String, id: String, data: String },
+    Event {
+        kind: String,
+        id: String,
+        data: String,
+    },
     Failed,
 }
 
 /// Follows one EventSource until it fails or `stop` is set; returns whether it opened.
-async fn follow(url: &str, on_event: &Rc<dyn Fn(LiveEvent)>, last: &mut i64, status: RwSignal<LiveStatus>, stop: &Rc<Cell<bool>>) -> bool {
-    let Ok(source) = web_sys::EventSource::new(url) else { return false };
+async fn follow(
+    url: &str,
+    on_event: &Rc<dyn Fn(LiveEvent)>,
+    last: &mut i64,
+    status: RwSignal<LiveStatus>,
+    stop: &Rc<Cell<bool>>,
+) -> bool {
+    let Ok(source) = web_sys::EventSource::new(url) else {
+        return false;
+    };
     let (tx, mut rx) = futures_channel::mpsc::unbounded::<Incoming>();
     let mut listeners: Vec<(&str, Closure<dyn FnMut(web_sys::Event)>)> = Vec::new();
     for kind in ["message", "card", "conversation"] {
@@ -161,19 +181,29 @@ async fn follow(url: &str, on_event: &Rc<dyn Fn(LiveEvent)>, last: &mut i64, sta
         let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
             if let Some(e) = e.dyn_ref::<web_sys::MessageEvent>() {
                 let data = e.data().as_string().unwrap_or_default();
-                let _ = tx.unbounded_send(Incoming::Event { kind: kind.to_owned(), id: e.last_event_id(), data });
+                let _ = tx.unbounded_send(Incoming::Event {
+                    kind: kind.to_owned(),
+                    id: e.last_event_id(),
+                    data,
+                });
             }
         });
         listeners.push((kind, listener));
     }
     let open_tx = tx.clone();
-    listeners.push(("open", Closure::new(move |_| {
-        let _ = open_tx.unbounded_send(Incoming::Open);
-    })));
+    listeners.push((
+        "open",
+        Closure::new(move |_| {
+            let _ = open_tx.unbounded_send(Incoming::Open);
+        }),
+    ));
     let error_tx = tx;
-    listeners.push(("error", Closure::new(move |_| {
-        let _ = error_tx.unbounded_send(Incoming::Failed);
-    })));
+    listeners.push((
+        "error",
+        Closure::new(move |_| {
+            let _ = error_tx.unbounded_send(Incoming::Failed);
+        }),
+    ));
     for (name, listener) in &listeners {
         let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
     }

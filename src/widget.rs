@@ -15,7 +15,9 @@ use wasm_bindgen::JsCast;
 use crate::api::{Api, ApiError, Auth};
 use crate::chat::ChatPanel;
 use crate::i18n::{self, t, Locale, Text};
-use crate::live::{spawn_live, LiveConfig, LiveEvent, LiveHandle, LiveSource, LiveStatus, LocalFuture};
+use crate::live::{
+    spawn_live, LiveConfig, LiveEvent, LiveHandle, LiveSource, LiveStatus, LocalFuture,
+};
 
 /// What the widget remembers between page loads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,7 +37,9 @@ fn load_session(brand: &str) -> Option<VisitorSession> {
 }
 
 fn save_session(brand: &str, session: Option<&VisitorSession>) {
-    let Some(storage) = window().local_storage().ok().flatten() else { return };
+    let Some(storage) = window().local_storage().ok().flatten() else {
+        return;
+    };
     let key = storage_key(brand);
     let _ = match session.and_then(|s| serde_json::to_string(s).ok()) {
         Some(text) => storage.set_item(&key, &text),
@@ -63,7 +67,9 @@ impl LiveSource for VisitorSource {
         let api = self.api.clone();
         let session = self.session.clone();
         Box::pin(async move {
-            let ticket = api.stream_ticket(&Auth::Visitor(session.token.clone())).await?;
+            let ticket = api
+                .stream_ticket(&Auth::Visitor(session.token.clone()))
+                .await?;
             Ok(api.url(&format!(
                 "/api/v1/conversations/{}/events?ticket={}&last_event_id={last_event_id}",
                 session.conversation_id, ticket.ticket
@@ -77,7 +83,14 @@ impl LiveSource for VisitorSource {
         let (transcript, etag) = (self.transcript, self.etag);
         Box::pin(async move {
             let current = etag.get_untracked();
-            match api.messages(&Auth::Visitor(session.token), &session.conversation_id, current.as_deref()).await? {
+            match api
+                .messages(
+                    &Auth::Visitor(session.token),
+                    &session.conversation_id,
+                    current.as_deref(),
+                )
+                .await?
+            {
                 None => Ok(None),
                 Some(snapshot) => {
                     etag.set(snapshot.etag);
@@ -110,7 +123,12 @@ pub fn WidgetApp() -> impl IntoView {
     let start_live = {
         let api = api.clone();
         move |session: VisitorSession, after: i64| {
-            let source = Rc::new(VisitorSource { api: api.clone(), session, transcript, etag });
+            let source = Rc::new(VisitorSource {
+                api: api.clone(),
+                session,
+                transcript,
+                etag,
+            });
             let on_event: Rc<dyn Fn(LiveEvent)> = Rc::new(move |event| match event {
                 LiveEvent::Message(e) => transcript.update(|t| t.add_message(e.message)),
                 LiveEvent::Card(e) => {
@@ -131,7 +149,14 @@ pub fn WidgetApp() -> impl IntoView {
         let brand = brand.clone();
         let start_live = start_live.clone();
         leptos::task::spawn_local(async move {
-            match api.messages(&Auth::Visitor(stored.token.clone()), &stored.conversation_id, None).await {
+            match api
+                .messages(
+                    &Auth::Visitor(stored.token.clone()),
+                    &stored.conversation_id,
+                    None,
+                )
+                .await
+            {
                 Ok(Some(snapshot)) => {
                     etag.set(snapshot.etag);
                     transcript.set(Transcript::new(snapshot.messages));
@@ -160,7 +185,10 @@ pub fn WidgetApp() -> impl IntoView {
                 let current = match session.get_untracked() {
                     Some(s) => Ok(s),
                     None => api.create_conversation(&brand).await.map(|created| {
-                        let s = VisitorSession { conversation_id: created.conversation.id, token: created.visitor_token };
+                        let s = VisitorSession {
+                            conversation_id: created.conversation.id,
+                            token: created.visitor_token,
+                        };
                         save_session(&brand, Some(&s));
                         session.set(Some(s.clone()));
                         start_live(s.clone(), 0);
@@ -168,12 +196,17 @@ pub fn WidgetApp() -> impl IntoView {
                     }),
                 };
                 let result = match current {
-                    Ok(s) => api.post_message(&Auth::Visitor(s.token), &s.conversation_id, &text).await,
+                    Ok(s) => {
+                        api.post_message(&Auth::Visitor(s.token), &s.conversation_id, &text)
+                            .await
+                    }
                     Err(e) => Err(e),
                 };
                 match result {
                     Ok(message) => transcript.update(|t| t.add_message(message)),
-                    Err(ApiError::Http { code, .. }) if code == "validation_failed" && session.get_untracked().is_none() => {
+                    Err(ApiError::Http { code, .. })
+                        if code == "validation_failed" && session.get_untracked().is_none() =>
+                    {
                         notice.set(Some(t(locale, Text::Unavailable).into()))
                     }
                     Err(_) => notice.set(Some(t(locale, Text::SomethingWrong).into())),
@@ -188,8 +221,13 @@ pub fn WidgetApp() -> impl IntoView {
     let pay = {
         let api = api.clone();
         Callback::new(move |card_id: String| {
-            let Some(s) = session.get_untracked() else { return };
-            let tab = window().open_with_url_and_target("about:blank", "_blank").ok().flatten();
+            let Some(s) = session.get_untracked() else {
+                return;
+            };
+            let tab = window()
+                .open_with_url_and_target("about:blank", "_blank")
+                .ok()
+                .flatten();
             let api = api.clone();
             busy_card.set(Some(card_id.clone()));
             leptos::task::spawn_local(async move {
@@ -200,7 +238,8 @@ pub fn WidgetApp() -> impl IntoView {
                             notice.set(Some(t(locale, Text::PaymentPageOpened).into()));
                         }
                         None => {
-                            let _ = window().open_with_url_and_target(&checkout.checkout_url, "_blank");
+                            let _ =
+                                window().open_with_url_and_target(&checkout.checkout_url, "_blank");
                         }
                     },
                     Err(_) => {
@@ -218,7 +257,9 @@ pub fn WidgetApp() -> impl IntoView {
     let decline = {
         let api = api.clone();
         Callback::new(move |card_id: String| {
-            let Some(s) = session.get_untracked() else { return };
+            let Some(s) = session.get_untracked() else {
+                return;
+            };
             let api = api.clone();
             busy_card.set(Some(card_id.clone()));
             leptos::task::spawn_local(async move {
@@ -256,31 +297,35 @@ pub fn WidgetApp() -> impl IntoView {
 fn listen_to_host(host_origin: Option<String>, _locale: Locale) {
     let Some(origin) = host_origin else { return };
     let from = origin.clone();
-    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-        if e.origin() != from {
-            return;
-        }
-        let kind = js_sys::Reflect::get(&e.data(), &"type".into()).ok().and_then(|v| v.as_string());
-        if kind.as_deref() == Some("paycard:open") {
-            if let Some(input) = document().query_selector(".chat__input").ok().flatten() {
-                let _ = input.unchecked_into::<web_sys::HtmlElement>().focus();
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            if e.origin() != from {
+                return;
             }
-        }
-    });
-    let _ = window().add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+            let kind = js_sys::Reflect::get(&e.data(), &"type".into())
+                .ok()
+                .and_then(|v| v.as_string());
+            if kind.as_deref() == Some("paycard:open") {
+                if let Some(input) = document().query_selector(".chat__input").ok().flatten() {
+                    let _ = input.unchecked_into::<web_sys::HtmlElement>().focus();
+                }
+            }
+        });
+    let _ =
+        window().add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
     on_message.forget();
 
-    let on_key = Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |e: web_sys::KeyboardEvent| {
-        if e.key() != "Escape" {
-            return;
-        }
-        if let Ok(Some(parent)) = window().parent() {
-            let message = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&message, &"type".into(), &"paycard:close".into());
-            let _ = parent.post_message(&message, &origin);
-        }
-    });
+    let on_key =
+        Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |e: web_sys::KeyboardEvent| {
+            if e.key() != "Escape" {
+                return;
+            }
+            if let Ok(Some(parent)) = window().parent() {
+                let message = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&message, &"type".into(), &"paycard:close".into());
+                let _ = parent.post_message(&message, &origin);
+            }
+        });
     let _ = window().add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
     on_key.forget();
 }
-

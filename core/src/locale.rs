@@ -29,7 +29,10 @@ impl Locale {
     /// The first supported language of a preference list (such as `navigator.languages`
     /// or the tags of an `Accept-Language` header, best first), or English.
     pub fn negotiate<'a>(preferred: impl IntoIterator<Item = &'a str>) -> Locale {
-        preferred.into_iter().find_map(Locale::from_tag).unwrap_or_default()
+        preferred
+            .into_iter()
+            .find_map(Locale::from_tag)
+            .unwrap_or_default()
     }
 
     /// The tag for `<html lang>` and `?lang=`.

@@ -52,7 +52,10 @@ impl Currency {
         let symbol = self.0.symbol().symbol;
         // "¤" is ISO's "no sign"; a sign in a script other than Latin (د.ك) would
         // be unreadable to most visitors, so the code is clearer.
-        if symbol == "¤" || symbol.is_empty() || symbol.chars().any(|c| c.is_alphabetic() && !c.is_ascii()) {
+        if symbol == "¤"
+            || symbol.is_empty()
+            || symbol.chars().any(|c| c.is_alphabetic() && !c.is_ascii())
+        {
             self.code().to_owned()
         } else {
             symbol
@@ -100,7 +103,10 @@ pub struct Money {
 
 impl Money {
     pub fn new(amount_minor: i64, currency: Currency) -> Money {
-        Money { amount_minor, currency }
+        Money {
+            amount_minor,
+            currency,
+        }
     }
 
     /// The amount as people read it: "€25.00" in English, "25,00 €" in Spanish.
@@ -125,7 +131,11 @@ impl Money {
         match locale {
             Locale::En => {
                 // A sign like € or $ sits against the number; a code needs a space.
-                let space = if symbol.ends_with(|c: char| c.is_alphabetic()) { " " } else { "" };
+                let space = if symbol.ends_with(|c: char| c.is_alphabetic()) {
+                    " "
+                } else {
+                    ""
+                };
                 format!("{sign}{symbol}{space}{number}")
             }
             Locale::Es => format!("{sign}{number} {symbol}"),
@@ -139,7 +149,11 @@ impl Money {
     /// by other than three digits ("25,5" typed in English, "25.00" in Spanish), that mark
     /// is clearly a decimal point and is read as one; three digits after it stay a group
     /// ("1,000" is one thousand in English).
-    pub fn parse(input: &str, currency: Currency, locale: Locale) -> Result<Money, MoneyParseError> {
+    pub fn parse(
+        input: &str,
+        currency: Currency,
+        locale: Locale,
+    ) -> Result<Money, MoneyParseError> {
         let cleaned: String = input
             .chars()
             .filter(|c| !c.is_whitespace() && *c != '\u{202F}')
@@ -147,13 +161,19 @@ impl Money {
         if cleaned.is_empty() {
             return Err(MoneyParseError::Empty);
         }
-        if let Some(bad) = cleaned.chars().find(|c| !c.is_ascii_digit() && *c != '.' && *c != ',') {
+        if let Some(bad) = cleaned
+            .chars()
+            .find(|c| !c.is_ascii_digit() && *c != '.' && *c != ',')
+        {
             return Err(MoneyParseError::InvalidCharacter(bad));
         }
         let (group, decimal, _) = separators(locale);
         let decimal_at = match cleaned.matches(decimal).count() {
             0 => {
-                let other = cleaned.match_indices(group).map(|(i, _)| i).collect::<Vec<_>>();
+                let other = cleaned
+                    .match_indices(group)
+                    .map(|(i, _)| i)
+                    .collect::<Vec<_>>();
                 match other.as_slice() {
                     [only] if cleaned.len() - only - 1 != 3 => Some(*only),
                     _ => None,
@@ -176,7 +196,9 @@ impl Money {
         let exponent = currency.exponent() as usize;
         let significant = frac_part.trim_end_matches('0');
         if significant.len() > exponent {
-            return Err(MoneyParseError::TooManyDecimals { max: exponent as u32 });
+            return Err(MoneyParseError::TooManyDecimals {
+                max: exponent as u32,
+            });
         }
         let mut amount: i64 = 0;
         let padded = format!("{significant:0<exponent$}");
@@ -266,7 +288,11 @@ mod tests {
     fn unknown_and_unchargeable_currencies_are_refused() {
         assert_eq!(Currency::from_code("EURO"), None);
         assert_eq!(Currency::from_code("ABC"), None);
-        assert_eq!(Currency::from_code("XAU"), None, "gold is not a currency to charge");
+        assert_eq!(
+            Currency::from_code("XAU"),
+            None,
+            "gold is not a currency to charge"
+        );
         assert_eq!(Currency::from_code("XXX"), None);
     }
 
@@ -298,42 +324,115 @@ mod tests {
     #[test]
     fn parses_by_locale() {
         let eur = cur("EUR");
-        assert_eq!(Money::parse("25.00", eur, Locale::En), Ok(money(2500, "EUR")));
-        assert_eq!(Money::parse("25,00", eur, Locale::Es), Ok(money(2500, "EUR")));
+        assert_eq!(
+            Money::parse("25.00", eur, Locale::En),
+            Ok(money(2500, "EUR"))
+        );
+        assert_eq!(
+            Money::parse("25,00", eur, Locale::Es),
+            Ok(money(2500, "EUR"))
+        );
         assert_eq!(Money::parse("25", eur, Locale::Es), Ok(money(2500, "EUR")));
-        assert_eq!(Money::parse(" 1,234.5 ", eur, Locale::En), Ok(money(123450, "EUR")));
-        assert_eq!(Money::parse("1.234,56", eur, Locale::Es), Ok(money(123456, "EUR")));
-        assert_eq!(Money::parse("1 234,56", eur, Locale::Es), Ok(money(123456, "EUR")));
+        assert_eq!(
+            Money::parse(" 1,234.5 ", eur, Locale::En),
+            Ok(money(123450, "EUR"))
+        );
+        assert_eq!(
+            Money::parse("1.234,56", eur, Locale::Es),
+            Ok(money(123456, "EUR"))
+        );
+        assert_eq!(
+            Money::parse("1 234,56", eur, Locale::Es),
+            Ok(money(123456, "EUR"))
+        );
         assert_eq!(Money::parse(".5", eur, Locale::En), Ok(money(50, "EUR")));
-        assert_eq!(Money::parse("25.000", eur, Locale::En), Ok(money(2500, "EUR")), "trailing zeros");
-        assert_eq!(Money::parse("1500", cur("JPY"), Locale::En), Ok(money(1500, "JPY")));
-        assert_eq!(Money::parse("1.5", cur("KWD"), Locale::En), Ok(money(1500, "KWD")));
-        assert_eq!(Money::parse("1,250", cur("KWD"), Locale::Es), Ok(money(1250, "KWD")));
+        assert_eq!(
+            Money::parse("25.000", eur, Locale::En),
+            Ok(money(2500, "EUR")),
+            "trailing zeros"
+        );
+        assert_eq!(
+            Money::parse("1500", cur("JPY"), Locale::En),
+            Ok(money(1500, "JPY"))
+        );
+        assert_eq!(
+            Money::parse("1.5", cur("KWD"), Locale::En),
+            Ok(money(1500, "KWD"))
+        );
+        assert_eq!(
+            Money::parse("1,250", cur("KWD"), Locale::Es),
+            Ok(money(1250, "KWD"))
+        );
     }
 
     #[test]
     fn the_other_mark_is_read_as_a_decimal_point_only_when_unambiguous() {
         let eur = cur("EUR");
-        assert_eq!(Money::parse("25,00", eur, Locale::En), Ok(money(2500, "EUR")));
-        assert_eq!(Money::parse("25.5", eur, Locale::Es), Ok(money(2550, "EUR")));
-        assert_eq!(Money::parse("1,000", eur, Locale::En), Ok(money(100000, "EUR")));
-        assert_eq!(Money::parse("1.000", eur, Locale::Es), Ok(money(100000, "EUR")));
+        assert_eq!(
+            Money::parse("25,00", eur, Locale::En),
+            Ok(money(2500, "EUR"))
+        );
+        assert_eq!(
+            Money::parse("25.5", eur, Locale::Es),
+            Ok(money(2550, "EUR"))
+        );
+        assert_eq!(
+            Money::parse("1,000", eur, Locale::En),
+            Ok(money(100000, "EUR"))
+        );
+        assert_eq!(
+            Money::parse("1.000", eur, Locale::Es),
+            Ok(money(100000, "EUR"))
+        );
     }
 
     #[test]
     fn refuses_what_is_not_an_amount() {
         let eur = cur("EUR");
-        assert_eq!(Money::parse("", eur, Locale::En), Err(MoneyParseError::Empty));
-        assert_eq!(Money::parse("   ", eur, Locale::En), Err(MoneyParseError::Empty));
-        assert_eq!(Money::parse("12a", eur, Locale::En), Err(MoneyParseError::InvalidCharacter('a')));
-        assert_eq!(Money::parse("-5", eur, Locale::En), Err(MoneyParseError::InvalidCharacter('-')));
-        assert_eq!(Money::parse("1e5", eur, Locale::En), Err(MoneyParseError::InvalidCharacter('e')));
-        assert_eq!(Money::parse("1.2.3", eur, Locale::En), Err(MoneyParseError::Malformed));
-        assert_eq!(Money::parse("12,34,567", eur, Locale::En), Err(MoneyParseError::Malformed));
-        assert_eq!(Money::parse(".", eur, Locale::En), Err(MoneyParseError::Malformed));
-        assert_eq!(Money::parse("1.234", eur, Locale::En), Err(MoneyParseError::TooManyDecimals { max: 2 }));
-        assert_eq!(Money::parse("5.5", cur("JPY"), Locale::En), Err(MoneyParseError::TooManyDecimals { max: 0 }));
-        assert_eq!(Money::parse("99999999999999999999", eur, Locale::En), Err(MoneyParseError::TooLarge));
+        assert_eq!(
+            Money::parse("", eur, Locale::En),
+            Err(MoneyParseError::Empty)
+        );
+        assert_eq!(
+            Money::parse("   ", eur, Locale::En),
+            Err(MoneyParseError::Empty)
+        );
+        assert_eq!(
+            Money::parse("12a", eur, Locale::En),
+            Err(MoneyParseError::InvalidCharacter('a'))
+        );
+        assert_eq!(
+            Money::parse("-5", eur, Locale::En),
+            Err(MoneyParseError::InvalidCharacter('-'))
+        );
+        assert_eq!(
+            Money::parse("1e5", eur, Locale::En),
+            Err(MoneyParseError::InvalidCharacter('e'))
+        );
+        assert_eq!(
+            Money::parse("1.2.3", eur, Locale::En),
+            Err(MoneyParseError::Malformed)
+        );
+        assert_eq!(
+            Money::parse("12,34,567", eur, Locale::En),
+            Err(MoneyParseError::Malformed)
+        );
+        assert_eq!(
+            Money::parse(".", eur, Locale::En),
+            Err(MoneyParseError::Malformed)
+        );
+        assert_eq!(
+            Money::parse("1.234", eur, Locale::En),
+            Err(MoneyParseError::TooManyDecimals { max: 2 })
+        );
+        assert_eq!(
+            Money::parse("5.5", cur("JPY"), Locale::En),
+            Err(MoneyParseError::TooManyDecimals { max: 0 })
+        );
+        assert_eq!(
+            Money::parse("99999999999999999999", eur, Locale::En),
+            Err(MoneyParseError::TooLarge)
+        );
     }
 
     #[test]

@@ -16,7 +16,12 @@ pub enum Interval {
 }
 
 impl Interval {
-    pub const ALL: [Interval; 4] = [Interval::Day, Interval::Week, Interval::Month, Interval::Year];
+    pub const ALL: [Interval; 4] = [
+        Interval::Day,
+        Interval::Week,
+        Interval::Month,
+        Interval::Year,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -47,10 +52,22 @@ pub struct Recurrence {
 pub const COUNT_RANGE: std::ops::RangeInclusive<u32> = 1..=365;
 
 impl Recurrence {
-    pub const WEEKLY: Recurrence = Recurrence { interval: Interval::Week, count: 1 };
-    pub const MONTHLY: Recurrence = Recurrence { interval: Interval::Month, count: 1 };
-    pub const QUARTERLY: Recurrence = Recurrence { interval: Interval::Month, count: 3 };
-    pub const YEARLY: Recurrence = Recurrence { interval: Interval::Year, count: 1 };
+    pub const WEEKLY: Recurrence = Recurrence {
+        interval: Interval::Week,
+        count: 1,
+    };
+    pub const MONTHLY: Recurrence = Recurrence {
+        interval: Interval::Month,
+        count: 1,
+    };
+    pub const QUARTERLY: Recurrence = Recurrence {
+        interval: Interval::Month,
+        count: 3,
+    };
+    pub const YEARLY: Recurrence = Recurrence {
+        interval: Interval::Year,
+        count: 1,
+    };
 
     /// A custom frequency: every `count` `interval`s.
     pub fn every(count: u32, interval: Interval) -> Recurrence {
@@ -140,19 +157,46 @@ mod tests {
 
     #[test]
     fn month_ends_clamp_to_the_end_of_the_shorter_month() {
-        assert_eq!(Recurrence::MONTHLY.next_charge_date(date(2026, 1, 31)), Some(date(2026, 2, 28)));
-        assert_eq!(Recurrence::MONTHLY.next_charge_date(date(2028, 1, 31)), Some(date(2028, 2, 29)));
-        assert_eq!(Recurrence::MONTHLY.charge_date(date(2026, 1, 31), 2), Some(date(2026, 3, 31)));
-        assert_eq!(Recurrence::QUARTERLY.next_charge_date(date(2026, 11, 30)), Some(date(2027, 2, 28)));
-        assert_eq!(Recurrence::YEARLY.next_charge_date(date(2028, 2, 29)), Some(date(2029, 2, 28)));
+        assert_eq!(
+            Recurrence::MONTHLY.next_charge_date(date(2026, 1, 31)),
+            Some(date(2026, 2, 28))
+        );
+        assert_eq!(
+            Recurrence::MONTHLY.next_charge_date(date(2028, 1, 31)),
+            Some(date(2028, 2, 29))
+        );
+        assert_eq!(
+            Recurrence::MONTHLY.charge_date(date(2026, 1, 31), 2),
+            Some(date(2026, 3, 31))
+        );
+        assert_eq!(
+            Recurrence::QUARTERLY.next_charge_date(date(2026, 11, 30)),
+            Some(date(2027, 2, 28))
+        );
+        assert_eq!(
+            Recurrence::YEARLY.next_charge_date(date(2028, 2, 29)),
+            Some(date(2029, 2, 28))
+        );
     }
 
     #[test]
     fn days_and_weeks_add_exactly() {
-        assert_eq!(Recurrence::WEEKLY.next_charge_date(date(2026, 12, 29)), Some(date(2027, 1, 5)));
-        assert_eq!(Recurrence::every(2, Interval::Week).next_charge_date(date(2026, 2, 20)), Some(date(2026, 3, 6)));
-        assert_eq!(Recurrence::every(10, Interval::Day).next_charge_date(date(2026, 2, 25)), Some(date(2026, 3, 7)));
-        assert_eq!(Recurrence::every(2, Interval::Year).next_charge_date(date(2026, 5, 1)), Some(date(2028, 5, 1)));
+        assert_eq!(
+            Recurrence::WEEKLY.next_charge_date(date(2026, 12, 29)),
+            Some(date(2027, 1, 5))
+        );
+        assert_eq!(
+            Recurrence::every(2, Interval::Week).next_charge_date(date(2026, 2, 20)),
+            Some(date(2026, 3, 6))
+        );
+        assert_eq!(
+            Recurrence::every(10, Interval::Day).next_charge_date(date(2026, 2, 25)),
+            Some(date(2026, 3, 7))
+        );
+        assert_eq!(
+            Recurrence::every(2, Interval::Year).next_charge_date(date(2026, 5, 1)),
+            Some(date(2028, 5, 1))
+        );
     }
 
     #[test]
@@ -163,18 +207,36 @@ mod tests {
         assert_eq!(Recurrence::YEARLY.text(Locale::Es), "/ año");
         assert_eq!(Recurrence::QUARTERLY.text(Locale::En), "/ quarter");
         assert_eq!(Recurrence::QUARTERLY.text(Locale::Es), "/ trimestre");
-        assert_eq!(Recurrence::every(2, Interval::Week).text(Locale::En), "every 2 weeks");
-        assert_eq!(Recurrence::every(2, Interval::Week).text(Locale::Es), "cada 2 semanas");
-        assert_eq!(Recurrence::every(6, Interval::Month).text(Locale::Es), "cada 6 meses");
-        assert_eq!(Recurrence::every(1, Interval::Day).text(Locale::Es), "/ día");
+        assert_eq!(
+            Recurrence::every(2, Interval::Week).text(Locale::En),
+            "every 2 weeks"
+        );
+        assert_eq!(
+            Recurrence::every(2, Interval::Week).text(Locale::Es),
+            "cada 2 semanas"
+        );
+        assert_eq!(
+            Recurrence::every(6, Interval::Month).text(Locale::Es),
+            "cada 6 meses"
+        );
+        assert_eq!(
+            Recurrence::every(1, Interval::Day).text(Locale::Es),
+            "/ día"
+        );
     }
 
     #[test]
     fn price_text_joins_amount_and_frequency() {
         let eur = Currency::from_code("EUR").unwrap();
         let m = Money::new(4900, eur);
-        assert_eq!(price_text(&m, Some(&Recurrence::MONTHLY), Locale::En), "€49.00 / month");
-        assert_eq!(price_text(&m, Some(&Recurrence::MONTHLY), Locale::Es), "49,00 € / mes");
+        assert_eq!(
+            price_text(&m, Some(&Recurrence::MONTHLY), Locale::En),
+            "€49.00 / month"
+        );
+        assert_eq!(
+            price_text(&m, Some(&Recurrence::MONTHLY), Locale::Es),
+            "49,00 € / mes"
+        );
         assert_eq!(price_text(&m, None, Locale::En), "€49.00");
     }
 
@@ -183,7 +245,9 @@ mod tests {
         let json = serde_json::to_string(&Some(Recurrence::QUARTERLY)).unwrap();
         assert_eq!(json, r#"{"interval":"month","count":3}"#);
         assert_eq!(serde_json::to_string(&None::<Recurrence>).unwrap(), "null");
-        assert!(serde_json::from_str::<Recurrence>(r#"{"interval":"fortnight","count":1}"#).is_err());
+        assert!(
+            serde_json::from_str::<Recurrence>(r#"{"interval":"fortnight","count":1}"#).is_err()
+        );
     }
 
     proptest! {

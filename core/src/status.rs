@@ -58,7 +58,10 @@ pub enum TransitionError {
     /// The action does not apply to the card's current status (for example a payment
     /// result for a card that is not processing, or a cancel while processing).
     #[error("cannot {action} a card that is {from}")]
-    NotAllowed { from: CardStatus, action: &'static str },
+    NotAllowed {
+        from: CardStatus,
+        action: &'static str,
+    },
 }
 
 impl TransitionError {
@@ -209,24 +212,37 @@ pub struct CardState {
 impl CardState {
     /// A freshly shared card.
     pub fn new() -> CardState {
-        CardState { status: CardStatus::Pending, failure_reason: None, version: 1 }
+        CardState {
+            status: CardStatus::Pending,
+            failure_reason: None,
+            version: 1,
+        }
     }
 
     /// The state after `action`, or why the action is refused (the state is then
     /// unchanged: this takes `&self`).
     pub fn apply(&self, action: &CardAction) -> Result<CardState, TransitionError> {
         if self.status.is_terminal() {
-            return Err(TransitionError::Terminal { status: self.status });
+            return Err(TransitionError::Terminal {
+                status: self.status,
+            });
         }
-        let status = self.status.next(action).ok_or(TransitionError::NotAllowed {
-            from: self.status,
-            action: action.verb(),
-        })?;
+        let status = self
+            .status
+            .next(action)
+            .ok_or(TransitionError::NotAllowed {
+                from: self.status,
+                action: action.verb(),
+            })?;
         let failure_reason = match action {
             CardAction::PaymentFailed { reason } => Some(reason.clone()),
             _ => None,
         };
-        Ok(CardState { status, failure_reason, version: self.version + 1 })
+        Ok(CardState {
+            status,
+            failure_reason,
+            version: self.version + 1,
+        })
     }
 }
 
@@ -244,7 +260,9 @@ mod tests {
     use CardStatus as S;
 
     fn failed(reason: &str) -> A {
-        A::PaymentFailed { reason: reason.into() }
+        A::PaymentFailed {
+            reason: reason.into(),
+        }
     }
 
     /// The SPEC §3 table written out as data, independent of `next`'s match.
@@ -281,10 +299,16 @@ mod tests {
             for action in all_actions() {
                 let expected = table
                     .iter()
-                    .find(|(f, a, _)| *f == from && std::mem::discriminant(a) == std::mem::discriminant(&action))
+                    .find(|(f, a, _)| {
+                        *f == from && std::mem::discriminant(a) == std::mem::discriminant(&action)
+                    })
                     .map(|(_, _, to)| *to);
                 assert_eq!(from.next(&action), expected, "{from} + {action:?}");
-                let state = CardState { status: from, failure_reason: None, version: 3 };
+                let state = CardState {
+                    status: from,
+                    failure_reason: None,
+                    version: 3,
+                };
                 match (state.apply(&action), expected) {
                     (Ok(next), Some(to)) => {
                         assert_eq!(next.status, to);
@@ -295,7 +319,9 @@ mod tests {
                             assert_eq!(err, TransitionError::Terminal { status: from });
                             assert_eq!(err.code(), "card_final");
                         } else {
-                            assert!(matches!(err, TransitionError::NotAllowed { from: f, .. } if f == from));
+                            assert!(
+                                matches!(err, TransitionError::NotAllowed { from: f, .. } if f == from)
+                            );
                             assert_eq!(err.code(), "invalid_transition");
                         }
                     }
@@ -322,7 +348,10 @@ mod tests {
         let processing = CardState::new().apply(&A::StartPayment).unwrap();
         assert!(processing.apply(&A::Cancel).is_err());
         let paid = processing.apply(&A::PaymentSucceeded).unwrap();
-        assert_eq!(paid.apply(&A::Cancel), Err(TransitionError::Terminal { status: S::Paid }));
+        assert_eq!(
+            paid.apply(&A::Cancel),
+            Err(TransitionError::Terminal { status: S::Paid })
+        );
     }
 
     #[test]
@@ -338,7 +367,10 @@ mod tests {
     #[test]
     fn status_lines_in_both_languages() {
         assert_eq!(S::Pending.label(Locale::En, None), "Awaiting payment");
-        assert_eq!(S::Declined.label(Locale::Es, None), "Rechazado por el visitante");
+        assert_eq!(
+            S::Declined.label(Locale::Es, None),
+            "Rechazado por el visitante"
+        );
         assert_eq!(
             S::Failed.label(Locale::En, Some("insufficient_funds")),
             "Payment failed: insufficient funds"
@@ -347,9 +379,15 @@ mod tests {
             S::Failed.label(Locale::Es, Some("card_declined")),
             "Pago fallido: la tarjeta fue rechazada"
         );
-        assert_eq!(S::Failed.label(Locale::En, Some("do_not_honor")), "Payment failed: do not honor");
+        assert_eq!(
+            S::Failed.label(Locale::En, Some("do_not_honor")),
+            "Payment failed: do not honor"
+        );
         for status in S::ALL {
-            assert_ne!(status.label(Locale::En, None), status.label(Locale::Es, None));
+            assert_ne!(
+                status.label(Locale::En, None),
+                status.label(Locale::Es, None)
+            );
         }
     }
 

@@ -64,7 +64,10 @@ impl Transcript {
 
     /// The card with this id, as it now is.
     pub fn card(&self, id: &str) -> Option<&Card> {
-        self.messages.iter().filter_map(|m| m.card.as_ref()).find(|c| c.id == id)
+        self.messages
+            .iter()
+            .filter_map(|m| m.card.as_ref())
+            .find(|c| c.id == id)
     }
 }
 
@@ -106,7 +109,12 @@ mod tests {
     }
 
     fn card_message(id: &str, card: Card) -> Message {
-        Message { text: None, card: Some(card), author: Author::Operator, ..text(id, "") }
+        Message {
+            text: None,
+            card: Some(card),
+            author: Author::Operator,
+            ..text(id, "")
+        }
     }
 
     #[test]
@@ -122,8 +130,14 @@ mod tests {
     fn card_updates_only_move_forward() {
         let mut t = Transcript::new(vec![card_message("m1", card("k1", CardStatus::Pending, 1))]);
         assert!(t.update_card(card("k1", CardStatus::Cancelled, 2)));
-        assert!(!t.update_card(card("k1", CardStatus::Pending, 1)), "a stale update is ignored");
-        assert!(!t.update_card(card("k2", CardStatus::Paid, 5)), "an unknown card changes nothing");
+        assert!(
+            !t.update_card(card("k1", CardStatus::Pending, 1)),
+            "a stale update is ignored"
+        );
+        assert!(
+            !t.update_card(card("k2", CardStatus::Paid, 5)),
+            "an unknown card changes nothing"
+        );
         assert_eq!(t.card("k1").unwrap().status, CardStatus::Cancelled);
         // A replayed share event carrying the old card does not undo the cancel.
         t.add_message(card_message("m1", card("k1", CardStatus::Pending, 1)));

@@ -56,12 +56,19 @@ pub struct FieldError {
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Problem {
     Required,
-    TooLong { max: u32 },
+    TooLong {
+        max: u32,
+    },
     InvalidCharacters,
     NotPositive,
-    TooLarge { max: i64 },
+    TooLarge {
+        max: i64,
+    },
     UnknownCurrency,
-    OutOfRange { min: u32, max: u32 },
+    OutOfRange {
+        min: u32,
+        max: u32,
+    },
     InvalidFormat,
     /// Refers to something that does not exist (an unknown brand id, say).
     NotFound,
@@ -69,7 +76,10 @@ pub enum Problem {
 
 impl FieldError {
     pub fn new(field: &str, problem: Problem) -> FieldError {
-        FieldError { field: field.to_owned(), problem }
+        FieldError {
+            field: field.to_owned(),
+            problem,
+        }
     }
 
     /// The message shown next to the field.
@@ -79,16 +89,24 @@ impl FieldError {
             (Problem::Required, Locale::Es) => "Este campo es obligatorio.".into(),
             (Problem::TooLong { max }, Locale::En) => format!("Use at most {max} characters."),
             (Problem::TooLong { max }, Locale::Es) => format!("Use como máximo {max} caracteres."),
-            (Problem::InvalidCharacters, Locale::En) => "Remove line breaks and control characters.".into(),
-            (Problem::InvalidCharacters, Locale::Es) => "Quite los saltos de línea y caracteres de control.".into(),
+            (Problem::InvalidCharacters, Locale::En) => {
+                "Remove line breaks and control characters.".into()
+            }
+            (Problem::InvalidCharacters, Locale::Es) => {
+                "Quite los saltos de línea y caracteres de control.".into()
+            }
             (Problem::NotPositive, Locale::En) => "The amount must be greater than zero.".into(),
             (Problem::NotPositive, Locale::Es) => "El importe debe ser mayor que cero.".into(),
             (Problem::TooLarge { .. }, Locale::En) => "The amount is too large.".into(),
             (Problem::TooLarge { .. }, Locale::Es) => "El importe es demasiado alto.".into(),
             (Problem::UnknownCurrency, Locale::En) => "Choose a valid currency.".into(),
             (Problem::UnknownCurrency, Locale::Es) => "Elija una moneda válida.".into(),
-            (Problem::OutOfRange { min, max }, Locale::En) => format!("Enter a number from {min} to {max}."),
-            (Problem::OutOfRange { min, max }, Locale::Es) => format!("Introduzca un número entre {min} y {max}."),
+            (Problem::OutOfRange { min, max }, Locale::En) => {
+                format!("Enter a number from {min} to {max}.")
+            }
+            (Problem::OutOfRange { min, max }, Locale::Es) => {
+                format!("Introduzca un número entre {min} y {max}.")
+            }
             (Problem::InvalidFormat, Locale::En) => "The format is not valid.".into(),
             (Problem::InvalidFormat, Locale::Es) => "El formato no es válido.".into(),
             (Problem::NotFound, Locale::En) => "There is no such item.".into(),
@@ -114,21 +132,38 @@ pub fn validate_payment(draft: &PaymentDraft) -> Result<ValidPayment, Vec<FieldE
     if title.is_empty() {
         errors.push(FieldError::new("title", Problem::Required));
     } else if title.chars().count() > TITLE_MAX_CHARS as usize {
-        errors.push(FieldError::new("title", Problem::TooLong { max: TITLE_MAX_CHARS }));
+        errors.push(FieldError::new(
+            "title",
+            Problem::TooLong {
+                max: TITLE_MAX_CHARS,
+            },
+        ));
     } else if title.chars().any(char::is_control) {
         errors.push(FieldError::new("title", Problem::InvalidCharacters));
     }
 
     let description = draft.description.trim();
     if description.chars().count() > DESCRIPTION_MAX_CHARS as usize {
-        errors.push(FieldError::new("description", Problem::TooLong { max: DESCRIPTION_MAX_CHARS }));
-    } else if description.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        errors.push(FieldError::new(
+            "description",
+            Problem::TooLong {
+                max: DESCRIPTION_MAX_CHARS,
+            },
+        ));
+    } else if description
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
         errors.push(FieldError::new("description", Problem::InvalidCharacters));
     }
 
     let currency = Currency::from_code(&draft.currency);
     if currency.is_none() {
-        let problem = if draft.currency.trim().is_empty() { Problem::Required } else { Problem::UnknownCurrency };
+        let problem = if draft.currency.trim().is_empty() {
+            Problem::Required
+        } else {
+            Problem::UnknownCurrency
+        };
         errors.push(FieldError::new("currency", problem));
     }
 
@@ -145,7 +180,10 @@ pub fn validate_payment(draft: &PaymentDraft) -> Result<ValidPayment, Vec<FieldE
         if !COUNT_RANGE.contains(&recurrence.count) {
             errors.push(FieldError::new(
                 "recurrence.count",
-                Problem::OutOfRange { min: *COUNT_RANGE.start(), max: *COUNT_RANGE.end() },
+                Problem::OutOfRange {
+                    min: *COUNT_RANGE.start(),
+                    max: *COUNT_RANGE.end(),
+                },
             ));
         }
     }
@@ -165,7 +203,12 @@ pub fn validate_payment(draft: &PaymentDraft) -> Result<ValidPayment, Vec<FieldE
 
 /// Checks one line of chat-like text (a message, a name): trimmed, 1 to `max` characters.
 /// Messages may hold line breaks; `single_line` text may not.
-pub fn validate_text(field: &str, text: &str, max: usize, single_line: bool) -> Result<String, FieldError> {
+pub fn validate_text(
+    field: &str,
+    text: &str,
+    max: usize,
+    single_line: bool,
+) -> Result<String, FieldError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(FieldError::new(field, Problem::Required));
@@ -184,7 +227,9 @@ pub fn validate_text(field: &str, text: &str, max: usize, single_line: bool) -> 
 /// tag: 2–40 characters of lowercase ASCII letters, digits and inner hyphens.
 pub fn validate_brand_id(id: &str) -> Result<(), FieldError> {
     let ok_len = (2..=40).contains(&id.len());
-    let ok_chars = id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ok_chars = id
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     let ok_ends = !id.starts_with('-') && !id.ends_with('-');
     if id.is_empty() {
         Err(FieldError::new("id", Problem::Required))
@@ -213,7 +258,10 @@ mod tests {
     }
 
     fn codes(errors: &[FieldError]) -> Vec<(&str, &Problem)> {
-        errors.iter().map(|e| (e.field.as_str(), &e.problem)).collect()
+        errors
+            .iter()
+            .map(|e| (e.field.as_str(), &e.problem))
+            .collect()
     }
 
     #[test]
@@ -221,59 +269,138 @@ mod tests {
         let valid = validate_payment(&draft()).unwrap();
         assert_eq!(valid.title, "Custom mug");
         assert_eq!(valid.currency.code(), "EUR");
-        let monthly = PaymentDraft { recurrence: Some(Recurrence::every(365, Interval::Day)), ..draft() };
+        let monthly = PaymentDraft {
+            recurrence: Some(Recurrence::every(365, Interval::Day)),
+            ..draft()
+        };
         assert!(validate_payment(&monthly).is_ok());
     }
 
     #[test]
     fn title_length_is_counted_in_characters() {
-        let ok = PaymentDraft { title: "ñ".repeat(120), ..draft() };
+        let ok = PaymentDraft {
+            title: "ñ".repeat(120),
+            ..draft()
+        };
         assert!(validate_payment(&ok).is_ok());
-        let long = PaymentDraft { title: "ñ".repeat(121), ..draft() };
-        assert_eq!(codes(&validate_payment(&long).unwrap_err()), vec![("title", &Problem::TooLong { max: 120 })]);
-        let blank = PaymentDraft { title: "   ".into(), ..draft() };
-        assert_eq!(codes(&validate_payment(&blank).unwrap_err()), vec![("title", &Problem::Required)]);
-        let newline = PaymentDraft { title: "Mug\nfree".into(), ..draft() };
-        assert_eq!(codes(&validate_payment(&newline).unwrap_err()), vec![("title", &Problem::InvalidCharacters)]);
+        let long = PaymentDraft {
+            title: "ñ".repeat(121),
+            ..draft()
+        };
+        assert_eq!(
+            codes(&validate_payment(&long).unwrap_err()),
+            vec![("title", &Problem::TooLong { max: 120 })]
+        );
+        let blank = PaymentDraft {
+            title: "   ".into(),
+            ..draft()
+        };
+        assert_eq!(
+            codes(&validate_payment(&blank).unwrap_err()),
+            vec![("title", &Problem::Required)]
+        );
+        let newline = PaymentDraft {
+            title: "Mug\nfree".into(),
+            ..draft()
+        };
+        assert_eq!(
+            codes(&validate_payment(&newline).unwrap_err()),
+            vec![("title", &Problem::InvalidCharacters)]
+        );
     }
 
     #[test]
     fn description_is_optional_but_bounded() {
-        assert!(validate_payment(&PaymentDraft { description: String::new(), ..draft() }).is_ok());
-        assert!(validate_payment(&PaymentDraft { description: "x".repeat(2000), ..draft() }).is_ok());
-        let long = PaymentDraft { description: "x".repeat(2001), ..draft() };
-        assert_eq!(codes(&validate_payment(&long).unwrap_err()), vec![("description", &Problem::TooLong { max: 2000 })]);
+        assert!(validate_payment(&PaymentDraft {
+            description: String::new(),
+            ..draft()
+        })
+        .is_ok());
+        assert!(validate_payment(&PaymentDraft {
+            description: "x".repeat(2000),
+            ..draft()
+        })
+        .is_ok());
+        let long = PaymentDraft {
+            description: "x".repeat(2001),
+            ..draft()
+        };
+        assert_eq!(
+            codes(&validate_payment(&long).unwrap_err()),
+            vec![("description", &Problem::TooLong { max: 2000 })]
+        );
     }
 
     #[test]
     fn amounts_are_positive_and_sane_for_their_currency() {
         for amount in [0, -1, i64::MIN] {
-            let d = PaymentDraft { amount_minor: amount, ..draft() };
-            assert_eq!(codes(&validate_payment(&d).unwrap_err()), vec![("amount_minor", &Problem::NotPositive)]);
+            let d = PaymentDraft {
+                amount_minor: amount,
+                ..draft()
+            };
+            assert_eq!(
+                codes(&validate_payment(&d).unwrap_err()),
+                vec![("amount_minor", &Problem::NotPositive)]
+            );
         }
         let max_eur = 10_000_000 * 100;
-        assert!(validate_payment(&PaymentDraft { amount_minor: max_eur, ..draft() }).is_ok());
-        let too_much = PaymentDraft { amount_minor: max_eur + 1, ..draft() };
-        assert_eq!(codes(&validate_payment(&too_much).unwrap_err()), vec![("amount_minor", &Problem::TooLarge { max: max_eur })]);
-        let yen = PaymentDraft { amount_minor: 10_000_001, currency: "JPY".into(), ..draft() };
-        assert!(validate_payment(&yen).is_err(), "the maximum follows the currency's exponent");
+        assert!(validate_payment(&PaymentDraft {
+            amount_minor: max_eur,
+            ..draft()
+        })
+        .is_ok());
+        let too_much = PaymentDraft {
+            amount_minor: max_eur + 1,
+            ..draft()
+        };
+        assert_eq!(
+            codes(&validate_payment(&too_much).unwrap_err()),
+            vec![("amount_minor", &Problem::TooLarge { max: max_eur })]
+        );
+        let yen = PaymentDraft {
+            amount_minor: 10_000_001,
+            currency: "JPY".into(),
+            ..draft()
+        };
+        assert!(
+            validate_payment(&yen).is_err(),
+            "the maximum follows the currency's exponent"
+        );
     }
 
     #[test]
     fn currency_must_be_known() {
-        let d = PaymentDraft { currency: "EURO".into(), ..draft() };
-        assert_eq!(codes(&validate_payment(&d).unwrap_err()), vec![("currency", &Problem::UnknownCurrency)]);
-        let d = PaymentDraft { currency: "".into(), ..draft() };
-        assert_eq!(codes(&validate_payment(&d).unwrap_err()), vec![("currency", &Problem::Required)]);
+        let d = PaymentDraft {
+            currency: "EURO".into(),
+            ..draft()
+        };
+        assert_eq!(
+            codes(&validate_payment(&d).unwrap_err()),
+            vec![("currency", &Problem::UnknownCurrency)]
+        );
+        let d = PaymentDraft {
+            currency: "".into(),
+            ..draft()
+        };
+        assert_eq!(
+            codes(&validate_payment(&d).unwrap_err()),
+            vec![("currency", &Problem::Required)]
+        );
     }
 
     #[test]
     fn recurrence_count_is_1_to_365() {
         for count in [0, 366] {
-            let d = PaymentDraft { recurrence: Some(Recurrence::every(count, Interval::Week)), ..draft() };
+            let d = PaymentDraft {
+                recurrence: Some(Recurrence::every(count, Interval::Week)),
+                ..draft()
+            };
             assert_eq!(
                 codes(&validate_payment(&d).unwrap_err()),
-                vec![("recurrence.count", &Problem::OutOfRange { min: 1, max: 365 })]
+                vec![(
+                    "recurrence.count",
+                    &Problem::OutOfRange { min: 1, max: 365 }
+                )]
             );
         }
     }
@@ -290,27 +417,72 @@ mod tests {
         };
         let errors = validate_payment(&d).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["brand_id", "title", "currency", "amount_minor", "recurrence.count"]);
+        assert_eq!(
+            fields,
+            [
+                "brand_id",
+                "title",
+                "currency",
+                "amount_minor",
+                "recurrence.count"
+            ]
+        );
         let json = serde_json::to_value(&errors[4]).unwrap();
-        assert_eq!(json, serde_json::json!({"field": "recurrence.count", "code": "out_of_range", "min": 1, "max": 365}));
+        assert_eq!(
+            json,
+            serde_json::json!({"field": "recurrence.count", "code": "out_of_range", "min": 1, "max": 365})
+        );
         assert_eq!(errors[1].message(Locale::Es), "Este campo es obligatorio.");
-        assert_eq!(errors[4].message(Locale::En), "Enter a number from 1 to 365.");
+        assert_eq!(
+            errors[4].message(Locale::En),
+            "Enter a number from 1 to 365."
+        );
     }
 
     #[test]
     fn chat_text_is_trimmed_and_bounded() {
-        assert_eq!(validate_text("text", "  hi\nthere ", 10, false), Ok("hi\nthere".into()));
-        assert_eq!(validate_text("text", "   ", 10, false).unwrap_err().problem, Problem::Required);
-        assert_eq!(validate_text("text", &"é".repeat(11), 10, false).unwrap_err().problem, Problem::TooLong { max: 10 });
-        assert_eq!(validate_text("name", "Ana\nB", 10, true).unwrap_err().problem, Problem::InvalidCharacters);
-        assert_eq!(validate_text("text", "a\u{0}b", 10, false).unwrap_err().problem, Problem::InvalidCharacters);
+        assert_eq!(
+            validate_text("text", "  hi\nthere ", 10, false),
+            Ok("hi\nthere".into())
+        );
+        assert_eq!(
+            validate_text("text", "   ", 10, false).unwrap_err().problem,
+            Problem::Required
+        );
+        assert_eq!(
+            validate_text("text", &"é".repeat(11), 10, false)
+                .unwrap_err()
+                .problem,
+            Problem::TooLong { max: 10 }
+        );
+        assert_eq!(
+            validate_text("name", "Ana\nB", 10, true)
+                .unwrap_err()
+                .problem,
+            Problem::InvalidCharacters
+        );
+        assert_eq!(
+            validate_text("text", "a\u{0}b", 10, false)
+                .unwrap_err()
+                .problem,
+            Problem::InvalidCharacters
+        );
     }
 
     #[test]
     fn brand_ids_are_slugs() {
         assert!(validate_brand_id("acme").is_ok());
         assert!(validate_brand_id("zen-yoga-2").is_ok());
-        for bad in ["", "a", "Acme", "acme!", "-acme", "acme-", "ac me", &"a".repeat(41)] {
+        for bad in [
+            "",
+            "a",
+            "Acme",
+            "acme!",
+            "-acme",
+            "acme-",
+            "ac me",
+            &"a".repeat(41),
+        ] {
             assert!(validate_brand_id(bad).is_err(), "{bad:?}");
         }
     }

@@ -21,22 +21,30 @@ struct Dist;
 /// `GET /widget/?brand=…`: the visitor widget's page, loaded in the iframe. Only the
 /// brand's own site (and this server, for `/demo`) may frame it: a
 /// `frame-ancestors` policy from the brand's allowed origins.
-pub async fn widget_index(State(state): State<AppState>, Query(query): Query<WidgetQuery>, headers: HeaderMap) -> Response {
+pub async fn widget_index(
+    State(state): State<AppState>,
+    Query(query): Query<WidgetQuery>,
+    headers: HeaderMap,
+) -> Response {
     let origins: Vec<String> = match query.brand.as_deref() {
-        Some(brand) => sqlx::query_scalar::<_, String>("SELECT allowed_origins FROM brands WHERE id = ?")
-            .bind(brand)
-            .fetch_optional(&state.db)
-            .await
-            .ok()
-            .flatten()
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .unwrap_or_default(),
+        Some(brand) => {
+            sqlx::query_scalar::<_, String>("SELECT allowed_origins FROM brands WHERE id = ?")
+                .bind(brand)
+                .fetch_optional(&state.db)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|json| serde_json::from_str(&json).ok())
+                .unwrap_or_default()
+        }
         None => Vec::new(),
     };
     let mut response = serve("widget/index.html", &headers);
     let policy = frame_ancestors(&origins);
     if let Ok(value) = HeaderValue::from_str(&policy) {
-        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response
 }
@@ -52,7 +60,9 @@ fn frame_ancestors(origins: &[String]) -> String {
     let mut policy = String::from("frame-ancestors 'self'");
     for origin in origins {
         let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
-            && origin.chars().all(|c| c.is_ascii_alphanumeric() || ":/.-*".contains(c));
+            && origin
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ":/.-*".contains(c));
         if ok {
             policy.push(' ');
             policy.push_str(origin);
@@ -75,7 +85,9 @@ pub async fn console(path: Option<Path<String>>, headers: HeaderMap) -> Response
         return serve(&file, &headers);
     }
     let mut response = serve("console/index.html", &headers);
-    response.headers_mut().insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+        .headers_mut()
+        .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
 
@@ -88,11 +100,19 @@ fn serve(path: &str, request: &HeaderMap) -> Response {
         return AppError::NotFound("file").into_response();
     };
     let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..16]));
-    if request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+    if request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
         return StatusCode::NOT_MODIFIED.into_response();
     }
     // Trunk puts a content hash in every file name but the page's: those never change.
-    let cache = if path.ends_with(".html") { "no-cache" } else { "public, max-age=31536000, immutable" };
+    let cache = if path.ends_with(".html") {
+        "no-cache"
+    } else {
+        "public, max-age=31536000, immutable"
+    };
     let mut response = file.data.into_owned().into_response();
     let headers = response.headers_mut();
     if let Ok(mime) = HeaderValue::from_str(file.metadata.mimetype()) {
@@ -109,8 +129,15 @@ fn serve(path: &str, request: &HeaderMap) -> Response {
 mod tests {
     #[test]
     fn frame_ancestors_lists_only_well_formed_origins() {
-        let origins = vec!["https://shop.example".to_owned(), "https://x.example; script-src *".to_owned(), "javascript:1".to_owned()];
-        assert_eq!(super::frame_ancestors(&origins), "frame-ancestors 'self' https://shop.example");
+        let origins = vec![
+            "https://shop.example".to_owned(),
+            "https://x.example; script-src *".to_owned(),
+            "javascript:1".to_owned(),
+        ];
+        assert_eq!(
+            super::frame_ancestors(&origins),
+            "frame-ancestors 'self' https://shop.example"
+        );
         assert_eq!(super::frame_ancestors(&[]), "frame-ancestors 'self'");
     }
 }

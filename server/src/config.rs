@@ -32,7 +32,11 @@ pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("{name}={value:?} is not valid: {why}")]
-    Invalid { name: &'static str, value: String, why: &'static str },
+    Invalid {
+        name: &'static str,
+        value: String,
+        why: &'static str,
+    },
 }
 
 impl Config {
@@ -54,7 +58,11 @@ impl Config {
             None | Some("0") | Some("false") => false,
             Some("1") | Some("true") => true,
             Some(other) => {
-                return Err(ConfigError::Invalid { name: "PAYCARD_DEMO", value: other.into(), why: "expected 1 or 0" })
+                return Err(ConfigError::Invalid {
+                    name: "PAYCARD_DEMO",
+                    value: other.into(),
+                    why: "expected 1 or 0",
+                })
             }
         };
         let seconds = |name: &'static str, default: Duration| match get(name) {
@@ -89,7 +97,11 @@ mod tests {
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
     }
 
     #[test]
@@ -124,7 +136,10 @@ mod tests {
     #[test]
     fn bad_values_are_named_in_the_error() {
         let err = config(&[("PAYCARD_ADDR", "localhost")]).unwrap_err();
-        assert!(err.to_string().starts_with("PAYCARD_ADDR=\"localhost\""), "{err}");
+        assert!(
+            err.to_string().starts_with("PAYCARD_ADDR=\"localhost\""),
+            "{err}"
+        );
         assert!(config(&[("PAYCARD_DEMO", "yes please")]).is_err());
         assert!(config(&[("PAYCARD_CARD_TTL_SECONDS", "0")]).is_err());
         assert!(config(&[("PAYCARD_CARD_TTL_SECONDS", "-5")]).is_err());

@@ -113,6 +113,9 @@ impl From<sqlx::Error> for AppError {
 
 impl From<paycard_core::TransitionError> for AppError {
     fn from(err: paycard_core::TransitionError) -> Self {
-        AppError::Conflict { code: err.code(), message: err.to_string() }
+        AppError::Conflict {
+            code: err.code(),
+            message: err.to_string(),
+        }
     }
 }

@@ -34,7 +34,13 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Pool, config: Config) -> AppState {
         let (shutdown_tx, shutdown) = watch::channel(false);
-        AppState { db, config: Arc::new(config), live: Live::new(), shutdown, shutdown_tx: Arc::new(shutdown_tx) }
+        AppState {
+            db,
+            config: Arc::new(config),
+            live: Live::new(),
+            shutdown,
+            shutdown_tx: Arc::new(shutdown_tx),
+        }
     }
 
     /// Ends every live stream; in-flight requests finish as usual.
@@ -50,10 +56,16 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health))
         .route("/demo", get(pages::demo))
         .route("/widget.js", get(pages::loader))
-        .route("/widget", get(|| async { axum::response::Redirect::permanent("/widget/") }))
+        .route(
+            "/widget",
+            get(|| async { axum::response::Redirect::permanent("/widget/") }),
+        )
         .route("/widget/", get(assets::widget_index))
         .route("/widget/{*path}", get(assets::widget_file))
-        .route("/console", get(|| async { axum::response::Redirect::permanent("/console/") }))
+        .route(
+            "/console",
+            get(|| async { axum::response::Redirect::permanent("/console/") }),
+        )
         .route("/console/", get(assets::console))
         .route("/console/{*path}", get(assets::console))
         .fallback(not_found)
@@ -70,11 +82,17 @@ pub fn app(state: AppState) -> Router {
 /// 200 when the server is up and its database answers; 503 otherwise, so a load
 /// balancer stops sending traffic to an instance that lost its database.
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db).await {
+    match sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(&state.db)
+        .await
+    {
         Ok(_) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))),
         Err(err) => {
             tracing::error!(error = %err, "health check: database unavailable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "database unavailable"})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "database unavailable"})),
+            )
         }
     }
 }

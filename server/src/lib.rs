@@ -37,7 +37,10 @@ pub enum StartError {
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("demo data: {0}")]
     Seed(#[from] seed::SeedError),
     #[error("server: {0}")]
@@ -47,7 +50,10 @@ pub enum StartError {
 /// Opens the database, seeds demo data if asked, listens, prints where to go, and serves
 /// until `shutdown` resolves; then stops accepting, finishes in-flight requests and
 /// returns.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
     let pool = db::connect(&config.database_url).await?;
     let demo_password = if config.demo {
         Some(seed::seed_demo(&pool, config.demo_password.as_deref()).await?)
@@ -57,7 +63,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
 
     let listener = TcpListener::bind(config.addr)
         .await
-        .map_err(|source| StartError::Bind { addr: config.addr, source })?;
+        .map_err(|source| StartError::Bind {
+            addr: config.addr,
+            source,
+        })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     print_welcome(addr, demo_password.as_ref());
     tracing::info!(%addr, database = %db::redact(&config.database_url), demo = config.demo, "paycard started");
@@ -89,7 +98,9 @@ fn print_welcome(addr: std::net::SocketAddr, demo: Option<&seed::DemoCredentials
             out += &format!("  {role:<15} {email}\n");
         }
         match demo {
-            seed::DemoCredentials::Given => out += "  password        (as set in PAYCARD_DEMO_PASSWORD)\n",
+            seed::DemoCredentials::Given => {
+                out += "  password        (as set in PAYCARD_DEMO_PASSWORD)\n"
+            }
             seed::DemoCredentials::Generated(pw) => out += &format!("  password        {pw}\n"),
         }
     }

@@ -27,7 +27,10 @@ pub fn new_secret(prefix: &str) -> (String, String) {
 }
 
 pub fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub const VISITOR_TOKEN: &str = "pcv";
@@ -70,9 +73,17 @@ mod tests {
 
     #[test]
     fn timestamps_compare_as_text() {
-        let a = timestamp(DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap().into());
+        let a = timestamp(
+            DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+                .unwrap()
+                .into(),
+        );
         assert_eq!(a, "2026-01-02T03:04:05.000Z");
-        let b = timestamp(DateTime::parse_from_rfc3339("2026-01-02T03:04:05.5Z").unwrap().into());
+        let b = timestamp(
+            DateTime::parse_from_rfc3339("2026-01-02T03:04:05.5Z")
+                .unwrap()
+                .into(),
+        );
         assert!(a < b);
     }
 }

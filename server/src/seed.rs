@@ -22,22 +22,93 @@ pub struct DemoAccount {
 }
 
 pub const DEMO_ACCOUNTS: [DemoAccount; 2] = [
-    DemoAccount { id: "acc_demo_admin", email: "admin@example.com", name: "Ada Admin", role: "admin", brands: &["acme", "zen"] },
-    DemoAccount { id: "acc_demo_operator", email: "operator@example.com", name: "Oscar Operator", role: "operator", brands: &["acme"] },
+    DemoAccount {
+        id: "acc_demo_admin",
+        email: "admin@example.com",
+        name: "Ada Admin",
+        role: "admin",
+        brands: &["acme", "zen"],
+    },
+    DemoAccount {
+        id: "acc_demo_operator",
+        email: "operator@example.com",
+        name: "Oscar Operator",
+        role: "operator",
+        brands: &["acme"],
+    },
 ];
 
 const DEMO_BRANDS: [(&str, &str); 2] = [("acme", "Acme Coffee"), ("zen", "Zen Yoga")];
 
 /// (id, brand, title, description, amount_minor, currency, recurrence)
-type DemoPayment = (&'static str, &'static str, &'static str, &'static str, i64, &'static str, Option<Recurrence>);
+type DemoPayment = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    &'static str,
+    Option<Recurrence>,
+);
 
 const DEMO_PAYMENTS: [DemoPayment; 6] = [
-    ("pay_demo_mug", "acme", "Custom mug", "A 350 ml stoneware mug with your name on it.", 2500, "EUR", None),
-    ("pay_demo_beans", "acme", "Coffee subscription", "A 500 g bag of freshly roasted beans, delivered every month.", 4900, "EUR", Some(Recurrence::MONTHLY)),
-    ("pay_demo_workshop", "acme", "Barista workshop", "Three hours with our head barista: espresso, milk, latte art.", 12000, "EUR", None),
-    ("pay_demo_dropin", "zen", "Drop-in class", "One 75-minute class, any style, any day.", 1500, "EUR", None),
-    ("pay_demo_membership", "zen", "Monthly membership", "Unlimited classes.", 8900, "EUR", Some(Recurrence::MONTHLY)),
-    ("pay_demo_private", "zen", "Private session", "A one-to-one session with a teacher of your choice.", 6000, "EUR", Some(Recurrence { interval: Interval::Week, count: 2 })),
+    (
+        "pay_demo_mug",
+        "acme",
+        "Custom mug",
+        "A 350 ml stoneware mug with your name on it.",
+        2500,
+        "EUR",
+        None,
+    ),
+    (
+        "pay_demo_beans",
+        "acme",
+        "Coffee subscription",
+        "A 500 g bag of freshly roasted beans, delivered every month.",
+        4900,
+        "EUR",
+        Some(Recurrence::MONTHLY),
+    ),
+    (
+        "pay_demo_workshop",
+        "acme",
+        "Barista workshop",
+        "Three hours with our head barista: espresso, milk, latte art.",
+        12000,
+        "EUR",
+        None,
+    ),
+    (
+        "pay_demo_dropin",
+        "zen",
+        "Drop-in class",
+        "One 75-minute class, any style, any day.",
+        1500,
+        "EUR",
+        None,
+    ),
+    (
+        "pay_demo_membership",
+        "zen",
+        "Monthly membership",
+        "Unlimited classes.",
+        8900,
+        "EUR",
+        Some(Recurrence::MONTHLY),
+    ),
+    (
+        "pay_demo_private",
+        "zen",
+        "Private session",
+        "A one-to-one session with a teacher of your choice.",
+        6000,
+        "EUR",
+        Some(Recurrence {
+            interval: Interval::Week,
+            count: 2,
+        }),
+    ),
 ];
 
 /// What the person starting the server needs to know about the demo password.
@@ -68,7 +139,10 @@ pub async fn seed_demo(pool: &Pool, password: Option<&str>) -> Result<DemoCreden
     };
     // Hash before the transaction: argon2 is deliberately slow and must not hold the
     // write lock.
-    let hashes: Vec<String> = DEMO_ACCOUNTS.iter().map(|_| password::hash(&password)).collect();
+    let hashes: Vec<String> = DEMO_ACCOUNTS
+        .iter()
+        .map(|_| password::hash(&password))
+        .collect();
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
 
     let mut tx = pool.begin().await?;
@@ -132,7 +206,12 @@ pub async fn seed_demo(pool: &Pool, password: Option<&str>) -> Result<DemoCreden
         }
     }
     tx.commit().await?;
-    tracing::info!(brands = DEMO_BRANDS.len(), payments = DEMO_PAYMENTS.len(), accounts = DEMO_ACCOUNTS.len(), "demo data ready");
+    tracing::info!(
+        brands = DEMO_BRANDS.len(),
+        payments = DEMO_PAYMENTS.len(),
+        accounts = DEMO_ACCOUNTS.len(),
+        "demo data ready"
+    );
     Ok(credentials)
 }
 
@@ -153,7 +232,10 @@ mod tests {
     #[tokio::test]
     async fn seeds_brands_payments_and_accounts_once() {
         let (_dir, pool) = pool().await;
-        assert_eq!(seed_demo(&pool, Some("pw-one")).await.unwrap(), DemoCredentials::Given);
+        assert_eq!(
+            seed_demo(&pool, Some("pw-one")).await.unwrap(),
+            DemoCredentials::Given
+        );
         // Restart with another (generated) password: no duplicates, the new password works.
         let DemoCredentials::Generated(generated) = seed_demo(&pool, None).await.unwrap() else {
             panic!("expected a generated password");
@@ -161,7 +243,14 @@ mod tests {
         assert_eq!(generated.len(), 16);
         assert_eq!(count(&pool, "SELECT count(*) FROM brands").await, 2);
         assert_eq!(count(&pool, "SELECT count(*) FROM payments").await, 6);
-        assert_eq!(count(&pool, "SELECT count(*) FROM payments WHERE recurrence_interval IS NOT NULL").await, 3);
+        assert_eq!(
+            count(
+                &pool,
+                "SELECT count(*) FROM payments WHERE recurrence_interval IS NOT NULL"
+            )
+            .await,
+            3
+        );
         assert_eq!(count(&pool, "SELECT count(*) FROM accounts").await, 2);
         assert_eq!(count(&pool, "SELECT count(*) FROM account_brands").await, 3);
         let brands: Vec<String> = sqlx::query_scalar(
@@ -171,10 +260,12 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(brands, ["acme"]);
-        let hash: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE email = 'admin@example.com'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let hash: String = sqlx::query_scalar(
+            "SELECT password_hash FROM accounts WHERE email = 'admin@example.com'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
         assert!(password::verify(&generated, &hash));
         assert!(!password::verify("pw-one", &hash));
     }
@@ -188,10 +279,11 @@ mod tests {
             .await
             .unwrap();
         seed_demo(&pool, Some("pw")).await.unwrap();
-        let (title, active): (String, i64) = sqlx::query_as("SELECT title, active FROM payments WHERE id = 'pay_demo_mug'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let (title, active): (String, i64) =
+            sqlx::query_as("SELECT title, active FROM payments WHERE id = 'pay_demo_mug'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
         assert_eq!((title.as_str(), active), ("Big mug", 0));
     }
 }

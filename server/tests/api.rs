@@ -16,11 +16,22 @@ const SHORT: Duration = Duration::from_millis(600);
 #[tokio::test]
 async fn login_gives_a_token_and_a_strict_http_only_cookie() {
     let s = TestServer::start().await;
-    let res = s.post_json("/api/v1/auth/login", None, json!({"email": "Operator@Example.com", "password": common::PASSWORD})).await;
+    let res = s
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "Operator@Example.com", "password": common::PASSWORD}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.starts_with("paycard_session=pcs_"), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Path=/"),
+        "{cookie}"
+    );
     let body: Value = res.json().await.unwrap();
     assert!(body["token"].as_str().unwrap().starts_with("pcs_"));
     assert_eq!(body["operator"]["email"], "operator@example.com");
@@ -35,12 +46,30 @@ async fn login_gives_a_token_and_a_strict_http_only_cookie() {
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_email_look_the_same() {
     let s = TestServer::start().await;
-    let wrong = s.post_json("/api/v1/auth/login", None, json!({"email": "operator@example.com", "password": "nope"})).await;
-    let unknown = s.post_json("/api/v1/auth/login", None, json!({"email": "nobody@example.com", "password": "nope"})).await;
+    let wrong = s
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "operator@example.com", "password": "nope"}),
+        )
+        .await;
+    let unknown = s
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "nobody@example.com", "password": "nope"}),
+        )
+        .await;
     let a = assert_error(wrong, 401, "invalid_credentials").await;
     let b = assert_error(unknown, 401, "invalid_credentials").await;
     assert_eq!(a, b);
-    assert_error(s.post_json("/api/v1/auth/login", None, json!({"email": "x"})).await, 400, "invalid_json").await;
+    assert_error(
+        s.post_json("/api/v1/auth/login", None, json!({"email": "x"}))
+            .await,
+        400,
+        "invalid_json",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -48,7 +77,12 @@ async fn logout_ends_the_session() {
     let s = TestServer::start().await;
     let op = s.operator().await;
     assert_eq!(s.post("/api/v1/auth/logout", Some(&op)).await.status(), 204);
-    assert_error(s.get("/api/v1/auth/me", Some(&op)).await, 401, "unauthorized").await;
+    assert_error(
+        s.get("/api/v1/auth/me", Some(&op)).await,
+        401,
+        "unauthorized",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -59,15 +93,44 @@ async fn the_session_cookie_works_for_same_site_requests_only() {
     let cookie = format!("paycard_session={op}");
     let path = s.url(&format!("/api/v1/operator/conversations/{conv}/messages"));
 
-    let read = s.http.get(&path).header("cookie", &cookie).send().await.unwrap();
+    let read = s
+        .http
+        .get(&path)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(read.status(), 200, "reading with the cookie");
 
-    let forged = s.http.post(&path).header("cookie", &cookie).header("origin", "https://evil.example").json(&json!({"text": "hi"})).send().await.unwrap();
+    let forged = s
+        .http
+        .post(&path)
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .json(&json!({"text": "hi"}))
+        .send()
+        .await
+        .unwrap();
     assert_error(forged, 403, "cross_site_request").await;
-    let no_origin = s.http.post(&path).header("cookie", &cookie).json(&json!({"text": "hi"})).send().await.unwrap();
+    let no_origin = s
+        .http
+        .post(&path)
+        .header("cookie", &cookie)
+        .json(&json!({"text": "hi"}))
+        .send()
+        .await
+        .unwrap();
     assert_error(no_origin, 403, "cross_site_request").await;
 
-    let own = s.http.post(&path).header("cookie", &cookie).header("origin", &s.base).json(&json!({"text": "hi"})).send().await.unwrap();
+    let own = s
+        .http
+        .post(&path)
+        .header("cookie", &cookie)
+        .header("origin", &s.base)
+        .json(&json!({"text": "hi"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(own.status(), 201, "a same-origin request with the cookie");
 }
 
@@ -77,10 +140,37 @@ async fn tokens_open_only_their_own_side() {
     let op = s.operator().await;
     let (conv, visitor) = s.conversation("acme").await;
     // No token, a made-up token, the other side's token.
-    assert_error(s.get(&format!("/api/v1/conversations/{conv}/messages"), None).await, 401, "unauthorized").await;
-    assert_error(s.get(&format!("/api/v1/conversations/{conv}/messages"), Some("pcv_forged")).await, 401, "unauthorized").await;
-    assert_error(s.get(&format!("/api/v1/conversations/{conv}/messages"), Some(&op)).await, 401, "unauthorized").await;
-    assert_error(s.get("/api/v1/operator/conversations", Some(&visitor)).await, 401, "unauthorized").await;
+    assert_error(
+        s.get(&format!("/api/v1/conversations/{conv}/messages"), None)
+            .await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    assert_error(
+        s.get(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some("pcv_forged"),
+        )
+        .await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    assert_error(
+        s.get(&format!("/api/v1/conversations/{conv}/messages"), Some(&op))
+            .await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    assert_error(
+        s.get("/api/v1/operator/conversations", Some(&visitor))
+            .await,
+        401,
+        "unauthorized",
+    )
+    .await;
 }
 
 // ---------------------------------------------------------------- conversations and messages
@@ -91,22 +181,75 @@ async fn polling_the_transcript_answers_304_until_something_happens() {
     let op = s.operator().await;
     let (conv, visitor) = s.conversation("acme").await;
     let path = s.url(&format!("/api/v1/conversations/{conv}/messages"));
-    let first = s.http.get(&path).bearer_auth(&visitor).send().await.unwrap();
+    let first = s
+        .http
+        .get(&path)
+        .bearer_auth(&visitor)
+        .send()
+        .await
+        .unwrap();
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
-    let unchanged = s.http.get(&path).bearer_auth(&visitor).header("if-none-match", &etag).send().await.unwrap();
+    let unchanged = s
+        .http
+        .get(&path)
+        .bearer_auth(&visitor)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unchanged.status(), 304);
     // Activity elsewhere does not touch this conversation's tag.
     let (other, other_visitor) = s.conversation("acme").await;
-    s.post_json(&format!("/api/v1/conversations/{other}/messages"), Some(&other_visitor), json!({"text": "elsewhere"})).await;
-    assert_eq!(s.http.get(&path).bearer_auth(&visitor).header("if-none-match", &etag).send().await.unwrap().status(), 304);
+    s.post_json(
+        &format!("/api/v1/conversations/{other}/messages"),
+        Some(&other_visitor),
+        json!({"text": "elsewhere"}),
+    )
+    .await;
+    assert_eq!(
+        s.http
+            .get(&path)
+            .bearer_auth(&visitor)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        304
+    );
 
     let card = s.share(&op, &conv, "pay_demo_mug").await;
-    let changed = s.http.get(&path).bearer_auth(&visitor).header("if-none-match", &etag).send().await.unwrap();
+    let changed = s
+        .http
+        .get(&path)
+        .bearer_auth(&visitor)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(changed.status(), 200);
     let etag2 = changed.headers()["etag"].to_str().unwrap().to_owned();
-    s.post(&format!("/api/v1/operator/cards/{}/cancel", card["id"].as_str().unwrap()), Some(&op)).await;
-    let after_cancel = s.http.get(&path).bearer_auth(&visitor).header("if-none-match", &etag2).send().await.unwrap();
-    assert_eq!(after_cancel.status(), 200, "a card change is a change of the transcript");
+    s.post(
+        &format!(
+            "/api/v1/operator/cards/{}/cancel",
+            card["id"].as_str().unwrap()
+        ),
+        Some(&op),
+    )
+    .await;
+    let after_cancel = s
+        .http
+        .get(&path)
+        .bearer_auth(&visitor)
+        .header("if-none-match", &etag2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        after_cancel.status(),
+        200,
+        "a card change is a change of the transcript"
+    );
     let body: Value = after_cancel.json().await.unwrap();
     assert_eq!(body[0]["card"]["status"], "cancelled");
 }
@@ -114,11 +257,22 @@ async fn polling_the_transcript_answers_304_until_something_happens() {
 #[tokio::test]
 async fn the_widget_page_may_be_framed_only_by_the_brands_sites() {
     let s = TestServer::start().await;
-    sqlx::query("UPDATE brands SET allowed_origins = '[\"https://shop.example\"]' WHERE id = 'acme'").execute(&s.state.db).await.unwrap();
+    sqlx::query(
+        "UPDATE brands SET allowed_origins = '[\"https://shop.example\"]' WHERE id = 'acme'",
+    )
+    .execute(&s.state.db)
+    .await
+    .unwrap();
     let res = s.get("/widget/?brand=acme", None).await;
-    assert_eq!(res.headers()["content-security-policy"], "frame-ancestors 'self' https://shop.example");
+    assert_eq!(
+        res.headers()["content-security-policy"],
+        "frame-ancestors 'self' https://shop.example"
+    );
     let res = s.get("/widget/?brand=zen", None).await;
-    assert_eq!(res.headers()["content-security-policy"], "frame-ancestors 'self'");
+    assert_eq!(
+        res.headers()["content-security-policy"],
+        "frame-ancestors 'self'"
+    );
 }
 
 #[tokio::test]
@@ -127,44 +281,106 @@ async fn a_visitor_opens_a_conversation_and_chats_with_an_operator() {
     let op = s.operator().await;
     let (conv, visitor) = s.conversation("acme").await;
 
-    let sent = s.post_json(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor), json!({"text": "  Do you ship to Lisbon?  "})).await;
+    let sent = s
+        .post_json(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&visitor),
+            json!({"text": "  Do you ship to Lisbon?  "}),
+        )
+        .await;
     assert_eq!(sent.status(), 201);
     let sent: Value = sent.json().await.unwrap();
     assert_eq!(sent["text"], "Do you ship to Lisbon?");
     assert_eq!(sent["author"], "visitor");
 
-    let list: Value = s.get("/api/v1/operator/conversations", Some(&op)).await.json().await.unwrap();
-    let row = list.as_array().unwrap().iter().find(|c| c["id"] == conv.as_str()).expect("listed");
+    let list: Value = s
+        .get("/api/v1/operator/conversations", Some(&op))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == conv.as_str())
+        .expect("listed");
     assert_eq!(row["visitor_name"], "Ana");
     assert_eq!(row["last_message"]["text"], "Do you ship to Lisbon?");
 
-    let reply = s.post_json(&format!("/api/v1/operator/conversations/{conv}/messages"), Some(&op), json!({"text": "We do!"})).await;
+    let reply = s
+        .post_json(
+            &format!("/api/v1/operator/conversations/{conv}/messages"),
+            Some(&op),
+            json!({"text": "We do!"}),
+        )
+        .await;
     assert_eq!(reply.status(), 201);
-    let res = s.get(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor)).await;
+    let res = s
+        .get(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&visitor),
+        )
+        .await;
     assert!(res.headers().contains_key("last-event-id"));
     let messages: Value = res.json().await.unwrap();
-    let texts: Vec<&str> = messages.as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    let texts: Vec<&str> = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
     assert_eq!(texts, ["Do you ship to Lisbon?", "We do!"]);
     assert_eq!(messages[1]["author"], "operator");
     assert_eq!(messages[1]["author_name"], "Oscar Operator");
-    let op_view: Value = s.get(&format!("/api/v1/operator/conversations/{conv}/messages"), Some(&op)).await.json().await.unwrap();
+    let op_view: Value = s
+        .get(
+            &format!("/api/v1/operator/conversations/{conv}/messages"),
+            Some(&op),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(op_view, messages);
 }
 
 #[tokio::test]
 async fn conversation_input_is_checked() {
     let s = TestServer::start().await;
-    let body = assert_error(s.post_json("/api/v1/conversations", None, json!({"brand_id": "nope"})).await, 400, "validation_failed").await;
-    assert_eq!(body["error"]["fields"][0], json!({"field": "brand_id", "code": "not_found"}));
     let body = assert_error(
-        s.post_json("/api/v1/conversations", None, json!({"brand_id": "acme", "visitor_name": "x".repeat(81)})).await,
+        s.post_json("/api/v1/conversations", None, json!({"brand_id": "nope"}))
+            .await,
+        400,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        body["error"]["fields"][0],
+        json!({"field": "brand_id", "code": "not_found"})
+    );
+    let body = assert_error(
+        s.post_json(
+            "/api/v1/conversations",
+            None,
+            json!({"brand_id": "acme", "visitor_name": "x".repeat(81)}),
+        )
+        .await,
         400,
         "validation_failed",
     )
     .await;
     assert_eq!(body["error"]["fields"][0]["field"], "visitor_name");
-    let anonymous: Value = s.post_json("/api/v1/conversations", None, json!({"brand_id": "zen"})).await.json().await.unwrap();
-    assert!(anonymous["conversation"]["visitor_name"].as_str().unwrap().starts_with("Visitor "));
+    let anonymous: Value = s
+        .post_json("/api/v1/conversations", None, json!({"brand_id": "zen"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(anonymous["conversation"]["visitor_name"]
+        .as_str()
+        .unwrap()
+        .starts_with("Visitor "));
 }
 
 #[tokio::test]
@@ -172,25 +388,88 @@ async fn bad_requests_get_json_errors_never_a_5xx() {
     let s = TestServer::start().await;
     let (conv, visitor) = s.conversation("acme").await;
     let path = s.url(&format!("/api/v1/conversations/{conv}/messages"));
-    let malformed = s.http.post(&path).bearer_auth(&visitor).header("content-type", "application/json").body("{\"text\": ").send().await.unwrap();
+    let malformed = s
+        .http
+        .post(&path)
+        .bearer_auth(&visitor)
+        .header("content-type", "application/json")
+        .body("{\"text\": ")
+        .send()
+        .await
+        .unwrap();
     assert_error(malformed, 400, "malformed_json").await;
-    let wrong_type = s.http.post(&path).bearer_auth(&visitor).header("content-type", "text/plain").body("hello").send().await.unwrap();
+    let wrong_type = s
+        .http
+        .post(&path)
+        .bearer_auth(&visitor)
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
     assert_error(wrong_type, 400, "unsupported_media_type").await;
-    let wrong_shape = s.post_json(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor), json!({"text": 42})).await;
+    let wrong_shape = s
+        .post_json(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&visitor),
+            json!({"text": 42}),
+        )
+        .await;
     assert_error(wrong_shape, 400, "invalid_json").await;
-    let empty = s.post_json(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor), json!({"text": "   "})).await;
+    let empty = s
+        .post_json(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&visitor),
+            json!({"text": "   "}),
+        )
+        .await;
     assert_error(empty, 400, "validation_failed").await;
-    let long = s.post_json(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor), json!({"text": "x".repeat(4001)})).await;
+    let long = s
+        .post_json(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&visitor),
+            json!({"text": "x".repeat(4001)}),
+        )
+        .await;
     assert_error(long, 400, "validation_failed").await;
-    let huge = s.post_json(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor), json!({"text": "x".repeat(70_000)})).await;
+    let huge = s
+        .post_json(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&visitor),
+            json!({"text": "x".repeat(70_000)}),
+        )
+        .await;
     assert_error(huge, 413, "payload_too_large").await;
     assert_error(s.get("/api/v1/nothing/here", None).await, 404, "not_found").await;
     // Rejections from axum's own extractors are JSON too.
     let op = s.operator().await;
-    assert_error(s.get("/api/v1/operator/cards/%FF/attempts", Some(&op)).await, 400, "bad_request").await;
-    assert_error(s.http.delete(s.url("/api/v1/conversations")).send().await.unwrap(), 405, "method_not_allowed").await;
+    assert_error(
+        s.get("/api/v1/operator/cards/%FF/attempts", Some(&op))
+            .await,
+        400,
+        "bad_request",
+    )
+    .await;
+    assert_error(
+        s.http
+            .delete(s.url("/api/v1/conversations"))
+            .send()
+            .await
+            .unwrap(),
+        405,
+        "method_not_allowed",
+    )
+    .await;
     // Nothing of that was stored.
-    let messages: Value = s.get(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor)).await.json().await.unwrap();
+    let messages: Value = s
+        .get(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&visitor),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(messages, json!([]));
 }
 
@@ -202,27 +481,92 @@ async fn each_side_sees_only_its_own_conversations() {
     let (acme, acme_visitor) = s.conversation("acme").await;
     let (zen, zen_visitor) = s.conversation("zen").await;
 
-    assert_error(s.get(&format!("/api/v1/conversations/{zen}/messages"), Some(&acme_visitor)).await, 403, "forbidden").await;
-    assert_error(s.get("/api/v1/conversations/conv_missing/messages", Some(&acme_visitor)).await, 404, "not_found").await;
     assert_error(
-        s.post_json(&format!("/api/v1/conversations/{acme}/messages"), Some(&zen_visitor), json!({"text": "hi"})).await,
+        s.get(
+            &format!("/api/v1/conversations/{zen}/messages"),
+            Some(&acme_visitor),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        s.get(
+            "/api/v1/conversations/conv_missing/messages",
+            Some(&acme_visitor),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        s.post_json(
+            &format!("/api/v1/conversations/{acme}/messages"),
+            Some(&zen_visitor),
+            json!({"text": "hi"}),
+        )
+        .await,
         403,
         "forbidden",
     )
     .await;
 
-    assert_error(s.get(&format!("/api/v1/operator/conversations/{zen}/messages"), Some(&op)).await, 403, "forbidden").await;
     assert_error(
-        s.post_json(&format!("/api/v1/operator/conversations/{zen}/messages"), Some(&op), json!({"text": "hi"})).await,
+        s.get(
+            &format!("/api/v1/operator/conversations/{zen}/messages"),
+            Some(&op),
+        )
+        .await,
         403,
         "forbidden",
     )
     .await;
-    assert_error(s.get("/api/v1/operator/conversations/conv_missing/messages", Some(&op)).await, 404, "not_found").await;
+    assert_error(
+        s.post_json(
+            &format!("/api/v1/operator/conversations/{zen}/messages"),
+            Some(&op),
+            json!({"text": "hi"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        s.get(
+            "/api/v1/operator/conversations/conv_missing/messages",
+            Some(&op),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
 
-    let ids = |v: Value| v.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
-    assert_eq!(ids(s.get("/api/v1/operator/conversations", Some(&op)).await.json().await.unwrap()), std::slice::from_ref(&acme));
-    let all = ids(s.get("/api/v1/operator/conversations", Some(&admin)).await.json().await.unwrap());
+    let ids = |v: Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(s
+            .get("/api/v1/operator/conversations", Some(&op))
+            .await
+            .json()
+            .await
+            .unwrap()),
+        std::slice::from_ref(&acme)
+    );
+    let all = ids(s
+        .get("/api/v1/operator/conversations", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap());
     assert!(all.contains(&acme) && all.contains(&zen));
 }
 
@@ -232,22 +576,66 @@ async fn the_picker_lists_the_brands_active_payments() {
     let op = s.operator().await;
     let (acme, _) = s.conversation("acme").await;
     let (zen, _) = s.conversation("zen").await;
-    sqlx::query("UPDATE payments SET active = 0 WHERE id = 'pay_demo_workshop'").execute(&s.state.db).await.unwrap();
+    sqlx::query("UPDATE payments SET active = 0 WHERE id = 'pay_demo_workshop'")
+        .execute(&s.state.db)
+        .await
+        .unwrap();
 
-    let list: Value = s.get(&format!("/api/v1/operator/conversations/{acme}/payments"), Some(&op)).await.json().await.unwrap();
-    let titles: Vec<&str> = list.as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap()).collect();
+    let list: Value = s
+        .get(
+            &format!("/api/v1/operator/conversations/{acme}/payments"),
+            Some(&op),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let titles: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
     assert_eq!(titles, ["Coffee subscription", "Custom mug"]);
     let subscription = &list[0];
-    assert_eq!(subscription["recurrence"], json!({"interval": "month", "count": 1}));
+    assert_eq!(
+        subscription["recurrence"],
+        json!({"interval": "month", "count": 1})
+    );
     assert_eq!(subscription["amount_minor"], 4900);
     assert_eq!(subscription["currency"], "EUR");
 
-    let found: Value = s.get(&format!("/api/v1/operator/conversations/{acme}/payments?q=MUG"), Some(&op)).await.json().await.unwrap();
+    let found: Value = s
+        .get(
+            &format!("/api/v1/operator/conversations/{acme}/payments?q=MUG"),
+            Some(&op),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(found.as_array().unwrap().len(), 1);
-    let none: Value = s.get(&format!("/api/v1/operator/conversations/{acme}/payments?q=%25"), Some(&op)).await.json().await.unwrap();
+    let none: Value = s
+        .get(
+            &format!("/api/v1/operator/conversations/{acme}/payments?q=%25"),
+            Some(&op),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(none, json!([]), "a % in the search is a literal");
 
-    assert_error(s.get(&format!("/api/v1/operator/conversations/{zen}/payments"), Some(&op)).await, 403, "forbidden").await;
+    assert_error(
+        s.get(
+            &format!("/api/v1/operator/conversations/{zen}/payments"),
+            Some(&op),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
 }
 
 // ---------------------------------------------------------------- cards
@@ -267,8 +655,21 @@ async fn share_puts_a_snapshot_card_into_the_conversation_for_both_sides() {
     assert!(card["expires_at"].as_str().unwrap() > card["created_at"].as_str().unwrap());
 
     // A later edit of the payment does not change the card.
-    sqlx::query("UPDATE payments SET title = 'Renamed', amount_minor = 1 WHERE id = 'pay_demo_beans'").execute(&s.state.db).await.unwrap();
-    let messages: Value = s.get(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor)).await.json().await.unwrap();
+    sqlx::query(
+        "UPDATE payments SET title = 'Renamed', amount_minor = 1 WHERE id = 'pay_demo_beans'",
+    )
+    .execute(&s.state.db)
+    .await
+    .unwrap();
+    let messages: Value = s
+        .get(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&visitor),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(messages.as_array().unwrap().len(), 1);
     assert_eq!(messages[0]["text"], Value::Null);
     assert_eq!(messages[0]["card"], card);
@@ -283,15 +684,55 @@ async fn share_refuses_foreign_missing_and_inactive_payments() {
     let share = |conv: String, payment: &'static str| {
         let s = &s;
         let op = op.clone();
-        async move { s.post_json(&format!("/api/v1/operator/conversations/{conv}/cards"), Some(&op), json!({"payment_id": payment})).await }
+        async move {
+            s.post_json(
+                &format!("/api/v1/operator/conversations/{conv}/cards"),
+                Some(&op),
+                json!({"payment_id": payment}),
+            )
+            .await
+        }
     };
-    assert_error(share(acme.clone(), "pay_demo_dropin").await, 404, "not_found").await;
+    assert_error(
+        share(acme.clone(), "pay_demo_dropin").await,
+        404,
+        "not_found",
+    )
+    .await;
     assert_error(share(acme.clone(), "pay_nope").await, 404, "not_found").await;
-    assert_error(share(zen.clone(), "pay_demo_dropin").await, 403, "forbidden").await;
-    assert_error(share("conv_missing".into(), "pay_demo_mug").await, 404, "not_found").await;
-    sqlx::query("UPDATE payments SET active = 0 WHERE id = 'pay_demo_mug'").execute(&s.state.db).await.unwrap();
-    assert_error(share(acme.clone(), "pay_demo_mug").await, 409, "payment_inactive").await;
-    assert_error(s.post_json(&format!("/api/v1/operator/conversations/{acme}/cards"), Some(&op), json!({})).await, 400, "invalid_json").await;
+    assert_error(
+        share(zen.clone(), "pay_demo_dropin").await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        share("conv_missing".into(), "pay_demo_mug").await,
+        404,
+        "not_found",
+    )
+    .await;
+    sqlx::query("UPDATE payments SET active = 0 WHERE id = 'pay_demo_mug'")
+        .execute(&s.state.db)
+        .await
+        .unwrap();
+    assert_error(
+        share(acme.clone(), "pay_demo_mug").await,
+        409,
+        "payment_inactive",
+    )
+    .await;
+    assert_error(
+        s.post_json(
+            &format!("/api/v1/operator/conversations/{acme}/cards"),
+            Some(&op),
+            json!({}),
+        )
+        .await,
+        400,
+        "invalid_json",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -301,21 +742,56 @@ async fn share_with_the_same_idempotency_key_gives_the_same_card() {
     let (conv, visitor) = s.conversation("acme").await;
     let path = s.url(&format!("/api/v1/operator/conversations/{conv}/cards"));
     let send = |key: &'static str, payment: &'static str| {
-        s.http.post(&path).bearer_auth(&op).header("idempotency-key", key).json(&json!({"payment_id": payment})).send()
+        s.http
+            .post(&path)
+            .bearer_auth(&op)
+            .header("idempotency-key", key)
+            .json(&json!({"payment_id": payment}))
+            .send()
     };
     // Concurrent retries of one request, then a late one.
-    let (a, b) = tokio::join!(send("share-1", "pay_demo_mug"), send("share-1", "pay_demo_mug"));
+    let (a, b) = tokio::join!(
+        send("share-1", "pay_demo_mug"),
+        send("share-1", "pay_demo_mug")
+    );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!((a.status().as_u16(), b.status().as_u16()), (201, 201));
     let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
     assert_eq!(a["id"], b["id"]);
-    let c: Value = send("share-1", "pay_demo_mug").await.unwrap().json().await.unwrap();
+    let c: Value = send("share-1", "pay_demo_mug")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(a["id"], c["id"]);
-    let messages: Value = s.get(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor)).await.json().await.unwrap();
-    assert_eq!(messages.as_array().unwrap().len(), 1, "one card, one message");
+    let messages: Value = s
+        .get(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&visitor),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        messages.as_array().unwrap().len(),
+        1,
+        "one card, one message"
+    );
 
-    assert_error(send("share-1", "pay_demo_beans").await.unwrap(), 409, "idempotency_key_reused").await;
-    let other: Value = send("share-2", "pay_demo_mug").await.unwrap().json().await.unwrap();
+    assert_error(
+        send("share-1", "pay_demo_beans").await.unwrap(),
+        409,
+        "idempotency_key_reused",
+    )
+    .await;
+    let other: Value = send("share-2", "pay_demo_mug")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_ne!(other["id"], a["id"], "another key is another card");
 }
 
@@ -327,22 +803,59 @@ async fn card_get_answers_304_until_the_card_changes() {
     let card = s.share(&op, &conv, "pay_demo_mug").await;
     let path = s.url(&format!("/api/v1/cards/{}", card["id"].as_str().unwrap()));
 
-    let first = s.http.get(&path).bearer_auth(&visitor).send().await.unwrap();
+    let first = s
+        .http
+        .get(&path)
+        .bearer_auth(&visitor)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(first.status(), 200);
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(first.json::<Value>().await.unwrap(), card);
-    let cached = s.http.get(&path).bearer_auth(&visitor).header("if-none-match", &etag).send().await.unwrap();
+    let cached = s
+        .http
+        .get(&path)
+        .bearer_auth(&visitor)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(cached.status(), 304);
     assert_eq!(cached.headers()["etag"].to_str().unwrap(), etag);
     // The operator reads it too.
-    assert_eq!(s.http.get(&path).bearer_auth(&op).header("if-none-match", &etag).send().await.unwrap().status(), 304);
+    assert_eq!(
+        s.http
+            .get(&path)
+            .bearer_auth(&op)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        304
+    );
 
-    s.post(&format!("/api/v1/cards/{}/decline", card["id"].as_str().unwrap()), Some(&visitor)).await;
-    let fresh = s.http.get(&path).bearer_auth(&visitor).header("if-none-match", &etag).send().await.unwrap();
+    s.post(
+        &format!("/api/v1/cards/{}/decline", card["id"].as_str().unwrap()),
+        Some(&visitor),
+    )
+    .await;
+    let fresh = s
+        .http
+        .get(&path)
+        .bearer_auth(&visitor)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(fresh.status(), 200);
     assert_ne!(fresh.headers()["etag"].to_str().unwrap(), etag);
     let body: Value = fresh.json().await.unwrap();
-    assert_eq!((body["status"].as_str(), body["version"].as_i64()), (Some("declined"), Some(2)));
+    assert_eq!(
+        (body["status"].as_str(), body["version"].as_i64()),
+        (Some("declined"), Some(2))
+    );
 }
 
 #[tokio::test]
@@ -358,21 +871,96 @@ async fn cards_are_private_to_their_conversation_and_brand() {
     let id = card["id"].as_str().unwrap();
     let zen_id = zen_card["id"].as_str().unwrap();
 
-    assert_error(s.get(&format!("/api/v1/cards/{id}"), Some(&stranger)).await, 403, "forbidden").await;
-    assert_error(s.get(&format!("/api/v1/cards/{id}"), None).await, 401, "unauthorized").await;
-    assert_error(s.get("/api/v1/cards/card_missing", Some(&stranger)).await, 404, "not_found").await;
-    assert_error(s.get(&format!("/api/v1/cards/{zen_id}"), Some(&op)).await, 403, "forbidden").await;
-    assert_error(s.post(&format!("/api/v1/cards/{id}/decline"), Some(&stranger)).await, 403, "forbidden").await;
-    assert_error(s.post(&format!("/api/v1/cards/{id}/checkout"), Some(&zen_visitor)).await, 403, "forbidden").await;
-    assert_error(s.post(&format!("/api/v1/operator/cards/{zen_id}/cancel"), Some(&op)).await, 403, "forbidden").await;
-    assert_error(s.get(&format!("/api/v1/operator/cards/{zen_id}/attempts"), Some(&op)).await, 403, "forbidden").await;
-    assert_error(s.post(&format!("/api/v1/operator/cards/{id}/cancel"), Some(&stranger)).await, 401, "unauthorized").await;
-    assert_error(s.post("/api/v1/operator/cards/card_missing/cancel", Some(&op)).await, 404, "not_found").await;
+    assert_error(
+        s.get(&format!("/api/v1/cards/{id}"), Some(&stranger)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        s.get(&format!("/api/v1/cards/{id}"), None).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    assert_error(
+        s.get("/api/v1/cards/card_missing", Some(&stranger)).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        s.get(&format!("/api/v1/cards/{zen_id}"), Some(&op)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        s.post(&format!("/api/v1/cards/{id}/decline"), Some(&stranger))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        s.post(&format!("/api/v1/cards/{id}/checkout"), Some(&zen_visitor))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        s.post(
+            &format!("/api/v1/operator/cards/{zen_id}/cancel"),
+            Some(&op),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        s.get(
+            &format!("/api/v1/operator/cards/{zen_id}/attempts"),
+            Some(&op),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        s.post(
+            &format!("/api/v1/operator/cards/{id}/cancel"),
+            Some(&stranger),
+        )
+        .await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    assert_error(
+        s.post("/api/v1/operator/cards/card_missing/cancel", Some(&op))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
 
     // Nothing changed.
-    let still: Value = s.get(&format!("/api/v1/cards/{id}"), Some(&op)).await.json().await.unwrap();
+    let still: Value = s
+        .get(&format!("/api/v1/cards/{id}"), Some(&op))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(still["status"], "pending");
-    let attempts: Value = s.get(&format!("/api/v1/operator/cards/{id}/attempts"), Some(&op)).await.json().await.unwrap();
+    let attempts: Value = s
+        .get(&format!("/api/v1/operator/cards/{id}/attempts"), Some(&op))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(attempts, json!([]));
 }
 
@@ -383,19 +971,43 @@ async fn checkout_links_exist_only_while_the_card_can_be_paid() {
     let (conv, visitor) = s.conversation("acme").await;
     let card = s.share(&op, &conv, "pay_demo_mug").await;
     let id = card["id"].as_str().unwrap();
-    let link: Value = s.post(&format!("/api/v1/cards/{id}/checkout"), Some(&visitor)).await.json().await.unwrap();
+    let link: Value = s
+        .post(&format!("/api/v1/cards/{id}/checkout"), Some(&visitor))
+        .await
+        .json()
+        .await
+        .unwrap();
     let url = link["checkout_url"].as_str().unwrap();
     assert!(url.starts_with(&format!("{}/pay/pck_", s.base)), "{url}");
-    let again: Value = s.post(&format!("/api/v1/cards/{id}/checkout"), Some(&visitor)).await.json().await.unwrap();
+    let again: Value = s
+        .post(&format!("/api/v1/cards/{id}/checkout"), Some(&visitor))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_ne!(again["checkout_url"], link["checkout_url"]);
     // Only the operator's side cannot ask for one.
-    assert_error(s.post(&format!("/api/v1/cards/{id}/checkout"), Some(&op)).await, 401, "unauthorized").await;
+    assert_error(
+        s.post(&format!("/api/v1/cards/{id}/checkout"), Some(&op))
+            .await,
+        401,
+        "unauthorized",
+    )
+    .await;
 
     s.force_status(id, "failed").await;
-    assert_eq!(s.post(&format!("/api/v1/cards/{id}/checkout"), Some(&visitor)).await.status(), 200, "a failed card can be retried");
+    assert_eq!(
+        s.post(&format!("/api/v1/cards/{id}/checkout"), Some(&visitor))
+            .await
+            .status(),
+        200,
+        "a failed card can be retried"
+    );
     for status in ["processing", "paid", "cancelled", "declined", "expired"] {
         s.force_status(id, status).await;
-        let res = s.post(&format!("/api/v1/cards/{id}/checkout"), Some(&visitor)).await;
+        let res = s
+            .post(&format!("/api/v1/cards/{id}/checkout"), Some(&visitor))
+            .await;
         assert_eq!(res.status(), 409, "checkout while {status}");
     }
 }
@@ -407,15 +1019,26 @@ async fn cancel_and_decline_follow_the_state_machine() {
     let (conv, visitor) = s.conversation("acme").await;
 
     // Allowed from pending and failed.
-    for (from, action, to) in [("pending", "cancel", "cancelled"), ("failed", "cancel", "cancelled"), ("pending", "decline", "declined"), ("failed", "decline", "declined")] {
+    for (from, action, to) in [
+        ("pending", "cancel", "cancelled"),
+        ("failed", "cancel", "cancelled"),
+        ("pending", "decline", "declined"),
+        ("failed", "decline", "declined"),
+    ] {
         let card = s.share(&op, &conv, "pay_demo_mug").await;
         let id = card["id"].as_str().unwrap();
         if from != "pending" {
             s.force_status(id, from).await;
         }
         let res = match action {
-            "cancel" => s.post(&format!("/api/v1/operator/cards/{id}/cancel"), Some(&op)).await,
-            _ => s.post(&format!("/api/v1/cards/{id}/decline"), Some(&visitor)).await,
+            "cancel" => {
+                s.post(&format!("/api/v1/operator/cards/{id}/cancel"), Some(&op))
+                    .await
+            }
+            _ => {
+                s.post(&format!("/api/v1/cards/{id}/decline"), Some(&visitor))
+                    .await
+            }
         };
         assert_eq!(res.status(), 200, "{action} from {from}");
         assert_eq!(res.json::<Value>().await.unwrap()["status"], to);
@@ -425,11 +1048,37 @@ async fn cancel_and_decline_follow_the_state_machine() {
         let card = s.share(&op, &conv, "pay_demo_mug").await;
         let id = card["id"].as_str().unwrap();
         s.force_status(id, from).await;
-        let before: Value = s.get(&format!("/api/v1/cards/{id}"), Some(&op)).await.json().await.unwrap();
-        let code = if from == "processing" { "invalid_transition" } else { "card_final" };
-        assert_error(s.post(&format!("/api/v1/operator/cards/{id}/cancel"), Some(&op)).await, 409, code).await;
-        assert_error(s.post(&format!("/api/v1/cards/{id}/decline"), Some(&visitor)).await, 409, code).await;
-        let after: Value = s.get(&format!("/api/v1/cards/{id}"), Some(&op)).await.json().await.unwrap();
+        let before: Value = s
+            .get(&format!("/api/v1/cards/{id}"), Some(&op))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let code = if from == "processing" {
+            "invalid_transition"
+        } else {
+            "card_final"
+        };
+        assert_error(
+            s.post(&format!("/api/v1/operator/cards/{id}/cancel"), Some(&op))
+                .await,
+            409,
+            code,
+        )
+        .await;
+        assert_error(
+            s.post(&format!("/api/v1/cards/{id}/decline"), Some(&visitor))
+                .await,
+            409,
+            code,
+        )
+        .await;
+        let after: Value = s
+            .get(&format!("/api/v1/cards/{id}"), Some(&op))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(before, after, "refused from {from}");
     }
 }
@@ -442,30 +1091,59 @@ async fn concurrent_cancel_and_decline_end_in_exactly_one_terminal_state() {
     for round in 0..25 {
         let card = s.share(&op, &conv, "pay_demo_mug").await;
         let id = card["id"].as_str().unwrap().to_owned();
-        let cancel = s.http.post(s.url(&format!("/api/v1/operator/cards/{id}/cancel"))).bearer_auth(&op).send();
-        let decline = s.http.post(s.url(&format!("/api/v1/cards/{id}/decline"))).bearer_auth(&visitor).send();
+        let cancel = s
+            .http
+            .post(s.url(&format!("/api/v1/operator/cards/{id}/cancel")))
+            .bearer_auth(&op)
+            .send();
+        let decline = s
+            .http
+            .post(s.url(&format!("/api/v1/cards/{id}/decline")))
+            .bearer_auth(&visitor)
+            .send();
         let (cancel, decline) = tokio::join!(cancel, decline);
-        let (cancel, decline) = (cancel.unwrap().status().as_u16(), decline.unwrap().status().as_u16());
+        let (cancel, decline) = (
+            cancel.unwrap().status().as_u16(),
+            decline.unwrap().status().as_u16(),
+        );
         let mut statuses = [cancel, decline];
         statuses.sort();
         assert_eq!(statuses, [200, 409], "round {round}: exactly one wins");
-        let final_card: Value = s.get(&format!("/api/v1/cards/{id}"), Some(&op)).await.json().await.unwrap();
-        let expected = if cancel == 200 { "cancelled" } else { "declined" };
-        assert_eq!(final_card["status"], expected, "round {round}");
-        assert_eq!(final_card["version"], 2, "round {round}: one change only");
-        let card_events: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE kind = 'card' AND data LIKE ?")
-            .bind(format!("%{id}%"))
-            .fetch_one(&s.state.db)
+        let final_card: Value = s
+            .get(&format!("/api/v1/cards/{id}"), Some(&op))
+            .await
+            .json()
             .await
             .unwrap();
+        let expected = if cancel == 200 {
+            "cancelled"
+        } else {
+            "declined"
+        };
+        assert_eq!(final_card["status"], expected, "round {round}");
+        assert_eq!(final_card["version"], 2, "round {round}: one change only");
+        let card_events: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM events WHERE kind = 'card' AND data LIKE ?")
+                .bind(format!("%{id}%"))
+                .fetch_one(&s.state.db)
+                .await
+                .unwrap();
         assert_eq!(card_events, 1, "round {round}: one event");
     }
 }
 
 // ---------------------------------------------------------------- live streams
 
-async fn visitor_stream(s: &TestServer, conv: &str, token: &str, last_event_id: Option<&str>) -> SseClient {
-    let mut req = s.http.get(s.url(&format!("/api/v1/conversations/{conv}/events"))).bearer_auth(token);
+async fn visitor_stream(
+    s: &TestServer,
+    conv: &str,
+    token: &str,
+    last_event_id: Option<&str>,
+) -> SseClient {
+    let mut req = s
+        .http
+        .get(s.url(&format!("/api/v1/conversations/{conv}/events")))
+        .bearer_auth(token);
     if let Some(id) = last_event_id {
         req = req.header("last-event-id", id);
     }
@@ -478,22 +1156,38 @@ async fn both_sides_see_shares_messages_and_card_changes_live() {
     let op = s.operator().await;
     let (conv, visitor) = s.conversation("acme").await;
     let mut visitor_live = visitor_stream(&s, &conv, &visitor, None).await;
-    let mut operator_live = SseClient::connect(s.get("/api/v1/operator/events", Some(&op)).await).await;
+    let mut operator_live =
+        SseClient::connect(s.get("/api/v1/operator/events", Some(&op)).await).await;
 
-    s.post_json(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor), json!({"text": "hello"})).await;
+    s.post_json(
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(&visitor),
+        json!({"text": "hello"}),
+    )
+    .await;
     let card = s.share(&op, &conv, "pay_demo_mug").await;
     let id = card["id"].as_str().unwrap();
-    s.post(&format!("/api/v1/operator/cards/{id}/cancel"), Some(&op)).await;
+    s.post(&format!("/api/v1/operator/cards/{id}/cancel"), Some(&op))
+        .await;
 
     for live in [&mut visitor_live, &mut operator_live] {
         let events = live.drain(SHORT).await;
         let kinds: Vec<&str> = events.iter().map(|e| e.event.as_deref().unwrap()).collect();
         assert_eq!(kinds, ["message", "message", "card"]);
-        let data: Vec<Value> = events.iter().map(|e| serde_json::from_str(&e.data).unwrap()).collect();
+        let data: Vec<Value> = events
+            .iter()
+            .map(|e| serde_json::from_str(&e.data).unwrap())
+            .collect();
         assert_eq!(data[0]["message"]["text"], "hello");
-        assert_eq!(data[1]["message"]["card"], card, "the shared card arrives inside its message");
+        assert_eq!(
+            data[1]["message"]["card"], card,
+            "the shared card arrives inside its message"
+        );
         assert_eq!(data[2]["card"]["status"], "cancelled");
-        let ids: Vec<i64> = events.iter().map(|e| e.id.as_ref().unwrap().parse().unwrap()).collect();
+        let ids: Vec<i64> = events
+            .iter()
+            .map(|e| e.id.as_ref().unwrap().parse().unwrap())
+            .collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
     }
 }
@@ -507,27 +1201,59 @@ async fn a_reconnecting_client_sees_every_missed_event_once_in_order() {
 
     let mut live = visitor_stream(&s, &conv, &visitor, None).await;
     for i in 0..3 {
-        s.post_json(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor), json!({"text": format!("before {i}")})).await;
+        s.post_json(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&visitor),
+            json!({"text": format!("before {i}")}),
+        )
+        .await;
     }
     seen.extend(live.drain(SHORT).await);
     assert_eq!(seen.len(), 3);
     drop(live); // the visitor's network drops
 
     for i in 0..5 {
-        s.post_json(&format!("/api/v1/operator/conversations/{conv}/messages"), Some(&op), json!({"text": format!("missed {i}")})).await;
+        s.post_json(
+            &format!("/api/v1/operator/conversations/{conv}/messages"),
+            Some(&op),
+            json!({"text": format!("missed {i}")}),
+        )
+        .await;
     }
     let last = seen.last().unwrap().id.clone().unwrap();
     let mut live = visitor_stream(&s, &conv, &visitor, Some(&last)).await;
-    s.post_json(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor), json!({"text": "after"})).await;
+    s.post_json(
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(&visitor),
+        json!({"text": "after"}),
+    )
+    .await;
     seen.extend(live.drain(SHORT).await);
 
     let texts: Vec<String> = seen
         .iter()
-        .map(|e| serde_json::from_str::<Value>(&e.data).unwrap()["message"]["text"].as_str().unwrap().to_owned())
+        .map(|e| {
+            serde_json::from_str::<Value>(&e.data).unwrap()["message"]["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
-    assert_eq!(texts, ["before 0", "before 1", "before 2", "missed 0", "missed 1", "missed 2", "missed 3", "missed 4", "after"]);
-    let ids: Vec<i64> = seen.iter().map(|e| e.id.as_ref().unwrap().parse().unwrap()).collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in order, none twice: {ids:?}");
+    assert_eq!(
+        texts,
+        [
+            "before 0", "before 1", "before 2", "missed 0", "missed 1", "missed 2", "missed 3",
+            "missed 4", "after"
+        ]
+    );
+    let ids: Vec<i64> = seen
+        .iter()
+        .map(|e| e.id.as_ref().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "in order, none twice: {ids:?}"
+    );
 }
 
 #[tokio::test]
@@ -535,12 +1261,38 @@ async fn a_snapshot_then_a_stream_from_its_event_id_misses_nothing() {
     let s = TestServer::start().await;
     let op = s.operator().await;
     let (conv, visitor) = s.conversation("acme").await;
-    s.post_json(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor), json!({"text": "one"})).await;
-    let snapshot = s.get(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor)).await;
-    let seq = snapshot.headers()["last-event-id"].to_str().unwrap().to_owned();
+    s.post_json(
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(&visitor),
+        json!({"text": "one"}),
+    )
+    .await;
+    let snapshot = s
+        .get(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&visitor),
+        )
+        .await;
+    let seq = snapshot.headers()["last-event-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     // Something happens between the snapshot and the stream.
-    s.post_json(&format!("/api/v1/operator/conversations/{conv}/messages"), Some(&op), json!({"text": "two"})).await;
-    let res = s.http.get(s.url(&format!("/api/v1/conversations/{conv}/events?last_event_id={seq}"))).bearer_auth(&visitor).send().await.unwrap();
+    s.post_json(
+        &format!("/api/v1/operator/conversations/{conv}/messages"),
+        Some(&op),
+        json!({"text": "two"}),
+    )
+    .await;
+    let res = s
+        .http
+        .get(s.url(&format!(
+            "/api/v1/conversations/{conv}/events?last_event_id={seq}"
+        )))
+        .bearer_auth(&visitor)
+        .send()
+        .await
+        .unwrap();
     let events = SseClient::connect(res).await.drain(SHORT).await;
     assert_eq!(events.len(), 1);
     assert!(events[0].data.contains("\"two\""));
@@ -556,13 +1308,31 @@ async fn streams_carry_only_what_the_caller_may_see() {
     let mut op_live = SseClient::connect(s.get("/api/v1/operator/events", Some(&op)).await).await;
     let mut acme_live = visitor_stream(&s, &acme, &acme_visitor, None).await;
 
-    s.post_json(&format!("/api/v1/conversations/{zen}/messages"), Some(&zen_visitor), json!({"text": "zen secret"})).await;
-    s.post_json(&format!("/api/v1/operator/conversations/{zen}/messages"), Some(&admin), json!({"text": "zen reply"})).await;
-    s.post_json(&format!("/api/v1/conversations/{acme}/messages"), Some(&acme_visitor), json!({"text": "acme hello"})).await;
+    s.post_json(
+        &format!("/api/v1/conversations/{zen}/messages"),
+        Some(&zen_visitor),
+        json!({"text": "zen secret"}),
+    )
+    .await;
+    s.post_json(
+        &format!("/api/v1/operator/conversations/{zen}/messages"),
+        Some(&admin),
+        json!({"text": "zen reply"}),
+    )
+    .await;
+    s.post_json(
+        &format!("/api/v1/conversations/{acme}/messages"),
+        Some(&acme_visitor),
+        json!({"text": "acme hello"}),
+    )
+    .await;
     let (_, _) = s.conversation("acme").await; // a new acme conversation: operators see it appear
 
     let op_events = op_live.drain(SHORT).await;
-    let kinds: Vec<&str> = op_events.iter().map(|e| e.event.as_deref().unwrap()).collect();
+    let kinds: Vec<&str> = op_events
+        .iter()
+        .map(|e| e.event.as_deref().unwrap())
+        .collect();
     assert_eq!(kinds, ["message", "conversation"]);
     assert!(op_events.iter().all(|e| !e.data.contains("zen")));
     let acme_events = acme_live.drain(SHORT).await;
@@ -570,11 +1340,45 @@ async fn streams_carry_only_what_the_caller_may_see() {
     assert!(acme_events[0].data.contains("acme hello"));
 
     // Another visitor's stream, an operator on the visitor endpoint, no credentials.
-    assert_error(s.get(&format!("/api/v1/conversations/{zen}/events"), Some(&acme_visitor)).await, 403, "forbidden").await;
-    assert_error(s.get(&format!("/api/v1/conversations/{acme}/events"), Some(&op)).await, 403, "forbidden").await;
-    assert_error(s.get("/api/v1/operator/events", Some(&acme_visitor)).await, 403, "forbidden").await;
-    assert_error(s.get("/api/v1/operator/events", None).await, 401, "unauthorized").await;
-    assert_error(s.get(&format!("/api/v1/conversations/{acme}/events?last_event_id=abc"), Some(&acme_visitor)).await, 400, "invalid_last_event_id").await;
+    assert_error(
+        s.get(
+            &format!("/api/v1/conversations/{zen}/events"),
+            Some(&acme_visitor),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        s.get(&format!("/api/v1/conversations/{acme}/events"), Some(&op))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        s.get("/api/v1/operator/events", Some(&acme_visitor)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        s.get("/api/v1/operator/events", None).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    assert_error(
+        s.get(
+            &format!("/api/v1/conversations/{acme}/events?last_event_id=abc"),
+            Some(&acme_visitor),
+        )
+        .await,
+        400,
+        "invalid_last_event_id",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -595,22 +1399,61 @@ async fn stream_tickets_are_single_use_and_bound_to_their_holder() {
     };
 
     let t = ticket(visitor.clone()).await;
-    let res = s.http.get(s.url(&format!("/api/v1/conversations/{conv}/events?ticket={t}"))).send().await.unwrap();
+    let res = s
+        .http
+        .get(s.url(&format!("/api/v1/conversations/{conv}/events?ticket={t}")))
+        .send()
+        .await
+        .unwrap();
     let mut live = SseClient::connect(res).await;
-    s.post_json(&format!("/api/v1/operator/conversations/{conv}/messages"), Some(&op), json!({"text": "via ticket"})).await;
+    s.post_json(
+        &format!("/api/v1/operator/conversations/{conv}/messages"),
+        Some(&op),
+        json!({"text": "via ticket"}),
+    )
+    .await;
     assert!(live.next(SHORT).await.unwrap().data.contains("via ticket"));
-    let reused = s.http.get(s.url(&format!("/api/v1/conversations/{conv}/events?ticket={t}"))).send().await.unwrap();
+    let reused = s
+        .http
+        .get(s.url(&format!("/api/v1/conversations/{conv}/events?ticket={t}")))
+        .send()
+        .await
+        .unwrap();
     assert_error(reused, 401, "unauthorized").await;
 
     let t = ticket(visitor.clone()).await;
-    let elsewhere = s.http.get(s.url(&format!("/api/v1/conversations/{other}/events?ticket={t}"))).send().await.unwrap();
+    let elsewhere = s
+        .http
+        .get(s.url(&format!("/api/v1/conversations/{other}/events?ticket={t}")))
+        .send()
+        .await
+        .unwrap();
     assert_error(elsewhere, 403, "forbidden").await;
 
     let t = ticket(op.clone()).await;
-    let res = s.http.get(s.url(&format!("/api/v1/operator/events?ticket={t}"))).send().await.unwrap();
+    let res = s
+        .http
+        .get(s.url(&format!("/api/v1/operator/events?ticket={t}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
-    assert_error(s.http.get(s.url("/api/v1/operator/events?ticket=pct_forged")).send().await.unwrap(), 401, "unauthorized").await;
-    assert_error(s.post("/api/v1/stream-tickets", None).await, 401, "unauthorized").await;
+    assert_error(
+        s.http
+            .get(s.url("/api/v1/operator/events?ticket=pct_forged"))
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+    assert_error(
+        s.post("/api/v1/stream-tickets", None).await,
+        401,
+        "unauthorized",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -618,17 +1461,40 @@ async fn idle_streams_send_heartbeats() {
     let s = TestServer::start_with(&[("PAYCARD_HEARTBEAT_SECONDS", "1")]).await;
     let (conv, visitor) = s.conversation("acme").await;
     let mut live = visitor_stream(&s, &conv, &visitor, None).await;
-    assert!(live.next(Duration::from_millis(2500)).await.is_none(), "no events on an idle conversation");
-    assert!(live.comments.iter().filter(|c| *c == "heartbeat").count() >= 2, "{:?}", live.comments);
+    assert!(
+        live.next(Duration::from_millis(2500)).await.is_none(),
+        "no events on an idle conversation"
+    );
+    assert!(
+        live.comments.iter().filter(|c| *c == "heartbeat").count() >= 2,
+        "{:?}",
+        live.comments
+    );
 }
 
 #[tokio::test]
 async fn stale_stream_tickets_are_refused() {
     let s = TestServer::start().await;
     let (conv, visitor) = s.conversation("acme").await;
-    let body: Value = s.post("/api/v1/stream-tickets", Some(&visitor)).await.json().await.unwrap();
-    sqlx::query("UPDATE stream_tickets SET expires_at = '2000-01-01T00:00:00.000Z'").execute(&s.state.db).await.unwrap();
-    let res = s.http.get(s.url(&format!("/api/v1/conversations/{conv}/events?ticket={}", body["ticket"].as_str().unwrap()))).send().await.unwrap();
+    let body: Value = s
+        .post("/api/v1/stream-tickets", Some(&visitor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    sqlx::query("UPDATE stream_tickets SET expires_at = '2000-01-01T00:00:00.000Z'")
+        .execute(&s.state.db)
+        .await
+        .unwrap();
+    let res = s
+        .http
+        .get(s.url(&format!(
+            "/api/v1/conversations/{conv}/events?ticket={}",
+            body["ticket"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
     assert_error(res, 401, "unauthorized").await;
 }
 
@@ -667,7 +1533,10 @@ async fn the_openapi_document_covers_the_contract() {
         "/api/v1/operator/events",
         "/api/v1/stream-tickets",
     ] {
-        assert!(paths.contains_key(path), "{path} missing from the OpenAPI document");
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
     }
     assert!(doc["components"]["schemas"]["Card"]["properties"]["amount_minor"].is_object());
 }

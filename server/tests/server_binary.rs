@@ -43,13 +43,20 @@ fn start(db: &Path, password: Option<&str>) -> Server {
     }
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in reader.lines() {});
-    Server { child, base: base.expect("the server printed its address"), stdout_lines }
+    Server {
+        child,
+        base: base.expect("the server printed its address"),
+        stdout_lines,
+    }
 }
 
 impl Server {
     /// Sends SIGTERM and returns whether the process exited cleanly in time.
     fn terminate(mut self) -> bool {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
@@ -74,29 +81,69 @@ async fn serves_health_demo_and_loader_then_stops_cleanly_on_sigterm() {
 
     // The welcome block names the URLs and the demo accounts with a generated password.
     let welcome = server.stdout_lines.join("\n");
-    for needle in ["/demo", "/widget.js", "admin@example.com", "operator@example.com"] {
-        assert!(welcome.contains(needle), "{needle} missing from:\n{welcome}");
+    for needle in [
+        "/demo",
+        "/widget.js",
+        "admin@example.com",
+        "operator@example.com",
+    ] {
+        assert!(
+            welcome.contains(needle),
+            "{needle} missing from:\n{welcome}"
+        );
     }
-    let password = server.stdout_lines.last().unwrap().split_whitespace().last().unwrap().to_owned();
+    let password = server
+        .stdout_lines
+        .last()
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_owned();
     assert_eq!(password.len(), 16, "{welcome}");
 
-    let health = http.get(format!("{}/healthz", server.base)).send().await.unwrap();
+    let health = http
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
-    assert_eq!(health.json::<serde_json::Value>().await.unwrap()["status"], "ok");
+    assert_eq!(
+        health.json::<serde_json::Value>().await.unwrap()["status"],
+        "ok"
+    );
 
-    let demo = http.get(format!("{}/demo", server.base)).send().await.unwrap();
+    let demo = http
+        .get(format!("{}/demo", server.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(demo.status(), 200);
-    assert!(demo.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(demo.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     let page = demo.text().await.unwrap();
     assert!(page.contains(r#"<script src="/widget.js" data-brand="acme" async></script>"#));
 
-    let loader = http.get(format!("{}/widget.js", server.base)).send().await.unwrap();
+    let loader = http
+        .get(format!("{}/widget.js", server.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(loader.status(), 200);
-    assert!(loader.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(loader.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
     let js = loader.text().await.unwrap();
     assert!(js.contains("data-brand") && js.contains("/widget/?brand="));
 
-    let missing = http.get(format!("{}/no/such/page", server.base)).send().await.unwrap();
+    let missing = http
+        .get(format!("{}/no/such/page", server.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
     let body: serde_json::Value = missing.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
@@ -105,14 +152,21 @@ async fn serves_health_demo_and_loader_then_stops_cleanly_on_sigterm() {
     assert!(db.exists());
     assert!(dir.path().join("paycard.db-wal").exists());
 
-    assert!(server.terminate(), "SIGTERM ends the server with exit code 0");
+    assert!(
+        server.terminate(),
+        "SIGTERM ends the server with exit code 0"
+    );
 
     // The database keeps the demo data, with the printed password's hash, not the password.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE email = 'operator@example.com'")
-        .fetch_one(&pool)
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
         .await
         .unwrap();
+    let hash: String = sqlx::query_scalar(
+        "SELECT password_hash FROM accounts WHERE email = 'operator@example.com'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert!(hash.starts_with("$argon2id$") && !hash.contains(&password));
     pool.close().await;
 }
@@ -123,13 +177,23 @@ async fn a_restart_reuses_the_database_without_duplicating_demo_data() {
     let db = dir.path().join("paycard.db");
     for _ in 0..2 {
         let server = start(&db, Some("demo-pass"));
-        assert!(server.stdout_lines.iter().any(|l| l.contains("PAYCARD_DEMO_PASSWORD")));
-        assert!(!server.stdout_lines.join("\n").contains("demo-pass"), "a given password is not echoed");
-        let health = reqwest::get(format!("{}/healthz", server.base)).await.unwrap();
+        assert!(server
+            .stdout_lines
+            .iter()
+            .any(|l| l.contains("PAYCARD_DEMO_PASSWORD")));
+        assert!(
+            !server.stdout_lines.join("\n").contains("demo-pass"),
+            "a given password is not echoed"
+        );
+        let health = reqwest::get(format!("{}/healthz", server.base))
+            .await
+            .unwrap();
         assert_eq!(health.status(), 200);
         assert!(server.terminate());
     }
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
     let counts: (i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM brands), (SELECT count(*) FROM payments), (SELECT count(*) FROM accounts)",
     )

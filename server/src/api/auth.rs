@@ -69,7 +69,10 @@ pub enum Caller {
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<String> {
@@ -83,44 +86,74 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-pub async fn visitor_by_token(state: &AppState, token: &str) -> Result<Option<VisitorAuth>, AppError> {
+pub async fn visitor_by_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<VisitorAuth>, AppError> {
     if !token.starts_with(secrets::VISITOR_TOKEN) {
         return Ok(None);
     }
-    let row: Option<(String, String, String)> =
-        sqlx::query_as("SELECT id, brand_id, visitor_name FROM conversations WHERE visitor_token_hash = ?")
-            .bind(hash_secret(token))
-            .fetch_optional(&state.db)
-            .await?;
-    Ok(row.map(|(conversation_id, brand_id, visitor_name)| VisitorAuth { conversation_id, brand_id, visitor_name }))
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT id, brand_id, visitor_name FROM conversations WHERE visitor_token_hash = ?",
+    )
+    .bind(hash_secret(token))
+    .fetch_optional(&state.db)
+    .await?;
+    Ok(
+        row.map(|(conversation_id, brand_id, visitor_name)| VisitorAuth {
+            conversation_id,
+            brand_id,
+            visitor_name,
+        }),
+    )
 }
 
-pub async fn account_by_id(state: &AppState, account_id: &str) -> Result<Option<OperatorAccount>, AppError> {
+pub async fn account_by_id(
+    state: &AppState,
+    account_id: &str,
+) -> Result<Option<OperatorAccount>, AppError> {
     let row: Option<(String, String, String, String)> =
         sqlx::query_as("SELECT id, name, email, role FROM accounts WHERE id = ?")
             .bind(account_id)
             .fetch_optional(&state.db)
             .await?;
-    let Some((id, name, email, role)) = row else { return Ok(None) };
-    let brands: Vec<String> =
-        sqlx::query_scalar("SELECT brand_id FROM account_brands WHERE account_id = ? ORDER BY brand_id")
-            .bind(&id)
-            .fetch_all(&state.db)
-            .await?;
-    let role = if role == "admin" { Role::Admin } else { Role::Operator };
-    Ok(Some(OperatorAccount { id, name, email, role, brands }))
+    let Some((id, name, email, role)) = row else {
+        return Ok(None);
+    };
+    let brands: Vec<String> = sqlx::query_scalar(
+        "SELECT brand_id FROM account_brands WHERE account_id = ? ORDER BY brand_id",
+    )
+    .bind(&id)
+    .fetch_all(&state.db)
+    .await?;
+    let role = if role == "admin" {
+        Role::Admin
+    } else {
+        Role::Operator
+    };
+    Ok(Some(OperatorAccount {
+        id,
+        name,
+        email,
+        role,
+        brands,
+    }))
 }
 
-pub async fn operator_by_session(state: &AppState, token: &str) -> Result<Option<OperatorAccount>, AppError> {
+pub async fn operator_by_session(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<OperatorAccount>, AppError> {
     if !token.starts_with(secrets::SESSION_TOKEN) {
         return Ok(None);
     }
-    let account_id: Option<String> =
-        sqlx::query_scalar("SELECT account_id FROM sessions WHERE token_hash = ? AND expires_at > ?")
-            .bind(hash_secret(token))
-            .bind(secrets::now())
-            .fetch_optional(&state.db)
-            .await?;
+    let account_id: Option<String> = sqlx::query_scalar(
+        "SELECT account_id FROM sessions WHERE token_hash = ? AND expires_at > ?",
+    )
+    .bind(hash_secret(token))
+    .bind(secrets::now())
+    .fetch_optional(&state.db)
+    .await?;
     match account_id {
         Some(id) => account_by_id(state, &id).await,
         None => Ok(None),
@@ -140,7 +173,13 @@ fn ensure_same_origin(parts: &Parts) -> Result<(), AppError> {
             .map(|(_, authority)| authority.eq_ignore_ascii_case(host))
             .unwrap_or(false),
         // No Origin: only a same-origin fetch, as the browser itself attests.
-        (None, _) => parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin"),
+        (None, _) => {
+            parts
+                .headers
+                .get("sec-fetch-site")
+                .and_then(|v| v.to_str().ok())
+                == Some("same-origin")
+        }
         _ => false,
     };
     if same {
@@ -155,7 +194,9 @@ impl FromRequestParts<AppState> for VisitorAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = bearer(&parts.headers).ok_or(AppError::Unauthorized)?;
-        visitor_by_token(state, token).await?.ok_or(AppError::Unauthorized)
+        visitor_by_token(state, token)
+            .await?
+            .ok_or(AppError::Unauthorized)
     }
 }
 
@@ -164,11 +205,15 @@ impl FromRequestParts<AppState> for OperatorAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         if let Some(token) = bearer(&parts.headers) {
-            let account = operator_by_session(state, token).await?.ok_or(AppError::Unauthorized)?;
+            let account = operator_by_session(state, token)
+                .await?
+                .ok_or(AppError::Unauthorized)?;
             return Ok(OperatorAuth { account });
         }
         let token = session_cookie(&parts.headers).ok_or(AppError::Unauthorized)?;
-        let account = operator_by_session(state, &token).await?.ok_or(AppError::Unauthorized)?;
+        let account = operator_by_session(state, &token)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
         ensure_same_origin(parts)?;
         Ok(OperatorAuth { account })
     }
@@ -183,7 +228,9 @@ impl FromRequestParts<AppState> for Caller {
                 return Ok(Caller::Visitor(visitor));
             }
         }
-        OperatorAuth::from_request_parts(parts, state).await.map(Caller::Operator)
+        OperatorAuth::from_request_parts(parts, state)
+            .await
+            .map(Caller::Operator)
     }
 }
 
@@ -193,7 +240,10 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| password::hash("paycard-t
 /// Sign in: a bearer token for API clients and the same session as a cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
     responses((status = 200, body = LoggedIn), (status = 401, body = paycard_core::api::ErrorBody)))]
-pub async fn login(State(state): State<AppState>, ApiJson(login): ApiJson<Login>) -> Result<Response, AppError> {
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(login): ApiJson<Login>,
+) -> Result<Response, AppError> {
     let row: Option<(String, String)> =
         sqlx::query_as("SELECT id, password_hash FROM accounts WHERE email = ?")
             .bind(login.email.trim())
@@ -214,14 +264,18 @@ pub async fn login(State(state): State<AppState>, ApiJson(login): ApiJson<Login>
 
     let (token, token_hash) = new_secret(secrets::SESSION_TOKEN);
     let now = Utc::now();
-    sqlx::query("INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
-        .bind(&token_hash)
-        .bind(&account_id)
-        .bind(timestamp(now))
-        .bind(timestamp(now + Duration::hours(SESSION_HOURS)))
-        .execute(&state.db)
-        .await?;
-    let operator = account_by_id(&state, &account_id).await?.ok_or(AppError::Unauthorized)?;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(&token_hash)
+    .bind(&account_id)
+    .bind(timestamp(now))
+    .bind(timestamp(now + Duration::hours(SESSION_HOURS)))
+    .execute(&state.db)
+    .await?;
+    let operator = account_by_id(&state, &account_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     let cookie = cookie::Cookie::build((SESSION_COOKIE, token.clone()))
         .http_only(true)
         .same_site(cookie::SameSite::Strict)
@@ -237,10 +291,19 @@ pub async fn login(State(state): State<AppState>, ApiJson(login): ApiJson<Login>
 
 /// Sign out: ends the session (bearer or cookie) and clears the cookie.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
-pub async fn logout(State(state): State<AppState>, _who: OperatorAuth, headers: HeaderMap) -> Result<Response, AppError> {
-    let token = bearer(&headers).map(str::to_owned).or_else(|| session_cookie(&headers));
+pub async fn logout(
+    State(state): State<AppState>,
+    _who: OperatorAuth,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let token = bearer(&headers)
+        .map(str::to_owned)
+        .or_else(|| session_cookie(&headers));
     if let Some(token) = token {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(hash_secret(&token)).execute(&state.db).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(hash_secret(&token))
+            .execute(&state.db)
+            .await?;
     }
     let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -259,7 +322,10 @@ pub async fn me(who: OperatorAuth) -> Json<OperatorAccount> {
 /// A single-use ticket, valid for a minute, to open the caller's live stream with
 /// `EventSource` (`?ticket=…`), which cannot send an `Authorization` header.
 #[utoipa::path(post, path = "/api/v1/stream-tickets", tag = "live", responses((status = 201, body = StreamTicket), (status = 401)))]
-pub async fn stream_ticket(State(state): State<AppState>, who: Caller) -> Result<(StatusCode, Json<StreamTicket>), AppError> {
+pub async fn stream_ticket(
+    State(state): State<AppState>,
+    who: Caller,
+) -> Result<(StatusCode, Json<StreamTicket>), AppError> {
     let (ticket, hash) = new_secret(secrets::STREAM_TICKET);
     let expires = timestamp(Utc::now() + Duration::seconds(STREAM_TICKET_SECONDS.into()));
     let (account_id, conversation_id) = match &who {
@@ -273,7 +339,13 @@ pub async fn stream_ticket(State(state): State<AppState>, who: Caller) -> Result
         .bind(expires)
         .execute(&state.db)
         .await?;
-    Ok((StatusCode::CREATED, Json(StreamTicket { ticket, expires_in_seconds: STREAM_TICKET_SECONDS })))
+    Ok((
+        StatusCode::CREATED,
+        Json(StreamTicket {
+            ticket,
+            expires_in_seconds: STREAM_TICKET_SECONDS,
+        }),
+    ))
 }
 
 /// Spends a stream ticket: whoever asked for it, if it is fresh and unused.
@@ -287,15 +359,22 @@ pub async fn redeem_ticket(state: &AppState, ticket: &str) -> Result<Caller, App
     .await?;
     match row {
         Some((Some(account_id), _)) => {
-            let account = account_by_id(state, &account_id).await?.ok_or(AppError::Unauthorized)?;
+            let account = account_by_id(state, &account_id)
+                .await?
+                .ok_or(AppError::Unauthorized)?;
             Ok(Caller::Operator(OperatorAuth { account }))
         }
         Some((None, Some(conversation_id))) => {
-            let row: (String, String) = sqlx::query_as("SELECT brand_id, visitor_name FROM conversations WHERE id = ?")
-                .bind(&conversation_id)
-                .fetch_one(&state.db)
-                .await?;
-            Ok(Caller::Visitor(VisitorAuth { conversation_id, brand_id: row.0, visitor_name: row.1 }))
+            let row: (String, String) =
+                sqlx::query_as("SELECT brand_id, visitor_name FROM conversations WHERE id = ?")
+                    .bind(&conversation_id)
+                    .fetch_one(&state.db)
+                    .await?;
+            Ok(Caller::Visitor(VisitorAuth {
+                conversation_id,
+                brand_id: row.0,
+                visitor_name: row.1,
+            }))
         }
         _ => Err(AppError::Unauthorized),
     }
@@ -310,11 +389,15 @@ impl FromRequestParts<AppState> for StreamCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let ticket = parts.uri.query().and_then(|q| {
-            q.split('&').find_map(|pair| pair.strip_prefix("ticket=")).map(str::to_owned)
+            q.split('&')
+                .find_map(|pair| pair.strip_prefix("ticket="))
+                .map(str::to_owned)
         });
         match ticket {
             Some(ticket) => redeem_ticket(state, &ticket).await.map(StreamCaller),
-            None => Caller::from_request_parts(parts, state).await.map(StreamCaller),
+            None => Caller::from_request_parts(parts, state)
+                .await
+                .map(StreamCaller),
         }
     }
 }

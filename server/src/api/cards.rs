@@ -12,11 +12,15 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use paycard_core::api::{Attempt, Author, Card, CardEvent, Checkout, Message, MessageEvent, ShareCard};
+use paycard_core::api::{
+    Attempt, Author, Card, CardEvent, Checkout, Message, MessageEvent, ShareCard,
+};
 use paycard_core::{CardAction, CardState, CardStatus, Currency};
 
 use super::auth::{Caller, OperatorAuth, VisitorAuth};
-use super::chat::{conversation_brand, insert_message, recurrence_from_columns, PaymentRow, PAYMENT_COLUMNS};
+use super::chat::{
+    conversation_brand, insert_message, recurrence_from_columns, PaymentRow, PAYMENT_COLUMNS,
+};
 use super::live::{self, EventKind};
 use super::ApiJson;
 use crate::error::AppError;
@@ -47,18 +51,28 @@ pub struct CardRow {
 
 impl CardRow {
     pub fn status(&self) -> Result<CardStatus, AppError> {
-        CardStatus::parse(&self.status).ok_or_else(|| AppError::Internal(format!("card {} has status {:?}", self.id, self.status)))
+        CardStatus::parse(&self.status).ok_or_else(|| {
+            AppError::Internal(format!("card {} has status {:?}", self.id, self.status))
+        })
     }
 
     pub fn state(&self) -> Result<CardState, AppError> {
-        Ok(CardState { status: self.status()?, failure_reason: self.failure_reason.clone(), version: self.version })
+        Ok(CardState {
+            status: self.status()?,
+            failure_reason: self.failure_reason.clone(),
+            version: self.version,
+        })
     }
 
     pub fn into_api(self) -> Result<Card, AppError> {
         Ok(Card {
-            currency: Currency::from_code(&self.currency)
-                .ok_or_else(|| AppError::Internal(format!("card {} has currency {:?}", self.id, self.currency)))?,
-            recurrence: recurrence_from_columns(self.recurrence_interval.as_deref(), self.recurrence_count)?,
+            currency: Currency::from_code(&self.currency).ok_or_else(|| {
+                AppError::Internal(format!("card {} has currency {:?}", self.id, self.currency))
+            })?,
+            recurrence: recurrence_from_columns(
+                self.recurrence_interval.as_deref(),
+                self.recurrence_count,
+            )?,
             status: self.status()?,
             id: self.id,
             conversation_id: self.conversation_id,
@@ -75,7 +89,10 @@ impl CardRow {
     }
 }
 
-async fn load_card(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<(CardRow, String), AppError> {
+async fn load_card(
+    conn: &mut sqlx::SqliteConnection,
+    id: &str,
+) -> Result<(CardRow, String), AppError> {
     let card: CardRow = sqlx::query_as(&format!("SELECT {CARD_COLUMNS} FROM cards WHERE id = ?"))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -99,7 +116,12 @@ fn authorize(caller: &Caller, card: &CardRow, brand: &str) -> Result<(), AppErro
 
 /// Applies `action` to a card as one transaction: load, authorize, transition (or 409),
 /// write with the version as a lock, record the event. Returns the card as it now is.
-async fn transition(state: &AppState, caller: &Caller, card_id: &str, action: CardAction) -> Result<Card, AppError> {
+async fn transition(
+    state: &AppState,
+    caller: &Caller,
+    card_id: &str,
+    action: CardAction,
+) -> Result<Card, AppError> {
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     let (row, brand) = load_card(&mut tx, card_id).await?;
     authorize(caller, &row, &brand)?;
@@ -117,11 +139,27 @@ async fn transition(state: &AppState, caller: &Caller, card_id: &str, action: Ca
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() != 1 {
-        return Err(AppError::Conflict { code: "card_changed", message: "the card changed meanwhile; reload it".into() });
+        return Err(AppError::Conflict {
+            code: "card_changed",
+            message: "the card changed meanwhile; reload it".into(),
+        });
     }
-    let card = CardRow { status: next.status.as_str().to_owned(), failure_reason: next.failure_reason, version: next.version, updated_at: now, ..row }
-        .into_api()?;
-    let seq = live::record(&mut tx, &brand, &card.conversation_id, EventKind::Card, &CardEvent { card: card.clone() }).await?;
+    let card = CardRow {
+        status: next.status.as_str().to_owned(),
+        failure_reason: next.failure_reason,
+        version: next.version,
+        updated_at: now,
+        ..row
+    }
+    .into_api()?;
+    let seq = live::record(
+        &mut tx,
+        &brand,
+        &card.conversation_id,
+        EventKind::Card,
+        &CardEvent { card: card.clone() },
+    )
+    .await?;
     tx.commit().await?;
     state.live.published(seq);
     tracing::info!(card = %card.id, status = %card.status, version = card.version, "card changed");
@@ -154,9 +192,16 @@ pub async fn get_card(
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|candidate| candidate.trim() == tag || candidate.trim() == "*");
-    let mut response = if fresh { StatusCode::NOT_MODIFIED.into_response() } else { Json(card).into_response() };
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        Json(card).into_response()
+    };
     response.headers_mut().insert(ETAG, tag_value);
-    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
     Ok(response)
 }
 
@@ -177,7 +222,11 @@ pub async fn checkout(
     let status = row.status()?;
     if !status.allows(&CardAction::StartPayment) {
         return Err(AppError::Conflict {
-            code: if status.is_terminal() { "card_final" } else { "invalid_transition" },
+            code: if status.is_terminal() {
+                "card_final"
+            } else {
+                "invalid_transition"
+            },
             message: format!("the card is {status} and cannot be paid now"),
         });
     }
@@ -189,7 +238,9 @@ pub async fn checkout(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(Json(Checkout { checkout_url: format!("{}/pay/{token}", public_base(&state, &headers)) }))
+    Ok(Json(Checkout {
+        checkout_url: format!("{}/pay/{token}", public_base(&state, &headers)),
+    }))
 }
 
 /// The address visitors reach this server at: the request's own Host.
@@ -199,22 +250,37 @@ fn public_base(state: &AppState, headers: &HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned)
         .unwrap_or_else(|| state.config.addr.to_string());
-    let scheme = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("http");
     format!("{scheme}://{host}")
 }
 
 /// The visitor declines the card.
 #[utoipa::path(post, path = "/api/v1/cards/{id}/decline", tag = "visitor", params(("id" = String, Path)),
     responses((status = 200, body = Card), (status = 401), (status = 403), (status = 404), (status = 409)))]
-pub async fn decline(State(state): State<AppState>, visitor: VisitorAuth, Path(id): Path<String>) -> Result<Json<Card>, AppError> {
-    transition(&state, &Caller::Visitor(visitor), &id, CardAction::Decline).await.map(Json)
+pub async fn decline(
+    State(state): State<AppState>,
+    visitor: VisitorAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Card>, AppError> {
+    transition(&state, &Caller::Visitor(visitor), &id, CardAction::Decline)
+        .await
+        .map(Json)
 }
 
 /// The operator withdraws the card ("Cancel request").
 #[utoipa::path(post, path = "/api/v1/operator/cards/{id}/cancel", tag = "operator", params(("id" = String, Path)),
     responses((status = 200, body = Card), (status = 401), (status = 403), (status = 404), (status = 409)))]
-pub async fn cancel(State(state): State<AppState>, who: OperatorAuth, Path(id): Path<String>) -> Result<Json<Card>, AppError> {
-    transition(&state, &Caller::Operator(who), &id, CardAction::Cancel).await.map(Json)
+pub async fn cancel(
+    State(state): State<AppState>,
+    who: OperatorAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Card>, AppError> {
+    transition(&state, &Caller::Operator(who), &id, CardAction::Cancel)
+        .await
+        .map(Json)
 }
 
 const IDEMPOTENCY_KEY_MAX: usize = 255;
@@ -239,7 +305,9 @@ pub async fn share(
             if key.is_empty() || key.len() > IDEMPOTENCY_KEY_MAX {
                 return Err(AppError::BadRequest {
                     code: "invalid_idempotency_key",
-                    message: format!("Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} visible characters"),
+                    message: format!(
+                        "Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} visible characters"
+                    ),
                 });
             }
             Some(key.to_owned())
@@ -267,18 +335,24 @@ pub async fn share(
             return Ok((StatusCode::CREATED, Json(earlier.into_api()?)));
         }
     }
-    let payment: PaymentRow = sqlx::query_as(&format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = ?"))
-        .bind(&body.payment_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .filter(|p: &PaymentRow| p.brand_id == brand)
-        .ok_or(AppError::NotFound("payment"))?;
+    let payment: PaymentRow = sqlx::query_as(&format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = ?"
+    ))
+    .bind(&body.payment_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .filter(|p: &PaymentRow| p.brand_id == brand)
+    .ok_or(AppError::NotFound("payment"))?;
     if !payment.active {
-        return Err(AppError::Conflict { code: "payment_inactive", message: "this payment is deactivated".into() });
+        return Err(AppError::Conflict {
+            code: "payment_inactive",
+            message: "this payment is deactivated".into(),
+        });
     }
     let payment = payment.into_api()?;
     let now = Utc::now();
-    let ttl = chrono::Duration::from_std(state.config.card_ttl).unwrap_or(chrono::Duration::hours(24));
+    let ttl =
+        chrono::Duration::from_std(state.config.card_ttl).unwrap_or(chrono::Duration::hours(24));
     let created = CardState::new();
     let card = Card {
         id: new_id("card"),
@@ -329,7 +403,14 @@ pub async fn share(
         created_at: card.created_at.clone(),
     };
     insert_message(&mut tx, &message).await?;
-    let seq = live::record(&mut tx, &brand, &conversation_id, EventKind::Message, &MessageEvent { message }).await?;
+    let seq = live::record(
+        &mut tx,
+        &brand,
+        &conversation_id,
+        EventKind::Message,
+        &MessageEvent { message },
+    )
+    .await?;
     tx.commit().await?;
     state.live.published(seq);
     tracing::info!(card = %card.id, conversation = %conversation_id, payment = %card.payment_id, "card shared");
@@ -337,12 +418,25 @@ pub async fn share(
 }
 
 /// id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at
-type AttemptRow = (String, String, i64, String, String, Option<String>, Option<String>, String);
+type AttemptRow = (
+    String,
+    String,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+);
 
 /// The card's payment attempts, oldest first.
 #[utoipa::path(get, path = "/api/v1/operator/cards/{id}/attempts", tag = "operator", params(("id" = String, Path)),
     responses((status = 200, body = Vec<Attempt>), (status = 401), (status = 403), (status = 404)))]
-pub async fn attempts(State(state): State<AppState>, who: OperatorAuth, Path(id): Path<String>) -> Result<Json<Vec<Attempt>>, AppError> {
+pub async fn attempts(
+    State(state): State<AppState>,
+    who: OperatorAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Attempt>>, AppError> {
     let mut conn = state.db.acquire().await?;
     let (_, brand) = load_card(&mut conn, &id).await?;
     who.ensure_brand(&brand)?;
@@ -355,16 +449,27 @@ pub async fn attempts(State(state): State<AppState>, who: OperatorAuth, Path(id)
     .await?;
     Ok(Json(
         rows.into_iter()
-            .map(|(id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at)| Attempt {
-                id,
-                status,
-                amount_minor,
-                currency,
-                gateway,
-                card_last4,
-                failure_reason,
-                created_at,
-            })
+            .map(
+                |(
+                    id,
+                    status,
+                    amount_minor,
+                    currency,
+                    gateway,
+                    card_last4,
+                    failure_reason,
+                    created_at,
+                )| Attempt {
+                    id,
+                    status,
+                    amount_minor,
+                    currency,
+                    gateway,
+                    card_last4,
+                    failure_reason,
+                    created_at,
+                },
+            )
             .collect(),
     ))
 }

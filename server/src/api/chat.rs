@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use paycard_core::api::{
-    Author, Conversation, ConversationCreated, ConversationEvent, LastMessage, Message, MessageEvent, NewConversation,
-    NewMessage, Payment, MESSAGE_MAX_CHARS, VISITOR_NAME_MAX_CHARS,
+    Author, Conversation, ConversationCreated, ConversationEvent, LastMessage, Message,
+    MessageEvent, NewConversation, NewMessage, Payment, MESSAGE_MAX_CHARS, VISITOR_NAME_MAX_CHARS,
 };
 use paycard_core::validation::{validate_text, FieldError, Problem};
 use paycard_core::{Currency, Interval, Recurrence};
@@ -25,7 +25,10 @@ use crate::secrets::{self, new_id, new_secret};
 use crate::AppState;
 
 /// The brand of a conversation, or 404.
-pub async fn conversation_brand(state: &AppState, conversation_id: &str) -> Result<String, AppError> {
+pub async fn conversation_brand(
+    state: &AppState,
+    conversation_id: &str,
+) -> Result<String, AppError> {
     sqlx::query_scalar("SELECT brand_id FROM conversations WHERE id = ?")
         .bind(conversation_id)
         .fetch_optional(&state.db)
@@ -35,7 +38,11 @@ pub async fn conversation_brand(state: &AppState, conversation_id: &str) -> Resu
 
 /// A visitor may open only their own conversation: 404 if there is no such
 /// conversation, 403 if it is someone else's.
-async fn ensure_own_conversation(state: &AppState, visitor: &VisitorAuth, id: &str) -> Result<(), AppError> {
+async fn ensure_own_conversation(
+    state: &AppState,
+    visitor: &VisitorAuth,
+    id: &str,
+) -> Result<(), AppError> {
     if visitor.conversation_id == id {
         return Ok(());
     }
@@ -57,10 +64,19 @@ pub async fn create_conversation(
         .fetch_optional(&state.db)
         .await?;
     if brand_exists.is_none() {
-        let problem = if body.brand_id.trim().is_empty() { Problem::Required } else { Problem::NotFound };
+        let problem = if body.brand_id.trim().is_empty() {
+            Problem::Required
+        } else {
+            Problem::NotFound
+        };
         errors.push(FieldError::new("brand_id", problem));
     }
-    let visitor_name = match body.visitor_name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+    let visitor_name = match body
+        .visitor_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
         None => format!("Visitor {:04}", rand::thread_rng().gen_range(0..10_000)),
         Some(name) => match validate_text("visitor_name", name, VISITOR_NAME_MAX_CHARS, true) {
             Ok(name) => name,
@@ -96,12 +112,27 @@ pub async fn create_conversation(
     .bind(&conversation.updated_at)
     .execute(&mut *tx)
     .await?;
-    let event = ConversationEvent { conversation: conversation.clone() };
-    let seq = live::record(&mut tx, &conversation.brand_id, &conversation.id, EventKind::Conversation, &event).await?;
+    let event = ConversationEvent {
+        conversation: conversation.clone(),
+    };
+    let seq = live::record(
+        &mut tx,
+        &conversation.brand_id,
+        &conversation.id,
+        EventKind::Conversation,
+        &event,
+    )
+    .await?;
     tx.commit().await?;
     state.live.published(seq);
     tracing::info!(conversation = %conversation.id, brand = %conversation.brand_id, "conversation opened");
-    Ok((StatusCode::CREATED, Json(ConversationCreated { conversation, visitor_token })))
+    Ok((
+        StatusCode::CREATED,
+        Json(ConversationCreated {
+            conversation,
+            visitor_token,
+        }),
+    ))
 }
 
 #[derive(sqlx::FromRow)]
@@ -128,7 +159,11 @@ fn author(text: &str) -> Author {
 /// a client that opens the live stream with it misses nothing that happened since.
 /// The `ETag` changes with every event of the conversation, so a client that polls
 /// (when live streams fail) gets 304 until something happens.
-async fn list_messages(state: &AppState, conversation_id: &str, request: &HeaderMap) -> Result<Response, AppError> {
+async fn list_messages(
+    state: &AppState,
+    conversation_id: &str,
+    request: &HeaderMap,
+) -> Result<Response, AppError> {
     let seq = live::latest_seq(state).await?;
     let conversation_seq: i64 =
         sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE conversation_id = ?")
@@ -137,11 +172,16 @@ async fn list_messages(state: &AppState, conversation_id: &str, request: &Header
             .await?;
     let etag = format!("\"{conversation_id}-e{conversation_seq}\"");
     let etag_value = HeaderValue::from_str(&etag).map_err(|e| AppError::Internal(e.to_string()))?;
-    let fresh = request.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let fresh = request
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
     if fresh {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         response.headers_mut().insert(ETAG, etag_value);
-        response.headers_mut().insert("last-event-id", HeaderValue::from(seq));
+        response
+            .headers_mut()
+            .insert("last-event-id", HeaderValue::from(seq));
         return Ok(response);
     }
     let rows: Vec<MessageRow> = sqlx::query_as(
@@ -150,11 +190,14 @@ async fn list_messages(state: &AppState, conversation_id: &str, request: &Header
     .bind(conversation_id)
     .fetch_all(&state.db)
     .await?;
-    let cards: Vec<CardRow> = sqlx::query_as(&format!("SELECT {CARD_COLUMNS} FROM cards WHERE conversation_id = ?"))
-        .bind(conversation_id)
-        .fetch_all(&state.db)
-        .await?;
-    let mut cards: HashMap<String, CardRow> = cards.into_iter().map(|c| (c.id.clone(), c)).collect();
+    let cards: Vec<CardRow> = sqlx::query_as(&format!(
+        "SELECT {CARD_COLUMNS} FROM cards WHERE conversation_id = ?"
+    ))
+    .bind(conversation_id)
+    .fetch_all(&state.db)
+    .await?;
+    let mut cards: HashMap<String, CardRow> =
+        cards.into_iter().map(|c| (c.id.clone(), c)).collect();
     let mut messages = Vec::with_capacity(rows.len());
     for row in rows {
         let card = match row.card_id.as_ref().and_then(|id| cards.remove(id)) {
@@ -172,9 +215,13 @@ async fn list_messages(state: &AppState, conversation_id: &str, request: &Header
         });
     }
     let mut response = Json(messages).into_response();
-    response.headers_mut().insert("last-event-id", HeaderValue::from(seq));
+    response
+        .headers_mut()
+        .insert("last-event-id", HeaderValue::from(seq));
     response.headers_mut().insert(ETAG, etag_value);
-    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)
 }
 
@@ -187,7 +234,8 @@ async fn post_message(
     author_name: &str,
     text: &str,
 ) -> Result<(StatusCode, Json<Message>), AppError> {
-    let text = validate_text("text", text, MESSAGE_MAX_CHARS, false).map_err(|e| AppError::Validation(vec![e]))?;
+    let text = validate_text("text", text, MESSAGE_MAX_CHARS, false)
+        .map_err(|e| AppError::Validation(vec![e]))?;
     let message = Message {
         id: new_id("msg"),
         conversation_id: conversation_id.to_owned(),
@@ -199,15 +247,26 @@ async fn post_message(
     };
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     insert_message(&mut tx, &message).await?;
-    let seq = live::record(&mut tx, brand_id, conversation_id, EventKind::Message, &MessageEvent { message: message.clone() })
-        .await?;
+    let seq = live::record(
+        &mut tx,
+        brand_id,
+        conversation_id,
+        EventKind::Message,
+        &MessageEvent {
+            message: message.clone(),
+        },
+    )
+    .await?;
     tx.commit().await?;
     state.live.published(seq);
     Ok((StatusCode::CREATED, Json(message)))
 }
 
 /// Inserts a message (text or card) and marks the conversation as updated.
-pub async fn insert_message(conn: &mut sqlx::SqliteConnection, message: &Message) -> Result<(), AppError> {
+pub async fn insert_message(
+    conn: &mut sqlx::SqliteConnection,
+    message: &Message,
+) -> Result<(), AppError> {
     let author = match message.author {
         Author::Visitor => "visitor",
         Author::Operator => "operator",
@@ -255,7 +314,15 @@ pub async fn visitor_post_message(
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<Message>), AppError> {
     ensure_own_conversation(&state, &visitor, &id).await?;
-    post_message(&state, &id, &visitor.brand_id, Author::Visitor, &visitor.visitor_name, &body.text).await
+    post_message(
+        &state,
+        &id,
+        &visitor.brand_id,
+        Author::Visitor,
+        &visitor.visitor_name,
+        &body.text,
+    )
+    .await
 }
 
 #[derive(sqlx::FromRow)]
@@ -277,8 +344,11 @@ struct ConversationRow {
 pub async fn operator_conversations(
     State(state): State<AppState>,
     who: OperatorAuth,
-) -> Result<Json<Vec<Conversation>>, AppError> {
-    let brands = serde_json::to_string(&who.account.brands).map_err(|e| AppError::Internal(e.to_string()))?;
+) -> Result<Response, AppError> {
+    // Read before the list: a stream resumed from it replays anything newer.
+    let seq = live::latest_seq(&state).await?;
+    let brands = serde_json::to_string(&who.account.brands)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let rows: Vec<ConversationRow> = sqlx::query_as(
         "SELECT c.id, c.brand_id, c.visitor_name, c.created_at, c.updated_at,
                 m.author AS last_author, m.text AS last_text, k.title AS last_card_title, m.created_at AS last_at
@@ -291,22 +361,26 @@ pub async fn operator_conversations(
     .bind(brands)
     .fetch_all(&state.db)
     .await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|r| Conversation {
-                last_message: r.last_at.map(|created_at| LastMessage {
-                    author: author(r.last_author.as_deref().unwrap_or("visitor")),
-                    text: r.last_text.or(r.last_card_title).unwrap_or_default(),
-                    created_at,
-                }),
-                id: r.id,
-                brand_id: r.brand_id,
-                visitor_name: r.visitor_name,
-                created_at: r.created_at,
-                updated_at: r.updated_at,
-            })
-            .collect(),
-    ))
+    let list: Vec<Conversation> = rows
+        .into_iter()
+        .map(|r| Conversation {
+            last_message: r.last_at.map(|created_at| LastMessage {
+                author: author(r.last_author.as_deref().unwrap_or("visitor")),
+                text: r.last_text.or(r.last_card_title).unwrap_or_default(),
+                created_at,
+            }),
+            id: r.id,
+            brand_id: r.brand_id,
+            visitor_name: r.visitor_name,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+        .collect();
+    let mut response = Json(list).into_response();
+    response
+        .headers_mut()
+        .insert("last-event-id", HeaderValue::from(seq));
+    Ok(response)
 }
 
 /// A conversation's messages, for an operator of its brand.
@@ -333,7 +407,15 @@ pub async fn operator_post_message(
 ) -> Result<(StatusCode, Json<Message>), AppError> {
     let brand = conversation_brand(&state, &id).await?;
     who.ensure_brand(&brand)?;
-    post_message(&state, &id, &brand, Author::Operator, &who.account.name, &body.text).await
+    post_message(
+        &state,
+        &id,
+        &brand,
+        Author::Operator,
+        &who.account.name,
+        &body.text,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -358,9 +440,16 @@ pub struct PaymentRow {
 impl PaymentRow {
     pub fn into_api(self) -> Result<Payment, AppError> {
         Ok(Payment {
-            currency: Currency::from_code(&self.currency)
-                .ok_or_else(|| AppError::Internal(format!("payment {} has currency {:?}", self.id, self.currency)))?,
-            recurrence: recurrence_from_columns(self.recurrence_interval.as_deref(), self.recurrence_count)?,
+            currency: Currency::from_code(&self.currency).ok_or_else(|| {
+                AppError::Internal(format!(
+                    "payment {} has currency {:?}",
+                    self.id, self.currency
+                ))
+            })?,
+            recurrence: recurrence_from_columns(
+                self.recurrence_interval.as_deref(),
+                self.recurrence_count,
+            )?,
             id: self.id,
             brand_id: self.brand_id,
             title: self.title,
@@ -372,16 +461,23 @@ impl PaymentRow {
 }
 
 /// Reads the two recurrence columns (both NULL for one-time).
-pub fn recurrence_from_columns(interval: Option<&str>, count: Option<i64>) -> Result<Option<Recurrence>, AppError> {
+pub fn recurrence_from_columns(
+    interval: Option<&str>,
+    count: Option<i64>,
+) -> Result<Option<Recurrence>, AppError> {
     match (interval, count) {
         (None, _) => Ok(None),
         (Some(interval), Some(count)) => {
-            let interval = Interval::parse(interval)
-                .ok_or_else(|| AppError::Internal(format!("stored recurrence interval {interval:?}")))?;
-            let count = u32::try_from(count).map_err(|_| AppError::Internal(format!("stored recurrence count {count}")))?;
+            let interval = Interval::parse(interval).ok_or_else(|| {
+                AppError::Internal(format!("stored recurrence interval {interval:?}"))
+            })?;
+            let count = u32::try_from(count)
+                .map_err(|_| AppError::Internal(format!("stored recurrence count {count}")))?;
             Ok(Some(Recurrence { interval, count }))
         }
-        (Some(_), None) => Err(AppError::Internal("recurrence interval without count".into())),
+        (Some(_), None) => Err(AppError::Internal(
+            "recurrence interval without count".into(),
+        )),
     }
 }
 
@@ -400,10 +496,18 @@ pub async fn picker(
 ) -> Result<Json<Vec<Payment>>, AppError> {
     let brand = conversation_brand(&state, &id).await?;
     who.ensure_brand(&brand)?;
-    let pattern = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(|q| {
-        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        format!("%{escaped}%")
-    });
+    let pattern = query
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| {
+            let escaped = q
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
     let rows: Vec<PaymentRow> = sqlx::query_as(&format!(
         "SELECT {PAYMENT_COLUMNS} FROM payments WHERE brand_id = ?1 AND active = 1
            AND (?2 IS NULL OR title LIKE ?2 ESCAPE '\\' OR description LIKE ?2 ESCAPE '\\')
@@ -413,5 +517,8 @@ pub async fn picker(
     .bind(&pattern)
     .fetch_all(&state.db)
     .await?;
-    rows.into_iter().map(PaymentRow::into_api).collect::<Result<_, _>>().map(Json)
+    rows.into_iter()
+        .map(PaymentRow::into_api)
+        .collect::<Result<_, _>>()
+        .map(Json)
 }

@@ -53,7 +53,8 @@ pub async fn record(
     kind: EventKind,
     data: &impl Serialize,
 ) -> Result<i64, AppError> {
-    let data = serde_json::to_string(data).map_err(|e| AppError::Internal(format!("event data: {e}")))?;
+    let data =
+        serde_json::to_string(data).map_err(|e| AppError::Internal(format!("event data: {e}")))?;
     let seq: i64 = sqlx::query_scalar(
         "INSERT INTO events (brand_id, conversation_id, kind, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
     )
@@ -69,7 +70,11 @@ pub async fn record(
 
 /// The newest event's sequence number (0 when there is none).
 pub async fn latest_seq(state: &AppState) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&state.db).await?)
+    Ok(
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .fetch_one(&state.db)
+            .await?,
+    )
 }
 
 /// Wakes the open streams when new events are committed.
@@ -80,7 +85,9 @@ pub struct Live {
 
 impl Live {
     pub fn new() -> Live {
-        Live { newest: watch::Sender::new(0) }
+        Live {
+            newest: watch::Sender::new(0),
+        }
     }
 
     /// Call after the commit that wrote event `seq`.
@@ -119,7 +126,11 @@ struct EventRow {
     data: String,
 }
 
-async fn events_after(state: &AppState, scope: &Scope, after: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+async fn events_after(
+    state: &AppState,
+    scope: &Scope,
+    after: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
     match scope {
         Scope::Conversation(id) => {
             sqlx::query_as("SELECT seq, kind, data FROM events WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?")
@@ -152,7 +163,11 @@ struct Cursor {
 }
 
 /// The stream of SSE events after `after`, ending when the server shuts down.
-fn event_stream(state: AppState, scope: Scope, after: i64) -> impl Stream<Item = Result<Event, Infallible>> {
+fn event_stream(
+    state: AppState,
+    scope: Scope,
+    after: i64,
+) -> impl Stream<Item = Result<Event, Infallible>> {
     let cursor = Cursor {
         wake: state.live.subscribe(),
         shutdown: state.shutdown.clone(),
@@ -168,7 +183,10 @@ fn event_stream(state: AppState, scope: Scope, after: i64) -> impl Stream<Item =
             }
             if let Some(row) = c.pending.pop_front() {
                 c.after = row.seq;
-                let event = Event::default().id(row.seq.to_string()).event(row.kind).data(row.data);
+                let event = Event::default()
+                    .id(row.seq.to_string())
+                    .event(row.kind)
+                    .data(row.data);
                 return Some((Ok(event), c));
             }
             // Mark the current wake-up as seen *before* reading, so a commit that lands
@@ -180,7 +198,9 @@ fn event_stream(state: AppState, scope: Scope, after: i64) -> impl Stream<Item =
                     continue;
                 }
                 Ok(_) => {}
-                Err(err) => tracing::warn!(error = %err, "live stream: reading events failed; retrying"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "live stream: reading events failed; retrying")
+                }
             }
             tokio::select! {
                 _ = c.wake.changed() => {}
@@ -193,10 +213,16 @@ fn event_stream(state: AppState, scope: Scope, after: i64) -> impl Stream<Item =
 
 /// Where the client wants to resume: `Last-Event-ID` (set by EventSource on reconnect),
 /// or `?last_event_id=` (a first connection after a snapshot); else from now on.
-async fn resume_point(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri) -> Result<i64, AppError> {
-    let from_query = uri
-        .query()
-        .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("last_event_id=")).map(str::to_owned));
+async fn resume_point(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+) -> Result<i64, AppError> {
+    let from_query = uri.query().and_then(|q| {
+        q.split('&')
+            .find_map(|pair| pair.strip_prefix("last_event_id="))
+            .map(str::to_owned)
+    });
     let given = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -204,20 +230,30 @@ async fn resume_point(state: &AppState, headers: &HeaderMap, uri: &axum::http::U
         .filter(|s| !s.is_empty())
         .or(from_query);
     match given {
-        Some(text) => text.parse::<i64>().ok().filter(|n| *n >= 0).ok_or(AppError::BadRequest {
-            code: "invalid_last_event_id",
-            message: "Last-Event-ID must be an event id this server sent".into(),
-        }),
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or(AppError::BadRequest {
+                code: "invalid_last_event_id",
+                message: "Last-Event-ID must be an event id this server sent".into(),
+            }),
         None => latest_seq(state).await,
     }
 }
 
-type EventSse = Sse<axum::response::sse::KeepAliveStream<futures_util::stream::BoxStream<'static, Result<Event, Infallible>>>>;
+type EventSse = Sse<
+    axum::response::sse::KeepAliveStream<
+        futures_util::stream::BoxStream<'static, Result<Event, Infallible>>,
+    >,
+>;
 
 fn sse(state: AppState, scope: Scope, after: i64) -> EventSse {
     use futures_util::StreamExt;
     // Idle streams send a heartbeat comment so proxies and browsers keep them open.
-    let heartbeat = KeepAlive::new().interval(state.config.heartbeat).text("heartbeat");
+    let heartbeat = KeepAlive::new()
+        .interval(state.config.heartbeat)
+        .text("heartbeat");
     Sse::new(event_stream(state, scope, after).boxed()).keep_alive(heartbeat)
 }
 
@@ -257,8 +293,11 @@ pub async fn operator_events(
     headers: HeaderMap,
     uri: axum::http::Uri,
 ) -> Result<EventSse, AppError> {
-    let Caller::Operator(who) = caller else { return Err(AppError::Forbidden) };
-    let brands = serde_json::to_string(&who.account.brands).map_err(|e| AppError::Internal(e.to_string()))?;
+    let Caller::Operator(who) = caller else {
+        return Err(AppError::Forbidden);
+    };
+    let brands = serde_json::to_string(&who.account.brands)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let after = resume_point(&state, &headers, &uri).await?;
     Ok(sse(state, Scope::Brands(brands), after))
 }

@@ -43,14 +43,21 @@ where
             Ok(Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(match rejection {
                 JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
-                JsonRejection::JsonSyntaxError(e) => {
-                    AppError::BadRequest { code: "malformed_json", message: e.body_text() }
-                }
-                JsonRejection::JsonDataError(e) => AppError::BadRequest { code: "invalid_json", message: e.body_text() },
+                JsonRejection::JsonSyntaxError(e) => AppError::BadRequest {
+                    code: "malformed_json",
+                    message: e.body_text(),
+                },
+                JsonRejection::JsonDataError(e) => AppError::BadRequest {
+                    code: "invalid_json",
+                    message: e.body_text(),
+                },
                 JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                     AppError::PayloadTooLarge
                 }
-                other => AppError::BadRequest { code: "bad_request", message: other.body_text() },
+                other => AppError::BadRequest {
+                    code: "bad_request",
+                    message: other.body_text(),
+                },
             }),
         }
     }
@@ -63,18 +70,33 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/me", get(auth::me))
         .route("/api/v1/stream-tickets", post(auth::stream_ticket))
         .route("/api/v1/conversations", post(chat::create_conversation))
-        .route("/api/v1/conversations/{id}/messages", get(chat::visitor_messages).post(chat::visitor_post_message))
-        .route("/api/v1/conversations/{id}/events", get(live::visitor_events))
+        .route(
+            "/api/v1/conversations/{id}/messages",
+            get(chat::visitor_messages).post(chat::visitor_post_message),
+        )
+        .route(
+            "/api/v1/conversations/{id}/events",
+            get(live::visitor_events),
+        )
         .route("/api/v1/cards/{id}", get(cards::get_card))
         .route("/api/v1/cards/{id}/checkout", post(cards::checkout))
         .route("/api/v1/cards/{id}/decline", post(cards::decline))
-        .route("/api/v1/operator/conversations", get(chat::operator_conversations))
+        .route(
+            "/api/v1/operator/conversations",
+            get(chat::operator_conversations),
+        )
         .route(
             "/api/v1/operator/conversations/{id}/messages",
             get(chat::operator_messages).post(chat::operator_post_message),
         )
-        .route("/api/v1/operator/conversations/{id}/payments", get(chat::picker))
-        .route("/api/v1/operator/conversations/{id}/cards", post(cards::share))
+        .route(
+            "/api/v1/operator/conversations/{id}/payments",
+            get(chat::picker),
+        )
+        .route(
+            "/api/v1/operator/conversations/{id}/cards",
+            post(cards::share),
+        )
         .route("/api/v1/operator/cards/{id}/cancel", post(cards::cancel))
         .route("/api/v1/operator/cards/{id}/attempts", get(cards::attempts))
         .route("/api/v1/operator/events", get(live::operator_events))
@@ -111,7 +133,11 @@ async fn json_errors(response: Response) -> Response {
     let body = paycard_core::api::ErrorBody {
         error: paycard_core::api::ErrorDetail {
             code: code.to_owned(),
-            message: if message.is_empty() { status.canonical_reason().unwrap_or("error").to_owned() } else { message },
+            message: if message.is_empty() {
+                status.canonical_reason().unwrap_or("error").to_owned()
+            } else {
+                message
+            },
             fields: Vec::new(),
         },
     };

@@ -28,15 +28,26 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let pool = paycard_server::db::connect(&url).await.unwrap();
-        paycard_server::seed::seed_demo(&pool, Some(PASSWORD)).await.unwrap();
-        let config =
-            Config::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())).unwrap();
+        paycard_server::seed::seed_demo(&pool, Some(PASSWORD))
+            .await
+            .unwrap();
+        let config = Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap();
         let state = AppState::new(pool, config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = app(state.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        TestServer { base, http: Client::new(), state, _dir: dir }
+        TestServer {
+            base,
+            http: Client::new(),
+            state,
+            _dir: dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -44,9 +55,18 @@ impl TestServer {
     }
 
     pub async fn login(&self, email: &str) -> String {
-        let res = self.post_json("/api/v1/auth/login", None, json!({"email": email, "password": PASSWORD})).await;
+        let res = self
+            .post_json(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
         assert_eq!(res.status(), 200);
-        res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+        res.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn operator(&self) -> String {
@@ -59,16 +79,29 @@ impl TestServer {
 
     /// Opens a conversation; returns (conversation id, visitor token).
     pub async fn conversation(&self, brand: &str) -> (String, String) {
-        let res = self.post_json("/api/v1/conversations", None, json!({"brand_id": brand, "visitor_name": "Ana"})).await;
+        let res = self
+            .post_json(
+                "/api/v1/conversations",
+                None,
+                json!({"brand_id": brand, "visitor_name": "Ana"}),
+            )
+            .await;
         assert_eq!(res.status(), 201);
         let body: Value = res.json().await.unwrap();
-        (body["conversation"]["id"].as_str().unwrap().into(), body["visitor_token"].as_str().unwrap().into())
+        (
+            body["conversation"]["id"].as_str().unwrap().into(),
+            body["visitor_token"].as_str().unwrap().into(),
+        )
     }
 
     /// Shares a payment; returns the card.
     pub async fn share(&self, op: &str, conversation: &str, payment: &str) -> Value {
         let res = self
-            .post_json(&format!("/api/v1/operator/conversations/{conversation}/cards"), Some(op), json!({"payment_id": payment}))
+            .post_json(
+                &format!("/api/v1/operator/conversations/{conversation}/cards"),
+                Some(op),
+                json!({"payment_id": payment}),
+            )
             .await;
         assert_eq!(res.status(), 201, "share");
         res.json().await.unwrap()
@@ -112,10 +145,16 @@ impl TestServer {
 
 /// Asserts an error response: status and JSON error code.
 pub async fn assert_error(res: Response, status: u16, code: &str) -> Value {
-    assert_eq!(res.status(), StatusCode::from_u16(status).unwrap(), "expected {status} {code}");
+    assert_eq!(
+        res.status(),
+        StatusCode::from_u16(status).unwrap(),
+        "expected {status} {code}"
+    );
     let body: Value = res.json().await.expect("error bodies are JSON");
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
     body
 }
 
@@ -138,8 +177,15 @@ pub struct SseClient {
 impl SseClient {
     pub async fn connect(res: Response) -> SseClient {
         assert_eq!(res.status(), 200);
-        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-        SseClient { comments: Vec::new(), stream: res.bytes_stream().boxed(), buffer: String::new() }
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream"));
+        SseClient {
+            comments: Vec::new(),
+            stream: res.bytes_stream().boxed(),
+            buffer: String::new(),
+        }
     }
 
     /// The next event with data (heartbeat comments are skipped), or None after `wait`.
@@ -148,7 +194,11 @@ impl SseClient {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
-                let mut event = SseEvent { id: None, event: None, data: String::new() };
+                let mut event = SseEvent {
+                    id: None,
+                    event: None,
+                    data: String::new(),
+                };
                 for line in block.lines() {
                     if let Some(comment) = line.strip_prefix(':') {
                         self.comments.push(comment.trim().to_owned());
@@ -165,7 +215,10 @@ impl SseClient {
                 }
                 continue;
             }
-            let chunk = tokio::time::timeout_at(deadline, self.stream.next()).await.ok()??.ok()?;
+            let chunk = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()??
+                .ok()?;
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
         }
     }

@@ -1,0 +1,211 @@
+//! One conversation, operator side: the transcript with live cards, the message box,
+//! and the Payments picker under it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use leptos::ev::SubmitEvent;
+use leptos::html;
+use leptos::prelude::*;
+use paycard_core::api::{Author, Payment, MESSAGE_MAX_CHARS};
+use paycard_core::transcript::Transcript;
+use paycard_core::Locale;
+use paycard_widget::api::{Api, Auth};
+use paycard_widget::card::{PaymentCard, Side};
+
+use crate::i18n::{t, Text};
+use crate::picker::Picker;
+
+/// A key per Share click: a retried request (a network hiccup) cannot share twice.
+fn idempotency_key() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let random = (js_sys::Math::random() * 1e15) as u64;
+    format!(
+        "share-{}-{random:x}-{}",
+        js_sys::Date::now() as u64,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Reloads a conversation's transcript from the server.
+pub async fn reload(
+    api: &Api,
+    conversation_id: &str,
+    transcript: RwSignal<Transcript>,
+) -> Result<i64, paycard_widget::api::ApiError> {
+    match api.messages(&Auth::Session, conversation_id, None).await? {
+        Some(snapshot) => {
+            transcript.set(Transcript::new(snapshot.messages));
+            Ok(snapshot.last_event_id)
+        }
+        None => Ok(0),
+    }
+}
+
+#[component]
+pub fn ConversationView(
+    locale: Locale,
+    /// The conversation shown.
+    conversation_id: String,
+    /// Its messages, kept current by the caller's live updates.
+    transcript: RwSignal<Transcript>,
+    /// Who the visitor is, for the heading.
+    #[prop(into)]
+    title: Signal<String>,
+) -> impl IntoView {
+    let api = Api::new("");
+    let (draft, set_draft) = signal(String::new());
+    let sending = RwSignal::new(false);
+    let error = RwSignal::new(None::<&'static str>);
+    let picker_open = RwSignal::new(false);
+    let payments = RwSignal::new(None::<Vec<Payment>>);
+    let sharing = RwSignal::new(None::<String>);
+    let busy_card = RwSignal::new(None::<String>);
+    let payments_button = NodeRef::<html::Button>::new();
+
+    let send = {
+        let api = api.clone();
+        let id = conversation_id.clone();
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            let text = draft.get_untracked().trim().to_owned();
+            if text.is_empty() || sending.get_untracked() {
+                return;
+            }
+            let (api, id) = (api.clone(), id.clone());
+            sending.set(true);
+            leptos::task::spawn_local(async move {
+                match api.post_message(&Auth::Session, &id, &text).await {
+                    Ok(message) => {
+                        transcript.update(|t| t.add_message(message));
+                        set_draft.set(String::new());
+                        error.set(None);
+                    }
+                    Err(_) => error.set(Some(t(locale, Text::SomethingWrong))),
+                }
+                sending.set(false);
+            });
+        }
+    };
+
+    let toggle_picker = {
+        let api = api.clone();
+        let id = conversation_id.clone();
+        move |_| {
+            let open = !picker_open.get_untracked();
+            picker_open.set(open);
+            if open {
+                payments.set(None);
+                let (api, id) = (api.clone(), id.clone());
+                leptos::task::spawn_local(async move {
+                    match api.picker(&id).await {
+                        Ok(list) => payments.set(Some(list)),
+                        Err(_) => {
+                            payments.set(Some(Vec::new()));
+                            error.set(Some(t(locale, Text::SomethingWrong)));
+                        }
+                    }
+                });
+            }
+        }
+    };
+    let close_picker = Callback::new(move |_| {
+        picker_open.set(false);
+        if let Some(button) = payments_button.get_untracked() {
+            let _ = button.focus();
+        }
+    });
+    let share = {
+        let api = api.clone();
+        let id = conversation_id.clone();
+        Callback::new(move |payment_id: String| {
+            if sharing.get_untracked().is_some() {
+                return;
+            }
+            let (api, id) = (api.clone(), id.clone());
+            sharing.set(Some(payment_id.clone()));
+            leptos::task::spawn_local(async move {
+                match api.share(&id, &payment_id, &idempotency_key()).await {
+                    Ok(_) => {
+                        // The live stream brings the card; reloading covers a stream that is down.
+                        let _ = reload(&api, &id, transcript).await;
+                        close_picker.run(());
+                        error.set(None);
+                    }
+                    Err(_) => error.set(Some(t(locale, Text::SomethingWrong))),
+                }
+                sharing.set(None);
+            });
+        })
+    };
+    let cancel = {
+        let api = api.clone();
+        Callback::new(move |card_id: String| {
+            let api = api.clone();
+            busy_card.set(Some(card_id.clone()));
+            leptos::task::spawn_local(async move {
+                match api.cancel(&card_id).await {
+                    Ok(card) => {
+                        transcript.update(|t| {
+                            t.update_card(card);
+                        });
+                    }
+                    Err(_) => error.set(Some(t(locale, Text::SomethingWrong))),
+                }
+                busy_card.set(None);
+            });
+        })
+    };
+
+    let messages = Signal::derive(move || transcript.with(|t| t.messages().to_vec()));
+    view! {
+        <section class="conversation" aria-labelledby="conversation-title">
+            <h2 id="conversation-title" class="conversation__title">{title}</h2>
+            <div class="conversation__log" role="log" aria-label=t(locale, Text::Messages)>
+                <ol class="chat__list">
+                    <For each=move || messages.get() key=|m| (m.id.clone(), m.card.as_ref().map(|c| c.version)) let:message>
+                        {
+                            let theirs = message.author == Author::Visitor;
+                            match message.card {
+                                Some(card) => {
+                                    let id = card.id.clone();
+                                    let busy = Signal::derive(move || busy_card.get().as_deref() == Some(id.as_str()));
+                                    view! {
+                                        <li class="msg msg--card msg--operator-card">
+                                            <PaymentCard card=card locale=locale side=Side::Operator on_cancel=cancel busy=busy/>
+                                        </li>
+                                    }.into_any()
+                                }
+                                None => view! {
+                                    <li class=if theirs { "msg msg--theirs" } else { "msg msg--mine" }>
+                                        <span class="msg__author">{message.author_name.clone()}</span>
+                                        {message.text.unwrap_or_default()}
+                                    </li>
+                                }.into_any(),
+                            }
+                        }
+                    </For>
+                </ol>
+            </div>
+            <p class="chat__notice" role="alert">{move || error.get()}</p>
+            <form class="chat__form" on:submit=send>
+                <input class="chat__input" type="text" aria-label=t(locale, Text::Message) autocomplete="off" placeholder=t(locale, Text::Message)
+                    maxlength=MESSAGE_MAX_CHARS.to_string()
+                    prop:value=draft on:input:target=move |ev| set_draft.set(ev.target().value())/>
+                <button class="chat__send" type="submit" disabled=move || draft.with(|d| d.trim().is_empty()) || sending.get()>
+                    {t(locale, Text::Send)}
+                </button>
+            </form>
+            <div class="conversation__tools">
+                <button type="button" class="btn" node_ref=payments_button aria-controls="payments-picker"
+                    aria-expanded=move || picker_open.get().to_string() on:click=toggle_picker>
+                    {t(locale, Text::Payments)}
+                </button>
+            </div>
+            <div id="payments-picker" class="conversation__picker" hidden=move || !picker_open.get()>
+                <Show when=move || picker_open.get()>
+                    <Picker locale=locale payments=payments on_share=share on_close=close_picker sharing=sharing/>
+                </Show>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,373 @@
+//! The paycard operator console: sign in, the conversations of your brands (live, with
+//! unread markers), one conversation with its cards and the Payments picker.
+//!
+//! - [`ConsoleApp`]: the page at `/console/` (routes `/console/conversations/{id}`).
+//! - [`conversation`]: one conversation, operator side.
+//! - [`picker`]: the Payments picker.
+//! - [`mount_conversation`]: the operator side of one conversation, mounted on its own
+//!   into another page (SPEC §6).
+
+pub mod conversation;
+pub mod i18n;
+pub mod picker;
+
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::hooks::use_params_map;
+use leptos_router::path;
+use paycard_core::api::{Author, Conversation, OperatorAccount};
+use paycard_core::transcript::Transcript;
+use paycard_core::Locale;
+use paycard_widget::api::{Api, ApiError, Auth};
+use paycard_widget::live::{
+    spawn_live, LiveConfig, LiveEvent, LiveHandle, LiveSource, LiveStatus, LocalFuture,
+};
+use wasm_bindgen::prelude::wasm_bindgen;
+
+use crate::conversation::{reload, ConversationView};
+use crate::i18n::{t, Text};
+
+/// The operator's stream of all their brands; polling refreshes through `refresh`.
+struct OperatorSource {
+    api: Api,
+    refresh: Rc<dyn Fn() -> LocalFuture<Result<Option<i64>, ApiError>>>,
+}
+
+impl LiveSource for OperatorSource {
+    fn stream_url(&self, last_event_id: i64) -> LocalFuture<Result<String, ApiError>> {
+        let api = self.api.clone();
+        Box::pin(async move {
+            let ticket = api.stream_ticket(&Auth::Session).await?;
+            Ok(api.url(&format!(
+                "/api/v1/operator/events?ticket={}&last_event_id={last_event_id}",
+                ticket.ticket
+            )))
+        })
+    }
+
+    fn poll(&self) -> LocalFuture<Result<Option<i64>, ApiError>> {
+        (self.refresh)()
+    }
+}
+
+fn start_operator_live(
+    api: Api,
+    after: i64,
+    on_event: Rc<dyn Fn(LiveEvent)>,
+    refresh: Rc<dyn Fn() -> LocalFuture<Result<Option<i64>, ApiError>>>,
+    status: RwSignal<LiveStatus>,
+) -> LiveHandle {
+    spawn_live(
+        Rc::new(OperatorSource { api, refresh }),
+        after,
+        on_event,
+        status,
+        LiveConfig::default(),
+    )
+}
+
+/// The console page.
+#[component]
+pub fn ConsoleApp() -> impl IntoView {
+    let locale = paycard_widget::i18n::detect_locale();
+    let account = RwSignal::new(None::<OperatorAccount>);
+    let checked = RwSignal::new(false);
+    let api = Api::new("");
+    {
+        let api = api.clone();
+        leptos::task::spawn_local(async move {
+            if let Ok(me) = api.me().await {
+                account.set(Some(me));
+            }
+            checked.set(true);
+        });
+    }
+    view! {
+        <Router base="/console">
+            <Show when=move || checked.get() fallback=move || view! { <p class="console__loading">{t(locale, Text::Loading)}</p> }>
+                {move || match account.get() {
+                    None => view! { <Login locale=locale on_signed_in=Callback::new(move |a| account.set(Some(a)))/> }.into_any(),
+                    Some(me) => view! { <Workspace locale=locale account=me on_signed_out=Callback::new(move |_| account.set(None))/> }.into_any(),
+                }}
+            </Show>
+        </Router>
+    }
+}
+
+#[component]
+fn Login(locale: Locale, on_signed_in: Callback<OperatorAccount>) -> impl IntoView {
+    let (email, set_email) = signal(String::new());
+    let (password, set_password) = signal(String::new());
+    let error = RwSignal::new(None::<&'static str>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        error.set(None);
+        let (email, password) = (email.get_untracked(), password.get_untracked());
+        leptos::task::spawn_local(async move {
+            match Api::new("").login(&email, &password).await {
+                Ok(logged_in) => on_signed_in.run(logged_in.operator),
+                Err(ApiError::Http { status: 401, .. }) => {
+                    error.set(Some(t(locale, Text::WrongCredentials)))
+                }
+                Err(_) => error.set(Some(t(locale, Text::SomethingWrong))),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <main class="login">
+            <form class="login__form" on:submit=submit>
+                <h1>{t(locale, Text::Console)}</h1>
+                <p class="login__intro">{t(locale, Text::SignInTitle)}</p>
+                <label for="login-email">{t(locale, Text::Email)}</label>
+                <input id="login-email" type="email" autocomplete="username" required
+                    prop:value=email on:input:target=move |ev| set_email.set(ev.target().value())/>
+                <label for="login-password">{t(locale, Text::Password)}</label>
+                <input id="login-password" type="password" autocomplete="current-password" required
+                    prop:value=password on:input:target=move |ev| set_password.set(ev.target().value())/>
+                <p class="login__error" role="alert">{move || error.get()}</p>
+                <button type="submit" class="btn btn--primary" disabled=busy>{t(locale, Text::SignIn)}</button>
+            </form>
+        </main>
+    }
+}
+
+/// The signed-in console: the conversation list beside the open conversation.
+#[component]
+fn Workspace(
+    locale: Locale,
+    account: OperatorAccount,
+    on_signed_out: Callback<()>,
+) -> impl IntoView {
+    let api = Api::new("");
+    let conversations = RwSignal::new(None::<Vec<Conversation>>);
+    let unread = RwSignal::new(HashSet::<String>::new());
+    let open = RwSignal::new(None::<String>);
+    let transcript = RwSignal::new(Transcript::default());
+    let live_status = RwSignal::new(LiveStatus::Connecting);
+    let live = StoredValue::new_local(None::<LiveHandle>);
+
+    let refresh: Rc<dyn Fn() -> LocalFuture<Result<Option<i64>, ApiError>>> = {
+        let api = api.clone();
+        Rc::new(move || {
+            let api = api.clone();
+            Box::pin(async move {
+                conversations.set(Some(api.conversations().await?.0));
+                match open.get_untracked() {
+                    Some(id) => reload(&api, &id, transcript).await.map(Some),
+                    None => Ok(None),
+                }
+            })
+        })
+    };
+    let on_event: Rc<dyn Fn(LiveEvent)> = Rc::new(move |event| match event {
+        LiveEvent::Conversation(e) => conversations.update(|list| {
+            let list = list.get_or_insert_with(Vec::new);
+            if !list.iter().any(|c| c.id == e.conversation.id) {
+                list.insert(0, e.conversation);
+            }
+        }),
+        LiveEvent::Message(e) => {
+            let message = e.message;
+            let is_open = open.get_untracked().as_deref() == Some(message.conversation_id.as_str());
+            conversations.update(|list| {
+                let Some(list) = list else { return };
+                if let Some(i) = list.iter().position(|c| c.id == message.conversation_id) {
+                    let mut c = list.remove(i);
+                    c.updated_at = message.created_at.clone();
+                    c.last_message = Some(paycard_core::api::LastMessage {
+                        author: message.author,
+                        text: message
+                            .text
+                            .clone()
+                            .or_else(|| message.card.as_ref().map(|c| c.title.clone()))
+                            .unwrap_or_default(),
+                        created_at: message.created_at.clone(),
+                    });
+                    list.insert(0, c);
+                }
+            });
+            if is_open {
+                transcript.update(|t| t.add_message(message));
+            } else if message.author == Author::Visitor {
+                unread.update(|u| {
+                    u.insert(message.conversation_id.clone());
+                });
+            }
+        }
+        LiveEvent::Card(e) => {
+            if open.get_untracked().as_deref() == Some(e.card.conversation_id.as_str()) {
+                transcript.update(|t| {
+                    t.update_card(e.card);
+                });
+            }
+        }
+    });
+    {
+        let api = api.clone();
+        let refresh = refresh.clone();
+        leptos::task::spawn_local(async move {
+            // The list says which event it reflects; the stream resumes right after it,
+            // so nothing that happens in between is missed.
+            let after = match api.conversations().await {
+                Ok((list, after)) => {
+                    conversations.set(Some(list));
+                    after
+                }
+                Err(_) => {
+                    conversations.set(Some(Vec::new()));
+                    0
+                }
+            };
+            let handle = start_operator_live(api, after, on_event, refresh, live_status);
+            live.set_value(Some(handle));
+        });
+    }
+
+    let sign_out = {
+        let api = api.clone();
+        move |_| {
+            let api = api.clone();
+            leptos::task::spawn_local(async move {
+                let _ = api.logout().await;
+                on_signed_out.run(());
+            });
+        }
+    };
+
+    view! {
+        <div class="console">
+            <header class="console__header">
+                <span class="console__brand">{t(locale, Text::Console)}</span>
+                <span class="console__who">{account.name.clone()}</span>
+                <p class="console__live" role="status">
+                    {move || matches!(live_status.get(), LiveStatus::Reconnecting | LiveStatus::Polling).then(|| t(locale, Text::Reconnecting))}
+                </p>
+                <button type="button" class="btn" on:click=sign_out>{t(locale, Text::SignOut)}</button>
+            </header>
+            <nav class="console__list" aria-label=t(locale, Text::Conversations)>
+                <h1 class="console__list-title">{t(locale, Text::Conversations)}</h1>
+                {move || match conversations.get() {
+                    None => view! { <p class="console__empty">{t(locale, Text::Loading)}</p> }.into_any(),
+                    Some(list) if list.is_empty() => view! { <p class="console__empty">{t(locale, Text::NoConversations)}</p> }.into_any(),
+                    Some(list) => view! {
+                        <ul class="convs">
+                            {list.into_iter().map(|c| {
+                                let id = c.id.clone();
+                                let is_unread = { let id = id.clone(); move || unread.with(|u| u.contains(&id)) };
+                                let is_current = { let id = id.clone(); move || open.get().as_deref() == Some(id.as_str()) };
+                                let is_unread2 = is_unread.clone();
+                                view! {
+                                    <li class="conv" class:conv--unread=is_unread class:conv--current=is_current>
+                                        <A href=format!("/console/conversations/{}", c.id)>
+                                            <span class="conv__name">{c.visitor_name.clone()}</span>
+                                            <Show when=is_unread2.clone()>
+                                                <span class="conv__dot" aria-hidden="true"></span>
+                                                <span class="visually-hidden">{format!(" ({})", t(locale, Text::Unread))}</span>
+                                            </Show>
+                                            <span class="conv__last">{c.last_message.map(|m| m.text).unwrap_or_default()}</span>
+                                        </A>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }}
+            </nav>
+            <main class="console__main">
+                <Routes fallback=move || view! { <p class="console__empty">{t(locale, Text::ChooseConversation)}</p> }>
+                    <Route path=path!("/") view=move || view! { <p class="console__empty">{t(locale, Text::ChooseConversation)}</p> }/>
+                    <Route path=path!("/conversations/:id") view=move || view! {
+                        <ConversationRoute locale=locale open=open transcript=transcript unread=unread conversations=conversations/>
+                    }/>
+                </Routes>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn ConversationRoute(
+    locale: Locale,
+    open: RwSignal<Option<String>>,
+    transcript: RwSignal<Transcript>,
+    unread: RwSignal<HashSet<String>>,
+    conversations: RwSignal<Option<Vec<Conversation>>>,
+) -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let api = Api::new("");
+    Effect::new(move |_| {
+        let id = id.get();
+        open.set(Some(id.clone()));
+        unread.update(|u| {
+            u.remove(&id);
+        });
+        transcript.set(Transcript::default());
+        let api = api.clone();
+        leptos::task::spawn_local(async move {
+            let _ = reload(&api, &id, transcript).await;
+        });
+    });
+    on_cleanup(move || open.set(None));
+    let title = Signal::derive(move || {
+        let id = id.get();
+        conversations.with(|list| {
+            list.as_ref()
+                .and_then(|l| l.iter().find(|c| c.id == id))
+                .map(|c| c.visitor_name.clone())
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <A href="/console/" attr:class="console__back">{t(locale, Text::Back)}</A>
+        {move || {
+            let id = id.get();
+            view! { <ConversationView locale=locale conversation_id=id transcript=transcript title=title/> }
+        }}
+    }
+}
+
+/// Mounts the operator side of one conversation into `element` of another page (the
+/// page must be same-origin and signed in): `wasmBindings.mount_conversation(el, id)`.
+#[wasm_bindgen]
+pub fn mount_conversation(element: web_sys::HtmlElement, conversation_id: String) {
+    let locale = paycard_widget::i18n::detect_locale();
+    let transcript = RwSignal::new(Transcript::default());
+    let status = RwSignal::new(LiveStatus::Connecting);
+    let api = Api::new("");
+    let id = conversation_id.clone();
+    let refresh: Rc<dyn Fn() -> LocalFuture<Result<Option<i64>, ApiError>>> = {
+        let (api, id) = (api.clone(), id.clone());
+        Rc::new(move || {
+            let (api, id) = (api.clone(), id.clone());
+            Box::pin(async move { reload(&api, &id, transcript).await.map(Some) })
+        })
+    };
+    let on_event: Rc<dyn Fn(LiveEvent)> = {
+        let id = id.clone();
+        Rc::new(move |event| match event {
+            LiveEvent::Message(e) if e.message.conversation_id == id => {
+                transcript.update(|t| t.add_message(e.message))
+            }
+            LiveEvent::Card(e) if e.card.conversation_id == id => transcript.update(|t| {
+                t.update_card(e.card);
+            }),
+            _ => {}
+        })
+    };
+    leptos::task::spawn_local(async move {
+        let after = reload(&api, &id, transcript).await.unwrap_or(0);
+        std::mem::forget(start_operator_live(api, after, on_event, refresh, status));
+    });
+    leptos::mount::mount_to(element, move || {
+        view! { <ConversationView locale=locale conversation_id=conversation_id transcript=transcript title=Signal::derive(String::new)/> }
+    })
+    .forget();
+}
