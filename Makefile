@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 SERVER := target/release/paycard-server
 
-.PHONY: setup build run test test-native test-wasm test-e2e bench-size
+.PHONY: setup build run test test-native test-wasm test-e2e bench bench-size
 
 setup:
 	@scripts/setup.sh
@@ -36,7 +36,12 @@ test-wasm:
 test-e2e:
 	scripts/e2e.sh
 
-## bench-size: the widget's first-load payload, raw and gzipped (release build).
+## bench: the widget's first-load payload, and Share -> card in the visitor's DOM (p50/p95).
+bench: build
+	scripts/bench-size.sh
+	cd e2e && PAYCARD_BIN=$(CURDIR)/$(SERVER) node bench-share.mjs
+
+## bench-size: the widget's first-load payload only, raw and gzipped.
 bench-size: setup
 	trunk build --release
 	scripts/bench-size.sh

@@ -66,17 +66,9 @@ fn network(err: gloo_net::Error) -> ApiError {
 
 async fn fail(res: Response) -> ApiError {
     let status = res.status();
-    match res.json::<ErrorBody>().await {
-        Ok(body) => ApiError::Http {
-            status,
-            code: body.error.code,
-            message: body.error.message,
-        },
-        Err(_) => ApiError::Http {
-            status,
-            code: "http_error".into(),
-            message: format!("HTTP {status}"),
-        },
+    match res.text().await.ok().and_then(|text| crate::json::parse::<ErrorBody>(&text)) {
+        Some(body) => ApiError::Http { status, code: body.error.code, message: body.error.message },
+        None => ApiError::Http { status, code: "http_error".into(), message: format!("HTTP {status}") },
     }
 }
 
@@ -84,7 +76,16 @@ async fn json<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
     if !res.ok() {
         return Err(fail(res).await);
     }
-    res.json::<T>().await.map_err(network)
+    let text = res.text().await.map_err(network)?;
+    crate::json::parse(&text)
+        .ok_or_else(|| ApiError::Network("the server's answer is not what was expected".into()))
+}
+
+/// Sets a JSON body.
+fn with_json<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<Request, ApiError> {
+    let text = crate::json::stringify(body)
+        .ok_or_else(|| ApiError::Network("cannot encode the request".into()))?;
+    builder.header("Content-Type", "application/json").body(text).map_err(network)
 }
 
 impl Api {
@@ -122,7 +123,7 @@ impl Api {
     ) -> Result<T, ApiError> {
         let builder = self.authed(Request::post(&self.url(path)), auth);
         let res = match body {
-            Some(body) => builder.json(body).map_err(network)?.send().await,
+            Some(body) => with_json(builder, body)?.send().await,
             None => builder.send().await,
         }
         .map_err(network)?;
@@ -268,17 +269,12 @@ impl Api {
         payment_id: &str,
         idempotency_key: &str,
     ) -> Result<Card, ApiError> {
-        let res = Request::post(&self.url(&format!(
+        let builder = Request::post(&self.url(&format!(
             "/api/v1/operator/conversations/{conversation_id}/cards"
         )))
-        .header("Idempotency-Key", idempotency_key)
-        .json(&ShareCard {
-            payment_id: payment_id.to_owned(),
-        })
-        .map_err(network)?
-        .send()
-        .await
-        .map_err(network)?;
+        .header("Idempotency-Key", idempotency_key);
+        let body = ShareCard { payment_id: payment_id.to_owned() };
+        let res = with_json(builder, &body)?.send().await.map_err(network)?;
         json(res).await
     }
 

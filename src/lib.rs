@@ -6,6 +6,7 @@
 //! - [`api`]: a typed client for the paycard API.
 //! - [`live`]: live updates by server-sent events, with polling when they fail.
 //! - [`i18n`]: the words in English and Spanish, and the locale choice.
+//! - [`json`]: JSON by the browser's own parser (smaller than shipping one).
 //!
 //! Money, recurrence, card-status rules and transcript merging come from
 //! `paycard-core`, shared with the server, so the widget writes "€49.00 / month" exactly
@@ -16,6 +17,7 @@ pub mod api;
 pub mod card;
 pub mod chat;
 pub mod i18n;
+pub mod json;
 pub mod live;
 pub mod widget;
 

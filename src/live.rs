@@ -44,9 +44,9 @@ pub enum LiveEvent {
 impl LiveEvent {
     fn parse(kind: &str, data: &str) -> Option<LiveEvent> {
         match kind {
-            "message" => serde_json::from_str(data).ok().map(LiveEvent::Message),
-            "card" => serde_json::from_str(data).ok().map(LiveEvent::Card),
-            "conversation" => serde_json::from_str(data).ok().map(LiveEvent::Conversation),
+            "message" => crate::json::parse(data).map(LiveEvent::Message),
+            "card" => crate::json::parse(data).map(LiveEvent::Card),
+            "conversation" => crate::json::parse(data).map(LiveEvent::Conversation),
             _ => None,
         }
     }

@@ -33,7 +33,7 @@ fn storage_key(brand: &str) -> String {
 fn load_session(brand: &str) -> Option<VisitorSession> {
     let storage = window().local_storage().ok()??;
     let text = storage.get_item(&storage_key(brand)).ok()??;
-    serde_json::from_str(&text).ok()
+    crate::json::parse(&text)
 }
 
 fn save_session(brand: &str, session: Option<&VisitorSession>) {
@@ -41,7 +41,7 @@ fn save_session(brand: &str, session: Option<&VisitorSession>) {
         return;
     };
     let key = storage_key(brand);
-    let _ = match session.and_then(|s| serde_json::to_string(s).ok()) {
+    let _ = match session.and_then(|s| crate::json::stringify(s)) {
         Some(text) => storage.set_item(&key, &text),
         None => storage.remove_item(&key),
     };
