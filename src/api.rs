@@ -3,7 +3,7 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
-    Card, Checkout, Conversation, ConversationCreated, ErrorBody, LoggedIn, Login, Message,
+    Card, Checkout, Conversation, ConversationCreated, LoggedIn, Login, Message,
     NewConversation, NewMessage, OperatorAccount, Payment, ShareCard, StreamTicket,
 };
 use serde::de::DeserializeOwned;
@@ -62,6 +62,19 @@ pub struct Api {
 
 fn network(err: gloo_net::Error) -> ApiError {
     ApiError::Network(err.to_string())
+}
+
+/// The part of the API's error body a client acts on. Field errors are the admin
+/// forms' business; leaving them out keeps their decoding out of the visitor's wasm.
+#[derive(serde::Deserialize)]
+struct ErrorBody {
+    error: ErrorCode,
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorCode {
+    code: String,
+    message: String,
 }
 
 async fn fail(res: Response) -> ApiError {
