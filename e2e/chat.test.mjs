@@ -56,18 +56,20 @@ async function openConversation(console, text) {
 
 async function share(console, title, { keyboard = false, es = false } = {}) {
   const payments = console.getByRole('button', { name: es ? 'Pagos' : 'Payments', exact: true });
+  const picked = console.getByRole('list', { name: es ? 'Pagos' : 'Payments' }).getByRole('listitem').filter({ hasText: title });
   if (keyboard) {
     await payments.focus();
     await console.keyboard.press('Enter');
-    await console.getByRole('searchbox').waitFor();
+    // As a person does: wait until the search box has focus and the payment shows.
+    await console.waitForFunction(() => document.activeElement?.getAttribute('type') === 'search');
     await console.keyboard.type(title.split(' ')[0]);
+    await picked.waitFor();
     await console.keyboard.press('ArrowDown');
     await console.keyboard.press('Enter');
   } else {
     await payments.click();
-    const item = console.getByRole('listitem').filter({ hasText: title });
-    await item.hover();
-    await item.getByRole('button', { name: es ? 'Compartir' : 'Share' }).click();
+    await picked.hover();
+    await picked.getByRole('button', { name: es ? 'Compartir' : 'Share' }).click();
   }
   await console.getByRole('group', { name: title }).waitFor();
 }
