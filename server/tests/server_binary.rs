@@ -83,6 +83,7 @@ async fn serves_health_demo_and_loader_then_stops_cleanly_on_sigterm() {
     let welcome = server.stdout_lines.join("\n");
     for needle in [
         "/demo",
+        "/console",
         "/widget.js",
         "admin@example.com",
         "operator@example.com",
