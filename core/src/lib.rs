@@ -14,6 +14,7 @@
 //! - [`transcript`]: a conversation as a client holds it, kept current by live events.
 
 pub mod api;
+pub mod card_form;
 pub mod locale;
 pub mod money;
 pub mod recurrence;

@@ -72,6 +72,8 @@ pub enum Problem {
     InvalidFormat,
     /// Refers to something that does not exist (an unknown brand id, say).
     NotFound,
+    /// A date (a card's expiry) that has passed.
+    Expired,
 }
 
 impl FieldError {
@@ -111,6 +113,8 @@ impl FieldError {
             (Problem::InvalidFormat, Locale::Es) => "El formato no es válido.".into(),
             (Problem::NotFound, Locale::En) => "There is no such item.".into(),
             (Problem::NotFound, Locale::Es) => "No existe.".into(),
+            (Problem::Expired, Locale::En) => "This date has passed.".into(),
+            (Problem::Expired, Locale::Es) => "Esta fecha ya pasó.".into(),
         }
     }
 }

@@ -125,6 +125,10 @@ fn serve(path: &str, request: &HeaderMap) -> Response {
     response
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -140,8 +144,4 @@ mod tests {
         );
         assert_eq!(super::frame_ancestors(&[]), "frame-ancestors 'self'");
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -63,6 +63,10 @@ pub fn app(state: AppState) -> Router {
         .route("/widget/", get(assets::widget_index))
         .route("/widget/{*path}", get(assets::widget_file))
         .route(
+            "/pay/{token}",
+            get(crate::checkout::page).post(crate::checkout::pay),
+        )
+        .route(
             "/console",
             get(|| async { axum::response::Redirect::permanent("/console/") }),
         )

@@ -9,10 +9,12 @@
 //! - [`seed`]: the demo brands, payments and accounts.
 //! - [`password`]: argon2 password hashing.
 //! - [`api`]: the JSON API, auth and live streams.
+//! - [`checkout`]: the hosted checkout page and the payment gateways.
 //! - [`secrets`]: ids, bearer secrets (stored hashed) and timestamps.
 
 pub mod api;
 pub mod assets;
+pub mod checkout;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -72,6 +74,7 @@ pub async fn run(
     tracing::info!(%addr, database = %db::redact(&config.database_url), demo = config.demo, "paycard started");
 
     let state = AppState::new(pool.clone(), config);
+    spawn_expiry_sweeper(state.clone());
     let stopping = state.clone();
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
@@ -83,6 +86,29 @@ pub async fn run(
     pool.close().await;
     tracing::info!("paycard stopped");
     Ok(())
+}
+
+/// Expires unpaid cards when their time is up, so both chat sides see it live. Runs a
+/// few times per card lifetime (at least every 30 s), until shutdown.
+fn spawn_expiry_sweeper(state: AppState) {
+    let every = (state.config.card_ttl / 4).clamp(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(30),
+    );
+    let mut shutdown = state.shutdown.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = shutdown.changed() => return,
+            }
+            match api::cards::expire_due_cards(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(cards = n, "expired unpaid cards"),
+                Err(err) => tracing::warn!(error = %err, "expiring cards failed"),
+            }
+        }
+    });
 }
 
 /// What a person who just typed `make run` needs: where to click, and how to sign in.

@@ -89,7 +89,7 @@ impl CardRow {
     }
 }
 
-async fn load_card(
+pub async fn load_card(
     conn: &mut sqlx::SqliteConnection,
     id: &str,
 ) -> Result<(CardRow, String), AppError> {
@@ -114,18 +114,21 @@ fn authorize(caller: &Caller, card: &CardRow, brand: &str) -> Result<(), AppErro
     }
 }
 
-/// Applies `action` to a card as one transaction: load, authorize, transition (or 409),
-/// write with the version as a lock, record the event. Returns the card as it now is.
-async fn transition(
-    state: &AppState,
-    caller: &Caller,
+/// Applies `action` to a card inside the caller's transaction: load, authorize (if a
+/// caller is given; the system and checkout links pass `None`), transition (or 409),
+/// write with the version as a lock, record the event. Returns the card as it now is
+/// and the event to publish once the caller commits.
+pub async fn transition_in(
+    conn: &mut sqlx::SqliteConnection,
+    caller: Option<&Caller>,
     card_id: &str,
-    action: CardAction,
-) -> Result<Card, AppError> {
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-    let (row, brand) = load_card(&mut tx, card_id).await?;
-    authorize(caller, &row, &brand)?;
-    let next = row.state()?.apply(&action)?;
+    action: &CardAction,
+) -> Result<(Card, i64), AppError> {
+    let (row, brand) = load_card(conn, card_id).await?;
+    if let Some(caller) = caller {
+        authorize(caller, &row, &brand)?;
+    }
+    let next = row.state()?.apply(action)?;
     let now = secrets::now();
     let updated = sqlx::query(
         "UPDATE cards SET status = ?, failure_reason = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?",
@@ -136,7 +139,7 @@ async fn transition(
     .bind(&now)
     .bind(card_id)
     .bind(row.version)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     if updated.rows_affected() != 1 {
         return Err(AppError::Conflict {
@@ -153,17 +156,49 @@ async fn transition(
     }
     .into_api()?;
     let seq = live::record(
-        &mut tx,
+        conn,
         &brand,
         &card.conversation_id,
         EventKind::Card,
         &CardEvent { card: card.clone() },
     )
     .await?;
+    tracing::info!(card = %card.id, status = %card.status, version = card.version, "card changed");
+    Ok((card, seq))
+}
+
+/// Applies `action` to a card as one transaction of its own (see [`transition_in`]).
+pub async fn transition(
+    state: &AppState,
+    caller: Option<&Caller>,
+    card_id: &str,
+    action: CardAction,
+) -> Result<Card, AppError> {
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let (card, seq) = transition_in(&mut tx, caller, card_id, &action).await?;
     tx.commit().await?;
     state.live.published(seq);
-    tracing::info!(card = %card.id, status = %card.status, version = card.version, "card changed");
     Ok(card)
+}
+
+/// Expires every card past its time to pay (pending or failed, not processing).
+pub async fn expire_due_cards(state: &AppState) -> Result<usize, AppError> {
+    let due: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM cards WHERE status IN ('pending', 'failed') AND expires_at <= ? ORDER BY expires_at",
+    )
+    .bind(secrets::now())
+    .fetch_all(&state.db)
+    .await?;
+    let mut expired = 0;
+    for id in due {
+        // Another request may have paid or cancelled it meanwhile: that one wins.
+        match transition(state, None, &id, CardAction::Expire).await {
+            Ok(_) => expired += 1,
+            Err(AppError::Conflict { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(expired)
 }
 
 fn etag(card: &Card) -> String {
@@ -265,9 +300,14 @@ pub async fn decline(
     visitor: VisitorAuth,
     Path(id): Path<String>,
 ) -> Result<Json<Card>, AppError> {
-    transition(&state, &Caller::Visitor(visitor), &id, CardAction::Decline)
-        .await
-        .map(Json)
+    transition(
+        &state,
+        Some(&Caller::Visitor(visitor)),
+        &id,
+        CardAction::Decline,
+    )
+    .await
+    .map(Json)
 }
 
 /// The operator withdraws the card ("Cancel request").
@@ -278,9 +318,14 @@ pub async fn cancel(
     who: OperatorAuth,
     Path(id): Path<String>,
 ) -> Result<Json<Card>, AppError> {
-    transition(&state, &Caller::Operator(who), &id, CardAction::Cancel)
-        .await
-        .map(Json)
+    transition(
+        &state,
+        Some(&Caller::Operator(who)),
+        &id,
+        CardAction::Cancel,
+    )
+    .await
+    .map(Json)
 }
 
 const IDEMPOTENCY_KEY_MAX: usize = 255;

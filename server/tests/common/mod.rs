@@ -13,6 +13,7 @@ pub const PASSWORD: &str = "test-password";
 
 pub struct TestServer {
     pub base: String,
+    db_path: std::path::PathBuf,
     pub http: Client,
     pub state: AppState,
     _dir: tempfile::TempDir,
@@ -26,7 +27,8 @@ impl TestServer {
     /// A server with some settings (`PAYCARD_…` variables) set.
     pub async fn start_with(vars: &[(&str, &str)]) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let db_path = dir.path().join("test.db");
+        let url = format!("sqlite://{}", db_path.display());
         let pool = paycard_server::db::connect(&url).await.unwrap();
         paycard_server::seed::seed_demo(&pool, Some(PASSWORD))
             .await
@@ -44,10 +46,15 @@ impl TestServer {
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         TestServer {
             base,
+            db_path,
             http: Client::new(),
             state,
             _dir: dir,
         }
+    }
+
+    pub fn db_path(&self) -> &std::path::Path {
+        &self.db_path
     }
 
     pub fn url(&self, path: &str) -> String {
