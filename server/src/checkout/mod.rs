@@ -224,22 +224,20 @@ pub async fn page(
     ))
 }
 
-/// A form post must come from the page itself: the browser's Origin (or Fetch
-/// metadata) says where it was sent from. Clients that send neither are not
-/// browsers, and so cannot be tricked into a cross-site submission.
+/// A form post must come from the page itself. Browsers say where a request comes
+/// from: by `Origin`, except that under this page's `no-referrer` policy they send
+/// `Origin: null`, so then by Fetch Metadata (`Sec-Fetch-Site`). Clients that send
+/// neither are not browsers, and so cannot be tricked into a cross-site submission.
 fn same_origin(headers: &HeaderMap) -> bool {
     let host = headers.get(HOST).and_then(|h| h.to_str().ok());
-    if let Some(origin) = headers.get(ORIGIN).and_then(|o| o.to_str().ok()) {
-        return origin != "null"
-            && host.is_some_and(|host| {
-                origin
-                    .split_once("://")
-                    .is_some_and(|(_, a)| a.eq_ignore_ascii_case(host))
-            });
+    let origin = headers.get(ORIGIN).and_then(|o| o.to_str().ok()).filter(|o| *o != "null");
+    if let Some(origin) = origin {
+        return host.is_some_and(|host| origin.split_once("://").is_some_and(|(_, a)| a.eq_ignore_ascii_case(host)));
     }
     match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         Some(site) => site == "same-origin" || site == "none",
-        None => true,
+        // `Origin: null` with no Fetch Metadata: an opaque origin we cannot place.
+        None => headers.get(ORIGIN).is_none(),
     }
 }
 
