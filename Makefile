@@ -36,10 +36,12 @@ test-wasm:
 test-e2e:
 	scripts/e2e.sh
 
-## bench: the widget's first-load payload, and Share -> card in the visitor's DOM (p50/p95).
+## bench: the widget's first-load payload, Share -> card in the visitor's DOM (p50/p95),
+## and the checkout's time per payment with 50 visitors paying at once (p50/p99).
 bench: build
 	scripts/bench-size.sh
 	cd e2e && PAYCARD_BIN=$(CURDIR)/$(SERVER) node bench-share.mjs
+	cd e2e && PAYCARD_BIN=$(CURDIR)/$(SERVER) node bench-checkout.mjs
 
 ## bench-size: the widget's first-load payload only, raw and gzipped.
 bench-size: setup

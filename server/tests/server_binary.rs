@@ -213,3 +213,71 @@ fn a_bad_setting_is_reported_and_exits_with_code_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("PAYCARD_ADDR"));
 }
+
+/// Pays through the real binary with every log line on (debug, JSON) and searches the
+/// logs and the database files for the card number and CVC.
+#[tokio::test]
+async fn card_numbers_appear_in_no_log_and_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("paycard.db");
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paycard-server"))
+        .env("PAYCARD_ADDR", "127.0.0.1:0")
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("PAYCARD_DEMO", "1")
+        .env("PAYCARD_DEMO_PASSWORD", "pw-for-logs")
+        .env("RUST_LOG", "debug")
+        .env("PAYCARD_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut base = String::new();
+    for line in reader.by_ref().lines() {
+        let line = line.unwrap();
+        if let Some(url) = line.strip_prefix("paycard listening on ") {
+            base = url.trim().to_owned();
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in reader.lines() {});
+    let http = reqwest::Client::new();
+    let json = |v: serde_json::Value| v;
+    let conv: serde_json::Value = http.post(format!("{base}/api/v1/conversations")).json(&json(serde_json::json!({"brand_id": "acme"}))).send().await.unwrap().json().await.unwrap();
+    let login: serde_json::Value = http.post(format!("{base}/api/v1/auth/login")).json(&serde_json::json!({"email": "operator@example.com", "password": "pw-for-logs"})).send().await.unwrap().json().await.unwrap();
+    let card: serde_json::Value = http
+        .post(format!("{base}/api/v1/operator/conversations/{}/cards", conv["conversation"]["id"].as_str().unwrap()))
+        .bearer_auth(login["token"].as_str().unwrap())
+        .json(&serde_json::json!({"payment_id": "pay_demo_mug"}))
+        .send().await.unwrap().json().await.unwrap();
+    let checkout: serde_json::Value = http
+        .post(format!("{base}/api/v1/cards/{}/checkout", card["id"].as_str().unwrap()))
+        .bearer_auth(conv["visitor_token"].as_str().unwrap())
+        .send().await.unwrap().json().await.unwrap();
+    let url = checkout["checkout_url"].as_str().unwrap();
+    for number in ["4000000000000002", "4242424242424242"] {
+        let res = http
+            .post(url)
+            .form(&[("name", "Ana"), ("email", "ana@example.com"), ("card_number", number), ("expiry", "12/34"), ("cvc", "987")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let paid: serde_json::Value = http.get(format!("{base}/api/v1/cards/{}", card["id"].as_str().unwrap())).bearer_auth(login["token"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
+    assert_eq!(paid["status"], "paid");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(logs.contains("payment attempt"), "the attempts were logged, as attempts");
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        for secret in ["4242424242424242", "4000000000000002", "cvc=987", "\"987\""] {
+            assert!(!text.contains(secret), "{secret} found in {}", path.display());
+        }
+    }
+}
