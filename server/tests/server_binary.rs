@@ -245,39 +245,98 @@ async fn card_numbers_appear_in_no_log_and_no_file() {
     std::thread::spawn(move || for _ in reader.lines() {});
     let http = reqwest::Client::new();
     let json = |v: serde_json::Value| v;
-    let conv: serde_json::Value = http.post(format!("{base}/api/v1/conversations")).json(&json(serde_json::json!({"brand_id": "acme"}))).send().await.unwrap().json().await.unwrap();
-    let login: serde_json::Value = http.post(format!("{base}/api/v1/auth/login")).json(&serde_json::json!({"email": "operator@example.com", "password": "pw-for-logs"})).send().await.unwrap().json().await.unwrap();
+    let conv: serde_json::Value = http
+        .post(format!("{base}/api/v1/conversations"))
+        .json(&json(serde_json::json!({"brand_id": "acme"})))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "operator@example.com", "password": "pw-for-logs"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let card: serde_json::Value = http
-        .post(format!("{base}/api/v1/operator/conversations/{}/cards", conv["conversation"]["id"].as_str().unwrap()))
+        .post(format!(
+            "{base}/api/v1/operator/conversations/{}/cards",
+            conv["conversation"]["id"].as_str().unwrap()
+        ))
         .bearer_auth(login["token"].as_str().unwrap())
         .json(&serde_json::json!({"payment_id": "pay_demo_mug"}))
-        .send().await.unwrap().json().await.unwrap();
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let checkout: serde_json::Value = http
-        .post(format!("{base}/api/v1/cards/{}/checkout", card["id"].as_str().unwrap()))
+        .post(format!(
+            "{base}/api/v1/cards/{}/checkout",
+            card["id"].as_str().unwrap()
+        ))
         .bearer_auth(conv["visitor_token"].as_str().unwrap())
-        .send().await.unwrap().json().await.unwrap();
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let url = checkout["checkout_url"].as_str().unwrap();
     for number in ["4000000000000002", "4242424242424242"] {
         let res = http
             .post(url)
-            .form(&[("name", "Ana"), ("email", "ana@example.com"), ("card_number", number), ("expiry", "12/34"), ("cvc", "987")])
+            .form(&[
+                ("name", "Ana"),
+                ("email", "ana@example.com"),
+                ("card_number", number),
+                ("expiry", "12/34"),
+                ("cvc", "987"),
+            ])
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), 200);
     }
-    let paid: serde_json::Value = http.get(format!("{base}/api/v1/cards/{}", card["id"].as_str().unwrap())).bearer_auth(login["token"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
+    let paid: serde_json::Value = http
+        .get(format!(
+            "{base}/api/v1/cards/{}",
+            card["id"].as_str().unwrap()
+        ))
+        .bearer_auth(login["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(paid["status"], "paid");
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(child.wait().unwrap().success());
 
     let logs = std::fs::read_to_string(&log_path).unwrap();
-    assert!(logs.contains("payment attempt"), "the attempts were logged, as attempts");
+    assert!(
+        logs.contains("payment attempt"),
+        "the attempts were logged, as attempts"
+    );
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
         let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
         for secret in ["4242424242424242", "4000000000000002", "cvc=987", "\"987\""] {
-            assert!(!text.contains(secret), "{secret} found in {}", path.display());
+            assert!(
+                !text.contains(secret),
+                "{secret} found in {}",
+                path.display()
+            );
         }
     }
 }

@@ -161,6 +161,7 @@ fn status_page(card: Option<(&Card, &str)>, locale: Locale) -> Response {
 }
 
 /// What every form page is about: the link, its card and brand, the language.
+#[derive(Clone, Copy)]
 struct About<'a> {
     token: &'a str,
     card: &'a Card,
@@ -230,9 +231,16 @@ pub async fn page(
 /// neither are not browsers, and so cannot be tricked into a cross-site submission.
 fn same_origin(headers: &HeaderMap) -> bool {
     let host = headers.get(HOST).and_then(|h| h.to_str().ok());
-    let origin = headers.get(ORIGIN).and_then(|o| o.to_str().ok()).filter(|o| *o != "null");
+    let origin = headers
+        .get(ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .filter(|o| *o != "null");
     if let Some(origin) = origin {
-        return host.is_some_and(|host| origin.split_once("://").is_some_and(|(_, a)| a.eq_ignore_ascii_case(host)));
+        return host.is_some_and(|host| {
+            origin
+                .split_once("://")
+                .is_some_and(|(_, a)| a.eq_ignore_ascii_case(host))
+        });
     }
     match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         Some(site) => site == "same-origin" || site == "none",
@@ -254,14 +262,15 @@ pub async fn pay(
     let Some((card, brand)) = card_for(&state, &token).await? else {
         return Ok(status_page(None, locale));
     };
+    let about = About {
+        token: &token,
+        card: &card,
+        brand: &brand,
+        locale,
+    };
     if !same_origin(&headers) {
         return Ok(form_page(
-            About {
-                token: &token,
-                card: &card,
-                brand: &brand,
-                locale,
-            },
+            about,
             &CardForm::default(),
             &[],
             Some(w.cross_site),
@@ -283,12 +292,7 @@ pub async fn pay(
         Ok(valid) => valid,
         Err(errors) => {
             return Ok(form_page(
-                About {
-                    token: &token,
-                    card: &card,
-                    brand: &brand,
-                    locale,
-                },
+                about,
                 &typed,
                 &errors,
                 None,
@@ -300,12 +304,7 @@ pub async fn pay(
     if !(form.gateway.is_empty() || form.gateway == gateway.kind()) {
         let errors = [FieldError::new("gateway", Problem::NotFound)];
         return Ok(form_page(
-            About {
-                token: &token,
-                card: &card,
-                brand: &brand,
-                locale,
-            },
+            about,
             &typed,
             &errors,
             Some(w.gateway_unavailable),
