@@ -3,8 +3,8 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
-    Card, Checkout, Conversation, ConversationCreated, LoggedIn, Login, Message,
-    NewConversation, NewMessage, OperatorAccount, Payment, ShareCard, StreamTicket,
+    Card, Checkout, Conversation, ConversationCreated, LoggedIn, Login, Message, NewConversation,
+    NewMessage, OperatorAccount, Payment, ShareCard, StreamTicket,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -79,9 +79,22 @@ struct ErrorCode {
 
 async fn fail(res: Response) -> ApiError {
     let status = res.status();
-    match res.text().await.ok().and_then(|text| crate::json::parse::<ErrorBody>(&text)) {
-        Some(body) => ApiError::Http { status, code: body.error.code, message: body.error.message },
-        None => ApiError::Http { status, code: "http_error".into(), message: format!("HTTP {status}") },
+    match res
+        .text()
+        .await
+        .ok()
+        .and_then(|text| crate::json::parse::<ErrorBody>(&text))
+    {
+        Some(body) => ApiError::Http {
+            status,
+            code: body.error.code,
+            message: body.error.message,
+        },
+        None => ApiError::Http {
+            status,
+            code: "http_error".into(),
+            message: format!("HTTP {status}"),
+        },
     }
 }
 
@@ -98,7 +111,10 @@ async fn json<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
 fn with_json<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<Request, ApiError> {
     let text = crate::json::stringify(body)
         .ok_or_else(|| ApiError::Network("cannot encode the request".into()))?;
-    builder.header("Content-Type", "application/json").body(text).map_err(network)
+    builder
+        .header("Content-Type", "application/json")
+        .body(text)
+        .map_err(network)
 }
 
 impl Api {
@@ -286,7 +302,9 @@ impl Api {
             "/api/v1/operator/conversations/{conversation_id}/cards"
         )))
         .header("Idempotency-Key", idempotency_key);
-        let body = ShareCard { payment_id: payment_id.to_owned() };
+        let body = ShareCard {
+            payment_id: payment_id.to_owned(),
+        };
         let res = with_json(builder, &body)?.send().await.map_err(network)?;
         json(res).await
     }

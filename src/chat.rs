@@ -39,17 +39,12 @@ pub fn ChatPanel(
     #[prop(optional, into)]
     sending: Signal<bool>,
 ) -> impl IntoView {
-    let (draft, set_draft) = signal(String::new());
-    let blank = Memo::new(move |_| draft.with(|d| d.trim().is_empty()));
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let text = draft.get_untracked().trim().to_owned();
-        if text.is_empty() || sending.get_untracked() {
-            return;
-        }
+    // The visitor's text leaves the box at once; a failure is told in the notice.
+    let draft = RwSignal::new(String::new());
+    let send = Callback::new(move |text: String| {
         on_send.run(text);
-        set_draft.set(String::new());
-    };
+        draft.set(String::new());
+    });
     let connection = move || match live.map(|s| s.get()) {
         Some(LiveStatus::Reconnecting) => Some(t(locale, Text::Reconnecting)),
         Some(LiveStatus::Polling) => Some(t(locale, Text::Offline)),
@@ -105,21 +100,59 @@ pub fn ChatPanel(
                 </ol>
             </div>
             <p class="chat__notice" role="alert">{move || notice.get()}</p>
-            <form class="chat__form" on:submit=submit>
-                <input
-                    class="chat__input"
-                    type="text"
-                    aria-label=t(locale, Text::MessageLabel)
-                    placeholder=t(locale, Text::MessagePlaceholder)
-                    autocomplete="off"
-                    maxlength=MESSAGE_MAX_CHARS.to_string()
-                    prop:value=draft
-                    on:input:target=move |ev| set_draft.set(ev.target().value())
-                />
-                <button class="chat__send" type="submit" disabled=move || blank.get() || sending.get()>
-                    {t(locale, Text::Send)}
-                </button>
-            </form>
+            <MessageBox
+                label=t(locale, Text::MessageLabel)
+                placeholder=t(locale, Text::MessagePlaceholder)
+                send_label=t(locale, Text::Send)
+                draft=draft
+                on_send=send
+                busy=sending
+            />
         </section>
+    }
+}
+
+/// The message box and its Send button, for both sides of the chat. The caller owns the
+/// draft, so it decides when to clear it: the widget at once, the console once sent.
+#[component]
+pub fn MessageBox(
+    /// The box's accessible name ("Message").
+    label: &'static str,
+    placeholder: &'static str,
+    /// The button's name ("Send").
+    send_label: &'static str,
+    /// The text being written.
+    draft: RwSignal<String>,
+    /// Called with the trimmed text on Send or Enter; never with blank text.
+    #[prop(into)]
+    on_send: Callback<String>,
+    /// A send is in flight: the button waits.
+    #[prop(optional, into)]
+    busy: Signal<bool>,
+) -> impl IntoView {
+    let blank = Memo::new(move |_| draft.with(|d| d.trim().is_empty()));
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let text = draft.get_untracked().trim().to_owned();
+        if !text.is_empty() && !busy.get_untracked() {
+            on_send.run(text);
+        }
+    };
+    view! {
+        <form class="chat__form" on:submit=submit>
+            <input
+                class="chat__input"
+                type="text"
+                aria-label=label
+                placeholder=placeholder
+                autocomplete="off"
+                maxlength=MESSAGE_MAX_CHARS.to_string()
+                prop:value=move || draft.get()
+                on:input:target=move |ev| draft.set(ev.target().value())
+            />
+            <button class="chat__send" type="submit" disabled=move || blank.get() || busy.get()>
+                {send_label}
+            </button>
+        </form>
     }
 }

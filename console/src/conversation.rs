@@ -3,14 +3,14 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use leptos::ev::SubmitEvent;
 use leptos::html;
 use leptos::prelude::*;
-use paycard_core::api::{Author, Payment, MESSAGE_MAX_CHARS};
+use paycard_core::api::{Author, Payment};
 use paycard_core::transcript::Transcript;
 use paycard_core::Locale;
 use paycard_widget::api::{Api, Auth};
 use paycard_widget::card::{PaymentCard, Side};
+use paycard_widget::chat::MessageBox;
 
 use crate::i18n::{t, Text};
 use crate::picker::Picker;
@@ -53,7 +53,7 @@ pub fn ConversationView(
     title: Signal<String>,
 ) -> impl IntoView {
     let api = Api::new("");
-    let (draft, set_draft) = signal(String::new());
+    let draft = RwSignal::new(String::new());
     let sending = RwSignal::new(false);
     let error = RwSignal::new(None::<&'static str>);
     let picker_open = RwSignal::new(false);
@@ -62,29 +62,25 @@ pub fn ConversationView(
     let busy_card = RwSignal::new(None::<String>);
     let payments_button = NodeRef::<html::Button>::new();
 
+    // The operator's text stays in the box until it is sent, so a failure loses nothing.
     let send = {
         let api = api.clone();
         let id = conversation_id.clone();
-        move |ev: SubmitEvent| {
-            ev.prevent_default();
-            let text = draft.get_untracked().trim().to_owned();
-            if text.is_empty() || sending.get_untracked() {
-                return;
-            }
+        Callback::new(move |text: String| {
             let (api, id) = (api.clone(), id.clone());
             sending.set(true);
             leptos::task::spawn_local(async move {
                 match api.post_message(&Auth::Session, &id, &text).await {
                     Ok(message) => {
                         transcript.update(|t| t.add_message(message));
-                        set_draft.set(String::new());
+                        draft.set(String::new());
                         error.set(None);
                     }
                     Err(_) => error.set(Some(t(locale, Text::SomethingWrong))),
                 }
                 sending.set(false);
             });
-        }
+        })
     };
 
     let toggle_picker = {
@@ -187,14 +183,14 @@ pub fn ConversationView(
                 </ol>
             </div>
             <p class="chat__notice" role="alert">{move || error.get()}</p>
-            <form class="chat__form" on:submit=send>
-                <input class="chat__input" type="text" aria-label=t(locale, Text::Message) autocomplete="off" placeholder=t(locale, Text::Message)
-                    maxlength=MESSAGE_MAX_CHARS.to_string()
-                    prop:value=draft on:input:target=move |ev| set_draft.set(ev.target().value())/>
-                <button class="chat__send" type="submit" disabled=move || draft.with(|d| d.trim().is_empty()) || sending.get()>
-                    {t(locale, Text::Send)}
-                </button>
-            </form>
+            <MessageBox
+                label=t(locale, Text::Message)
+                placeholder=t(locale, Text::Message)
+                send_label=t(locale, Text::Send)
+                draft=draft
+                on_send=send
+                busy=sending
+            />
             <div class="conversation__tools">
                 <button type="button" class="btn" node_ref=payments_button aria-controls="payments-picker"
                     aria-expanded=move || picker_open.get().to_string() on:click=toggle_picker>

@@ -28,7 +28,12 @@ fn payment(id: &str, title: &str, minor: i64, recurrence: Option<Recurrence>) ->
 
 fn catalogue() -> Vec<Payment> {
     vec![
-        payment("pay_beans", "Coffee subscription", 4900, Some(Recurrence::MONTHLY)),
+        payment(
+            "pay_beans",
+            "Coffee subscription",
+            4900,
+            Some(Recurrence::MONTHLY),
+        ),
         payment("pay_mug", "Custom mug", 2500, None),
         payment("pay_workshop", "Barista workshop", 12000, None),
     ]
@@ -41,7 +46,10 @@ struct Mounted {
 }
 
 async fn mount_picker(locale: Locale, payments: Option<Vec<Payment>>) -> Mounted {
-    let root = document().create_element("div").unwrap().unchecked_into::<HtmlElement>();
+    let root = document()
+        .create_element("div")
+        .unwrap()
+        .unchecked_into::<HtmlElement>();
     document().body().unwrap().append_child(&root).unwrap();
     let shared = RwSignal::new(Vec::<String>::new());
     let closed = RwSignal::new(0);
@@ -55,20 +63,39 @@ async fn mount_picker(locale: Locale, payments: Option<Vec<Payment>>) -> Mounted
     })
     .forget();
     tick().await;
-    Mounted { root, shared, closed }
+    Mounted {
+        root,
+        shared,
+        closed,
+    }
 }
 
 fn items(root: &HtmlElement) -> Vec<Element> {
     let list = root.query_selector_all(".pick").unwrap();
-    (0..list.length()).filter_map(|i| list.item(i)).map(|n| n.unchecked_into()).collect()
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .map(|n| n.unchecked_into())
+        .collect()
 }
 
 fn titles(root: &HtmlElement) -> Vec<String> {
-    items(root).iter().map(|i| i.query_selector(".pick__title").unwrap().unwrap().text_content().unwrap()).collect()
+    items(root)
+        .iter()
+        .map(|i| {
+            i.query_selector(".pick__title")
+                .unwrap()
+                .unwrap()
+                .text_content()
+                .unwrap()
+        })
+        .collect()
 }
 
 fn search(root: &HtmlElement, name: &str) -> HtmlInputElement {
-    root.query_selector(&format!("input[aria-label='{name}']")).unwrap().expect("search box").unchecked_into()
+    root.query_selector(&format!("input[aria-label='{name}']"))
+        .unwrap()
+        .expect("search box")
+        .unchecked_into()
 }
 
 fn key(target: &Element, key: &str) {
@@ -76,7 +103,11 @@ fn key(target: &Element, key: &str) {
     init.set_key(key);
     init.set_bubbles(true);
     init.set_cancelable(true);
-    target.dispatch_event(&web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
+    target
+        .dispatch_event(
+            &web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap(),
+        )
+        .unwrap();
 }
 
 fn focused_title() -> Option<String> {
@@ -88,21 +119,39 @@ fn focused_title() -> Option<String> {
 #[wasm_bindgen_test]
 async fn lists_payments_with_their_price_and_searches_them() {
     let m = mount_picker(Locale::En, Some(catalogue())).await;
-    assert_eq!(titles(&m.root), ["Coffee subscription", "Custom mug", "Barista workshop"]);
+    assert_eq!(
+        titles(&m.root),
+        ["Coffee subscription", "Custom mug", "Barista workshop"]
+    );
     let text = m.root.text_content().unwrap();
-    assert!(text.contains("€49.00 / month") && text.contains("€25.00"), "{text}");
+    assert!(
+        text.contains("€49.00 / month") && text.contains("€25.00"),
+        "{text}"
+    );
 
     let input = search(&m.root, "Search payments");
-    assert_eq!(document().active_element().unwrap(), input.clone().unchecked_into::<Element>(), "the search box takes focus");
+    assert_eq!(
+        document().active_element().unwrap(),
+        input.clone().unchecked_into::<Element>(),
+        "the search box takes focus"
+    );
     input.set_value("MUG");
-    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
     tick().await;
     assert_eq!(titles(&m.root), ["Custom mug"]);
     input.set_value("nothing like this");
-    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
     tick().await;
     assert!(titles(&m.root).is_empty());
-    assert!(m.root.text_content().unwrap().contains("No payment matches your search."));
+    assert!(m
+        .root
+        .text_content()
+        .unwrap()
+        .contains("No payment matches your search."));
 }
 
 #[wasm_bindgen_test]
@@ -117,7 +166,11 @@ async fn arrow_keys_move_between_payments_and_enter_shares() {
     let second = document().active_element().unwrap();
     key(&second, "ArrowDown");
     key(&document().active_element().unwrap(), "ArrowDown");
-    assert_eq!(focused_title().as_deref(), Some("Barista workshop"), "stops at the last");
+    assert_eq!(
+        focused_title().as_deref(),
+        Some("Barista workshop"),
+        "stops at the last"
+    );
     key(&document().active_element().unwrap(), "ArrowUp");
     assert_eq!(focused_title().as_deref(), Some("Custom mug"));
     key(&document().active_element().unwrap(), "Enter");
@@ -130,9 +183,16 @@ async fn each_payment_has_a_share_button_and_escape_closes() {
     let m = mount_picker(Locale::En, Some(catalogue())).await;
     let buttons: Vec<HtmlButtonElement> = items(&m.root)
         .iter()
-        .map(|i| i.query_selector("button").unwrap().unwrap().unchecked_into())
+        .map(|i| {
+            i.query_selector("button")
+                .unwrap()
+                .unwrap()
+                .unchecked_into()
+        })
         .collect();
-    assert!(buttons.iter().all(|b| b.text_content().unwrap().trim() == "Share"));
+    assert!(buttons
+        .iter()
+        .all(|b| b.text_content().unwrap().trim() == "Share"));
     buttons[2].click();
     tick().await;
     assert_eq!(m.shared.get_untracked(), ["pay_workshop"]);
@@ -145,9 +205,16 @@ async fn loading_empty_and_spanish() {
     let loading = mount_picker(Locale::En, None).await;
     assert!(loading.root.text_content().unwrap().contains("Loading…"));
     let empty = mount_picker(Locale::En, Some(Vec::new())).await;
-    assert!(empty.root.text_content().unwrap().contains("This brand has no active payments yet."));
+    assert!(empty
+        .root
+        .text_content()
+        .unwrap()
+        .contains("This brand has no active payments yet."));
     let es = mount_picker(Locale::Es, Some(catalogue())).await;
     search(&es.root, "Buscar pagos");
     let text = es.root.text_content().unwrap();
-    assert!(text.contains("49,00 € / mes") && text.contains("Compartir"), "{text}");
+    assert!(
+        text.contains("49,00 € / mes") && text.contains("Compartir"),
+        "{text}"
+    );
 }
