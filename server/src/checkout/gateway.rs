@@ -1,5 +1,7 @@
-//! Payment gateways. Each takes a charge for a card and says how it went; real ones
-//! (Stripe) implement the same trait.
+//! Payment gateways. The checkout asks a gateway to begin a payment; a gateway either
+//! charges at once (the sandbox) or sends the visitor to its own page and reports the
+//! result later in a signed notification (Stripe Checkout). The operator's cancel asks
+//! it to close whatever it has open for the card. Real gateways implement the same trait.
 
 use std::future::Future;
 
@@ -29,10 +31,63 @@ pub enum Outcome {
     },
 }
 
+/// How a payment begins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begun {
+    /// Charged at once.
+    Done(Outcome),
+    /// The visitor continues on the gateway's page; the result arrives as a
+    /// notification. `reference` identifies the gateway's session (to cancel it).
+    Redirect { url: String, reference: String },
+}
+
+/// A verified notification from a gateway about a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// The gateway's event id: each is processed once.
+    pub event_id: String,
+    pub card_id: String,
+    pub outcome: Option<Outcome>,
+}
+
+/// What closing a gateway's open session for a card found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Closed {
+    /// Nothing open, or closed now: the cancel may go ahead.
+    Closed,
+    /// The payment completed first: the cancel must lose (409).
+    AlreadyPaid,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("this gateway does not send notifications")]
+    NoNotifications,
+    #[error("the notification's signature is not valid")]
+    BadSignature,
+    #[error("the gateway could not be reached: {0}")]
+    Unavailable(String),
+}
+
 pub trait Gateway: Send + Sync {
     /// The kind, as in `gateway-kinds` and the attempts' `gateway` field.
     fn kind(&self) -> &'static str;
-    fn charge(&self, charge: &Charge<'_>) -> impl Future<Output = Outcome> + Send;
+
+    /// Begins a payment: a charge, or a redirect to the gateway's page.
+    fn begin(
+        &self,
+        charge: &Charge<'_>,
+    ) -> impl Future<Output = Result<Begun, GatewayError>> + Send;
+
+    /// Checks a notification's signature on the raw body and reads it.
+    fn verify_notification(
+        &self,
+        headers: &axum::http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Notification, GatewayError>;
+
+    /// Closes what is open at the gateway for a card (`reference` from a redirect).
+    fn close(&self, reference: &str) -> impl Future<Output = Result<Closed, GatewayError>> + Send;
 }
 
 /// The built-in sandbox: test card numbers decide the outcome; no network.
@@ -63,19 +118,71 @@ impl Gateway for Sandbox {
         "sandbox"
     }
 
-    async fn charge(&self, charge: &Charge<'_>) -> Outcome {
-        match Sandbox::outcome_for(&charge.card.number) {
-            Outcome::Succeeded { .. } => Outcome::Succeeded {
-                reference: format!("sandbox_{}", charge.idempotency_key),
+    /// Charges at once, in memory.
+    async fn begin(&self, charge: &Charge<'_>) -> Result<Begun, GatewayError> {
+        Ok(Begun::Done(
+            match Sandbox::outcome_for(&charge.card.number) {
+                Outcome::Succeeded { .. } => Outcome::Succeeded {
+                    reference: format!("sandbox_{}", charge.idempotency_key),
+                },
+                failed => failed,
             },
-            failed => failed,
-        }
+        ))
+    }
+
+    /// The sandbox settles every charge at once, so it never notifies.
+    fn verify_notification(
+        &self,
+        _headers: &axum::http::HeaderMap,
+        _body: &[u8],
+    ) -> Result<Notification, GatewayError> {
+        Err(GatewayError::NoNotifications)
+    }
+
+    /// Nothing stays open at the sandbox.
+    async fn close(&self, _reference: &str) -> Result<Closed, GatewayError> {
+        Ok(Closed::Closed)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_sandbox_charges_at_once_never_notifies_and_has_nothing_to_close() {
+        let card = paycard_core::card_form::validate_card_form(
+            &paycard_core::card_form::CardForm {
+                name: "Ana".into(),
+                email: "ana@example.com".into(),
+                card_number: "4242424242424242".into(),
+                expiry: "12/40".into(),
+                cvc: "123".into(),
+            },
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        )
+        .unwrap();
+        let charge = Charge {
+            card_id: "card_1",
+            amount_minor: 2500,
+            currency: Currency::from_code("EUR").unwrap(),
+            recurrence: None,
+            card: &card,
+            idempotency_key: "att_1",
+        };
+        let begun = Sandbox.begin(&charge).await.unwrap();
+        assert_eq!(
+            begun,
+            Begun::Done(Outcome::Succeeded {
+                reference: "sandbox_att_1".into()
+            })
+        );
+        assert!(matches!(
+            Sandbox.verify_notification(&Default::default(), b"{}"),
+            Err(GatewayError::NoNotifications)
+        ));
+        assert_eq!(Sandbox.close("anything").await.unwrap(), Closed::Closed);
+    }
 
     #[test]
     fn the_test_cards_decide_the_outcome() {

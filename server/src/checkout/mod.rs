@@ -32,7 +32,7 @@ use paycard_core::{CardAction, CardStatus, Locale};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use self::gateway::{Charge, Gateway, Outcome, Sandbox};
+use self::gateway::{Begun, Charge, Gateway, Outcome, Sandbox};
 use crate::api::cards::{load_card, transition, transition_in};
 use crate::error::AppError;
 use crate::secrets::{self, hash_secret, new_id};
@@ -332,8 +332,8 @@ pub async fn pay(
 
     // 2. Charge.
     let attempt_id = new_id("att");
-    let outcome = gateway
-        .charge(&Charge {
+    let begun = gateway
+        .begin(&Charge {
             card_id: &processing.id,
             amount_minor: processing.amount_minor,
             currency: processing.currency,
@@ -342,6 +342,20 @@ pub async fn pay(
             idempotency_key: &attempt_id,
         })
         .await;
+    let outcome = match begun {
+        Ok(Begun::Done(outcome)) => outcome,
+        // Redirecting gateways settle by notification; none is offered on this page yet,
+        // and an unreachable gateway is a failed attempt the visitor can retry.
+        Ok(Begun::Redirect { .. }) => Outcome::Failed {
+            reason: "processing_error".into(),
+        },
+        Err(err) => {
+            tracing::warn!(error = %err, gateway = gateway.kind(), "gateway failed");
+            Outcome::Failed {
+                reason: "processing_error".into(),
+            }
+        }
+    };
 
     // 3. Record the attempt and the result together.
     let now = secrets::now();
