@@ -150,6 +150,24 @@ test('the visitor declines a card; the operator sees it; Pay Now opens the check
   await o.context.close();
 });
 
+test('the operator side of one conversation works on its own page', async () => {
+  const v = await visitor();
+  await say(v.chat, 'Hello from the embed test');
+  const o = await operator();
+  await openConversation(o.page, 'Hello from the embed test');
+  const id = new URL(o.page.url()).pathname.split('/').pop();
+  await o.page.goto(`${server.base}/console/embed/conversations/${id}`);
+  await o.page.getByRole('log').getByText('Hello from the embed test').waitFor();
+  assert.equal(await o.page.getByRole('navigation').count(), 0, 'no console around it');
+  await say(v.chat, 'And a second line');
+  await o.page.getByRole('log').getByText('And a second line').waitFor();
+  await share(o.page, 'Custom mug');
+  await v.chat.getByRole('group', { name: 'Custom mug' }).waitFor();
+  await o.page.screenshot({ path: screenshotPath('console-embedded-conversation') });
+  await v.context.close();
+  await o.context.close();
+});
+
 test('the conversation survives a reload of the page', async () => {
   const v = await visitor();
   await say(v.chat, 'Remember me?');

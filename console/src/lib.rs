@@ -89,9 +89,12 @@ pub fn ConsoleApp() -> impl IntoView {
     view! {
         <Router base="/console">
             <Show when=move || checked.get() fallback=move || view! { <p class="console__loading">{t(locale, Text::Loading)}</p> }>
-                {move || match account.get() {
-                    None => view! { <Login locale=locale on_signed_in=Callback::new(move |a| account.set(Some(a)))/> }.into_any(),
-                    Some(me) => view! { <Workspace locale=locale account=me on_signed_out=Callback::new(move |_| account.set(None))/> }.into_any(),
+                {move || match (account.get(), embedded_conversation()) {
+                    (None, _) => view! { <Login locale=locale on_signed_in=Callback::new(move |a| account.set(Some(a)))/> }.into_any(),
+                    (Some(_), Some(id)) => view! {
+                        <main class="console__embedded"><StandaloneConversation locale=locale conversation_id=id/></main>
+                    }.into_any(),
+                    (Some(me), None) => view! { <Workspace locale=locale account=me on_signed_out=Callback::new(move |_| account.set(None))/> }.into_any(),
                 }}
             </Show>
         </Router>
@@ -334,11 +337,10 @@ fn ConversationRoute(
     }
 }
 
-/// Mounts the operator side of one conversation into `element` of another page (the
-/// page must be same-origin and signed in): `wasmBindings.mount_conversation(el, id)`.
-#[wasm_bindgen]
-pub fn mount_conversation(element: web_sys::HtmlElement, conversation_id: String) {
-    let locale = paycard_widget::i18n::detect_locale();
+/// The operator side of one conversation on its own, without the console around it,
+/// with its own live updates (SPEC §6).
+#[component]
+pub fn StandaloneConversation(locale: Locale, conversation_id: String) -> impl IntoView {
     let transcript = RwSignal::new(Transcript::default());
     let status = RwSignal::new(LiveStatus::Connecting);
     let api = Api::new("");
@@ -362,12 +364,35 @@ pub fn mount_conversation(element: web_sys::HtmlElement, conversation_id: String
             _ => {}
         })
     };
+    let live = StoredValue::new_local(None::<LiveHandle>);
     leptos::task::spawn_local(async move {
         let after = reload(&api, &id, transcript).await.unwrap_or(0);
-        std::mem::forget(start_operator_live(api, after, on_event, refresh, status));
+        live.set_value(Some(start_operator_live(
+            api, after, on_event, refresh, status,
+        )));
     });
+    view! {
+        <ConversationView locale=locale conversation_id=conversation_id transcript=transcript title=Signal::derive(String::new)/>
+    }
+}
+
+/// The conversation id of `/console/embed/conversations/{id}`, the console's page for
+/// one conversation alone (for another same-origin page to frame).
+fn embedded_conversation() -> Option<String> {
+    let path = window().location().pathname().ok()?;
+    let id = path
+        .strip_prefix("/console/embed/conversations/")?
+        .trim_end_matches('/');
+    (!id.is_empty() && !id.contains('/')).then(|| id.to_owned())
+}
+
+/// Mounts the operator side of one conversation into `element` of another page (the
+/// page must be same-origin and signed in): `wasmBindings.mount_conversation(el, id)`.
+#[wasm_bindgen]
+pub fn mount_conversation(element: web_sys::HtmlElement, conversation_id: String) {
+    let locale = paycard_widget::i18n::detect_locale();
     leptos::mount::mount_to(element, move || {
-        view! { <ConversationView locale=locale conversation_id=conversation_id transcript=transcript title=Signal::derive(String::new)/> }
+        view! { <StandaloneConversation locale=locale conversation_id=conversation_id/> }
     })
     .forget();
 }

@@ -85,9 +85,17 @@ pub async fn console(path: Option<Path<String>>, headers: HeaderMap) -> Response
         return serve(&file, &headers);
     }
     let mut response = serve("console/index.html", &headers);
-    response
-        .headers_mut()
-        .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // The console is never framed, but for its page of one conversation, which pages of
+    // the same site may frame (SPEC §6: the operator component in another page).
+    let policy = if path.starts_with("embed/") {
+        "frame-ancestors 'self'"
+    } else {
+        "frame-ancestors 'none'"
+    };
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
     response
 }
 

@@ -255,6 +255,15 @@ async fn polling_the_transcript_answers_304_until_something_happens() {
 }
 
 #[tokio::test]
+async fn the_console_may_be_framed_only_for_one_conversation_by_its_own_site() {
+    let s = TestServer::start().await;
+    let res = s.get("/console/conversations/conv_1", None).await;
+    assert_eq!(res.headers()["content-security-policy"], "frame-ancestors 'none'");
+    let res = s.get("/console/embed/conversations/conv_1", None).await;
+    assert_eq!(res.headers()["content-security-policy"], "frame-ancestors 'self'");
+}
+
+#[tokio::test]
 async fn the_widget_page_may_be_framed_only_by_the_brands_sites() {
     let s = TestServer::start().await;
     sqlx::query(
