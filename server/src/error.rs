@@ -37,8 +37,8 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("method not allowed here")]
     MethodNotAllowed,
-    #[error("too many requests; try again shortly")]
-    TooManyRequests,
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     /// This server was built before the browser apps: an operator's mistake, not the
     /// client's, so it is a 503 that says what to do.
     #[error("the browser apps are not built into this server; run `make build`")]
@@ -61,7 +61,7 @@ impl AppError {
             // SPEC §4 answers malformed requests with 400, a wrong content type included.
             AppError::UnsupportedMediaType => StatusCode::BAD_REQUEST,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::NotBuilt => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -79,7 +79,7 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::MethodNotAllowed => "method_not_allowed",
-            AppError::TooManyRequests => "too_many_requests",
+            AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::NotBuilt => "not_built",
             AppError::Internal(_) => "internal",
         }
@@ -101,7 +101,17 @@ impl IntoResponse for AppError {
                 },
             },
         };
-        (self.status(), Json(body)).into_response()
+        let retry_after = match self {
+            AppError::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        let mut response = (self.status(), Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

@@ -25,6 +25,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Wakes live streams after each commit that writes events.
     pub live: Live,
+    /// Sign-in attempts per email: slows password guessing to a crawl.
+    pub login_limit: Arc<LoginLimiter>,
     /// Turns true when the server begins to shut down: live streams end, so the
     /// graceful shutdown does not wait for them for ever.
     pub shutdown: watch::Receiver<bool>,
@@ -38,6 +40,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             live: Live::new(),
+            login_limit: Arc::new(login_limiter()),
             shutdown,
             shutdown_tx: Arc::new(shutdown_tx),
         }
@@ -47,6 +50,14 @@ impl AppState {
     pub fn begin_shutdown(&self) {
         self.shutdown_tx.send_replace(true);
     }
+}
+
+pub type LoginLimiter = governor::DefaultKeyedRateLimiter<String>;
+
+/// Ten sign-in attempts per email at once, then one more every six seconds.
+fn login_limiter() -> LoginLimiter {
+    let per_minute = std::num::NonZeroU32::new(10).expect("10 is not zero");
+    governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute))
 }
 
 /// The whole HTTP surface. Built apart from `main` so tests drive the same router.

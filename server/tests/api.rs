@@ -73,6 +73,22 @@ async fn a_wrong_password_and_an_unknown_email_look_the_same() {
 }
 
 #[tokio::test]
+async fn sign_in_attempts_are_limited_per_email() {
+    let s = TestServer::start().await;
+    for _ in 0..10 {
+        let res = s.post_json("/api/v1/auth/login", None, json!({"email": "operator@example.com", "password": "guess"})).await;
+        assert_eq!(res.status(), 401);
+    }
+    let limited = s.post_json("/api/v1/auth/login", None, json!({"email": "OPERATOR@example.com", "password": common::PASSWORD})).await;
+    let retry_after: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_error(limited, 429, "too_many_requests").await;
+    // Someone else is not held back by it.
+    let other = s.post_json("/api/v1/auth/login", None, json!({"email": "admin@example.com", "password": common::PASSWORD})).await;
+    assert_eq!(other.status(), 200);
+}
+
+#[tokio::test]
 async fn logout_ends_the_session() {
     let s = TestServer::start().await;
     let op = s.operator().await;
@@ -258,9 +274,15 @@ async fn polling_the_transcript_answers_304_until_something_happens() {
 async fn the_console_may_be_framed_only_for_one_conversation_by_its_own_site() {
     let s = TestServer::start().await;
     let res = s.get("/console/conversations/conv_1", None).await;
-    assert_eq!(res.headers()["content-security-policy"], "frame-ancestors 'none'");
+    assert_eq!(
+        res.headers()["content-security-policy"],
+        "frame-ancestors 'none'"
+    );
     let res = s.get("/console/embed/conversations/conv_1", None).await;
-    assert_eq!(res.headers()["content-security-policy"], "frame-ancestors 'self'");
+    assert_eq!(
+        res.headers()["content-security-policy"],
+        "frame-ancestors 'self'"
+    );
 }
 
 #[tokio::test]
@@ -390,6 +412,19 @@ async fn conversation_input_is_checked() {
         .as_str()
         .unwrap()
         .starts_with("Visitor "));
+    let spanish: Value = s
+        .http
+        .post(s.url("/api/v1/conversations"))
+        .header("accept-language", "es-ES,es;q=0.9,en;q=0.5")
+        .json(&json!({"brand_id": "zen"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let name = spanish["conversation"]["visitor_name"].as_str().unwrap();
+    assert!(name.starts_with("Visitante "), "{name}");
 }
 
 #[tokio::test]

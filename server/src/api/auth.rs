@@ -239,11 +239,21 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| password::hash("paycard-t
 
 /// Sign in: a bearer token for API clients and the same session as a cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
-    responses((status = 200, body = LoggedIn), (status = 401, body = paycard_core::api::ErrorBody)))]
+    responses((status = 200, body = LoggedIn), (status = 401, body = paycard_core::api::ErrorBody), (status = 429, body = paycard_core::api::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, AppError> {
+    let key = login.email.trim().to_lowercase();
+    if let Err(not_until) = state.login_limit.check_key(&key) {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ));
+        tracing::warn!("sign-in attempts limited");
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
     let row: Option<(String, String)> =
         sqlx::query_as("SELECT id, password_hash FROM accounts WHERE email = ?")
             .bind(login.email.trim())

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+use axum::http::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -56,6 +56,7 @@ async fn ensure_own_conversation(
     responses((status = 201, body = ConversationCreated), (status = 400, body = paycard_core::api::ErrorBody)))]
 pub async fn create_conversation(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<NewConversation>,
 ) -> Result<(StatusCode, Json<ConversationCreated>), AppError> {
     let mut errors = Vec::new();
@@ -77,7 +78,22 @@ pub async fn create_conversation(
         .map(str::trim)
         .filter(|n| !n.is_empty())
     {
-        None => format!("Visitor {:04}", rand::thread_rng().gen_range(0..10_000)),
+        None => {
+            // Named in the visitor's language (the widget's request carries it), with a
+            // number to tell visitors apart in the console.
+            let accept = headers
+                .get(ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let tags = accept
+                .split(',')
+                .map(|t| t.split(';').next().unwrap_or("").trim());
+            let word = match paycard_core::Locale::negotiate(tags) {
+                paycard_core::Locale::En => "Visitor",
+                paycard_core::Locale::Es => "Visitante",
+            };
+            format!("{word} {:04}", rand::thread_rng().gen_range(0..10_000))
+        }
         Some(name) => match validate_text("visitor_name", name, VISITOR_NAME_MAX_CHARS, true) {
             Ok(name) => name,
             Err(e) => {

@@ -13,6 +13,7 @@ pub const PASSWORD: &str = "test-password";
 
 pub struct TestServer {
     pub base: String,
+    operator_session: tokio::sync::OnceCell<String>,
     db_path: std::path::PathBuf,
     pub http: Client,
     pub state: AppState,
@@ -46,6 +47,7 @@ impl TestServer {
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         TestServer {
             base,
+            operator_session: tokio::sync::OnceCell::new(),
             db_path,
             http: Client::new(),
             state,
@@ -76,8 +78,13 @@ impl TestServer {
             .to_owned()
     }
 
+    /// The operator's session: signed in once per test server and reused, as the
+    /// console does (sign-in attempts are rate limited).
     pub async fn operator(&self) -> String {
-        self.login("operator@example.com").await
+        self.operator_session
+            .get_or_init(|| self.login("operator@example.com"))
+            .await
+            .clone()
     }
 
     pub async fn admin(&self) -> String {
