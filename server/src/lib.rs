@@ -88,8 +88,10 @@ pub async fn run(
     Ok(())
 }
 
-/// Expires unpaid cards when their time is up, so both chat sides see it live. Runs a
-/// few times per card lifetime (at least every 30 s), until shutdown.
+/// Housekeeping on a timer, until shutdown: expires unpaid cards when their time is up
+/// (so both chat sides see it live), fails charges a crash left `processing`, and
+/// prunes expired sessions and stream tickets. Runs a few times per card lifetime, at
+/// least every 30 s.
 fn spawn_expiry_sweeper(state: AppState) {
     let every = (state.config.card_ttl / 4).clamp(
         std::time::Duration::from_secs(1),
@@ -106,6 +108,14 @@ fn spawn_expiry_sweeper(state: AppState) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(cards = n, "expired unpaid cards"),
                 Err(err) => tracing::warn!(error = %err, "expiring cards failed"),
+            }
+            match api::cards::fail_stuck_payments(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(cards = n, "failed payments left processing"),
+                Err(err) => tracing::warn!(error = %err, "failing stuck payments failed"),
+            }
+            if let Err(err) = api::cards::prune_expired_credentials(&state).await {
+                tracing::warn!(error = %err, "pruning expired sessions failed");
             }
         }
     });

@@ -76,15 +76,37 @@ async fn a_wrong_password_and_an_unknown_email_look_the_same() {
 async fn sign_in_attempts_are_limited_per_email() {
     let s = TestServer::start().await;
     for _ in 0..10 {
-        let res = s.post_json("/api/v1/auth/login", None, json!({"email": "operator@example.com", "password": "guess"})).await;
+        let res = s
+            .post_json(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": "operator@example.com", "password": "guess"}),
+            )
+            .await;
         assert_eq!(res.status(), 401);
     }
-    let limited = s.post_json("/api/v1/auth/login", None, json!({"email": "OPERATOR@example.com", "password": common::PASSWORD})).await;
-    let retry_after: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let limited = s
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "OPERATOR@example.com", "password": common::PASSWORD}),
+        )
+        .await;
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     assert_error(limited, 429, "too_many_requests").await;
     // Someone else is not held back by it.
-    let other = s.post_json("/api/v1/auth/login", None, json!({"email": "admin@example.com", "password": common::PASSWORD})).await;
+    let other = s
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "admin@example.com", "password": common::PASSWORD}),
+        )
+        .await;
     assert_eq!(other.status(), 200);
 }
 

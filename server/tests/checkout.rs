@@ -550,3 +550,67 @@ async fn card_numbers_never_reach_the_database() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_charge_left_processing_by_a_crash_fails_so_the_visitor_can_retry() {
+    let s = TestServer::start().await;
+    let p = shared(&s, "pay_demo_mug").await;
+    let id = p.card["id"].as_str().unwrap();
+    // As if the server died between taking the card and recording the charge.
+    sqlx::query("UPDATE cards SET status = 'processing', version = version + 1, updated_at = '2000-01-01T00:00:00.000Z' WHERE id = ?")
+        .bind(id)
+        .execute(&s.state.db)
+        .await
+        .unwrap();
+    let fresh = shared(&s, "pay_demo_mug").await;
+    s.force_status(fresh.card["id"].as_str().unwrap(), "processing")
+        .await;
+    sqlx::query("UPDATE cards SET updated_at = ? WHERE id = ?")
+        .bind(paycard_server::secrets::now())
+        .bind(fresh.card["id"].as_str().unwrap())
+        .execute(&s.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        paycard_server::api::cards::fail_stuck_payments(&s.state)
+            .await
+            .unwrap(),
+        1,
+        "only the old one"
+    );
+    let c = card(&s, &p).await;
+    assert_eq!(
+        (c["status"].as_str(), c["failure_reason"].as_str()),
+        (Some("failed"), Some("processing_error"))
+    );
+    assert_eq!(
+        card(&s, &fresh).await["status"],
+        "processing",
+        "a charge in flight is left alone"
+    );
+    let (_, html) = pay(&s, &p.link, &form(GOOD)).await;
+    assert!(html.contains("Payment successful"));
+}
+
+#[tokio::test]
+async fn expired_sessions_and_tickets_are_pruned() {
+    let s = TestServer::start().await;
+    let op = s.operator().await;
+    s.post("/api/v1/stream-tickets", Some(&op)).await;
+    s.post("/api/v1/stream-tickets", Some(&op)).await;
+    sqlx::query("UPDATE stream_tickets SET expires_at = '2000-01-01T00:00:00.000Z'")
+        .execute(&s.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        paycard_server::api::cards::prune_expired_credentials(&s.state)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.get("/api/v1/auth/me", Some(&op)).await.status(),
+        200,
+        "a live session stays"
+    );
+}

@@ -181,6 +181,49 @@ pub async fn transition(
     Ok(card)
 }
 
+/// How long a charge may stay `processing` before it is taken as lost: the gateway
+/// answers the sandbox at once and Stripe within seconds, so only a crash between the
+/// checkout's two transactions leaves a card there this long.
+pub const STUCK_PROCESSING: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Fails charges that have been `processing` longer than [`STUCK_PROCESSING`], with
+/// `processing_error`, so the visitor can pay again instead of waiting for ever.
+/// No attempt was recorded for them: nothing was charged that we know of.
+pub async fn fail_stuck_payments(state: &AppState) -> Result<usize, AppError> {
+    let before = secrets::timestamp(chrono::Utc::now() - STUCK_PROCESSING);
+    let stuck: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM cards WHERE status = 'processing' AND updated_at <= ?")
+            .bind(before)
+            .fetch_all(&state.db)
+            .await?;
+    let mut failed = 0;
+    for id in stuck {
+        let action = CardAction::PaymentFailed {
+            reason: "processing_error".into(),
+        };
+        match transition(state, None, &id, action).await {
+            Ok(_) => failed += 1,
+            Err(AppError::Conflict { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(failed)
+}
+
+/// Deletes sessions and stream tickets past their expiry.
+pub async fn prune_expired_credentials(state: &AppState) -> Result<u64, AppError> {
+    let now = secrets::now();
+    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        .bind(&now)
+        .execute(&state.db)
+        .await?;
+    let tickets = sqlx::query("DELETE FROM stream_tickets WHERE expires_at <= ?")
+        .bind(&now)
+        .execute(&state.db)
+        .await?;
+    Ok(sessions.rows_affected() + tickets.rows_affected())
+}
+
 /// Expires every card past its time to pay (pending or failed, not processing).
 pub async fn expire_due_cards(state: &AppState) -> Result<usize, AppError> {
     let due: Vec<String> = sqlx::query_scalar(
