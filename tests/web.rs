@@ -25,7 +25,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 /// A fresh element in the page to mount into.
 fn container() -> HtmlElement {
     let document = document();
-    let el = document.create_element("div").unwrap().unchecked_into::<HtmlElement>();
+    let el = document
+        .create_element("div")
+        .unwrap()
+        .unchecked_into::<HtmlElement>();
     document.body().unwrap().append_child(&el).unwrap();
     el
 }
@@ -39,11 +42,17 @@ fn textbox(root: &HtmlElement, name: &str) -> HtmlInputElement {
 
 fn buttons(root: &Element) -> Vec<HtmlButtonElement> {
     let list = root.query_selector_all("button").unwrap();
-    (0..list.length()).filter_map(|i| list.item(i)).map(|b| b.unchecked_into::<HtmlButtonElement>()).collect()
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .map(|b| b.unchecked_into::<HtmlButtonElement>())
+        .collect()
 }
 
 fn button_names(root: &Element) -> Vec<String> {
-    buttons(root).iter().map(|b| b.text_content().unwrap_or_default().trim().to_owned()).collect()
+    buttons(root)
+        .iter()
+        .map(|b| b.text_content().unwrap_or_default().trim().to_owned())
+        .collect()
 }
 
 fn button(root: &Element, name: &str) -> HtmlButtonElement {
@@ -57,7 +66,9 @@ fn type_into(input: &HtmlInputElement, text: &str) {
     input.set_value(text);
     let init = web_sys::EventInit::new();
     init.set_bubbles(true);
-    input.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
+    input
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap())
+        .unwrap();
 }
 
 fn transcript(root: &HtmlElement) -> Vec<String> {
@@ -95,7 +106,11 @@ fn card_group(root: &HtmlElement, name: &str) -> Element {
         .map(|n| n.unchecked_into::<Element>())
         .find(|g| {
             let label_id = g.get_attribute("aria-labelledby").unwrap();
-            document().get_element_by_id(&label_id).and_then(|l| l.text_content()).as_deref() == Some(name)
+            document()
+                .get_element_by_id(&label_id)
+                .and_then(|l| l.text_content())
+                .as_deref()
+                == Some(name)
         })
         .unwrap_or_else(|| panic!("no group named {name:?}"))
 }
@@ -107,7 +122,11 @@ fn text_message(id: &str, author: Author, text: &str) -> Message {
         id: id.into(),
         conversation_id: "conv_1".into(),
         author,
-        author_name: if author == Author::Visitor { "Ana".into() } else { "Oscar".into() },
+        author_name: if author == Author::Visitor {
+            "Ana".into()
+        } else {
+            "Oscar".into()
+        },
         text: Some(text.into()),
         card: None,
         created_at: String::new(),
@@ -126,7 +145,11 @@ fn mount_chat(locale: Locale) -> (HtmlElement, RwSignal<Vec<String>>) {
             m.push(text_message(&id, Author::Visitor, &text))
         });
     });
-    mount_to(root.clone(), move || view! { <ChatPanel locale=locale messages=messages on_send=on_send/> }).forget();
+    mount_to(
+        root.clone(),
+        move || view! { <ChatPanel locale=locale messages=messages on_send=on_send/> },
+    )
+    .forget();
     (root, sent)
 }
 
@@ -136,7 +159,10 @@ async fn sending_a_message_shows_it_and_clears_the_box() {
     let input = textbox(&root, "Message");
     let send = button(&root, "Send");
     assert!(send.disabled(), "nothing to send yet");
-    assert!(root.text_content().unwrap().contains("Ask us anything"), "empty state shown");
+    assert!(
+        root.text_content().unwrap().contains("Ask us anything"),
+        "empty state shown"
+    );
 
     type_into(&input, "  Do you ship to Lisbon?  ");
     tick().await;
@@ -148,7 +174,10 @@ async fn sending_a_message_shows_it_and_clears_the_box() {
     assert_eq!(transcript(&root), ["You: Do you ship to Lisbon?"]);
     assert_eq!(input.value(), "", "the box is cleared after sending");
     assert!(send.disabled());
-    assert!(!root.text_content().unwrap().contains("Ask us anything"), "empty state gone");
+    assert!(
+        !root.text_content().unwrap().contains("Ask us anything"),
+        "empty state gone"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -158,7 +187,11 @@ async fn blank_messages_are_not_sent_even_by_enter() {
     type_into(&input, "    ");
     tick().await;
     assert!(button(&root, "Send").disabled());
-    let form: web_sys::HtmlFormElement = root.query_selector("form").unwrap().unwrap().unchecked_into();
+    let form: web_sys::HtmlFormElement = root
+        .query_selector("form")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
     form.request_submit().unwrap();
     tick().await;
     assert!(sent.get_untracked().is_empty());
@@ -182,12 +215,19 @@ async fn the_transcript_shows_cards_among_messages_and_redraws_them_when_they_ch
     let root = container();
     let messages = RwSignal::new(vec![
         text_message("m1", Author::Visitor, "A mug please"),
-        Message { text: None, card: Some(card(CardStatus::Pending, None)), ..text_message("m2", Author::Operator, "") },
+        Message {
+            text: None,
+            card: Some(card(CardStatus::Pending, None)),
+            ..text_message("m2", Author::Operator, "")
+        },
     ]);
     mount_to(root.clone(), move || view! { <ChatPanel locale=Locale::En messages=messages on_send=Callback::new(|_| ())/> }).forget();
     tick().await;
     let group = card_group(&root, "Coffee subscription");
-    assert_eq!(group.get_attribute("data-status").as_deref(), Some("pending"));
+    assert_eq!(
+        group.get_attribute("data-status").as_deref(),
+        Some("pending")
+    );
     assert_eq!(button_names(&group), ["Pay Now", "Cancel"]);
 
     messages.update(|m| {
@@ -197,9 +237,15 @@ async fn the_transcript_shows_cards_among_messages_and_redraws_them_when_they_ch
     });
     tick().await;
     let group = card_group(&root, "Coffee subscription");
-    assert_eq!(group.get_attribute("data-status").as_deref(), Some("cancelled"));
+    assert_eq!(
+        group.get_attribute("data-status").as_deref(),
+        Some("cancelled")
+    );
     assert!(button_names(&group).is_empty());
-    assert!(group.text_content().unwrap().contains("Cancelled by the operator"));
+    assert!(group
+        .text_content()
+        .unwrap()
+        .contains("Cancelled by the operator"));
 }
 
 // ---------------------------------------------------------------- the card in each state
@@ -216,18 +262,31 @@ async fn render_card(status: CardStatus, side: Side, locale: Locale) -> Rendered
     let c = card(status, Some(Recurrence::MONTHLY));
     let noop = Callback::new(|_: String| ());
     mount_to(root.clone(), move || match side {
-        Side::Visitor => view! { <PaymentCard card=c locale=locale side=side on_pay=noop on_decline=noop/> }.into_any(),
-        Side::Operator => view! { <PaymentCard card=c locale=locale side=side on_cancel=noop/> }.into_any(),
+        Side::Visitor => {
+            view! { <PaymentCard card=c locale=locale side=side on_pay=noop on_decline=noop/> }
+                .into_any()
+        }
+        Side::Operator => {
+            view! { <PaymentCard card=c locale=locale side=side on_cancel=noop/> }.into_any()
+        }
     })
     .forget();
     tick().await;
     let group = card_group(&root, "Coffee subscription");
-    let line = group.query_selector("[aria-live=polite]").unwrap().expect("a polite live status line");
+    let line = group
+        .query_selector("[aria-live=polite]")
+        .unwrap()
+        .expect("a polite live status line");
     Rendered {
         status: group.get_attribute("data-status").unwrap(),
         buttons: button_names(&group),
         status_line: line.text_content().unwrap().trim().to_owned(),
-        price: group.query_selector(".card__price").unwrap().unwrap().text_content().unwrap(),
+        price: group
+            .query_selector(".card__price")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap(),
     }
 }
 
@@ -235,10 +294,20 @@ async fn render_card(status: CardStatus, side: Side, locale: Locale) -> Rendered
 async fn the_card_in_each_of_its_seven_states_in_english() {
     use CardStatus::*;
     let expected: [(CardStatus, &[&str], &[&str], &str); 7] = [
-        (Pending, &["Pay Now", "Cancel"], &["Cancel request"], "Awaiting payment"),
+        (
+            Pending,
+            &["Pay Now", "Cancel"],
+            &["Cancel request"],
+            "Awaiting payment",
+        ),
         (Processing, &[], &[], "Payment in progress"),
         (Paid, &[], &[], "Payment successful"),
-        (Failed, &["Pay Now", "Cancel"], &["Cancel request"], "Payment failed: insufficient funds"),
+        (
+            Failed,
+            &["Pay Now", "Cancel"],
+            &["Cancel request"],
+            "Payment failed: insufficient funds",
+        ),
         (Cancelled, &[], &[], "Cancelled by the operator"),
         (Declined, &[], &[], "Declined by the visitor"),
         (Expired, &[], &[], "Expired"),
@@ -246,11 +315,17 @@ async fn the_card_in_each_of_its_seven_states_in_english() {
     for (status, visitor_buttons, operator_buttons, line) in expected {
         let visitor = render_card(status, Side::Visitor, Locale::En).await;
         assert_eq!(visitor.status, status.as_str());
-        assert_eq!(visitor.buttons, visitor_buttons, "visitor buttons when {status}");
+        assert_eq!(
+            visitor.buttons, visitor_buttons,
+            "visitor buttons when {status}"
+        );
         assert_eq!(visitor.status_line, line);
         assert_eq!(visitor.price, "€49.00 / month");
         let operator = render_card(status, Side::Operator, Locale::En).await;
-        assert_eq!(operator.buttons, operator_buttons, "operator buttons when {status}");
+        assert_eq!(
+            operator.buttons, operator_buttons,
+            "operator buttons when {status}"
+        );
         assert_eq!(operator.status_line, line);
     }
 }
@@ -262,7 +337,11 @@ async fn the_card_in_each_of_its_seven_states_in_spanish() {
         (Pending, &["Pagar ahora", "Cancelar"], "Pendiente de pago"),
         (Processing, &[], "Pago en curso"),
         (Paid, &[], "Pago realizado"),
-        (Failed, &["Pagar ahora", "Cancelar"], "Pago fallido: fondos insuficientes"),
+        (
+            Failed,
+            &["Pagar ahora", "Cancelar"],
+            "Pago fallido: fondos insuficientes",
+        ),
         (Cancelled, &[], "Cancelado por el operador"),
         (Declined, &[], "Rechazado por el visitante"),
         (Expired, &[], "Caducado"),
@@ -275,7 +354,11 @@ async fn the_card_in_each_of_its_seven_states_in_spanish() {
         assert_eq!(r.price, "49,00 € / mes");
         let operator = render_card(status, Side::Operator, Locale::Es).await;
         let can_cancel = matches!(status, Pending | Failed);
-        assert_eq!(operator.buttons.contains(&"Cancelar solicitud".to_owned()), can_cancel, "{status}");
+        assert_eq!(
+            operator.buttons.contains(&"Cancelar solicitud".to_owned()),
+            can_cancel,
+            "{status}"
+        );
     }
 }
 
@@ -301,7 +384,10 @@ async fn pay_now_and_a_confirmed_decline_report_the_card() {
     // Cancel asks first; "Keep it" changes nothing.
     button(&root, "Cancel").click();
     tick().await;
-    assert!(root.text_content().unwrap().contains("Decline this payment request?"));
+    assert!(root
+        .text_content()
+        .unwrap()
+        .contains("Decline this payment request?"));
     button(&root, "Keep it").click();
     tick().await;
     assert!(declined.get_untracked().is_empty());
@@ -341,10 +427,17 @@ async fn live_updates_fall_back_to_polling_and_then_try_streaming_again() {
     let _owner = Owner::new();
     let stream_attempts = Rc::new(Cell::new(0));
     let polls = Rc::new(RefCell::new(Vec::new()));
-    let source = Rc::new(BrokenStream { stream_attempts: stream_attempts.clone(), polls: polls.clone() });
+    let source = Rc::new(BrokenStream {
+        stream_attempts: stream_attempts.clone(),
+        polls: polls.clone(),
+    });
     let status = RwSignal::new(LiveStatus::Connecting);
     let seen_statuses = Rc::new(RefCell::new(Vec::new()));
-    let config = LiveConfig { retry_delays_ms: vec![20, 20], poll_every_ms: 50, retry_stream_after_ms: 200 };
+    let config = LiveConfig {
+        retry_delays_ms: vec![20, 20],
+        poll_every_ms: 50,
+        retry_stream_after_ms: 200,
+    };
     let handle = spawn_live(source, 0, Rc::new(|_| ()), status, config);
 
     // Watch the status for up to 5 s.
@@ -363,6 +456,13 @@ async fn live_updates_fall_back_to_polling_and_then_try_streaming_again() {
     assert!(seen.contains(&LiveStatus::Reconnecting), "{seen:?}");
     assert!(seen.contains(&LiveStatus::Polling), "{seen:?}");
     assert!(!polls.borrow().is_empty(), "it polled");
-    assert_eq!(polls.borrow()[0], 3, "polling starts after three failed streams");
-    assert!(stream_attempts.get() >= 4, "and it tries the stream again after polling a while");
+    assert_eq!(
+        polls.borrow()[0],
+        3,
+        "polling starts after three failed streams"
+    );
+    assert!(
+        stream_attempts.get() >= 4,
+        "and it tries the stream again after polling a while"
+    );
 }
