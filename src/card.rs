@@ -28,13 +28,13 @@ pub fn PaymentCard(
     /// Whose chat this is.
     side: Side,
     /// Visitor: Pay Now was pressed (card id).
-    #[prop(optional, into)]
+    #[prop(default = None, into)]
     on_pay: Option<Callback<String>>,
     /// Visitor: the decline was confirmed (card id).
-    #[prop(optional, into)]
+    #[prop(default = None, into)]
     on_decline: Option<Callback<String>>,
     /// Operator: Cancel request was pressed (card id).
-    #[prop(optional, into)]
+    #[prop(default = None, into)]
     on_cancel: Option<Callback<String>>,
     /// An action on this card is in flight: its buttons wait.
     #[prop(optional, into)]

@@ -21,10 +21,10 @@ pub fn ChatPanel(
     #[prop(into)]
     on_send: Callback<String>,
     /// Pay Now on a card (card id).
-    #[prop(optional, into)]
+    #[prop(default = None, into)]
     on_pay: Option<Callback<String>>,
     /// Decline confirmed on a card (card id).
-    #[prop(optional, into)]
+    #[prop(default = None, into)]
     on_decline: Option<Callback<String>>,
     /// The card whose action is in flight, if any.
     #[prop(optional, into)]
@@ -32,9 +32,12 @@ pub fn ChatPanel(
     /// The live connection, for the "reconnecting" notice.
     #[prop(optional, into)]
     live: Option<Signal<LiveStatus>>,
-    /// A message for the visitor (an error, a hint), shown above the message box.
+    /// Something went wrong: shown above the message box, announced at once.
     #[prop(optional, into)]
     notice: Signal<Option<String>>,
+    /// Something to know (the payment page opened): shown calmly, announced politely.
+    #[prop(optional, into)]
+    hint: Signal<Option<String>>,
     /// Sending is in flight: the button waits.
     #[prop(optional, into)]
     sending: Signal<bool>,
@@ -64,41 +67,16 @@ pub fn ChatPanel(
                 <Show when=move || messages.with(Vec::is_empty)>
                     <p class="chat__empty">{t(locale, Text::EmptyState)}</p>
                 </Show>
-                <ol class="chat__list">
-                    <For
-                        each=move || messages.get()
-                        // The card's version is in the key: a changed card is drawn anew.
-                        key=|m| (m.id.clone(), m.card.as_ref().map(|c| c.version))
-                        let:message
-                    >
-                        {
-                            let mine = message.author == Author::Visitor;
-                            let class = if mine { "msg msg--mine" } else { "msg msg--theirs" };
-                            let who = if mine { t(locale, Text::You).to_owned() } else { message.author_name.clone() };
-                            match message.card {
-                                Some(card) => {
-                                    let id = card.id.clone();
-                                    let busy = Signal::derive(move || busy_card.get().as_deref() == Some(id.as_str()));
-                                    view! {
-                                        <li class="msg msg--card">
-                                            <PaymentCard card=card locale=locale side=Side::Visitor
-                                                on_pay=on_pay.unwrap_or(Callback::new(|_| ()))
-                                                on_decline=on_decline.unwrap_or(Callback::new(|_| ()))
-                                                busy=busy/>
-                                        </li>
-                                    }.into_any()
-                                }
-                                None => view! {
-                                    <li class=class>
-                                        <span class="visually-hidden">{who}": "</span>
-                                        {message.text.unwrap_or_default()}
-                                    </li>
-                                }.into_any(),
-                            }
-                        }
-                    </For>
-                </ol>
+                <TranscriptList
+                    locale=locale
+                    side=Side::Visitor
+                    messages=messages
+                    on_pay=on_pay
+                    on_decline=on_decline
+                    busy_card=busy_card
+                />
             </div>
+            <p class="chat__hint" role="status">{move || hint.get()}</p>
             <p class="chat__notice" role="alert">{move || notice.get()}</p>
             <MessageBox
                 label=t(locale, Text::MessageLabel)
@@ -154,5 +132,77 @@ pub fn MessageBox(
                 {send_label}
             </button>
         </form>
+    }
+}
+
+/// The messages of a conversation, text and payment cards, for either side of the chat.
+#[component]
+pub fn TranscriptList(
+    locale: Locale,
+    /// Whose chat this is: it decides which messages are "mine" and the card buttons.
+    side: Side,
+    /// The transcript, oldest first.
+    #[prop(into)]
+    messages: Signal<Vec<Message>>,
+    /// Visitor: Pay Now on a card (card id).
+    #[prop(default = None, into)]
+    on_pay: Option<Callback<String>>,
+    /// Visitor: decline confirmed on a card (card id).
+    #[prop(default = None, into)]
+    on_decline: Option<Callback<String>>,
+    /// Operator: Cancel request on a card (card id).
+    #[prop(default = None, into)]
+    on_cancel: Option<Callback<String>>,
+    /// The card whose action is in flight, if any.
+    #[prop(optional, into)]
+    busy_card: Signal<Option<String>>,
+) -> impl IntoView {
+    let own_author = match side {
+        Side::Visitor => Author::Visitor,
+        Side::Operator => Author::Operator,
+    };
+    view! {
+        <ol class="chat__list">
+            <For
+                each=move || messages.get()
+                // The card's version is in the key: a changed card is drawn anew.
+                key=|m| (m.id.clone(), m.card.as_ref().map(|c| c.version))
+                let:message
+            >
+                {
+                    let mine = message.author == own_author;
+                    match message.card {
+                        Some(card) => {
+                            let id = card.id.clone();
+                            let busy = Signal::derive(move || busy_card.get().as_deref() == Some(id.as_str()));
+                            let class = if mine { "msg msg--card msg--own-card" } else { "msg msg--card" };
+                            view! {
+                                <li class=class>
+                                    <PaymentCard card=card locale=locale side=side
+                                        on_pay=on_pay on_decline=on_decline on_cancel=on_cancel busy=busy/>
+                                </li>
+                            }.into_any()
+                        }
+                        None => {
+                            let class = if mine { "msg msg--mine" } else { "msg msg--theirs" };
+                            // A visitor's own lines say "You" to screen readers; everyone
+                            // else's, and every line in the console (several operators may
+                            // write), carry the author's name.
+                            let author = if mine && side == Side::Visitor {
+                                view! { <span class="visually-hidden">{t(locale, Text::You)}": "</span> }.into_any()
+                            } else {
+                                view! { <span class="msg__author">{message.author_name.clone()}</span> }.into_any()
+                            };
+                            view! {
+                                <li class=class>
+                                    {author}
+                                    {message.text.unwrap_or_default()}
+                                </li>
+                            }.into_any()
+                        }
+                    }
+                }
+            </For>
+        </ol>
     }
 }

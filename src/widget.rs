@@ -116,6 +116,7 @@ pub fn WidgetApp() -> impl IntoView {
     let etag = RwSignal::new(None::<String>);
     let live_status = RwSignal::new(LiveStatus::Stopped);
     let notice = RwSignal::new(None::<String>);
+    let hint = RwSignal::new(None::<String>);
     let sending = RwSignal::new(false);
     let busy_card = RwSignal::new(None::<String>);
     let live_handle = StoredValue::new_local(None::<LiveHandle>);
@@ -132,6 +133,8 @@ pub fn WidgetApp() -> impl IntoView {
             let on_event: Rc<dyn Fn(LiveEvent)> = Rc::new(move |event| match event {
                 LiveEvent::Message(e) => transcript.update(|t| t.add_message(e.message)),
                 LiveEvent::Card(e) => {
+                    // The card moved on (processing, paid…): the "page opened" hint is done.
+                    hint.set(None);
                     transcript.update(|t| {
                         t.update_card(e.card);
                     });
@@ -235,7 +238,7 @@ pub fn WidgetApp() -> impl IntoView {
                     Ok(checkout) => match &tab {
                         Some(tab) => {
                             let _ = tab.location().set_href(&checkout.checkout_url);
-                            notice.set(Some(t(locale, Text::PaymentPageOpened).into()));
+                            hint.set(Some(t(locale, Text::PaymentPageOpened).into()));
                         }
                         None => {
                             let _ =
@@ -287,6 +290,7 @@ pub fn WidgetApp() -> impl IntoView {
             busy_card=busy_card
             live=Signal::from(live_status)
             notice=notice
+            hint=hint
             sending=sending
         />
     }

@@ -221,7 +221,11 @@ async fn the_transcript_shows_cards_among_messages_and_redraws_them_when_they_ch
             ..text_message("m2", Author::Operator, "")
         },
     ]);
-    mount_to(root.clone(), move || view! { <ChatPanel locale=Locale::En messages=messages on_send=Callback::new(|_| ())/> }).forget();
+    let noop = Callback::new(|_: String| ());
+    mount_to(root.clone(), move || {
+        view! { <ChatPanel locale=Locale::En messages=messages on_send=noop on_pay=noop on_decline=noop/> }
+    })
+    .forget();
     tick().await;
     let group = card_group(&root, "Coffee subscription");
     assert_eq!(
@@ -440,12 +444,18 @@ async fn live_updates_fall_back_to_polling_and_then_try_streaming_again() {
     };
     let handle = spawn_live(source, 0, Rc::new(|_| ()), status, config);
 
-    // Watch the status for up to 5 s.
-    for _ in 0..100 {
-        let now = status.get_untracked();
-        if seen_statuses.borrow().last() != Some(&now) {
-            seen_statuses.borrow_mut().push(now);
+    // Record every status the subscription goes through (an effect sees each one: the
+    // loop always waits on a timer or the network between two of them).
+    let record = seen_statuses.clone();
+    Effect::new(move |_| {
+        let now = status.get();
+        let mut seen = record.borrow_mut();
+        if seen.last() != Some(&now) {
+            seen.push(now);
         }
+    });
+    // Wait up to 5 s for the fallback and the return to streaming.
+    for _ in 0..100 {
         if stream_attempts.get() >= 5 && !polls.borrow().is_empty() {
             break;
         }

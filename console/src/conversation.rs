@@ -5,12 +5,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use leptos::html;
 use leptos::prelude::*;
-use paycard_core::api::{Author, Payment};
+use paycard_core::api::Payment;
 use paycard_core::transcript::Transcript;
 use paycard_core::Locale;
 use paycard_widget::api::{Api, Auth};
-use paycard_widget::card::{PaymentCard, Side};
-use paycard_widget::chat::MessageBox;
+use paycard_widget::card::Side;
+use paycard_widget::chat::{MessageBox, TranscriptList};
 
 use crate::i18n::{t, Text};
 use crate::picker::Picker;
@@ -157,30 +157,13 @@ pub fn ConversationView(
         <section class="conversation" aria-labelledby="conversation-title">
             <h2 id="conversation-title" class="conversation__title">{title}</h2>
             <div class="conversation__log" role="log" aria-label=t(locale, Text::Messages)>
-                <ol class="chat__list">
-                    <For each=move || messages.get() key=|m| (m.id.clone(), m.card.as_ref().map(|c| c.version)) let:message>
-                        {
-                            let theirs = message.author == Author::Visitor;
-                            match message.card {
-                                Some(card) => {
-                                    let id = card.id.clone();
-                                    let busy = Signal::derive(move || busy_card.get().as_deref() == Some(id.as_str()));
-                                    view! {
-                                        <li class="msg msg--card msg--operator-card">
-                                            <PaymentCard card=card locale=locale side=Side::Operator on_cancel=cancel busy=busy/>
-                                        </li>
-                                    }.into_any()
-                                }
-                                None => view! {
-                                    <li class=if theirs { "msg msg--theirs" } else { "msg msg--mine" }>
-                                        <span class="msg__author">{message.author_name.clone()}</span>
-                                        {message.text.unwrap_or_default()}
-                                    </li>
-                                }.into_any(),
-                            }
-                        }
-                    </For>
-                </ol>
+                <TranscriptList
+                    locale=locale
+                    side=Side::Operator
+                    messages=messages
+                    on_cancel=cancel
+                    busy_card=busy_card
+                />
             </div>
             <p class="chat__notice" role="alert">{move || error.get()}</p>
             <MessageBox
