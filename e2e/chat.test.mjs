@@ -85,7 +85,14 @@ test('a visitor message reaches the console and a shared card reaches the widget
   const v = await visitor();
   await say(v.chat, 'Hello! Do you make custom mugs?');
   const o = await operator();
-  await openConversation(o.page, 'Do you make custom mugs?');
+  // The list is live: a new message moves the conversation up, marked unread.
+  await say(v.chat, 'Are you there?');
+  const row = o.page.getByRole('navigation').getByRole('link').filter({ hasText: 'Are you there?' });
+  await row.waitFor();
+  assert.match(await row.textContent(), /unread/);
+  await row.click();
+  await o.page.getByRole('log').getByText('Are you there?').waitFor();
+  assert.doesNotMatch(await row.textContent(), /unread/, 'opening it reads it');
 
   // While the operator looks, the visitor writes again: it arrives live.
   await say(v.chat, 'With my name on it, please.');
