@@ -44,6 +44,29 @@ async fn login_gives_a_token_and_a_strict_http_only_cookie() {
 }
 
 #[tokio::test]
+async fn the_session_cookie_is_secure_behind_https() {
+    let s = TestServer::start().await;
+    let body = json!({"email": "admin@example.com", "password": common::PASSWORD});
+    let plain = s.post_json("/api/v1/auth/login", None, body.clone()).await;
+    assert!(!plain.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Secure"));
+    let tls = s
+        .http
+        .post(s.url("/api/v1/auth/login"))
+        .header("x-forwarded-proto", "https")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(tls.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Secure"));
+}
+
+#[tokio::test]
 async fn a_wrong_password_and_an_unknown_email_look_the_same() {
     let s = TestServer::start().await;
     let wrong = s

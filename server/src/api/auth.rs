@@ -242,6 +242,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| password::hash("paycard-t
     responses((status = 200, body = LoggedIn), (status = 401, body = paycard_core::api::ErrorBody), (status = 429, body = paycard_core::api::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, AppError> {
     let key = login.email.trim().to_lowercase();
@@ -286,8 +287,15 @@ pub async fn login(
     let operator = account_by_id(&state, &account_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
+    // Secure whenever the visitor reached us over HTTPS (a TLS proxy in front says so);
+    // a plain-http demo on localhost keeps a cookie the browser will send back.
+    let over_https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
     let cookie = cookie::Cookie::build((SESSION_COOKIE, token.clone()))
         .http_only(true)
+        .secure(over_https)
         .same_site(cookie::SameSite::Strict)
         .path("/")
         .max_age(cookie::time::Duration::hours(SESSION_HOURS))
