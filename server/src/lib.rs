@@ -10,6 +10,7 @@
 //! - [`password`]: argon2 password hashing.
 //! - [`api`]: the JSON API, auth and live streams.
 //! - [`checkout`]: the hosted checkout page and the payment gateways.
+//! - [`origin`]: where a browser says a request comes from.
 //! - [`secrets`]: ids, bearer secrets (stored hashed) and timestamps.
 
 pub mod api;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod origin;
 pub mod pages;
 pub mod password;
 pub mod secrets;

@@ -9,7 +9,7 @@
 use std::sync::LazyLock;
 
 use axum::extract::{FromRequestParts, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN, SET_COOKIE};
+use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +19,7 @@ use paycard_core::api::{LoggedIn, Login, OperatorAccount, Role, StreamTicket};
 
 use super::ApiJson;
 use crate::error::AppError;
+use crate::origin::Provenance;
 use crate::secrets::{self, hash_secret, new_secret, timestamp};
 use crate::{password, AppState};
 
@@ -165,22 +166,12 @@ fn ensure_same_origin(parts: &Parts) -> Result<(), AppError> {
     if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
-    let host = parts.headers.get(HOST).and_then(|h| h.to_str().ok());
-    let origin = parts.headers.get(ORIGIN).and_then(|o| o.to_str().ok());
-    let same = match (origin, host) {
-        (Some(origin), Some(host)) => origin
-            .split_once("://")
-            .map(|(_, authority)| authority.eq_ignore_ascii_case(host))
-            .unwrap_or(false),
-        // No Origin: only a same-origin fetch, as the browser itself attests.
-        (None, _) => {
-            parts
-                .headers
-                .get("sec-fetch-site")
-                .and_then(|v| v.to_str().ok())
-                == Some("same-origin")
-        }
-        _ => false,
+    let seen = Provenance::of(&parts.headers);
+    let same = match seen.origin_is_host() {
+        Some(same) => same,
+        // `Origin: null` is refused; no Origin at all: only a same-origin fetch, as the
+        // browser itself attests.
+        None => seen.origin.is_none() && seen.fetch_site == Some("same-origin"),
     };
     if same {
         Ok(())

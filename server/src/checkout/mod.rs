@@ -17,8 +17,7 @@ use std::sync::LazyLock;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{
-    ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_SECURITY_POLICY, HOST, ORIGIN, REFERRER_POLICY,
-    X_FRAME_OPTIONS,
+    ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -35,6 +34,7 @@ use sha2::{Digest, Sha256};
 use self::gateway::{Begun, Charge, Gateway, Outcome, Sandbox};
 use crate::api::cards::{load_card, transition, transition_in};
 use crate::error::AppError;
+use crate::origin::Provenance;
 use crate::secrets::{self, hash_secret, new_id};
 use crate::AppState;
 
@@ -230,22 +230,14 @@ pub async fn page(
 /// `Origin: null`, so then by Fetch Metadata (`Sec-Fetch-Site`). Clients that send
 /// neither are not browsers, and so cannot be tricked into a cross-site submission.
 fn same_origin(headers: &HeaderMap) -> bool {
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
-    let origin = headers
-        .get(ORIGIN)
-        .and_then(|o| o.to_str().ok())
-        .filter(|o| *o != "null");
-    if let Some(origin) = origin {
-        return host.is_some_and(|host| {
-            origin
-                .split_once("://")
-                .is_some_and(|(_, a)| a.eq_ignore_ascii_case(host))
-        });
+    let seen = Provenance::of(headers);
+    if let Some(same) = seen.origin_is_host() {
+        return same;
     }
-    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    match seen.fetch_site {
         Some(site) => site == "same-origin" || site == "none",
         // `Origin: null` with no Fetch Metadata: an opaque origin we cannot place.
-        None => headers.get(ORIGIN).is_none(),
+        None => seen.origin.is_none(),
     }
 }
 
