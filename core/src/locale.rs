@@ -35,6 +35,16 @@ impl Locale {
             .unwrap_or_default()
     }
 
+    /// The locale for an HTTP `Accept-Language` header (`es-ES,es;q=0.9,en;q=0.8`),
+    /// taking its languages in the order written.
+    pub fn from_accept_language(header: &str) -> Locale {
+        Locale::negotiate(
+            header
+                .split(',')
+                .map(|part| part.split(';').next().unwrap_or("").trim()),
+        )
+    }
+
     /// The tag for `<html lang>` and `?lang=`.
     pub fn tag(self) -> &'static str {
         match self {
@@ -55,6 +65,20 @@ mod tests {
         assert_eq!(Locale::from_tag("en_GB"), Some(Locale::En));
         assert_eq!(Locale::from_tag("fr-FR"), None);
         assert_eq!(Locale::from_tag(""), None);
+    }
+
+    #[test]
+    fn reads_accept_language_headers() {
+        assert_eq!(
+            Locale::from_accept_language("es-ES,es;q=0.9,en;q=0.8"),
+            Locale::Es
+        );
+        assert_eq!(
+            Locale::from_accept_language("fr-FR, en-GB;q=0.7"),
+            Locale::En
+        );
+        assert_eq!(Locale::from_accept_language("de, es ;q=0.5"), Locale::Es);
+        assert_eq!(Locale::from_accept_language(""), Locale::En);
     }
 
     #[test]

@@ -81,14 +81,8 @@ pub async fn create_conversation(
         None => {
             // Named in the visitor's language (the widget's request carries it), with a
             // number to tell visitors apart in the console.
-            let accept = headers
-                .get(ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            let tags = accept
-                .split(',')
-                .map(|t| t.split(';').next().unwrap_or("").trim());
-            let word = match paycard_core::Locale::negotiate(tags) {
+            let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+            let word = match paycard_core::Locale::from_accept_language(accept.unwrap_or("")) {
                 paycard_core::Locale::En => "Visitor",
                 paycard_core::Locale::Es => "Visitante",
             };

@@ -72,15 +72,8 @@ fn locale(query: &LangQuery, headers: &HeaderMap) -> Locale {
     if let Some(locale) = query.lang.as_deref().and_then(Locale::from_tag) {
         return locale;
     }
-    let accept = headers
-        .get(ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    Locale::negotiate(
-        accept
-            .split(',')
-            .map(|part| part.split(';').next().unwrap_or("").trim()),
-    )
+    let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    Locale::from_accept_language(accept.unwrap_or(""))
 }
 
 /// The card behind a checkout link, with its brand's name.
