@@ -8,7 +8,7 @@
 
 use std::sync::LazyLock;
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -389,6 +389,11 @@ pub async fn redeem_ticket(state: &AppState, ticket: &str) -> Result<Caller, App
     }
 }
 
+#[derive(serde::Deserialize)]
+struct TicketQuery {
+    ticket: Option<String>,
+}
+
 /// The caller of a live stream: `?ticket=…` (EventSource) if given, else the usual
 /// `Authorization` header or session cookie.
 pub struct StreamCaller(pub Caller);
@@ -397,11 +402,9 @@ impl FromRequestParts<AppState> for StreamCaller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let ticket = parts.uri.query().and_then(|q| {
-            q.split('&')
-                .find_map(|pair| pair.strip_prefix("ticket="))
-                .map(str::to_owned)
-        });
+        let ticket = Query::<TicketQuery>::try_from_uri(&parts.uri)
+            .ok()
+            .and_then(|Query(q)| q.ticket);
         match ticket {
             Some(ticket) => redeem_ticket(state, &ticket).await.map(StreamCaller),
             None => Caller::from_request_parts(parts, state)

@@ -10,7 +10,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
@@ -211,6 +211,11 @@ fn event_stream(
     })
 }
 
+#[derive(serde::Deserialize)]
+struct ResumeQuery {
+    last_event_id: Option<String>,
+}
+
 /// Where the client wants to resume: `Last-Event-ID` (set by EventSource on reconnect),
 /// or `?last_event_id=` (a first connection after a snapshot); else from now on.
 async fn resume_point(
@@ -218,11 +223,9 @@ async fn resume_point(
     headers: &HeaderMap,
     uri: &axum::http::Uri,
 ) -> Result<i64, AppError> {
-    let from_query = uri.query().and_then(|q| {
-        q.split('&')
-            .find_map(|pair| pair.strip_prefix("last_event_id="))
-            .map(str::to_owned)
-    });
+    let from_query = Query::<ResumeQuery>::try_from_uri(uri)
+        .ok()
+        .and_then(|Query(q)| q.last_event_id);
     let given = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
