@@ -125,7 +125,7 @@ fn respond(status: StatusCode, html: String) -> Response {
 fn status_page(card: Option<(&Card, &str)>, locale: Locale) -> Response {
     let w = page::words(locale);
     let Some((card, brand)) = card else {
-        let body = page::outcome(w.invalid_link, "bad", "", locale);
+        let body = page::outcome(w.invalid_link, "bad", "", locale, true);
         return respond(
             StatusCode::NOT_FOUND,
             page::document(locale, w.invalid_link, "", &body),
@@ -144,7 +144,8 @@ fn status_page(card: Option<(&Card, &str)>, locale: Locale) -> Response {
     } else {
         ""
     };
-    let body = page::summary(card, brand, locale) + &page::outcome(heading, class, line, locale);
+    let body =
+        page::summary(card, brand, locale) + &page::outcome(heading, class, line, locale, true);
     let status = if card.status == CardStatus::Paid {
         StatusCode::OK
     } else {
@@ -183,8 +184,7 @@ fn form_page(
             page::failure_line(card.failure_reason.as_deref(), locale),
             w.try_again
         );
-        body += &page::outcome(w.failed, "bad", &line, locale)
-            .replace(&format!("<p class=\"hint\">{}</p>", w.back), "");
+        body += &page::outcome(w.failed, "bad", &line, locale, false);
     }
     body += &page::form(token, card, locale, values, errors, alert);
     respond(status, page::document(locale, &card.title, "", &body))
@@ -400,7 +400,7 @@ pub async fn pay(
     Ok(match result.status {
         CardStatus::Paid => {
             let body = page::summary(&result, &brand, locale)
-                + &page::outcome(w.success, "ok", w.paid_note, locale);
+                + &page::outcome(w.success, "ok", w.paid_note, locale, true);
             respond(StatusCode::OK, page::document(locale, w.success, "", &body))
         }
         _ => {

@@ -219,12 +219,18 @@ pub fn form(
 }
 
 /// An outcome or a state without a form: a heading, a line, and the way back.
-pub fn outcome(heading: &str, class: &str, line: &str, locale: Locale) -> String {
+/// `back`: whether to say the visitor can return to the chat (not when a form to try
+/// again follows).
+pub fn outcome(heading: &str, class: &str, line: &str, locale: Locale, back: bool) -> String {
+    let back = if back {
+        format!("<p class=\"hint\">{}</p>", text(words(locale).back))
+    } else {
+        String::new()
+    };
     format!(
-        "<section class=\"outcome\" role=\"status\"><h2 class=\"{class}\">{heading}</h2><p>{line}</p><p class=\"hint\">{back}</p></section>",
+        "<section class=\"outcome\" role=\"status\"><h2 class=\"{class}\">{heading}</h2><p>{line}</p>{back}</section>",
         heading = text(heading),
         line = text(line),
-        back = text(words(locale).back),
     )
 }
 
