@@ -14,14 +14,20 @@ struct Server {
 
 /// Spawns the binary and waits for the "listening on" line it prints once ready.
 fn start(db: &Path, password: Option<&str>) -> Server {
+    start_with(db, password, &[], Stdio::inherit())
+}
+
+/// As [`start`], with more settings (`RUST_LOG`…) and the logs (stderr) sent to `logs`.
+fn start_with(db: &Path, password: Option<&str>, vars: &[(&str, &str)], logs: Stdio) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_paycard-server"));
     cmd.env("PAYCARD_ADDR", "127.0.0.1:0")
         .env("DATABASE_URL", format!("sqlite://{}", db.display()))
         .env("PAYCARD_DEMO", "1")
         .env_remove("PAYCARD_DEMO_PASSWORD")
         .env("RUST_LOG", "warn")
+        .envs(vars.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(logs);
     if let Some(pw) = password {
         cmd.env("PAYCARD_DEMO_PASSWORD", pw);
     }
@@ -222,32 +228,17 @@ async fn card_numbers_appear_in_no_log_and_no_file() {
     let db = dir.path().join("paycard.db");
     let log_path = dir.path().join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_paycard-server"))
-        .env("PAYCARD_ADDR", "127.0.0.1:0")
-        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
-        .env("PAYCARD_DEMO", "1")
-        .env("PAYCARD_DEMO_PASSWORD", "pw-for-logs")
-        .env("RUST_LOG", "debug")
-        .env("PAYCARD_LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut base = String::new();
-    for line in reader.by_ref().lines() {
-        let line = line.unwrap();
-        if let Some(url) = line.strip_prefix("paycard listening on ") {
-            base = url.trim().to_owned();
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in reader.lines() {});
+    let server = start_with(
+        &db,
+        Some("pw-for-logs"),
+        &[("RUST_LOG", "debug"), ("PAYCARD_LOG_FORMAT", "json")],
+        Stdio::from(log),
+    );
+    let base = server.base.clone();
     let http = reqwest::Client::new();
-    let json = |v: serde_json::Value| v;
     let conv: serde_json::Value = http
         .post(format!("{base}/api/v1/conversations"))
-        .json(&json(serde_json::json!({"brand_id": "acme"})))
+        .json(&serde_json::json!({"brand_id": "acme"}))
         .send()
         .await
         .unwrap()
@@ -317,11 +308,7 @@ async fn card_numbers_appear_in_no_log_and_no_file() {
         .await
         .unwrap();
     assert_eq!(paid["status"], "paid");
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    assert!(server.terminate(), "SIGTERM ends the server cleanly");
 
     let logs = std::fs::read_to_string(&log_path).unwrap();
     assert!(
