@@ -117,6 +117,15 @@ fn with_json<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<Request,
         .map_err(network)
 }
 
+/// A conversation's messages, from the caller's side: the visitor's endpoint or the
+/// console's.
+fn messages_path(auth: &Auth, conversation_id: &str) -> String {
+    match auth {
+        Auth::Visitor(_) => format!("/api/v1/conversations/{conversation_id}/messages"),
+        Auth::Session => format!("/api/v1/operator/conversations/{conversation_id}/messages"),
+    }
+}
+
 impl Api {
     pub fn new(base: impl Into<String>) -> Api {
         Api {
@@ -181,10 +190,7 @@ impl Api {
         conversation_id: &str,
         etag: Option<&str>,
     ) -> Result<Option<Snapshot>, ApiError> {
-        let path = match auth {
-            Auth::Visitor(_) => format!("/api/v1/conversations/{conversation_id}/messages"),
-            Auth::Session => format!("/api/v1/operator/conversations/{conversation_id}/messages"),
-        };
+        let path = messages_path(auth, conversation_id);
         let mut builder = self.authed(Request::get(&self.url(&path)), auth);
         if let Some(etag) = etag {
             builder = builder.header("If-None-Match", etag);
@@ -213,10 +219,7 @@ impl Api {
         conversation_id: &str,
         text: &str,
     ) -> Result<Message, ApiError> {
-        let path = match auth {
-            Auth::Visitor(_) => format!("/api/v1/conversations/{conversation_id}/messages"),
-            Auth::Session => format!("/api/v1/operator/conversations/{conversation_id}/messages"),
-        };
+        let path = messages_path(auth, conversation_id);
         self.post(
             &path,
             auth,

@@ -14,7 +14,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api::{Api, ApiError, Auth};
 use crate::chat::ChatPanel;
-use crate::i18n::{self, t, Locale, Text};
+use crate::i18n::{self, t, Text};
 use crate::live::{
     spawn_live, LiveConfig, LiveEvent, LiveHandle, LiveSource, LiveStatus, LocalFuture,
 };
@@ -277,7 +277,7 @@ pub fn WidgetApp() -> impl IntoView {
         })
     };
 
-    listen_to_host(host_origin, locale);
+    listen_to_host(host_origin);
 
     let messages = Signal::derive(move || transcript.with(|t| t.messages().to_vec()));
     view! {
@@ -298,7 +298,7 @@ pub fn WidgetApp() -> impl IntoView {
 
 /// The loader on the host page says when the chat opens; Escape inside the chat asks it
 /// to close. Messages go only to, and are taken only from, the host's exact origin.
-fn listen_to_host(host_origin: Option<String>, _locale: Locale) {
+fn listen_to_host(host_origin: Option<String>) {
     let Some(origin) = host_origin else { return };
     let from = origin.clone();
     let on_message =
