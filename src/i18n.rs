@@ -6,17 +6,7 @@ pub use paycard_core::Locale;
 /// The locale for this page: `?lang=en|es` if given, else the browser's languages.
 pub fn detect_locale() -> Locale {
     let window = leptos::prelude::window();
-    let from_query = window
-        .location()
-        .search()
-        .ok()
-        .and_then(|search| {
-            search
-                .trim_start_matches('?')
-                .split('&')
-                .find_map(|pair| pair.strip_prefix("lang=").map(str::to_owned))
-        })
-        .and_then(|tag| Locale::from_tag(&tag));
+    let from_query = crate::query_param("lang").and_then(|tag| Locale::from_tag(&tag));
     from_query.unwrap_or_else(|| {
         let languages: Vec<String> = window
             .navigator()

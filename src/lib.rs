@@ -22,3 +22,11 @@ pub mod live;
 pub mod widget;
 
 pub use widget::WidgetApp;
+
+/// A query parameter of this page (`?brand=…`, `?lang=…`), decoded; `None` if absent
+/// or empty.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = leptos::prelude::window().location().search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    params.get(name).filter(|v| !v.is_empty())
+}

@@ -18,6 +18,7 @@ use crate::i18n::{self, t, Text};
 use crate::live::{
     spawn_live, LiveConfig, LiveEvent, LiveHandle, LiveSource, LiveStatus, LocalFuture,
 };
+use crate::query_param;
 
 /// What the widget remembers between page loads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,13 +46,6 @@ fn save_session(brand: &str, session: Option<&VisitorSession>) {
         Some(text) => storage.set_item(&key, &text),
         None => storage.remove_item(&key),
     };
-}
-
-/// A query parameter of this page.
-pub fn query_param(name: &str) -> Option<String> {
-    let search = window().location().search().ok()?;
-    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
-    params.get(name).filter(|v| !v.is_empty())
 }
 
 /// The visitor's stream and snapshot, for [`spawn_live`].
