@@ -250,3 +250,192 @@ pub struct ConversationEvent {
 /// Limits on chat text, shared so the message box can stop at the same point.
 pub const MESSAGE_MAX_CHARS: usize = 4000;
 pub const VISITOR_NAME_MAX_CHARS: usize = 80;
+
+// ---- Admin settings (SPEC §2.1–2.4, the admin rows of §4) ----
+
+/// One ISO 3166 country, for the portal's business location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CountryOption {
+    /// ISO 3166-1 alpha-2 (`ES`).
+    pub code: String,
+    pub name: String,
+}
+
+/// `GET /api/v1/admin/portal/defaults?country=ES`: what a business there would pick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PortalDefaults {
+    pub country: String,
+    /// The country's currency (ISO 4217); `null` where it has none of its own.
+    pub currency: Option<String>,
+    /// The country's principal IANA time zone.
+    pub time_zone: Option<String>,
+    /// Every IANA time zone of the country, principal first.
+    pub time_zones: Vec<String>,
+}
+
+/// `PUT /api/v1/admin/portal`: connect a portal (an existing one by its name, or a new one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PortalInput {
+    pub name: String,
+    pub country: String,
+    pub currency: String,
+    pub time_zone: String,
+    /// `free`, `standard` or `professional`.
+    pub edition: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ConnectedBy {
+    pub name: String,
+    pub email: String,
+}
+
+/// A payment portal. From `GET /api/v1/admin/portal` (the connected one, with who
+/// connected it) or `GET /api/v1/admin/portals` (every portal known, to pick from).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Portal {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub currency: String,
+    pub time_zone: String,
+    pub edition: String,
+    #[serde(default)]
+    pub connected_by: Option<ConnectedBy>,
+    #[serde(default)]
+    pub connected_at: Option<String>,
+}
+
+/// One field of a gateway's credential form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GatewayFieldInfo {
+    pub name: String,
+    /// In the request's language (Accept-Language).
+    pub label: String,
+    /// Secret fields are write-only: shown masked once saved.
+    pub secret: bool,
+    /// What the value looks like (`sk_test_…`), for a hint.
+    pub example: String,
+}
+
+/// `GET /api/v1/admin/gateway-kinds`: a gateway the portal's edition offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GatewayKindInfo {
+    pub kind: String,
+    pub name: String,
+    pub fields: Vec<GatewayFieldInfo>,
+}
+
+/// `POST /api/v1/admin/gateways`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewGateway {
+    pub kind: String,
+    #[serde(default)]
+    pub credentials: std::collections::BTreeMap<String, String>,
+}
+
+/// `PUT /api/v1/admin/gateways/{id}`: new credentials for a configured gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GatewayCredentials {
+    #[serde(default)]
+    pub credentials: std::collections::BTreeMap<String, String>,
+}
+
+/// A configured gateway. Its credentials are never returned, only masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Gateway {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    /// Each credential field, masked (`sk_test_…4242`).
+    pub masked: std::collections::BTreeMap<String, String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `POST /api/v1/admin/payments`
+pub type NewPayment = crate::validation::PaymentDraft;
+
+/// `PATCH /api/v1/admin/payments/{id}`: any of the fields; `"recurrence": null` makes
+/// the payment one-time, leaving it out keeps the current recurrence.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PaymentPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_minor: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<RecurrenceSchema>))]
+    pub recurrence: Option<Option<Recurrence>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+/// A field that is present (even as `null`) is `Some`; an absent one stays `None`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// A brand with the payments assigned to it (`GET /api/v1/admin/brands`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Brand {
+    pub id: String,
+    pub name: String,
+    /// Website origins allowed to embed this brand's widget (`https://shop.example`).
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
+    pub payments: Vec<Payment>,
+}
+
+/// `POST /api/v1/admin/brands`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewBrand {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+/// `PATCH /api/v1/admin/brands/{id}`
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BrandPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+/// Live `payment` event (operator streams): a payment was added, changed, moved,
+/// deactivated or deleted (then `active` is false). Pickers refresh on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentEvent {
+    pub payment: Payment,
+}

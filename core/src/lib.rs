@@ -9,12 +9,15 @@
 //!   locale-aware parsing and formatting.
 //! - [`recurrence`]: one-time and recurring payments, next charge dates, their text.
 //! - [`validation`]: the rules for a payment an admin defines, as field errors.
+//! - [`gateways`]: the gateway kinds, the editions that offer them, credential shapes
+//!   and masking.
 //! - [`locale`]: the two languages the product speaks.
 //! - [`api`]: the JSON shapes of the HTTP contract that both sides read and write.
 //! - [`transcript`]: a conversation as a client holds it, kept current by live events.
 
 pub mod api;
 pub mod card_form;
+pub mod gateways;
 pub mod locale;
 pub mod money;
 pub mod recurrence;

@@ -66,6 +66,33 @@ impl Currency {
     pub fn minor_per_major(self) -> i64 {
         10_i64.pow(self.exponent())
     }
+
+    /// Every currency money can be charged in, by code: the choices of a currency field.
+    pub fn all() -> Vec<Currency> {
+        use iso_currency::IntoEnumIterator;
+        let mut all: Vec<Currency> = iso_currency::Currency::iter()
+            .filter(|c| c.is_superseded().is_none())
+            .filter_map(|c| Currency::from_code(c.code()))
+            .collect();
+        all.sort_by_key(|c| c.code());
+        all
+    }
+}
+
+/// The ISO 3166-1 countries (alpha-2 code and English name), by name: the choices of a
+/// business-location field.
+pub fn countries() -> Vec<(&'static str, &'static str)> {
+    let mut all: Vec<(&'static str, &'static str)> = iso_country::data::all()
+        .into_iter()
+        .map(|c| (c.alpha2, c.name))
+        .collect();
+    all.sort_by(|a, b| a.1.cmp(b.1));
+    all
+}
+
+/// Whether `code` is an ISO 3166-1 alpha-2 country code.
+pub fn is_country(code: &str) -> bool {
+    iso_country::data::all().iter().any(|c| c.alpha2 == code)
 }
 
 impl fmt::Debug for Currency {
@@ -294,6 +321,18 @@ mod tests {
             "gold is not a currency to charge"
         );
         assert_eq!(Currency::from_code("XXX"), None);
+    }
+
+    #[test]
+    fn currencies_and_countries_are_listed_whole() {
+        let all = Currency::all();
+        assert!(all.len() > 140, "{}", all.len());
+        assert!(all.contains(&cur("JPY")) && all.contains(&cur("KWD")));
+        assert!(!all.iter().any(|c| c.code() == "XAU"), "no precious metals");
+        assert!(countries()
+            .iter()
+            .any(|(code, name)| *code == "ES" && *name == "Spain"));
+        assert!(is_country("ES") && !is_country("ZZ") && !is_country("es"));
     }
 
     #[test]

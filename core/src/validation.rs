@@ -19,6 +19,7 @@ pub const MAX_AMOUNT_MAJOR: i64 = 10_000_000;
 
 /// A payment as submitted, before validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentDraft {
     pub brand_id: String,
     pub title: String,
@@ -27,6 +28,7 @@ pub struct PaymentDraft {
     pub amount_minor: i64,
     pub currency: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::api::RecurrenceSchema>))]
     pub recurrence: Option<Recurrence>,
 }
 
@@ -241,6 +243,143 @@ pub fn validate_brand_id(id: &str) -> Result<(), FieldError> {
         Ok(())
     } else {
         Err(FieldError::new("id", Problem::InvalidFormat))
+    }
+}
+
+/// A website origin allowed to embed a brand's widget: `http(s)://host[:port]`, nothing
+/// after it. Returns the origin as browsers send it (lowercase host, no default port,
+/// no trailing slash), so it can be compared with an `Origin` header.
+pub fn validate_origin(field: &str, text: &str) -> Result<String, FieldError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(FieldError::new(field, Problem::Required));
+    }
+    let invalid = || FieldError::new(field, Problem::InvalidFormat);
+    let url = url::Url::parse(text).map_err(|_| invalid())?;
+    let bare = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        // `Url` normalises "https://a.example/" and "https://a.example" alike; anything
+        // after the host other than one slash is a path the admin meant to keep.
+        && !text.trim_end_matches('/').contains(|c| c == '?' || c == '#')
+        && text.matches('/').count() <= 3;
+    if !bare {
+        return Err(invalid());
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+/// A brand as an admin defines it: its slug, a name, the origins that may embed it.
+pub fn validate_brand(
+    id: Option<&str>,
+    name: Option<&str>,
+    origins: Option<&[String]>,
+) -> Result<(Option<String>, Option<Vec<String>>), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if let Some(id) = id {
+        if let Err(e) = validate_brand_id(id) {
+            errors.push(e);
+        }
+    }
+    let name = name.and_then(|n| {
+        validate_text("name", n, BRAND_NAME_MAX_CHARS, true)
+            .map_err(|e| errors.push(e))
+            .ok()
+    });
+    let origins = origins.map(|list| {
+        if list.len() > MAX_ALLOWED_ORIGINS {
+            errors.push(FieldError::new(
+                "allowed_origins",
+                Problem::TooLong {
+                    max: MAX_ALLOWED_ORIGINS as u32,
+                },
+            ));
+        }
+        let mut clean: Vec<String> = Vec::new();
+        for (i, origin) in list.iter().enumerate() {
+            match validate_origin(&format!("allowed_origins.{i}"), origin) {
+                Ok(o) if !clean.contains(&o) => clean.push(o),
+                Ok(_) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+        clean
+    });
+    if errors.is_empty() {
+        Ok((name, origins))
+    } else {
+        Err(errors)
+    }
+}
+
+pub const BRAND_NAME_MAX_CHARS: usize = 80;
+pub const MAX_ALLOWED_ORIGINS: usize = 50;
+pub const PORTAL_NAME_MAX_CHARS: usize = 80;
+
+/// A portal that passed [`validate_portal`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidPortal {
+    pub name: String,
+    pub country: String,
+    pub currency: Currency,
+    pub time_zone: String,
+    pub edition: crate::gateways::Edition,
+}
+
+/// Checks a portal's settings. Time zones are the IANA database's, which this crate
+/// does not carry: `is_time_zone` answers for a name.
+pub fn validate_portal(
+    input: &crate::api::PortalInput,
+    is_country: impl Fn(&str) -> bool,
+    is_time_zone: impl Fn(&str) -> bool,
+) -> Result<ValidPortal, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let name = validate_text("name", &input.name, PORTAL_NAME_MAX_CHARS, true)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let country = input.country.trim().to_ascii_uppercase();
+    if country.is_empty() {
+        errors.push(FieldError::new("country", Problem::Required));
+    } else if !is_country(&country) {
+        errors.push(FieldError::new("country", Problem::NotFound));
+    }
+    let currency = Currency::from_code(&input.currency);
+    if currency.is_none() {
+        let problem = if input.currency.trim().is_empty() {
+            Problem::Required
+        } else {
+            Problem::UnknownCurrency
+        };
+        errors.push(FieldError::new("currency", problem));
+    }
+    let time_zone = input.time_zone.trim();
+    if time_zone.is_empty() {
+        errors.push(FieldError::new("time_zone", Problem::Required));
+    } else if !is_time_zone(time_zone) {
+        errors.push(FieldError::new("time_zone", Problem::NotFound));
+    }
+    let edition = crate::gateways::Edition::parse(input.edition.trim());
+    if edition.is_none() {
+        let problem = if input.edition.trim().is_empty() {
+            Problem::Required
+        } else {
+            Problem::InvalidFormat
+        };
+        errors.push(FieldError::new("edition", problem));
+    }
+    match (name, currency, edition) {
+        (Some(name), Some(currency), Some(edition)) if errors.is_empty() => Ok(ValidPortal {
+            name,
+            country,
+            currency,
+            time_zone: time_zone.to_owned(),
+            edition,
+        }),
+        _ => Err(errors),
     }
 }
 
@@ -512,5 +651,92 @@ mod tests {
                 prop_assert!((1..=365).contains(&v.recurrence.unwrap().count));
             }
         }
+    }
+
+    #[test]
+    fn origins_are_bare_and_normalised() {
+        assert_eq!(
+            validate_origin("o", "https://Shop.Example/").unwrap(),
+            "https://shop.example"
+        );
+        assert_eq!(
+            validate_origin("o", "http://localhost:3000").unwrap(),
+            "http://localhost:3000"
+        );
+        assert_eq!(
+            validate_origin("o", "https://shop.example:443").unwrap(),
+            "https://shop.example"
+        );
+        for bad in [
+            "shop.example",
+            "ftp://shop.example",
+            "https://shop.example/path",
+            "https://user@shop.example",
+            "https://shop.example?x=1",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(
+                validate_origin("o", bad).unwrap_err().problem,
+                Problem::InvalidFormat,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            validate_origin("o", " ").unwrap_err().problem,
+            Problem::Required
+        );
+    }
+
+    #[test]
+    fn a_brand_reports_every_field() {
+        let origins = vec!["https://a.example".to_owned(), "nope".to_owned()];
+        let errors = validate_brand(Some("Bad Slug"), Some(""), Some(&origins)).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["id", "name", "allowed_origins.1"]);
+        let dup = vec![
+            "https://a.example".to_owned(),
+            "https://A.example/".to_owned(),
+        ];
+        let (name, origins) = validate_brand(None, Some(" Acme "), Some(&dup)).unwrap();
+        assert_eq!(name.as_deref(), Some("Acme"));
+        assert_eq!(origins.unwrap(), vec!["https://a.example"]);
+    }
+
+    #[test]
+    fn a_portal_needs_known_country_currency_zone_and_edition() {
+        let input = crate::api::PortalInput {
+            name: " Acme EU ".into(),
+            country: "es".into(),
+            currency: "EUR".into(),
+            time_zone: "Europe/Madrid".into(),
+            edition: "standard".into(),
+        };
+        let is_country = |c: &str| c == "ES";
+        let is_zone = |z: &str| z == "Europe/Madrid";
+        let valid = validate_portal(&input, is_country, is_zone).unwrap();
+        assert_eq!(valid.name, "Acme EU");
+        assert_eq!(valid.country, "ES");
+        let bad = crate::api::PortalInput {
+            name: "".into(),
+            country: "XX".into(),
+            currency: "EURO".into(),
+            time_zone: "Mars/Olympus".into(),
+            edition: "gold".into(),
+        };
+        let errors = validate_portal(&bad, is_country, is_zone).unwrap_err();
+        let got: Vec<_> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), &e.problem))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("name", &Problem::Required),
+                ("country", &Problem::NotFound),
+                ("currency", &Problem::UnknownCurrency),
+                ("time_zone", &Problem::NotFound),
+                ("edition", &Problem::InvalidFormat),
+            ]
+        );
     }
 }
