@@ -21,6 +21,11 @@ pub struct Config {
     /// `PAYCARD_HEARTBEAT_SECONDS`: how often an idle live stream sends a heartbeat,
     /// default 15 s (below common proxy idle timeouts).
     pub heartbeat: Duration,
+    /// `PAYCARD_SECRET_KEY`: the key (32 bytes, base64) that encrypts gateway credentials.
+    pub secret_key: Option<String>,
+    /// `PAYCARD_KEY_FILE`: where that key is kept when not in the environment; generated
+    /// on first start. Default: `paycard.key` beside the SQLite file.
+    pub key_file: Option<std::path::PathBuf>,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -88,6 +93,8 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_STRIPE_API_BASE.to_owned()),
             card_ttl,
             heartbeat,
+            secret_key: get("PAYCARD_SECRET_KEY"),
+            key_file: get("PAYCARD_KEY_FILE").map(std::path::PathBuf::from),
         })
     }
 }

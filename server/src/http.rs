@@ -27,6 +27,8 @@ pub struct AppState {
     pub live: Live,
     /// Sign-in attempts per email: slows password guessing to a crawl.
     pub login_limit: Arc<LoginLimiter>,
+    /// Seals and opens gateway credentials.
+    pub vault: Arc<crate::vault::Vault>,
     /// Turns true when the server begins to shut down: live streams end, so the
     /// graceful shutdown does not wait for them for ever.
     pub shutdown: watch::Receiver<bool>,
@@ -34,13 +36,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Pool, config: Config) -> AppState {
+    pub fn new(db: Pool, config: Config, vault: crate::vault::Vault) -> AppState {
         let (shutdown_tx, shutdown) = watch::channel(false);
         AppState {
             db,
             config: Arc::new(config),
             live: Live::new(),
             login_limit: Arc::new(login_limiter()),
+            vault: Arc::new(vault),
             shutdown,
             shutdown_tx: Arc::new(shutdown_tx),
         }

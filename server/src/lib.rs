@@ -12,6 +12,7 @@
 //! - [`checkout`]: the hosted checkout page and the payment gateways.
 //! - [`origin`]: where a browser says a request comes from.
 //! - [`secrets`]: ids, bearer secrets (stored hashed) and timestamps.
+//! - [`vault`]: encryption at rest of gateway credentials.
 
 pub mod api;
 pub mod assets;
@@ -25,6 +26,7 @@ pub mod pages;
 pub mod password;
 pub mod secrets;
 pub mod seed;
+pub mod vault;
 
 use std::future::Future;
 
@@ -49,6 +51,8 @@ pub enum StartError {
     Seed(#[from] seed::SeedError),
     #[error("server: {0}")]
     Serve(std::io::Error),
+    #[error("credentials key: {0}")]
+    Vault(#[from] vault::VaultError),
 }
 
 /// Opens the database, seeds demo data if asked, listens, prints where to go, and serves
@@ -58,6 +62,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    let vault = vault::Vault::load(&config)?;
     let pool = db::connect(&config.database_url).await?;
     let demo_password = if config.demo {
         Some(seed::seed_demo(&pool, config.demo_password.as_deref()).await?)
@@ -75,7 +80,7 @@ pub async fn run(
     print_welcome(addr, demo_password.as_ref());
     tracing::info!(%addr, database = %db::redact(&config.database_url), demo = config.demo, "paycard started");
 
-    let state = AppState::new(pool.clone(), config);
+    let state = AppState::new(pool.clone(), config, vault);
     spawn_expiry_sweeper(state.clone());
     let stopping = state.clone();
     axum::serve(listener, app(state))

@@ -32,6 +32,8 @@ pub enum EventKind {
     Message,
     Card,
     Conversation,
+    /// A payment was added, changed, moved or withdrawn: a brand's event, no conversation.
+    Payment,
 }
 
 impl EventKind {
@@ -40,6 +42,7 @@ impl EventKind {
             EventKind::Message => "message",
             EventKind::Card => "card",
             EventKind::Conversation => "conversation",
+            EventKind::Payment => "payment",
         }
     }
 }
@@ -60,6 +63,28 @@ pub async fn record(
     )
     .bind(brand_id)
     .bind(conversation_id)
+    .bind(kind.as_str())
+    .bind(data)
+    .bind(crate::secrets::now())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(seq)
+}
+
+/// Appends a brand-wide event (no conversation: operators' streams carry it, visitors'
+/// do not) inside the caller's transaction; returns its sequence number.
+pub async fn record_for_brand(
+    conn: &mut sqlx::SqliteConnection,
+    brand_id: &str,
+    kind: EventKind,
+    data: &impl Serialize,
+) -> Result<i64, AppError> {
+    let data =
+        serde_json::to_string(data).map_err(|e| AppError::Internal(format!("event data: {e}")))?;
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO events (brand_id, conversation_id, kind, data, created_at) VALUES (?, NULL, ?, ?, ?) RETURNING seq",
+    )
+    .bind(brand_id)
     .bind(kind.as_str())
     .bind(data)
     .bind(crate::secrets::now())
@@ -285,7 +310,7 @@ pub async fn visitor_events(
     Ok(sse(state, Scope::Conversation(id), after))
 }
 
-/// Every conversation of the operator's brands, live.
+/// Every conversation of the operator's brands, live, and their payments (`payment` events).
 #[utoipa::path(get, path = "/api/v1/operator/events", tag = "live",
     params(("ticket" = Option<String>, Query, description = "a stream ticket, for EventSource"),
            ("Last-Event-ID" = Option<String>, Header, description = "resume after this event")),

@@ -4,7 +4,9 @@
 //! - [`chat`]: conversations, messages, the Payments picker.
 //! - [`cards`]: Share, the card, checkout links, Decline, Cancel request, attempts.
 //! - [`live`]: the event log and the SSE streams that replay it.
+//! - [`admin`]: the settings of SPEC §2.1–2.4, for admins only.
 
+pub mod admin;
 pub mod auth;
 pub mod cards;
 pub mod chat;
@@ -15,7 +17,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
@@ -100,6 +102,45 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/operator/cards/{id}/cancel", post(cards::cancel))
         .route("/api/v1/operator/cards/{id}/attempts", get(cards::attempts))
         .route("/api/v1/operator/events", get(live::operator_events))
+        .route(
+            "/api/v1/admin/countries",
+            get(admin::portal::list_countries),
+        )
+        .route(
+            "/api/v1/admin/portal/defaults",
+            get(admin::portal::defaults),
+        )
+        .route(
+            "/api/v1/admin/portal",
+            get(admin::portal::get_portal)
+                .put(admin::portal::put_portal)
+                .delete(admin::portal::delete_portal),
+        )
+        .route("/api/v1/admin/portals", get(admin::portal::list_portals))
+        .route("/api/v1/admin/gateway-kinds", get(admin::gateways::kinds))
+        .route(
+            "/api/v1/admin/gateways",
+            get(admin::gateways::list).post(admin::gateways::create),
+        )
+        .route(
+            "/api/v1/admin/gateways/{id}",
+            put(admin::gateways::replace).delete(admin::gateways::delete),
+        )
+        .route(
+            "/api/v1/admin/payments",
+            get(admin::payments::list).post(admin::payments::create),
+        )
+        .route(
+            "/api/v1/admin/payments/{id}",
+            get(admin::payments::get)
+                .patch(admin::payments::update)
+                .delete(admin::payments::delete),
+        )
+        .route(
+            "/api/v1/admin/brands",
+            get(admin::brands::list).post(admin::brands::create),
+        )
+        .route("/api/v1/admin/brands/{id}", patch(admin::brands::update))
         .route("/api/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(json_errors))
@@ -159,12 +200,20 @@ async fn json_errors(response: Response) -> Response {
         chat::operator_conversations, chat::operator_messages, chat::operator_post_message, chat::picker,
         cards::get_card, cards::checkout, cards::decline, cards::share, cards::cancel, cards::attempts,
         live::visitor_events, live::operator_events,
+        admin::portal::list_countries, admin::portal::defaults, admin::portal::get_portal,
+        admin::portal::put_portal, admin::portal::delete_portal, admin::portal::list_portals,
+        admin::gateways::kinds, admin::gateways::list, admin::gateways::create,
+        admin::gateways::replace, admin::gateways::delete,
+        admin::payments::list, admin::payments::get, admin::payments::create,
+        admin::payments::update, admin::payments::delete,
+        admin::brands::list, admin::brands::create, admin::brands::update,
     ),
     tags(
         (name = "auth", description = "Sign-in and sessions"),
         (name = "visitor", description = "The visitor widget's side of a conversation"),
         (name = "operator", description = "The operator console's side"),
         (name = "live", description = "Server-sent events, replayable with Last-Event-ID"),
+        (name = "admin", description = "Settings: portal, gateways, payments, brands (admins only)"),
     )
 )]
 pub struct ApiDoc;

@@ -34,13 +34,16 @@ impl TestServer {
         paycard_server::seed::seed_demo(&pool, Some(PASSWORD))
             .await
             .unwrap();
+        let key_file = dir.path().join("paycard.key").display().to_string();
         let config = Config::from_lookup(|name| {
             vars.iter()
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
+                .or_else(|| (name == "PAYCARD_KEY_FILE").then(|| key_file.clone()))
         })
         .unwrap();
-        let state = AppState::new(pool, config);
+        let vault = paycard_server::vault::Vault::load(&config).unwrap();
+        let state = AppState::new(pool, config, vault);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = app(state.clone());
@@ -133,6 +136,24 @@ impl TestServer {
         let mut req = self.http.post(self.url(path)).json(&body);
         if let Some(token) = token {
             req = req.bearer_auth(token);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Any method, with an optional JSON body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
         }
         req.send().await.unwrap()
     }

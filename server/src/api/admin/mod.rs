@@ -1,0 +1,45 @@
+//! Admin settings (SPEC §2.1–2.4 and the admin rows of §4). Every endpoint here is for
+//! admins only: an operator gets 403, a stranger 401.
+//!
+//! - [`portal`]: connect, show and disconnect the payment portal; country defaults.
+//! - [`gateways`]: the edition's gateway kinds; gateways with encrypted credentials.
+//! - [`payments`]: the payments (products and services) of every brand.
+//! - [`brands`]: brands, their payments, and the origins allowed to embed them.
+
+pub mod brands;
+pub mod gateways;
+pub mod payments;
+pub mod portal;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use super::auth::OperatorAuth;
+use crate::error::AppError;
+use crate::AppState;
+
+/// A signed-in admin.
+#[derive(Debug, Clone)]
+pub struct AdminAuth(pub OperatorAuth);
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let who = OperatorAuth::from_request_parts(parts, state).await?;
+        if who.is_admin() {
+            Ok(AdminAuth(who))
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// The request's language, for labels the API writes itself.
+fn locale(headers: &axum::http::HeaderMap) -> paycard_core::Locale {
+    headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(paycard_core::Locale::from_accept_language)
+        .unwrap_or_default()
+}
