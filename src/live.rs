@@ -39,6 +39,13 @@ pub enum LiveEvent {
     Message(MessageEvent),
     Card(CardEvent),
     Conversation(ConversationEvent),
+    /// An event of a kind the caller asked for in [`LiveConfig::extra_kinds`], unparsed:
+    /// its shape is the caller's business (the console's `payment` events), which keeps
+    /// its decoding out of the widget.
+    Other {
+        kind: String,
+        data: String,
+    },
 }
 
 impl LiveEvent {
@@ -47,7 +54,10 @@ impl LiveEvent {
             "message" => crate::json::parse(data).map(LiveEvent::Message),
             "card" => crate::json::parse(data).map(LiveEvent::Card),
             "conversation" => crate::json::parse(data).map(LiveEvent::Conversation),
-            _ => None,
+            other => Some(LiveEvent::Other {
+                kind: other.to_owned(),
+                data: data.to_owned(),
+            }),
         }
     }
 }
@@ -70,6 +80,9 @@ pub struct LiveConfig {
     pub poll_every_ms: u32,
     /// How long to poll before trying to stream again.
     pub retry_stream_after_ms: u32,
+    /// Event kinds to listen for besides `message`, `card` and `conversation`; they
+    /// arrive as [`LiveEvent::Other`].
+    pub extra_kinds: Vec<&'static str>,
 }
 
 impl Default for LiveConfig {
@@ -78,6 +91,7 @@ impl Default for LiveConfig {
             retry_delays_ms: vec![500, 2_000, 5_000],
             poll_every_ms: 4_000,
             retry_stream_after_ms: 30_000,
+            extra_kinds: Vec::new(),
         }
     }
 }
@@ -123,7 +137,15 @@ pub fn spawn_live(
                 if flag.get() {
                     break;
                 }
-                let opened = follow(&url, &on_event, &mut last, status, &flag).await;
+                let opened = follow(
+                    &url,
+                    &config.extra_kinds,
+                    &on_event,
+                    &mut last,
+                    status,
+                    &flag,
+                )
+                .await;
                 if opened {
                     failures = 0;
                 }
@@ -166,6 +188,7 @@ enum Incoming {
 /// Follows one EventSource until it fails or `stop` is set; returns whether it opened.
 async fn follow(
     url: &str,
+    extra_kinds: &[&'static str],
     on_event: &Rc<dyn Fn(LiveEvent)>,
     last: &mut i64,
     status: RwSignal<LiveStatus>,
@@ -176,7 +199,10 @@ async fn follow(
     };
     let (tx, mut rx) = futures_channel::mpsc::unbounded::<Incoming>();
     let mut listeners: Vec<(&str, Closure<dyn FnMut(web_sys::Event)>)> = Vec::new();
-    for kind in ["message", "card", "conversation"] {
+    let kinds = ["message", "card", "conversation"]
+        .into_iter()
+        .chain(extra_kinds.iter().copied());
+    for kind in kinds {
         let tx = tx.clone();
         let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
             if let Some(e) = e.dyn_ref::<web_sys::MessageEvent>() {

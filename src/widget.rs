@@ -133,7 +133,7 @@ pub fn WidgetApp() -> impl IntoView {
                         t.update_card(e.card);
                     });
                 }
-                LiveEvent::Conversation(_) => {}
+                LiveEvent::Conversation(_) | LiveEvent::Other { .. } => {}
             });
             let handle = spawn_live(source, after, on_event, live_status, LiveConfig::default());
             live_handle.set_value(Some(handle));

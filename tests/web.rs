@@ -441,6 +441,7 @@ async fn live_updates_fall_back_to_polling_and_then_try_streaming_again() {
         retry_delays_ms: vec![20, 20],
         poll_every_ms: 50,
         retry_stream_after_ms: 200,
+        ..LiveConfig::default()
     };
     let handle = spawn_live(source, 0, Rc::new(|_| ()), status, config);
 

@@ -104,6 +104,24 @@ pub fn ConversationView(
             }
         }
     };
+    // A payment added, moved or withdrawn elsewhere: an open picker reloads quietly
+    // (the list stays on screen meanwhile).
+    if let Some(crate::PaymentsChanged(changed)) = use_context::<crate::PaymentsChanged>() {
+        let api = api.clone();
+        let id = conversation_id.clone();
+        Effect::new(move |previous: Option<u64>| {
+            let now = changed.get();
+            if previous.is_some_and(|p| p != now) && picker_open.get_untracked() {
+                let (api, id) = (api.clone(), id.clone());
+                leptos::task::spawn_local(async move {
+                    if let Ok(list) = api.picker(&id).await {
+                        payments.set(Some(list));
+                    }
+                });
+            }
+            now
+        });
+    }
     let close_picker = Callback::new(move |_| {
         picker_open.set(false);
         if let Some(button) = payments_button.get_untracked() {

@@ -29,6 +29,15 @@ pub enum Text {
     Back,
 }
 
+/// A phrase in the admin's language, for the Settings pages, whose many one-off words
+/// read best next to where they are used.
+pub fn tr(locale: Locale, en: &'static str, es: &'static str) -> &'static str {
+    match locale {
+        Locale::En => en,
+        Locale::Es => es,
+    }
+}
+
 pub fn t(locale: Locale, text: Text) -> &'static str {
     use Locale::*;
     use Text::*;

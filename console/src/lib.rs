@@ -4,12 +4,16 @@
 //! - [`ConsoleApp`]: the page at `/console/` (routes `/console/conversations/{id}`).
 //! - [`conversation`]: one conversation, operator side.
 //! - [`picker`]: the Payments picker.
+//! - [`settings`]: the admins' Settings pages (portal, gateways, payments, brands), over
+//!   [`admin_api`].
 //! - [`mount_conversation`]: the operator side of one conversation, mounted on its own
 //!   into another page (SPEC §6).
 
+pub mod admin_api;
 pub mod conversation;
 pub mod i18n;
 pub mod picker;
+pub mod settings;
 
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -19,7 +23,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::use_params_map;
 use leptos_router::path;
-use paycard_core::api::{Author, Conversation, OperatorAccount};
+use paycard_core::api::{Author, Conversation, OperatorAccount, Role};
 use paycard_core::transcript::Transcript;
 use paycard_core::Locale;
 use paycard_widget::api::{Api, ApiError, Auth};
@@ -29,7 +33,13 @@ use paycard_widget::live::{
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::conversation::{reload, ConversationView};
-use crate::i18n::{t, Text};
+use crate::i18n::{t, tr, Text};
+use crate::settings::{Section, SettingsPage};
+
+/// Bumped on every live `payment` event: an open Payments picker reloads on it, so a
+/// payment an admin adds, moves or withdraws shows (or goes) without a reload.
+#[derive(Clone, Copy)]
+pub struct PaymentsChanged(pub RwSignal<u64>);
 
 /// The operator's stream of all their brands; polling refreshes through `refresh`.
 struct OperatorSource {
@@ -66,7 +76,11 @@ fn start_operator_live(
         after,
         on_event,
         status,
-        LiveConfig::default(),
+        LiveConfig {
+            // Payment changes, for the Payments picker.
+            extra_kinds: vec!["payment"],
+            ..LiveConfig::default()
+        },
     )
 }
 
@@ -155,12 +169,17 @@ fn Workspace(
     let transcript = RwSignal::new(Transcript::default());
     let live_status = RwSignal::new(LiveStatus::Connecting);
     let live = StoredValue::new_local(None::<LiveHandle>);
+    let payments_changed = RwSignal::new(0_u64);
+    provide_context(PaymentsChanged(payments_changed));
+    let is_admin = account.role == Role::Admin;
 
     let refresh: Rc<dyn Fn() -> LocalFuture<Result<Option<i64>, ApiError>>> = {
         let api = api.clone();
         Rc::new(move || {
             let api = api.clone();
             Box::pin(async move {
+                // Polling may have missed payment events: let an open picker reload.
+                payments_changed.update(|n| *n += 1);
                 conversations.set(Some(api.conversations().await?.0));
                 match open.get_untracked() {
                     Some(id) => reload(&api, &id, transcript).await.map(Some),
@@ -211,6 +230,8 @@ fn Workspace(
                 });
             }
         }
+        LiveEvent::Other { kind, .. } if kind == "payment" => payments_changed.update(|n| *n += 1),
+        LiveEvent::Other { .. } => {}
     });
     {
         let api = api.clone();
@@ -248,6 +269,9 @@ fn Workspace(
         <div class="console">
             <header class="console__header">
                 <span class="console__brand">{t(locale, Text::Console)}</span>
+                <Show when=move || is_admin>
+                    <A href="/console/settings/portal" attr:class="console__settings">{tr(locale, "Settings", "Ajustes")}</A>
+                </Show>
                 <span class="console__who">{account.name.clone()}</span>
                 <p class="console__live" role="status">
                     {move || matches!(live_status.get(), LiveStatus::Reconnecting | LiveStatus::Polling).then(|| t(locale, Text::Reconnecting))}
@@ -289,6 +313,11 @@ fn Workspace(
                     <Route path=path!("/conversations/:id") view=move || view! {
                         <ConversationRoute locale=locale open=open transcript=transcript unread=unread conversations=conversations/>
                     }/>
+                    <Route path=path!("/settings") view=move || view! { <SettingsPage locale=locale section=Section::Portal is_admin=is_admin/> }/>
+                    <Route path=path!("/settings/portal") view=move || view! { <SettingsPage locale=locale section=Section::Portal is_admin=is_admin/> }/>
+                    <Route path=path!("/settings/gateways") view=move || view! { <SettingsPage locale=locale section=Section::Gateways is_admin=is_admin/> }/>
+                    <Route path=path!("/settings/payments") view=move || view! { <SettingsPage locale=locale section=Section::Payments is_admin=is_admin/> }/>
+                    <Route path=path!("/settings/brands") view=move || view! { <SettingsPage locale=locale section=Section::Brands is_admin=is_admin/> }/>
                 </Routes>
             </main>
         </div>
@@ -352,9 +381,14 @@ pub fn StandaloneConversation(locale: Locale, conversation_id: String) -> impl I
             Box::pin(async move { reload(&api, &id, transcript).await.map(Some) })
         })
     };
+    let payments_changed = RwSignal::new(0_u64);
+    provide_context(PaymentsChanged(payments_changed));
     let on_event: Rc<dyn Fn(LiveEvent)> = {
         let id = id.clone();
         Rc::new(move |event| match event {
+            LiveEvent::Other { kind, .. } if kind == "payment" => {
+                payments_changed.update(|n| *n += 1)
+            }
             LiveEvent::Message(e) if e.message.conversation_id == id => {
                 transcript.update(|t| t.add_message(e.message))
             }

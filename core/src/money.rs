@@ -142,17 +142,7 @@ impl Money {
     /// thousands with a dot only from five integer digits on ("1234,50 €" but
     /// "12.345,00 €"), as CLDR's Spanish does.
     pub fn format(&self, locale: Locale) -> String {
-        let exponent = self.currency.exponent();
-        let per_major = self.currency.minor_per_major().unsigned_abs();
-        let magnitude = self.amount_minor.unsigned_abs();
-        let major = (magnitude / per_major).to_string();
-        let minor = magnitude % per_major;
-        let (group, decimal, min_grouping_digits) = separators(locale);
-        let mut number = group_thousands(&major, group, min_grouping_digits);
-        if exponent > 0 {
-            number.push(decimal);
-            number.push_str(&format!("{minor:0width$}", width = exponent as usize));
-        }
+        let number = self.format_number(locale);
         let sign = if self.amount_minor < 0 { "-" } else { "" };
         let symbol = self.currency.symbol();
         match locale {
@@ -167,6 +157,23 @@ impl Money {
             }
             Locale::Es => format!("{sign}{number} {symbol}"),
         }
+    }
+
+    /// The unsigned number alone, as an admin would type it ("1,234.50" / "1234,50"):
+    /// what an amount field shows when editing. [`Money::parse`] reads it back.
+    pub fn format_number(&self, locale: Locale) -> String {
+        let exponent = self.currency.exponent();
+        let per_major = self.currency.minor_per_major().unsigned_abs();
+        let magnitude = self.amount_minor.unsigned_abs();
+        let major = (magnitude / per_major).to_string();
+        let minor = magnitude % per_major;
+        let (group, decimal, min_grouping_digits) = separators(locale);
+        let mut number = group_thousands(&major, group, min_grouping_digits);
+        if exponent > 0 {
+            number.push(decimal);
+            number.push_str(&format!("{minor:0width$}", width = exponent as usize));
+        }
+        number
     }
 
     /// Reads an amount as typed in `locale` ("25.00" in English, "25,00" in Spanish).
@@ -333,6 +340,30 @@ mod tests {
             .iter()
             .any(|(code, name)| *code == "ES" && *name == "Spain"));
         assert!(is_country("ES") && !is_country("ZZ") && !is_country("es"));
+    }
+
+    #[test]
+    fn the_bare_number_reads_back() {
+        for (minor, code) in [
+            (123_450, "EUR"),
+            (1500, "JPY"),
+            (1_234_567, "KWD"),
+            (5, "USD"),
+        ] {
+            let money = Money::new(minor, cur(code));
+            for locale in [Locale::En, Locale::Es] {
+                let text = money.format_number(locale);
+                assert_eq!(
+                    Money::parse(&text, cur(code), locale).unwrap(),
+                    money,
+                    "{text}"
+                );
+            }
+        }
+        assert_eq!(
+            Money::new(123_450, cur("EUR")).format_number(Locale::En),
+            "1,234.50"
+        );
     }
 
     #[test]

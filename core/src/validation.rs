@@ -265,7 +265,7 @@ pub fn validate_origin(field: &str, text: &str) -> Result<String, FieldError> {
         && url.fragment().is_none()
         // `Url` normalises "https://a.example/" and "https://a.example" alike; anything
         // after the host other than one slash is a path the admin meant to keep.
-        && !text.trim_end_matches('/').contains(|c| c == '?' || c == '#')
+        && !text.trim_end_matches('/').contains(['?', '#'])
         && text.matches('/').count() <= 3;
     if !bare {
         return Err(invalid());
@@ -273,12 +273,15 @@ pub fn validate_origin(field: &str, text: &str) -> Result<String, FieldError> {
     Ok(url.origin().ascii_serialization())
 }
 
+/// The cleaned name and origins of a brand (each `None` when not given).
+pub type CleanBrand = (Option<String>, Option<Vec<String>>);
+
 /// A brand as an admin defines it: its slug, a name, the origins that may embed it.
 pub fn validate_brand(
     id: Option<&str>,
     name: Option<&str>,
     origins: Option<&[String]>,
-) -> Result<(Option<String>, Option<Vec<String>>), Vec<FieldError>> {
+) -> Result<CleanBrand, Vec<FieldError>> {
     let mut errors = Vec::new();
     if let Some(id) = id {
         if let Err(e) = validate_brand_id(id) {

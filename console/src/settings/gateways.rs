@@ -1,0 +1,287 @@
+//! Settings > Gateways (SPEC §2.2): the portal's gateways with their credentials
+//! masked; Add offers the edition's kinds, each with its own credential form; a
+//! gateway's credentials can be replaced, or the gateway removed.
+
+use std::collections::BTreeMap;
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use paycard_core::api::{Gateway, GatewayCredentials, GatewayKindInfo, NewGateway};
+use paycard_core::validation::FieldError;
+use paycard_core::Locale;
+
+use super::{confirm, error_for, failure_text, Clears, FormField, Modal};
+use crate::admin_api::{self, AdminError};
+use crate::i18n::tr;
+
+/// What the page knows: `None` while loading.
+#[derive(Clone)]
+struct Loaded {
+    connected: bool,
+    gateways: Vec<Gateway>,
+    kinds: Vec<GatewayKindInfo>,
+}
+
+#[component]
+pub fn GatewaySettings(locale: Locale) -> impl IntoView {
+    let loaded = RwSignal::new(None::<Loaded>);
+    let failure = RwSignal::new(None::<&'static str>);
+    let add_open = RwSignal::new(false);
+    // The gateway whose credentials are being replaced.
+    let replacing = RwSignal::new(None::<Gateway>);
+    let replace_open = RwSignal::new(false);
+
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            let portal = admin_api::portal().await;
+            let result = match portal {
+                Ok(None) => Ok(Loaded {
+                    connected: false,
+                    gateways: Vec::new(),
+                    kinds: Vec::new(),
+                }),
+                Ok(Some(_)) => match (
+                    admin_api::gateways().await,
+                    admin_api::gateway_kinds().await,
+                ) {
+                    (Ok(gateways), Ok(kinds)) => Ok(Loaded {
+                        connected: true,
+                        gateways,
+                        kinds,
+                    }),
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                },
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(l) => loaded.set(Some(l)),
+                Err(e) => failure.set(Some(failure_text(&e, locale))),
+            }
+        });
+    };
+    load();
+
+    let remove = move |g: Gateway| {
+        let question = match locale {
+            Locale::En => format!("Remove {}? Its credentials are deleted.", g.name),
+            Locale::Es => format!("¿Quitar {}? Sus credenciales se eliminan.", g.name),
+        };
+        if !confirm(&question) {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match admin_api::remove_gateway(&g.id).await {
+                Ok(()) => {
+                    failure.set(None);
+                    load();
+                }
+                Err(e) => failure.set(Some(failure_text(&e, locale))),
+            }
+        });
+    };
+    let kind_of = move |kind: &str| {
+        loaded.with_untracked(|l| {
+            l.as_ref()
+                .and_then(|l| l.kinds.iter().find(|k| k.kind == kind).cloned())
+        })
+    };
+
+    view! {
+        <h2 class="settings__heading">{tr(locale, "Gateways", "Pasarelas")}</h2>
+        <p class="settings__failure" role="alert">{move || failure.get()}</p>
+        {move || match loaded.get() {
+            None => view! { <p class="settings__empty">{tr(locale, "Loading…", "Cargando…")}</p> }.into_any(),
+            Some(l) if !l.connected => view! {
+                <div class="panel">
+                    <p>{tr(locale, "Gateways belong to a payment portal. Connect one first.", "Las pasarelas pertenecen a un portal de pagos. Conecta uno primero.")}</p>
+                    <A href="/console/settings/portal" attr:class="btn btn--primary">{tr(locale, "Connect a portal", "Conectar un portal")}</A>
+                </div>
+            }.into_any(),
+            Some(l) => {
+                let can_add = l.kinds.iter().any(|k| !l.gateways.iter().any(|g| g.kind == k.kind));
+                view! {
+                    <div class="panel">
+                        {if l.gateways.is_empty() {
+                            view! { <p class="settings__empty">{tr(locale,
+                                "No gateways yet. Until you add one, visitors pay with the sandbox's test cards.",
+                                "Aún no hay pasarelas. Hasta que añadas una, los visitantes pagan con las tarjetas de prueba del sandbox.")}</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="rows" aria-label=tr(locale, "Configured gateways", "Pasarelas configuradas")>
+                                    {l.gateways.into_iter().map(|g| {
+                                        let has_fields = !g.masked.is_empty();
+                                        let facts = g.masked.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(" · ");
+                                        let (for_replace, for_remove) = (g.clone(), g.clone());
+                                        let name = g.name.clone();
+                                        view! {
+                                            <li class="row">
+                                                <div class="row__text">
+                                                    <span class="row__title">{g.name.clone()}</span>
+                                                    <span class="row__meta">{if facts.is_empty() { tr(locale, "No credentials needed", "No necesita credenciales").to_owned() } else { facts }}</span>
+                                                </div>
+                                                <div class="row__actions">
+                                                    <Show when=move || has_fields>
+                                                        {
+                                                            let g = for_replace.clone();
+                                                            let name = name.clone();
+                                                            view! {
+                                                                <button type="button" class="btn"
+                                                                    aria-label=format!("{} {}", tr(locale, "Replace credentials of", "Sustituir credenciales de"), name)
+                                                                    on:click=move |_| { replacing.set(Some(g.clone())); replace_open.set(true); }>
+                                                                    {tr(locale, "Replace credentials", "Sustituir credenciales")}
+                                                                </button>
+                                                            }
+                                                        }
+                                                    </Show>
+                                                    <button type="button" class="btn btn--danger"
+                                                        aria-label=format!("{} {}", tr(locale, "Remove", "Quitar"), for_remove.name)
+                                                        on:click=move |_| remove(for_remove.clone())>
+                                                        {tr(locale, "Remove", "Quitar")}
+                                                    </button>
+                                                </div>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                        <button type="button" class="btn btn--primary" disabled=!can_add on:click=move |_| add_open.set(true)>
+                            {tr(locale, "Add gateway", "Añadir pasarela")}
+                        </button>
+                    </div>
+                }.into_any()
+            }
+        }}
+        <Modal open=add_open title=tr(locale, "Add a gateway", "Añadir una pasarela").to_owned()>
+            {move || {
+                let available: Vec<GatewayKindInfo> = loaded.with_untracked(|l| l.as_ref().map(|l| {
+                    l.kinds.iter().filter(|k| !l.gateways.iter().any(|g| g.kind == k.kind)).cloned().collect()
+                }).unwrap_or_default());
+                view! { <AddGateway locale=locale kinds=available
+                    on_done=Callback::new(move |_| { add_open.set(false); failure.set(None); load(); })
+                    on_cancel=Callback::new(move |_| add_open.set(false))/> }
+            }}
+        </Modal>
+        <Modal open=replace_open title=tr(locale, "Replace credentials", "Sustituir credenciales").to_owned()>
+            {move || replacing.get().and_then(|g| kind_of(&g.kind).map(|kind| (g, kind))).map(|(g, kind)| view! {
+                <CredentialForm locale=locale kind=kind gateway_id=Some(g.id)
+                    on_done=Callback::new(move |_| { replace_open.set(false); load(); })
+                    on_cancel=Callback::new(move |_| replace_open.set(false))/>
+            })}
+        </Modal>
+    }
+}
+
+/// The Add dialog: the kinds still available, then the chosen kind's form.
+#[component]
+fn AddGateway(
+    locale: Locale,
+    kinds: Vec<GatewayKindInfo>,
+    on_done: Callback<()>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let chosen = RwSignal::new(None::<GatewayKindInfo>);
+    view! {
+        {move || match chosen.get() {
+            Some(kind) => view! {
+                <CredentialForm locale=locale kind=kind gateway_id=None on_done=on_done
+                    on_cancel=Callback::new(move |_| chosen.set(None))/>
+            }.into_any(),
+            None => {
+                let kinds = kinds.clone();
+                view! {
+                    <p>{tr(locale, "Choose the gateway to add:", "Elige la pasarela que quieres añadir:")}</p>
+                    <ul class="choices" aria-label=tr(locale, "Available gateways", "Pasarelas disponibles")>
+                        {kinds.into_iter().map(|k| {
+                            let name = k.name.clone();
+                            view! {
+                                <li><button type="button" class="btn choice" on:click=move |_| chosen.set(Some(k.clone()))>{name}</button></li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                    <div class="form__actions">
+                        <button type="button" class="btn" on:click=move |_| on_cancel.run(())>{tr(locale, "Cancel", "Cancelar")}</button>
+                    </div>
+                }.into_any()
+            }
+        }}
+    }
+}
+
+/// A kind's credential form: adds a gateway, or replaces one's credentials. Secret
+/// fields are password inputs; nothing typed is ever shown back.
+#[component]
+fn CredentialForm(
+    locale: Locale,
+    kind: GatewayKindInfo,
+    gateway_id: Option<String>,
+    on_done: Callback<()>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let values = RwSignal::new(BTreeMap::<String, String>::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let failure = RwSignal::new(None::<&'static str>);
+    let busy = RwSignal::new(false);
+    let kind_name = kind.kind.clone();
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        let credentials = values.get_untracked();
+        let (kind_name, gateway_id) = (kind_name.clone(), gateway_id.clone());
+        leptos::task::spawn_local(async move {
+            let result = match &gateway_id {
+                Some(id) => {
+                    admin_api::replace_gateway(id, &GatewayCredentials { credentials }).await
+                }
+                None => {
+                    admin_api::add_gateway(&NewGateway {
+                        kind: kind_name,
+                        credentials,
+                    })
+                    .await
+                }
+            };
+            match result {
+                Ok(_) => on_done.run(()),
+                Err(e @ AdminError::Http { .. }) if !e.fields().is_empty() => {
+                    errors.set(e.fields().to_vec());
+                    failure.set(Some(failure_text(&e, locale)));
+                }
+                Err(e) => failure.set(Some(failure_text(&e, locale))),
+            }
+            busy.set(false);
+        });
+    };
+    let no_fields = kind.fields.is_empty();
+    view! {
+        <form class="form" on:submit=submit novalidate>
+            <p class="form__lead">{kind.name.clone()}</p>
+            {no_fields.then(|| view! { <p>{tr(locale, "The sandbox needs no credentials: it takes the test card numbers.", "El sandbox no necesita credenciales: acepta los números de tarjeta de prueba.")}</p> })}
+            {kind.fields.into_iter().map(|f| {
+                let id = format!("gw-{}", f.name);
+                let field_key = format!("credentials.{}", f.name);
+                let prefix = field_key.clone();
+                let name = f.name.clone();
+                let error = Signal::derive(move || errors.with(|e| error_for(e, &field_key, locale)));
+                let hint = (!f.example.is_empty()).then(|| match locale {
+                    Locale::En => format!("Looks like {}", f.example),
+                    Locale::Es => format!("Tiene esta forma: {}", f.example),
+                });
+                view! {
+                    <FormField id=id.clone() label=f.label error=error hint=hint.unwrap_or_default() clears=Clears { errors, prefix }>
+                        <input id=id.clone() type=if f.secret { "password" } else { "text" } autocomplete="off" spellcheck="false"
+                            aria-describedby=format!("{id}-error")
+                            aria-invalid=move || error.get().is_some().to_string()
+                            on:input:target=move |ev| { let v = ev.target().value(); values.update(|m| { m.insert(name.clone(), v); }); }/>
+                    </FormField>
+                }
+            }).collect_view()}
+            <p class="settings__failure" role="alert">{move || failure.get()}</p>
+            <div class="form__actions">
+                <button type="button" class="btn" on:click=move |_| on_cancel.run(())>{tr(locale, "Back", "Atrás")}</button>
+                <button type="submit" class="btn btn--primary" disabled=busy>{tr(locale, "Save gateway", "Guardar pasarela")}</button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,217 @@
+//! Settings, for admins only (SPEC §2.1–2.4): the payment portal, its gateways, the
+//! payments and the brands. Each page loads what it shows from the admin API, validates
+//! forms with the shared rules as the admin types, and shows the server's field errors
+//! next to their fields.
+
+pub mod brands;
+pub mod gateways;
+pub mod payments;
+pub mod portal;
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use paycard_core::validation::FieldError;
+use paycard_core::Locale;
+
+use crate::admin_api::AdminError;
+use crate::i18n::tr;
+
+/// The settings pages, in the order of the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Portal,
+    Gateways,
+    Payments,
+    Brands,
+}
+
+impl Section {
+    const ALL: [Section; 4] = [
+        Section::Portal,
+        Section::Gateways,
+        Section::Payments,
+        Section::Brands,
+    ];
+
+    fn path(self) -> &'static str {
+        match self {
+            Section::Portal => "/console/settings/portal",
+            Section::Gateways => "/console/settings/gateways",
+            Section::Payments => "/console/settings/payments",
+            Section::Brands => "/console/settings/brands",
+        }
+    }
+
+    pub fn title(self, locale: Locale) -> &'static str {
+        match self {
+            Section::Portal => tr(locale, "Payment portal", "Portal de pagos"),
+            Section::Gateways => tr(locale, "Gateways", "Pasarelas"),
+            Section::Payments => tr(locale, "Payments", "Pagos"),
+            Section::Brands => tr(locale, "Brands", "Marcas"),
+        }
+    }
+}
+
+/// A settings page: the section navigation and the section's content.
+#[component]
+pub fn SettingsPage(locale: Locale, section: Section, is_admin: bool) -> impl IntoView {
+    if !is_admin {
+        return view! {
+            <section class="settings">
+                <p class="settings__notice">{tr(locale, "Only admins can change settings.", "Solo los administradores pueden cambiar los ajustes.")}</p>
+            </section>
+        }
+        .into_any();
+    }
+    view! {
+        <section class="settings" aria-labelledby="settings-title">
+            <h1 id="settings-title" class="settings__title">{tr(locale, "Settings", "Ajustes")}</h1>
+            <nav class="settings__nav" aria-label=tr(locale, "Settings sections", "Secciones de ajustes")>
+                {Section::ALL.into_iter().map(|s| view! {
+                    <A href=s.path() attr:class="settings__tab">{s.title(locale)}</A>
+                }).collect_view()}
+            </nav>
+            <div class="settings__body">
+                {match section {
+                    Section::Portal => view! { <portal::PortalSettings locale=locale/> }.into_any(),
+                    Section::Gateways => view! { <gateways::GatewaySettings locale=locale/> }.into_any(),
+                    Section::Payments => view! { <payments::PaymentSettings locale=locale/> }.into_any(),
+                    Section::Brands => view! { <brands::BrandSettings locale=locale/> }.into_any(),
+                }}
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+/// The message for `field` among `errors`, in the admin's language.
+pub fn error_for(errors: &[FieldError], field: &str, locale: Locale) -> Option<String> {
+    errors
+        .iter()
+        .find(|e| e.field == field)
+        .map(|e| e.message(locale))
+}
+
+/// What to say when a request failed other than with field errors.
+pub fn failure_text(error: &AdminError, locale: Locale) -> &'static str {
+    match error.code() {
+        "no_portal" => tr(
+            locale,
+            "Connect a payment portal first.",
+            "Primero conecta un portal de pagos.",
+        ),
+        "gateway_exists" => tr(
+            locale,
+            "That gateway is already set up; replace its credentials instead.",
+            "Esa pasarela ya está configurada; sustituye sus credenciales.",
+        ),
+        "brand_exists" => tr(
+            locale,
+            "A brand with that ID already exists.",
+            "Ya existe una marca con ese ID.",
+        ),
+        "validation_failed" => tr(
+            locale,
+            "Please correct the fields marked below.",
+            "Corrige los campos señalados.",
+        ),
+        "forbidden" => tr(
+            locale,
+            "Only admins can change settings.",
+            "Solo los administradores pueden cambiar los ajustes.",
+        ),
+        "network" => tr(
+            locale,
+            "The server cannot be reached. Check your connection and try again.",
+            "No se puede contactar con el servidor. Comprueba la conexión e inténtalo de nuevo.",
+        ),
+        _ => tr(
+            locale,
+            "Something went wrong. Please try again.",
+            "Algo salió mal. Inténtalo de nuevo.",
+        ),
+    }
+}
+
+/// The errors a field's edit makes stale: those of fields named `prefix` or under it.
+#[derive(Clone)]
+pub struct Clears {
+    pub errors: RwSignal<Vec<FieldError>>,
+    pub prefix: String,
+}
+
+impl Clears {
+    fn clear(&self) {
+        let prefix = self.prefix.as_str();
+        if self
+            .errors
+            .with_untracked(|e| e.iter().any(|e| e.field.starts_with(prefix)))
+        {
+            self.errors
+                .update(|e| e.retain(|e| !e.field.starts_with(prefix)));
+        }
+    }
+}
+
+/// A labelled form field with its error line. The control inside must carry `id` and
+/// `aria-describedby="{id}-error"`. With `clears`, editing the field removes its error:
+/// the message goes as soon as the admin acts on it.
+#[component]
+pub fn FormField(
+    id: String,
+    label: String,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(optional, into)] hint: Option<String>,
+    #[prop(optional)] clears: Option<Clears>,
+    children: Children,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let clears = StoredValue::new(clears);
+    let edited = move || {
+        clears.with_value(|c| {
+            if let Some(c) = c {
+                c.clear()
+            }
+        })
+    };
+    view! {
+        <div class="field" class:field--invalid=move || error.get().is_some()
+            on:input=move |_| edited() on:change=move |_| edited()>
+            <label for=id>{label}</label>
+            {children()}
+            {hint.map(|h| view! { <p class="field__hint">{h}</p> })}
+            <p class="field__error" id=error_id>{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// A modal dialog (the browser's own `<dialog>`: focus stays inside, Escape closes it)
+/// that shows its content while `open` is true.
+#[component]
+pub fn Modal(open: RwSignal<bool>, title: String, children: ChildrenFn) -> impl IntoView {
+    let dialog = NodeRef::<html::Dialog>::new();
+    Effect::new(move |_| {
+        let Some(el) = dialog.get() else { return };
+        if open.get() {
+            if !el.open() {
+                let _ = el.show_modal();
+            }
+        } else if el.open() {
+            el.close();
+        }
+    });
+    let title_id = format!("dialog-{}", title.to_lowercase().replace(' ', "-"));
+    let labelled_by = title_id.clone();
+    view! {
+        <dialog class="modal" node_ref=dialog aria-labelledby=labelled_by on:close=move |_| open.set(false)>
+            <h2 class="modal__title" id=title_id>{title}</h2>
+            <Show when=move || open.get()>{children()}</Show>
+        </dialog>
+    }
+}
+
+/// Asks before a destructive action.
+pub fn confirm(question: &str) -> bool {
+    window().confirm_with_message(question).unwrap_or(false)
+}

@@ -1,0 +1,210 @@
+// Admin settings in real browsers against the real server (SPEC §2.1–2.4): an admin sets
+// up a portal, a gateway and a recurring payment entirely in the console; an operator's
+// open picker shows it without a reload; shared, the visitor reads "every 2 weeks".
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import AxeBuilder from '@axe-core/playwright';
+import { startServer, launchBrowser, screenshotPath, DEMO_PASSWORD } from './lib/harness.mjs';
+
+let server, browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function signIn(email, locale = 'en-US') {
+  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/console`);
+  const es = locale.startsWith('es');
+  await page.getByRole('textbox', { name: es ? 'Correo electrónico' : 'Email' }).fill(email);
+  await page.getByLabel(es ? 'Contraseña' : 'Password').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: es ? 'Iniciar sesión' : 'Sign in' }).click();
+  await page.getByRole('navigation', { name: es ? 'Conversaciones' : 'Conversations' }).waitFor();
+  return { context, page };
+}
+
+async function seriousViolations(page) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+/** A visitor on /demo who has written `text`; returns the chat frame. */
+async function visitorSays(text) {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1000, height: 760 } });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/demo`);
+  await page.getByRole('button', { name: 'Open chat' }).click();
+  const chat = page.frameLocator('iframe');
+  const box = chat.getByRole('textbox');
+  await box.waitFor({ timeout: 20_000 });
+  await box.fill(text);
+  await box.press('Enter');
+  await chat.getByRole('log').getByText(text).waitFor();
+  return { context, page, chat };
+}
+
+test('operators see no settings, and the settings pages refuse them', async () => {
+  const o = await signIn('operator@example.com');
+  assert.equal(await o.page.getByRole('link', { name: 'Settings' }).count(), 0);
+  await o.page.goto(`${server.base}/console/settings/payments`);
+  await o.page.getByText('Only admins can change settings.').waitFor();
+  assert.equal(await o.page.getByRole('button', { name: 'Add payment' }).count(), 0);
+  await o.context.close();
+});
+
+test('an admin sets up portal, gateway and a custom recurring payment; the picker and the visitor follow', async () => {
+  // The operator has a conversation open with the picker showing acme's payments.
+  const v = await visitorSays('Do you have a tasting club?');
+  const o = await signIn('operator@example.com');
+  await o.page.getByRole('navigation').getByRole('link').filter({ hasText: 'tasting club' }).click();
+  await o.page.getByRole('log').getByText('Do you have a tasting club?').waitFor();
+  await o.page.getByRole('button', { name: 'Payments', exact: true }).click();
+  const pickerList = o.page.getByRole('list', { name: 'Payments' });
+  await pickerList.getByText('Custom mug').waitFor();
+  assert.equal(await pickerList.getByText('Tasting club').count(), 0);
+
+  const a = await signIn('admin@example.com');
+  const page = a.page;
+  await page.getByRole('link', { name: 'Settings' }).click();
+
+  // Portal: none yet; the setup dialog fills currency and time zone from the country.
+  await page.getByRole('heading', { name: 'Payment portal' }).waitFor();
+  await page.getByText('No payment portal is connected').waitFor();
+  assert.deepEqual(await seriousViolations(page), [], 'portal page, none connected');
+  await page.getByRole('button', { name: 'Set up a portal' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Set up your payment portal' });
+  await dialog.waitFor();
+  // Submitting empty shows each field's error next to it.
+  await dialog.getByRole('button', { name: 'Connect portal' }).click();
+  await dialog.getByText('This field is required.').first().waitFor();
+  await dialog.getByLabel('Portal name').fill('Acme Europe');
+  await dialog.getByLabel('Business location').selectOption('JP');
+  await page.waitForFunction(() => document.querySelector('#portal-zone')?.value === 'Asia/Tokyo');
+  assert.equal(await dialog.getByLabel('Currency').inputValue(), 'JPY');
+  await dialog.getByLabel('Business location').selectOption('ES');
+  await page.waitForFunction(() => document.querySelector('#portal-zone')?.value === 'Europe/Madrid');
+  assert.equal(await dialog.getByLabel('Currency').inputValue(), 'EUR');
+  await dialog.getByLabel('Edition').selectOption('standard');
+  await page.screenshot({ path: screenshotPath('settings-portal-setup-en') });
+  assert.deepEqual(await seriousViolations(page), [], 'portal setup dialog');
+  await dialog.getByRole('button', { name: 'Connect portal' }).click();
+  await page.getByText('Ada Admin (admin@example.com)').waitFor();
+  const facts = await page.locator('.facts').textContent();
+  assert.match(facts, /Acme Europe/);
+  assert.match(facts, /Spain/);
+  assert.match(facts, /Europe\/Madrid/);
+  assert.match(facts, /Standard/);
+  await page.screenshot({ path: screenshotPath('settings-portal-en') });
+
+  // Gateways: add the sandbox.
+  await page.getByRole('link', { name: 'Gateways' }).click();
+  await page.getByText('No gateways yet').waitFor();
+  await page.getByRole('button', { name: 'Add gateway' }).click();
+  const add = page.getByRole('dialog', { name: 'Add a gateway' });
+  await add.getByRole('button', { name: 'Sandbox' }).click();
+  await add.getByRole('button', { name: 'Save gateway' }).click();
+  await page.getByRole('list', { name: 'Configured gateways' }).getByText('Sandbox').waitFor();
+  await page.screenshot({ path: screenshotPath('settings-gateways-en') });
+  assert.deepEqual(await seriousViolations(page), [], 'gateways page');
+
+  // Payments: a custom frequency, every 2 weeks, amount typed as a person would.
+  await page.getByRole('link', { name: 'Payments', exact: true }).click();
+  await page.getByRole('table').getByText('Custom mug').waitFor();
+  await page.getByRole('button', { name: 'Add payment' }).click();
+  const form = page.getByRole('dialog', { name: 'Payment' });
+  await form.getByLabel('Title').fill('Tasting club');
+  await form.getByLabel('Description').fill('Two new single-origin coffees, every other week.');
+  await form.getByLabel('Brand').selectOption('acme');
+  await form.getByLabel('Amount').fill('19.5x');
+  await form.getByLabel('Frequency').selectOption('custom');
+  await form.getByLabel('Every').fill('2');
+  await form.getByLabel('Unit').selectOption('week');
+  await form.getByRole('button', { name: 'Save payment' }).click();
+  await form.getByText('The format is not valid.').waitFor();
+  await form.getByLabel('Amount').fill('19.50');
+  assert.equal(await form.getByLabel('Currency').inputValue(), 'EUR', "the portal's currency by default");
+  await page.screenshot({ path: screenshotPath('settings-payment-form-en') });
+  assert.deepEqual(await seriousViolations(page), [], 'payment form');
+  await form.getByRole('button', { name: 'Save payment' }).click();
+  const row = page.getByRole('row').filter({ hasText: 'Tasting club' });
+  await row.waitFor();
+  assert.match(await row.textContent(), /€19\.50 every 2 weeks/);
+  await page.screenshot({ path: screenshotPath('settings-payments-en') });
+  assert.deepEqual(await seriousViolations(page), [], 'payments page');
+
+  // The operator's open picker shows it without a reload; shared, the visitor reads it.
+  const tasting = pickerList.getByRole('listitem').filter({ hasText: 'Tasting club' });
+  await tasting.waitFor({ timeout: 10_000 });
+  assert.match(await tasting.textContent(), /€19\.50 every 2 weeks/);
+  await tasting.hover();
+  await tasting.getByRole('button', { name: 'Share' }).click();
+  const card = v.chat.getByRole('group', { name: 'Tasting club' });
+  await card.waitFor();
+  assert.match(await card.textContent(), /€19\.50 every 2 weeks/);
+  await v.page.screenshot({ path: screenshotPath('widget-custom-recurrence-en') });
+
+  // Brands: move the mug to Zen Yoga; it leaves acme's picker.
+  await page.getByRole('link', { name: 'Brands' }).click();
+  const acmePayments = page.getByRole('list', { name: 'Payments — Acme Coffee' });
+  await acmePayments.getByText('Custom mug', { exact: true }).waitFor();
+  await page.getByLabel('Move to brand: Custom mug').selectOption('zen');
+  await page.getByRole('button', { name: 'Move Custom mug' }).click();
+  await page.getByRole('list', { name: 'Payments — Zen Yoga' }).getByText('Custom mug', { exact: true }).waitFor();
+  await page.getByLabel('Websites allowed to embed the chat (one per line)').first().fill('shop.example');
+  await page.getByRole('button', { name: 'Save websites' }).first().click();
+  await page.getByText(/Line 1: The format is not valid/).waitFor();
+  await page.screenshot({ path: screenshotPath('settings-brands-en') });
+  assert.deepEqual(await seriousViolations(page), [], 'brands page');
+  await page.getByLabel('Websites allowed to embed the chat (one per line)').first().fill('https://shop.example');
+  await page.getByRole('button', { name: 'Save websites' }).first().click();
+  await page.getByText('allowed websites saved').waitFor();
+
+  // Sharing closed the picker; reopened, it lists acme's payments as they are now.
+  await o.page.getByRole('button', { name: 'Payments', exact: true }).click();
+  await pickerList.getByText('Tasting club').waitFor();
+  assert.equal(await pickerList.getByText('Custom mug').count(), 0, 'moved away from acme');
+
+  await a.context.close();
+  await o.context.close();
+  await v.context.close();
+});
+
+test('the settings speak Spanish', async () => {
+  const a = await signIn('admin@example.com', 'es-ES');
+  const page = a.page;
+  await page.getByRole('link', { name: 'Ajustes' }).click();
+  await page.getByRole('heading', { name: 'Portal de pagos' }).waitFor();
+  // The earlier test connected a portal; disconnect it and pick it again from the list.
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Desconectar' }).click();
+  await page.getByRole('list', { name: 'Tus portales' }).waitFor();
+  await page.screenshot({ path: screenshotPath('settings-portal-pick-es') });
+  await page.getByRole('button', { name: 'Conectar Acme Europe' }).click();
+  await page.getByText('Conectado por').waitFor();
+
+  await page.getByRole('link', { name: 'Pagos', exact: true }).click();
+  await page.getByRole('button', { name: 'Añadir pago' }).click();
+  const form = page.getByRole('dialog', { name: 'Pago' });
+  await form.getByLabel('Título').fill('Clase privada');
+  await form.getByLabel('Marca').selectOption('zen');
+  await form.getByLabel('Importe').fill('0');
+  await form.getByRole('button', { name: 'Guardar pago' }).click();
+  await form.getByText('El importe debe ser mayor que cero.').waitFor();
+  await form.getByLabel('Importe').fill('45,50');
+  await form.getByLabel('Frecuencia').selectOption('monthly');
+  await page.screenshot({ path: screenshotPath('settings-payment-form-es') });
+  await form.getByRole('button', { name: 'Guardar pago' }).click();
+  const row = page.getByRole('row').filter({ hasText: 'Clase privada' });
+  await row.waitFor();
+  assert.match(await row.textContent(), /45,50 € \/ mes/);
+  await page.screenshot({ path: screenshotPath('settings-payments-es') });
+  assert.deepEqual(await seriousViolations(page), [], 'payments page in Spanish');
+  await a.context.close();
+});
