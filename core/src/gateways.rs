@@ -153,7 +153,7 @@ pub const GATEWAY_KINDS: &[GatewayKind] = &[
             },
         ],
         editions: ALL_EDITIONS,
-        works: false,
+        works: true,
     },
     GatewayKind {
         kind: "paypal",
@@ -351,6 +351,7 @@ mod tests {
         for edition in Edition::ALL {
             let offered: Vec<_> = offered_kinds(edition).map(|k| k.kind).collect();
             assert!(offered.contains(&SANDBOX), "{edition:?}");
+            assert!(offered.contains(&STRIPE), "{edition:?}");
             assert!(!offered.contains(&"paypal"), "PayPal does not work yet");
         }
         assert_eq!(Edition::parse("standard"), Some(Edition::Standard));

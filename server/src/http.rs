@@ -29,6 +29,8 @@ pub struct AppState {
     pub login_limit: Arc<LoginLimiter>,
     /// Seals and opens gateway credentials.
     pub vault: Arc<crate::vault::Vault>,
+    /// For calls to payment gateways (one connection pool).
+    pub http: reqwest::Client,
     /// Turns true when the server begins to shut down: live streams end, so the
     /// graceful shutdown does not wait for them for ever.
     pub shutdown: watch::Receiver<bool>,
@@ -44,6 +46,10 @@ impl AppState {
             live: Live::new(),
             login_limit: Arc::new(login_limiter()),
             vault: Arc::new(vault),
+            http: reqwest::Client::builder()
+                .user_agent(concat!("paycard/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .unwrap_or_default(),
             shutdown,
             shutdown_tx: Arc::new(shutdown_tx),
         }
@@ -79,6 +85,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/pay/{token}",
             get(crate::checkout::page).post(crate::checkout::pay),
+        )
+        .route(
+            "/webhooks/stripe/{gateway_id}",
+            axum::routing::post(crate::checkout::redirect::stripe_webhook),
         )
         .route(
             "/console",

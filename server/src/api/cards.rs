@@ -106,7 +106,7 @@ pub async fn load_card(
 }
 
 /// Who may act on a card: the visitor of its conversation, or an operator of its brand.
-fn authorize(caller: &Caller, card: &CardRow, brand: &str) -> Result<(), AppError> {
+pub fn authorize(caller: &Caller, card: &CardRow, brand: &str) -> Result<(), AppError> {
     match caller {
         Caller::Visitor(v) if v.conversation_id == card.conversation_id => Ok(()),
         Caller::Operator(o) if o.works_for(brand) => Ok(()),
@@ -191,8 +191,12 @@ pub const STUCK_PROCESSING: chrono::Duration = chrono::Duration::minutes(10);
 /// No attempt was recorded for them: nothing was charged that we know of.
 pub async fn fail_stuck_payments(state: &AppState) -> Result<usize, AppError> {
     let before = secrets::timestamp(chrono::Utc::now() - STUCK_PROCESSING);
+    // A card waiting on a gateway's delayed payment (a bank debit, settled by a later
+    // notification) is not stuck.
     let stuck: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM cards WHERE status = 'processing' AND updated_at <= ?")
+        sqlx::query_scalar("SELECT id FROM cards WHERE status = 'processing' AND updated_at <= ?
+             AND NOT EXISTS (SELECT 1 FROM gateway_sessions s WHERE s.card_id = cards.id AND s.status = 'complete'
+                             AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = s.attempt_id))")
             .bind(before)
             .fetch_all(&state.db)
             .await?;
@@ -234,8 +238,9 @@ pub async fn expire_due_cards(state: &AppState) -> Result<usize, AppError> {
     .await?;
     let mut expired = 0;
     for id in due {
-        // Another request may have paid or cancelled it meanwhile: that one wins.
-        match transition(state, None, &id, CardAction::Expire).await {
+        // Another request may have paid or cancelled it meanwhile: that one wins. An open
+        // gateway session is closed first; if it was paid, the payment wins.
+        match crate::checkout::redirect::close_card(state, None, &id, CardAction::Expire).await {
             Ok(_) => expired += 1,
             Err(AppError::Conflict { .. }) => {}
             Err(other) => return Err(other),
@@ -343,7 +348,7 @@ pub async fn decline(
     visitor: VisitorAuth,
     Path(id): Path<String>,
 ) -> Result<Json<Card>, AppError> {
-    transition(
+    crate::checkout::redirect::close_card(
         &state,
         Some(&Caller::Visitor(visitor)),
         &id,
@@ -361,7 +366,7 @@ pub async fn cancel(
     who: OperatorAuth,
     Path(id): Path<String>,
 ) -> Result<Json<Card>, AppError> {
-    transition(
+    crate::checkout::redirect::close_card(
         &state,
         Some(&Caller::Operator(who)),
         &id,

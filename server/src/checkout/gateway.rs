@@ -14,9 +14,19 @@ pub struct Charge<'a> {
     pub amount_minor: i64,
     pub currency: Currency,
     pub recurrence: Option<Recurrence>,
-    pub card: &'a ValidCard,
+    /// What the visitor pays for, for the gateway's own page and receipts.
+    pub title: &'a str,
+    pub description: &'a str,
+    pub email: &'a str,
+    /// Card details typed on our page; a gateway with its own page takes none.
+    pub card: Option<&'a ValidCard>,
     /// One per attempt: a gateway that sees it twice must not charge twice.
     pub idempotency_key: &'a str,
+    /// Where a gateway's page sends the visitor back, paid or not.
+    pub success_url: &'a str,
+    pub cancel_url: &'a str,
+    /// When a gateway's session must end at the latest (Unix seconds): the card's expiry.
+    pub expires_at: i64,
 }
 
 /// How a charge went.
@@ -41,13 +51,31 @@ pub enum Begun {
     Redirect { url: String, reference: String },
 }
 
+/// What a notification says happened to a gateway's session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Happened {
+    /// The money was collected.
+    Paid,
+    /// Completed, but the money is still on its way (a bank debit): wait.
+    Processing,
+    /// The (delayed) payment failed.
+    Failed { reason: String },
+    /// The session ended unpaid: the card stays payable.
+    Expired,
+    /// Something this product does not act on.
+    Other,
+}
+
 /// A verified notification from a gateway about a payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
     /// The gateway's event id: each is processed once.
     pub event_id: String,
-    pub card_id: String,
-    pub outcome: Option<Outcome>,
+    /// The gateway's session (what [`Begun::Redirect`] returned as `reference`).
+    pub reference: String,
+    /// The card, as the gateway was told it (Stripe's `client_reference_id`).
+    pub card_id: Option<String>,
+    pub happened: Happened,
 }
 
 /// What closing a gateway's open session for a card found.
@@ -67,6 +95,9 @@ pub enum GatewayError {
     BadSignature,
     #[error("the gateway could not be reached: {0}")]
     Unavailable(String),
+    /// The gateway answered, refusing the request.
+    #[error("the gateway refused the request: {0}")]
+    Refused(String),
 }
 
 pub trait Gateway: Send + Sync {
@@ -120,14 +151,15 @@ impl Gateway for Sandbox {
 
     /// Charges at once, in memory.
     async fn begin(&self, charge: &Charge<'_>) -> Result<Begun, GatewayError> {
-        Ok(Begun::Done(
-            match Sandbox::outcome_for(&charge.card.number) {
-                Outcome::Succeeded { .. } => Outcome::Succeeded {
-                    reference: format!("sandbox_{}", charge.idempotency_key),
-                },
-                failed => failed,
+        let card = charge
+            .card
+            .ok_or_else(|| GatewayError::Refused("the sandbox needs card details".into()))?;
+        Ok(Begun::Done(match Sandbox::outcome_for(&card.number) {
+            Outcome::Succeeded { .. } => Outcome::Succeeded {
+                reference: format!("sandbox_{}", charge.idempotency_key),
             },
-        ))
+            failed => failed,
+        }))
     }
 
     /// The sandbox settles every charge at once, so it never notifies.
@@ -167,8 +199,14 @@ mod tests {
             amount_minor: 2500,
             currency: Currency::from_code("EUR").unwrap(),
             recurrence: None,
-            card: &card,
+            title: "Custom mug",
+            description: "",
+            email: "ana@example.com",
+            card: Some(&card),
             idempotency_key: "att_1",
+            success_url: "http://localhost/pay/t",
+            cancel_url: "http://localhost/pay/t",
+            expires_at: 0,
         };
         let begun = Sandbox.begin(&charge).await.unwrap();
         assert_eq!(

@@ -11,6 +11,8 @@
 
 pub mod gateway;
 pub mod page;
+pub mod redirect;
+pub mod stripe;
 
 use std::sync::LazyLock;
 
@@ -32,7 +34,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use self::gateway::{Begun, Charge, Gateway, Outcome, Sandbox};
-use crate::api::cards::{load_card, transition, transition_in};
+use crate::api::cards::{load_card, transition_in};
 use crate::error::AppError;
 use crate::origin::Provenance;
 use crate::secrets::{self, hash_secret, new_id};
@@ -50,6 +52,9 @@ static CSP: LazyLock<String> = LazyLock::new(|| {
 #[derive(Deserialize)]
 pub struct LangQuery {
     lang: Option<String>,
+    /// Set on the way back from a gateway's page (`?return=stripe`).
+    #[serde(rename = "return")]
+    returned: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -77,7 +82,7 @@ fn locale(query: &LangQuery, headers: &HeaderMap) -> Locale {
 }
 
 /// The card behind a checkout link, with its brand's name.
-async fn card_for(state: &AppState, token: &str) -> Result<Option<(Card, String)>, AppError> {
+pub async fn card_for(state: &AppState, token: &str) -> Result<Option<(Card, String)>, AppError> {
     let card_id: Option<String> =
         sqlx::query_scalar("SELECT card_id FROM checkout_tokens WHERE token_hash = ?")
             .bind(hash_secret(token))
@@ -100,7 +105,7 @@ async fn card_for(state: &AppState, token: &str) -> Result<Option<(Card, String)
         && card.expires_at <= secrets::now()
     {
         drop(conn);
-        match transition(state, None, &card.id, CardAction::Expire).await {
+        match redirect::close_card(state, None, &card.id, CardAction::Expire).await {
             Ok(expired) => card = expired,
             Err(AppError::Conflict { .. }) => {}
             Err(other) => return Err(other),
@@ -109,7 +114,7 @@ async fn card_for(state: &AppState, token: &str) -> Result<Option<(Card, String)
     Ok(Some((card, brand)))
 }
 
-fn respond(status: StatusCode, html: String) -> Response {
+pub fn respond(status: StatusCode, html: String) -> Response {
     let mut response = (status, Html(html)).into_response();
     let headers = response.headers_mut();
     if let Ok(csp) = HeaderValue::from_str(&CSP) {
@@ -122,7 +127,7 @@ fn respond(status: StatusCode, html: String) -> Response {
 }
 
 /// The page for a card that cannot be paid now (or a bad link).
-fn status_page(card: Option<(&Card, &str)>, locale: Locale) -> Response {
+pub fn status_page(card: Option<(&Card, &str)>, locale: Locale) -> Response {
     let w = page::words(locale);
     let Some((card, brand)) = card else {
         let body = page::outcome(w.invalid_link, "bad", "", locale, true);
@@ -154,16 +159,59 @@ fn status_page(card: Option<(&Card, &str)>, locale: Locale) -> Response {
     respond(status, page::document(locale, heading, head, &body))
 }
 
-/// What every form page is about: the link, its card and brand, the language.
+/// What every form page is about: the link, its card and brand, the language, and the
+/// ways to pay on offer.
 #[derive(Clone, Copy)]
-struct About<'a> {
-    token: &'a str,
-    card: &'a Card,
-    brand: &'a str,
-    locale: Locale,
+pub struct About<'a> {
+    pub token: &'a str,
+    pub card: &'a Card,
+    pub brand: &'a str,
+    pub locale: Locale,
+    pub methods: &'a [Method],
 }
 
-fn form_page(
+/// A way to pay the checkout offers: a gateway kind, and the configured gateway behind
+/// it (none for the built-in sandbox when nothing is configured).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Method {
+    pub kind: &'static str,
+    pub gateway_id: Option<String>,
+}
+
+/// The ways to pay: the connected portal's configured gateways that work and that its
+/// edition offers, sandbox first; the sandbox alone when none is configured (SPEC §2.2:
+/// it is the embedded default).
+pub async fn methods(state: &AppState) -> Result<Vec<Method>, AppError> {
+    let portal = crate::api::admin::portal::connected(state).await?;
+    let edition = portal
+        .as_ref()
+        .and_then(|p| paycard_core::gateways::Edition::parse(&p.edition));
+    let mut methods: Vec<Method> = match edition {
+        Some(edition) => crate::api::admin::gateways::configured(state)
+            .await?
+            .into_iter()
+            .filter_map(|g| {
+                let kind =
+                    paycard_core::gateways::offered_kinds(edition).find(|k| k.kind == g.kind)?;
+                Some(Method {
+                    kind: kind.kind,
+                    gateway_id: Some(g.id),
+                })
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    methods.sort_by_key(|m| m.kind != paycard_core::gateways::SANDBOX);
+    if methods.is_empty() {
+        methods.push(Method {
+            kind: paycard_core::gateways::SANDBOX,
+            gateway_id: None,
+        });
+    }
+    Ok(methods)
+}
+
+pub fn form_page(
     about: About<'_>,
     values: &CardForm,
     errors: &[FieldError],
@@ -175,6 +223,7 @@ fn form_page(
         card,
         brand,
         locale,
+        methods,
     } = about;
     let mut body = page::summary(card, brand, locale);
     if card.status == CardStatus::Failed && errors.is_empty() && alert.is_none() {
@@ -186,7 +235,8 @@ fn form_page(
         );
         body += &page::outcome(w.failed, "bad", &line, locale, false);
     }
-    body += &page::form(token, card, locale, values, errors, alert);
+    let kinds: Vec<&str> = methods.iter().map(|m| m.kind).collect();
+    body += &page::form(token, card, locale, values, errors, alert, &kinds);
     respond(status, page::document(locale, &card.title, "", &body))
 }
 
@@ -204,12 +254,18 @@ pub async fn page(
     if !card.status.allows(&CardAction::StartPayment) {
         return Ok(status_page(Some((&card, &brand)), locale));
     }
+    // Back from the gateway's page before its notification: the payment is on its way.
+    if query.returned.is_some() && redirect::session_open(&state, &card.id).await? {
+        return Ok(redirect::awaiting_page(&card, &brand, locale));
+    }
+    let methods = methods(&state).await?;
     Ok(form_page(
         About {
             token: &token,
             card: &card,
             brand: &brand,
             locale,
+            methods: &methods,
         },
         &CardForm::default(),
         &[],
@@ -247,11 +303,13 @@ pub async fn pay(
     let Some((card, brand)) = card_for(&state, &token).await? else {
         return Ok(status_page(None, locale));
     };
+    let methods = methods(&state).await?;
     let about = About {
         token: &token,
         card: &card,
         brand: &brand,
         locale,
+        methods: &methods,
     };
     if !same_origin(&headers) {
         return Ok(form_page(
@@ -273,6 +331,23 @@ pub async fn pay(
         expiry: form.expiry,
         cvc: form.cvc,
     };
+    let chosen = match form.gateway.trim() {
+        "" => about.methods.first(),
+        kind => about.methods.iter().find(|m| m.kind == kind),
+    };
+    let Some(method) = chosen.cloned() else {
+        let errors = [FieldError::new("gateway", Problem::NotFound)];
+        return Ok(form_page(
+            about,
+            &typed,
+            &errors,
+            Some(w.gateway_unavailable),
+            StatusCode::BAD_REQUEST,
+        ));
+    };
+    if method.kind == paycard_core::gateways::STRIPE {
+        return redirect::pay_with_stripe(&state, about, &typed, &method, &headers).await;
+    }
     let valid = match validate_card_form(&typed, Utc::now().date_naive()) {
         Ok(valid) => valid,
         Err(errors) => {
@@ -286,16 +361,6 @@ pub async fn pay(
         }
     };
     let gateway = Sandbox;
-    if !(form.gateway.is_empty() || form.gateway == gateway.kind()) {
-        let errors = [FieldError::new("gateway", Problem::NotFound)];
-        return Ok(form_page(
-            about,
-            &typed,
-            &errors,
-            Some(w.gateway_unavailable),
-            StatusCode::BAD_REQUEST,
-        ));
-    }
 
     // 1. Take the card: pending/failed -> processing. Exactly one request can.
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
@@ -323,8 +388,14 @@ pub async fn pay(
             amount_minor: processing.amount_minor,
             currency: processing.currency,
             recurrence: processing.recurrence,
-            card: &valid,
+            title: &processing.title,
+            description: &processing.description,
+            email: &valid.email,
+            card: Some(&valid),
             idempotency_key: &attempt_id,
+            success_url: "",
+            cancel_url: "",
+            expires_at: 0,
         })
         .await;
     let outcome = match begun {
@@ -343,59 +414,21 @@ pub async fn pay(
     };
 
     // 3. Record the attempt and the result together.
-    let now = secrets::now();
-    let (status, reason, action) = match &outcome {
-        Outcome::Succeeded { .. } => ("succeeded", None, CardAction::PaymentSucceeded),
-        Outcome::Failed { reason } => (
-            "failed",
-            Some(reason.clone()),
-            CardAction::PaymentFailed {
-                reason: reason.clone(),
-            },
-        ),
-    };
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-    sqlx::query(
-        "INSERT INTO attempts (id, card_id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    let (result, seqs) = settle(
+        &mut tx,
+        &attempt_id,
+        &processing.id,
+        gateway.kind(),
+        Some(valid.last4()),
+        &outcome,
     )
-    .bind(&attempt_id)
-    .bind(&processing.id)
-    .bind(status)
-    .bind(processing.amount_minor)
-    .bind(processing.currency.code())
-    .bind(gateway.kind())
-    .bind(valid.last4())
-    .bind(&reason)
-    .bind(&now)
-    .execute(&mut *tx)
     .await?;
-    let (result, seq) = transition_in(&mut tx, None, &processing.id, &action).await?;
-    if let (CardStatus::Paid, Some(recurrence)) = (result.status, result.recurrence) {
-        let today = Utc::now().date_naive();
-        let next = recurrence
-            .next_charge_date(today)
-            .map(|d| d.to_string())
-            .unwrap_or_default();
-        sqlx::query(
-            "INSERT INTO subscriptions (id, card_id, amount_minor, currency, interval, count, started_on, next_charge_on, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(new_id("sub"))
-        .bind(&result.id)
-        .bind(result.amount_minor)
-        .bind(result.currency.code())
-        .bind(recurrence.interval.as_str())
-        .bind(recurrence.count)
-        .bind(today.to_string())
-        .bind(next)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-    }
     tx.commit().await?;
-    state.live.published(seq);
-    tracing::info!(card = %result.id, attempt = %attempt_id, status, gateway = gateway.kind(), "payment attempt");
+    for seq in seqs {
+        state.live.published(seq);
+    }
+    tracing::info!(card = %result.id, attempt = %attempt_id, status = %result.status, gateway = gateway.kind(), "payment attempt");
 
     Ok(match result.status {
         CardStatus::Paid => {
@@ -415,6 +448,7 @@ pub async fn pay(
                     card: &result,
                     brand: &brand,
                     locale,
+                    methods: &methods,
                 },
                 &kept,
                 &[],
@@ -423,4 +457,83 @@ pub async fn pay(
             )
         }
     })
+}
+
+/// Records an attempt's outcome on its card, inside the caller's transaction: the card
+/// is taken to `processing` first if it is not there yet (a gateway that reports later),
+/// then to `paid` or `failed`; a paid recurring card gets its subscription. An outcome
+/// that arrives for a card already closed (cancelled, expired…) is recorded as an attempt
+/// and logged, and the card is left as it is. Returns the card and the events to publish.
+pub async fn settle(
+    conn: &mut sqlx::SqliteConnection,
+    attempt_id: &str,
+    card_id: &str,
+    gateway: &str,
+    last4: Option<&str>,
+    outcome: &Outcome,
+) -> Result<(Card, Vec<i64>), AppError> {
+    let mut seqs = Vec::new();
+    let (row, _) = load_card(conn, card_id).await?;
+    let mut card = row.into_api()?;
+    if card.status.allows(&CardAction::StartPayment) {
+        let (taken, seq) = transition_in(conn, None, card_id, &CardAction::StartPayment).await?;
+        card = taken;
+        seqs.push(seq);
+    }
+    let now = secrets::now();
+    let (status, reason, action) = match outcome {
+        Outcome::Succeeded { .. } => ("succeeded", None, CardAction::PaymentSucceeded),
+        Outcome::Failed { reason } => (
+            "failed",
+            Some(reason.clone()),
+            CardAction::PaymentFailed {
+                reason: reason.clone(),
+            },
+        ),
+    };
+    sqlx::query(
+        "INSERT INTO attempts (id, card_id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(attempt_id)
+    .bind(card_id)
+    .bind(status)
+    .bind(card.amount_minor)
+    .bind(card.currency.code())
+    .bind(gateway)
+    .bind(last4)
+    .bind(&reason)
+    .bind(&now)
+    .execute(&mut *conn)
+    .await?;
+    if card.status != CardStatus::Processing {
+        tracing::error!(card = %card.id, attempt = %attempt_id, status = %card.status, outcome = status,
+            "a payment outcome arrived for a card that is closed; if money moved, refund it at the gateway");
+        return Ok((card, seqs));
+    }
+    let (result, seq) = transition_in(conn, None, card_id, &action).await?;
+    seqs.push(seq);
+    if let (CardStatus::Paid, Some(recurrence)) = (result.status, result.recurrence) {
+        let today = Utc::now().date_naive();
+        let next = recurrence
+            .next_charge_date(today)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO subscriptions (id, card_id, amount_minor, currency, interval, count, started_on, next_charge_on, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(new_id("sub"))
+        .bind(&result.id)
+        .bind(result.amount_minor)
+        .bind(result.currency.code())
+        .bind(recurrence.interval.as_str())
+        .bind(recurrence.count)
+        .bind(today.to_string())
+        .bind(next)
+        .bind(&now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok((result, seqs))
 }

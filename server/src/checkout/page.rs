@@ -55,6 +55,11 @@ pub struct Words {
     pub sandbox: &'static str,
     pub cross_site: &'static str,
     pub gateway_unavailable: &'static str,
+    pub awaiting_gateway: &'static str,
+    pub gateway_down: &'static str,
+    pub with_stripe: &'static str,
+    pub stripe_hint: &'static str,
+    pub test_card: &'static str,
 }
 
 pub fn words(locale: Locale) -> Words {
@@ -84,6 +89,11 @@ pub fn words(locale: Locale) -> Words {
             sandbox: "Test mode: no real money moves. Use the card 4242 4242 4242 4242 with any future date and any CVC.",
             cross_site: "This form can only be sent from its own page.",
             gateway_unavailable: "This payment method is not available.",
+            awaiting_gateway: "We are waiting for the payment provider to confirm your payment. This page updates by itself.",
+            gateway_down: "The payment provider cannot be reached right now. Nothing was charged; please try again in a moment.",
+            with_stripe: "with Stripe",
+            stripe_hint: "You enter your card on Stripe's secure page, then come back here.",
+            test_card: "Or pay with a test card",
         },
         Locale::Es => Words {
             account: "Datos de la cuenta",
@@ -110,6 +120,11 @@ pub fn words(locale: Locale) -> Words {
             sandbox: "Modo de prueba: no se mueve dinero real. Usa la tarjeta 4242 4242 4242 4242 con cualquier fecha futura y cualquier CVC.",
             cross_site: "Este formulario solo puede enviarse desde su propia página.",
             gateway_unavailable: "Este método de pago no está disponible.",
+            awaiting_gateway: "Esperamos la confirmación del proveedor de pagos. Esta página se actualiza sola.",
+            gateway_down: "Ahora no se puede contactar con el proveedor de pagos. No se ha cobrado nada; inténtalo de nuevo en un momento.",
+            with_stripe: "con Stripe",
+            stripe_hint: "Introduces la tarjeta en la página segura de Stripe y vuelves aquí.",
+            test_card: "O paga con una tarjeta de prueba",
         },
     }
 }
@@ -181,7 +196,8 @@ fn field(input: Input<'_>, value: &str, errors: &[FieldError], locale: Locale) -
     )
 }
 
-/// The payment form. The CVC is never written back into the page.
+/// The payment form, with a way to pay per method offered (`sandbox`: the card fields
+/// here; `stripe`: a button to Stripe's page). The CVC is never written back into the page.
 pub fn form(
     token: &str,
     card: &Card,
@@ -189,6 +205,7 @@ pub fn form(
     values: &CardForm,
     errors: &[FieldError],
     alert: Option<&str>,
+    methods: &[&str],
 ) -> String {
     let w = words(locale);
     let price = card.money().format(locale);
@@ -197,24 +214,45 @@ pub fn form(
         (None, false) => format!("<p class=\"alert\" role=\"alert\">{}</p>", text(w.fix)),
         (None, true) => String::new(),
     };
+    let sandbox = methods.contains(&"sandbox");
+    let stripe = methods.contains(&"stripe");
+    // The sandbox's card fields come first when offered, so Enter in them pays with the
+    // card typed; Stripe takes the card on its own page, so its button skips them.
+    let card_section = if sandbox {
+        format!(
+            "<fieldset><legend>{legend}</legend>{number}<div class=\"row\">{expiry}{cvc}</div></fieldset>\
+             <button type=\"submit\" name=\"gateway\" value=\"sandbox\">{pay} {price}</button><p class=\"hint\">{hint}</p>",
+            legend = text(if stripe { w.test_card } else { w.payment }),
+            number = field(Input { id: "card_number", label: w.card_number, kind: "text", autocomplete: "cc-number", extra: " inputmode=\"numeric\"" }, &values.card_number, errors, locale),
+            expiry = field(Input { id: "expiry", label: w.expiry, kind: "text", autocomplete: "cc-exp", extra: " placeholder=\"MM/YY\"" }, &values.expiry, errors, locale),
+            cvc = field(Input { id: "cvc", label: w.cvc, kind: "text", autocomplete: "cc-csc", extra: " inputmode=\"numeric\" maxlength=\"4\"" }, "", errors, locale),
+            pay = text(w.pay),
+            price = text(&price),
+            hint = text(w.sandbox),
+        )
+    } else {
+        String::new()
+    };
+    let stripe_section = if stripe {
+        format!(
+            "<button type=\"submit\" name=\"gateway\" value=\"stripe\" formnovalidate>{pay} {price} {with}</button>\
+             <p class=\"hint\">{hint}</p>",
+            pay = text(w.pay),
+            price = text(&price),
+            with = text(w.with_stripe),
+            hint = text(w.stripe_hint),
+        )
+    } else {
+        String::new()
+    };
     format!(
         "<form method=\"post\" action=\"/pay/{token}?lang={lang}\" novalidate>{alert}\
-         <fieldset><legend>{account}</legend>{name}{email}</fieldset>\
-         <fieldset><legend>{payment}</legend>{number}<div class=\"row\">{expiry}{cvc}</div></fieldset>\
-         <input type=\"hidden\" name=\"gateway\" value=\"sandbox\">\
-         <button type=\"submit\">{pay} {price}</button><p class=\"hint\">{sandbox}</p></form>",
+         <fieldset><legend>{account}</legend>{name}{email}</fieldset>{card_section}{stripe_section}</form>",
         token = attr(token),
         lang = locale.tag(),
         account = text(w.account),
-        payment = text(w.payment),
         name = field(Input { id: "name", label: w.name, kind: "text", autocomplete: "name", extra: "" }, &values.name, errors, locale),
         email = field(Input { id: "email", label: w.email, kind: "email", autocomplete: "email", extra: "" }, &values.email, errors, locale),
-        number = field(Input { id: "card_number", label: w.card_number, kind: "text", autocomplete: "cc-number", extra: " inputmode=\"numeric\"" }, &values.card_number, errors, locale),
-        expiry = field(Input { id: "expiry", label: w.expiry, kind: "text", autocomplete: "cc-exp", extra: " placeholder=\"MM/YY\"" }, &values.expiry, errors, locale),
-        cvc = field(Input { id: "cvc", label: w.cvc, kind: "text", autocomplete: "cc-csc", extra: " inputmode=\"numeric\" maxlength=\"4\"" }, "", errors, locale),
-        pay = text(w.pay),
-        price = text(&price),
-        sandbox = text(w.sandbox),
     )
 }
 

@@ -1,0 +1,486 @@
+//! Payments that continue on a gateway's own page (Stripe Checkout, SPEC §4 "Stripe").
+//!
+//! The card stays payable (`pending` or `failed`) while the visitor is on Stripe's page:
+//! nothing is charged until Stripe says so in a signed webhook, which settles the card
+//! through the shared state machine. What keeps a card from being paid twice is that at
+//! most one session per card is open: a second Pay (another tab, a double click) goes to
+//! the session already open. Closing a card (the operator's cancel, the visitor's
+//! decline, expiry) first expires its open session at Stripe; a session that completed
+//! meanwhile wins, and the card is paid instead.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use paycard_core::api::Card;
+use paycard_core::card_form::{validate_card_form, CardForm};
+use paycard_core::gateways::STRIPE;
+use paycard_core::{CardAction, Locale};
+
+use super::gateway::{Begun, Charge, Closed, Gateway, Happened, Outcome};
+use super::stripe::Stripe;
+use super::{page, respond, settle, status_page, About, Method};
+use crate::api::auth::Caller;
+use crate::api::cards::{load_card, transition};
+use crate::error::AppError;
+use crate::secrets::{self, new_id};
+use crate::AppState;
+
+/// A Stripe client for the configured gateway `gateway_id`.
+async fn stripe_for(state: &AppState, gateway_id: &str) -> Result<Stripe, AppError> {
+    let (kind, credentials) = crate::api::admin::gateways::credentials_of(state, gateway_id)
+        .await?
+        .ok_or(AppError::NotFound("gateway"))?;
+    if kind != STRIPE {
+        return Err(AppError::NotFound("gateway"));
+    }
+    Stripe::new(
+        state.http.clone(),
+        &state.config.stripe_api_base,
+        &credentials,
+    )
+    .ok_or_else(|| AppError::Internal(format!("gateway {gateway_id}: incomplete credentials")))
+}
+
+/// Whether a gateway session for the card is open (the visitor may be paying there).
+pub async fn session_open(state: &AppState, card_id: &str) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM gateway_sessions WHERE card_id = ? AND status IN ('creating', 'open'))",
+    )
+    .bind(card_id)
+    .fetch_one(&state.db)
+    .await?)
+}
+
+/// Back from the gateway's page, before its word: the page waits and refreshes.
+pub fn awaiting_page(card: &Card, brand: &str, locale: Locale) -> Response {
+    let w = page::words(locale);
+    let body = page::summary(card, brand, locale)
+        + &page::outcome(w.in_progress, "muted", w.awaiting_gateway, locale, true);
+    respond(
+        StatusCode::OK,
+        page::document(
+            locale,
+            w.in_progress,
+            "<meta http-equiv=\"refresh\" content=\"3\">",
+            &body,
+        ),
+    )
+}
+
+/// This server as the visitor reached it, for the gateway to send them back to.
+fn public_origin(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(axum::http::header::HOST))
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| state.config.addr.to_string());
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    format!("{}://{host}", if https { "https" } else { "http" })
+}
+
+fn see_other(url: &str) -> Response {
+    match HeaderValue::from_str(url) {
+        Ok(location) => {
+            let mut response = StatusCode::SEE_OTHER.into_response();
+            response.headers_mut().insert(LOCATION, location);
+            response
+        }
+        Err(_) => StatusCode::BAD_GATEWAY.into_response(),
+    }
+}
+
+/// `POST /pay/{token}` with `gateway=stripe`: the account details are checked here, the
+/// card's are Stripe's to take; then to the card's open Checkout Session, or a new one.
+pub async fn pay_with_stripe(
+    state: &AppState,
+    about: About<'_>,
+    typed: &CardForm,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
+    let w = page::words(about.locale);
+    let Some(gateway_id) = method.gateway_id.clone() else {
+        return Err(AppError::Internal(
+            "stripe offered without a gateway".into(),
+        ));
+    };
+    // Only the account fields are this page's: the card is typed on Stripe's page.
+    let errors: Vec<_> = match validate_card_form(typed, chrono::Utc::now().date_naive()) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors
+            .into_iter()
+            .filter(|e| e.field == "name" || e.field == "email")
+            .collect(),
+    };
+    if !errors.is_empty() {
+        return Ok(super::form_page(
+            about,
+            typed,
+            &errors,
+            None,
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    let card_id = about.card.id.clone();
+
+    // 1. One session per card: reuse the open one, or claim the right to create one.
+    let attempt_id = new_id("att");
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let (row, _) = load_card(&mut tx, &card_id).await?;
+    let card = row.into_api()?;
+    if !card.status.allows(&CardAction::StartPayment) {
+        drop(tx);
+        return Ok(status_page(Some((&card, about.brand)), about.locale));
+    }
+    let existing: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT status, url FROM gateway_sessions WHERE card_id = ? AND status IN ('creating', 'open')",
+    )
+    .bind(&card_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match existing {
+        Some((status, Some(url))) if status == "open" => {
+            drop(tx);
+            return Ok(see_other(&url));
+        }
+        Some(_) => {
+            drop(tx);
+            return Ok(awaiting_page(&card, about.brand, about.locale));
+        }
+        None => {}
+    }
+    let now = secrets::now();
+    sqlx::query(
+        "INSERT INTO gateway_sessions (attempt_id, card_id, gateway_id, kind, status, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'creating', ?, ?)",
+    )
+    .bind(&attempt_id)
+    .bind(&card_id)
+    .bind(&gateway_id)
+    .bind(STRIPE)
+    .bind(&now)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    // 2. Ask Stripe, outside any transaction.
+    let back = format!(
+        "{}/pay/{}?lang={}",
+        public_origin(state, headers),
+        about.token,
+        about.locale.tag()
+    );
+    let expires_at = chrono::DateTime::parse_from_rfc3339(&card.expires_at)
+        .map(|t| t.timestamp())
+        .unwrap_or(0);
+    let begun = match stripe_for(state, &gateway_id).await {
+        Ok(stripe) => {
+            stripe
+                .begin(&Charge {
+                    card_id: &card.id,
+                    amount_minor: card.amount_minor,
+                    currency: card.currency,
+                    recurrence: card.recurrence,
+                    title: &card.title,
+                    description: &card.description,
+                    email: typed.email.trim(),
+                    card: None,
+                    idempotency_key: &attempt_id,
+                    success_url: &format!("{back}&return=stripe"),
+                    cancel_url: &back,
+                    expires_at,
+                })
+                .await
+        }
+        Err(e) => Err(super::gateway::GatewayError::Unavailable(e.to_string())),
+    };
+    let (url, reference) = match begun {
+        Ok(Begun::Redirect { url, reference }) => (url, reference),
+        other => {
+            if let Err(err) = &other {
+                tracing::warn!(error = %err, card = %card_id, "stripe: creating a checkout session failed");
+            }
+            sqlx::query("UPDATE gateway_sessions SET status = 'failed', updated_at = ? WHERE attempt_id = ?")
+                .bind(secrets::now())
+                .bind(&attempt_id)
+                .execute(&state.db)
+                .await?;
+            return Ok(super::form_page(
+                about,
+                typed,
+                &[],
+                Some(w.gateway_down),
+                StatusCode::OK,
+            ));
+        }
+    };
+
+    // 3. Open, unless the card was closed meanwhile (then the session goes too).
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let (row, _) = load_card(&mut tx, &card_id).await?;
+    let still_payable = row.into_api()?.status.allows(&CardAction::StartPayment);
+    sqlx::query(
+        "UPDATE gateway_sessions SET reference = ?, url = ?, status = ?, updated_at = ? WHERE attempt_id = ?",
+    )
+    .bind(&reference)
+    .bind(&url)
+    .bind(if still_payable { "open" } else { "expired" })
+    .bind(secrets::now())
+    .bind(&attempt_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(card = %card_id, attempt = %attempt_id, session = %reference, "stripe: checkout session open");
+    if !still_payable {
+        if let Ok(stripe) = stripe_for(state, &gateway_id).await {
+            let _ = stripe.close(&reference).await;
+        }
+        let now = crate::checkout::card_for(state, about.token).await?;
+        return Ok(status_page(
+            now.as_ref().map(|(c, b)| (c, b.as_str())),
+            about.locale,
+        ));
+    }
+    Ok(see_other(&url))
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    attempt_id: String,
+    card_id: String,
+    gateway_id: String,
+    kind: String,
+    reference: Option<String>,
+}
+
+/// Records that a session completed with `outcome`, once: a session already settled
+/// (its attempt recorded) is left alone. Returns the events to publish.
+async fn settle_session(
+    conn: &mut sqlx::SqliteConnection,
+    session: &SessionRow,
+    outcome: &Outcome,
+) -> Result<Vec<i64>, AppError> {
+    let recorded: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM attempts WHERE id = ?)")
+        .bind(&session.attempt_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let status = match outcome {
+        Outcome::Succeeded { .. } => "complete",
+        Outcome::Failed { .. } => "failed",
+    };
+    sqlx::query("UPDATE gateway_sessions SET status = ?, updated_at = ? WHERE attempt_id = ?")
+        .bind(status)
+        .bind(secrets::now())
+        .bind(&session.attempt_id)
+        .execute(&mut *conn)
+        .await?;
+    if recorded {
+        return Ok(Vec::new());
+    }
+    let (card, seqs) = settle(
+        conn,
+        &session.attempt_id,
+        &session.card_id,
+        &session.kind,
+        None,
+        outcome,
+    )
+    .await?;
+    tracing::info!(card = %card.id, attempt = %session.attempt_id, status = %card.status, "stripe: payment settled");
+    Ok(seqs)
+}
+
+/// `POST /webhooks/stripe/{gateway_id}`: a signed Stripe event. Verified on the raw
+/// body; each event id takes effect once; a forged or stale one is refused (400) and
+/// changes nothing.
+pub async fn stripe_webhook(
+    State(state): State<AppState>,
+    Path(gateway_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let stripe = stripe_for(&state, &gateway_id).await?;
+    let notification = stripe.verify_notification(&headers, &body).map_err(|err| {
+        tracing::warn!(gateway = %gateway_id, error = %err, "stripe: webhook refused");
+        AppError::BadRequest {
+            code: "invalid_signature",
+            message: "the Stripe-Signature header does not match this body, or is too old".into(),
+        }
+    })?;
+
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let first_time = sqlx::query(
+        "INSERT INTO gateway_events (gateway_id, event_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(&gateway_id)
+    .bind(&notification.event_id)
+    .bind(secrets::now())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    let mut seqs = Vec::new();
+    if first_time {
+        let session: Option<SessionRow> = sqlx::query_as(
+            "SELECT attempt_id, card_id, gateway_id, kind, reference FROM gateway_sessions
+             WHERE reference = ? AND gateway_id = ?",
+        )
+        .bind(&notification.reference)
+        .bind(&gateway_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match session {
+            None => {
+                tracing::warn!(session = %notification.reference, event = %notification.event_id,
+                "stripe: event for a session this server did not open; ignored")
+            }
+            Some(s)
+                if notification
+                    .card_id
+                    .as_deref()
+                    .is_some_and(|c| c != s.card_id) =>
+            {
+                tracing::warn!(session = %notification.reference, "stripe: event names another card; ignored")
+            }
+            Some(s) => match &notification.happened {
+                Happened::Paid => {
+                    let outcome = Outcome::Succeeded {
+                        reference: notification.reference.clone(),
+                    };
+                    seqs = settle_session(&mut tx, &s, &outcome).await?;
+                }
+                Happened::Failed { reason } => {
+                    let outcome = Outcome::Failed {
+                        reason: reason.clone(),
+                    };
+                    seqs = settle_session(&mut tx, &s, &outcome).await?;
+                }
+                Happened::Processing => {
+                    // Completed, the money on its way: the card waits in `processing`.
+                    sqlx::query("UPDATE gateway_sessions SET status = 'complete', updated_at = ? WHERE attempt_id = ?")
+                        .bind(secrets::now())
+                        .bind(&s.attempt_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let (row, _) = load_card(&mut tx, &s.card_id).await?;
+                    if row.into_api()?.status.allows(&CardAction::StartPayment) {
+                        let (_, seq) = crate::api::cards::transition_in(
+                            &mut tx,
+                            None,
+                            &s.card_id,
+                            &CardAction::StartPayment,
+                        )
+                        .await?;
+                        seqs.push(seq);
+                    }
+                }
+                Happened::Expired => {
+                    // The card stays as it is: payable again through a new session.
+                    sqlx::query("UPDATE gateway_sessions SET status = 'expired', updated_at = ? WHERE attempt_id = ? AND status IN ('creating', 'open')")
+                        .bind(secrets::now())
+                        .bind(&s.attempt_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Happened::Other => {}
+            },
+        }
+    } else {
+        tracing::info!(event = %notification.event_id, "stripe: event seen before; ignored");
+    }
+    tx.commit().await?;
+    for seq in seqs {
+        state.live.published(seq);
+    }
+    Ok(Json(serde_json::json!({ "received": true })).into_response())
+}
+
+/// Expires the card's open gateway sessions. `AlreadyPaid` when one had completed: it
+/// is settled here (the card is paid), and whatever wanted to close the card must lose.
+pub async fn close_sessions(state: &AppState, card_id: &str) -> Result<Closed, AppError> {
+    let open: Vec<SessionRow> = sqlx::query_as(
+        "SELECT attempt_id, card_id, gateway_id, kind, reference FROM gateway_sessions
+         WHERE card_id = ? AND status = 'open' AND reference IS NOT NULL",
+    )
+    .bind(card_id)
+    .fetch_all(&state.db)
+    .await?;
+    let mut result = Closed::Closed;
+    for session in open {
+        let reference = session.reference.clone().unwrap_or_default();
+        let stripe = stripe_for(state, &session.gateway_id).await?;
+        let closed = stripe.close(&reference).await.map_err(|err| {
+            tracing::warn!(error = %err, session = %reference, "stripe: expiring a session failed");
+            AppError::Conflict {
+                code: "gateway_unavailable",
+                message:
+                    "the payment gateway could not be reached to close the open payment; try again"
+                        .into(),
+            }
+        })?;
+        let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+        let seqs = match closed {
+            Closed::Closed => {
+                sqlx::query("UPDATE gateway_sessions SET status = 'expired', updated_at = ? WHERE attempt_id = ? AND status = 'open'")
+                    .bind(secrets::now())
+                    .bind(&session.attempt_id)
+                    .execute(&mut *tx)
+                    .await?;
+                Vec::new()
+            }
+            Closed::AlreadyPaid => {
+                result = Closed::AlreadyPaid;
+                let outcome = Outcome::Succeeded { reference };
+                settle_session(&mut tx, &session, &outcome).await?
+            }
+        };
+        tx.commit().await?;
+        for seq in seqs {
+            state.live.published(seq);
+        }
+    }
+    Ok(result)
+}
+
+/// Closes a card (cancel, decline, expire) after closing its gateway sessions: a
+/// payment that completed at the gateway first wins, and the close gets 409.
+pub async fn close_card(
+    state: &AppState,
+    caller: Option<&Caller>,
+    card_id: &str,
+    action: CardAction,
+) -> Result<Card, AppError> {
+    if let Some(caller) = caller {
+        // Who may act, and whether the card can be closed at all, before any gateway
+        // is asked to do anything.
+        let mut conn = state.db.acquire().await?;
+        let (row, brand) = load_card(&mut conn, card_id).await?;
+        crate::api::cards::authorize(caller, &row, &brand)?;
+        row.state()?.apply(&action)?;
+    }
+    if close_sessions(state, card_id).await? == Closed::AlreadyPaid {
+        return Err(AppError::Conflict {
+            code: "card_final",
+            message: "the card was paid before it could be closed".into(),
+        });
+    }
+    let card = transition(state, caller, card_id, action).await?;
+    // A session opened while this ran is closed too (best effort: the card is closed).
+    if let Err(err) = close_sessions(state, card_id).await {
+        tracing::warn!(error = %err, card = %card_id, "closing a late gateway session failed");
+    }
+    Ok(card)
+}

@@ -1,0 +1,805 @@
+//! The Stripe gateway (SPEC §4 "Stripe") against a stand-in for Stripe's API started on
+//! loopback: it checks each request's shape and key and answers as Stripe documents.
+//! Webhooks are signed with the real scheme (HMAC-SHA256 of `t.body`).
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use common::{assert_error, TestServer};
+use paycard_server::checkout::stripe::sign;
+use serde_json::{json, Value};
+
+const SECRET_KEY: &str = "sk_test_51PaycardStandInKey4242";
+const WEBHOOK_SECRET: &str = "whsec_standInSigningSecret9876";
+
+/// What the stand-in saw and holds.
+#[derive(Default)]
+struct Stripe {
+    base: String,
+    sessions: HashMap<String, Value>,
+    by_idempotency_key: HashMap<String, String>,
+    created: Vec<HashMap<String, String>>,
+    expire_calls: Vec<String>,
+    down: bool,
+}
+
+type Shared = Arc<Mutex<Stripe>>;
+
+fn stripe_error(status: StatusCode, message: &str) -> axum::response::Response {
+    (
+        status,
+        Json(json!({"error": {"type": "invalid_request_error", "message": message}})),
+    )
+        .into_response()
+}
+
+fn authorized(headers: &HeaderMap) -> bool {
+    headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {SECRET_KEY}"))
+}
+
+async fn create_session(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Form(params): Form<Vec<(String, String)>>,
+) -> axum::response::Response {
+    let mut stripe = shared.lock().unwrap();
+    if stripe.down {
+        return stripe_error(StatusCode::SERVICE_UNAVAILABLE, "down for the test");
+    }
+    if !authorized(&headers) {
+        return stripe_error(StatusCode::UNAUTHORIZED, "Invalid API Key provided");
+    }
+    let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) else {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "the tests require an Idempotency-Key",
+        );
+    };
+    if let Some(id) = stripe.by_idempotency_key.get(key) {
+        return Json(stripe.sessions[id].clone()).into_response();
+    }
+    let p: HashMap<String, String> = params.into_iter().collect();
+    let mode = p.get("mode").map(String::as_str);
+    let mut required = vec![
+        "mode",
+        "client_reference_id",
+        "success_url",
+        "cancel_url",
+        "line_items[0][quantity]",
+        "line_items[0][price_data][currency]",
+        "line_items[0][price_data][unit_amount]",
+        "line_items[0][price_data][product_data][name]",
+    ];
+    if mode == Some("subscription") {
+        required.push("line_items[0][price_data][recurring][interval]");
+        required.push("line_items[0][price_data][recurring][interval_count]");
+    }
+    for name in required {
+        if p.get(name).is_none_or(|v| v.is_empty()) {
+            return stripe_error(
+                StatusCode::BAD_REQUEST,
+                &format!("Missing required param: {name}."),
+            );
+        }
+    }
+    if !matches!(mode, Some("payment" | "subscription")) {
+        return stripe_error(StatusCode::BAD_REQUEST, "Invalid mode");
+    }
+    if p["line_items[0][price_data][unit_amount]"]
+        .parse::<i64>()
+        .map_or(true, |a| a <= 0)
+    {
+        return stripe_error(StatusCode::BAD_REQUEST, "Invalid integer: unit_amount");
+    }
+    let id = format!("cs_test_{}", stripe.sessions.len() + 1);
+    let session = json!({
+        "id": id,
+        "object": "checkout.session",
+        "url": format!("{}/c/pay/{id}", stripe.base),
+        "status": "open",
+        "payment_status": "unpaid",
+        "mode": mode,
+        "client_reference_id": p["client_reference_id"],
+        "currency": p["line_items[0][price_data][currency]"],
+        "amount_total": p["line_items[0][price_data][unit_amount]"].parse::<i64>().unwrap(),
+    });
+    stripe.sessions.insert(id.clone(), session.clone());
+    stripe.by_idempotency_key.insert(key.to_owned(), id);
+    stripe.created.push(p);
+    Json(session).into_response()
+}
+
+async fn expire_session(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> axum::response::Response {
+    if shared.lock().unwrap().down {
+        return stripe_error(StatusCode::SERVICE_UNAVAILABLE, "down for the test");
+    }
+    let mut stripe = shared.lock().unwrap();
+    if !authorized(&headers) {
+        return stripe_error(StatusCode::UNAUTHORIZED, "Invalid API Key provided");
+    }
+    stripe.expire_calls.push(id.clone());
+    let Some(session) = stripe.sessions.get_mut(&id) else {
+        return stripe_error(StatusCode::NOT_FOUND, "No such checkout.session");
+    };
+    if session["status"] != "open" {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "Only Checkout Sessions with a status in [\"open\"] can be expired.",
+        );
+    }
+    session["status"] = json!("expired");
+    Json(session.clone()).into_response()
+}
+
+async fn get_session(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> axum::response::Response {
+    if shared.lock().unwrap().down {
+        return stripe_error(StatusCode::SERVICE_UNAVAILABLE, "down for the test");
+    }
+    let stripe = shared.lock().unwrap();
+    if !authorized(&headers) {
+        return stripe_error(StatusCode::UNAUTHORIZED, "Invalid API Key provided");
+    }
+    match stripe.sessions.get(&id) {
+        Some(s) => Json(s.clone()).into_response(),
+        None => stripe_error(StatusCode::NOT_FOUND, "No such checkout.session"),
+    }
+}
+
+async fn start_stand_in() -> Shared {
+    let shared: Shared = Arc::default();
+    let router = Router::new()
+        .route("/v1/checkout/sessions", post(create_session))
+        .route("/v1/checkout/sessions/{id}", get(get_session))
+        .route("/v1/checkout/sessions/{id}/expire", post(expire_session))
+        .with_state(shared.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    shared.lock().unwrap().base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    shared
+}
+
+/// The customer pays on Stripe's page (or starts a bank debit: `paid = false`).
+fn customer_completes(stripe: &Shared, session: &str, paid: bool) {
+    let mut s = stripe.lock().unwrap();
+    let session = s.sessions.get_mut(session).unwrap();
+    session["status"] = json!("complete");
+    session["payment_status"] = json!(if paid { "paid" } else { "unpaid" });
+}
+
+struct World {
+    s: TestServer,
+    stripe: Shared,
+    gateway_id: String,
+    op: String,
+}
+
+async fn world() -> World {
+    let stripe = start_stand_in().await;
+    let base = stripe.lock().unwrap().base.clone();
+    let s = TestServer::start_with(&[("PAYCARD_STRIPE_API_BASE", &base)]).await;
+    let admin = s.admin().await;
+    let res = s
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/admin/portal",
+            Some(&admin),
+            Some(
+                json!({"name": "Acme Europe", "country": "ES", "currency": "EUR",
+                        "time_zone": "Europe/Madrid", "edition": "free"}),
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = s
+        .post_json(
+            "/api/v1/admin/gateways",
+            Some(&admin),
+            json!({"kind": "stripe", "credentials": {"secret_key": SECRET_KEY, "webhook_secret": WEBHOOK_SECRET}}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let gateway: Value = res.json().await.unwrap();
+    let op = s.operator().await;
+    World {
+        gateway_id: gateway["id"].as_str().unwrap().to_owned(),
+        s,
+        stripe,
+        op,
+    }
+}
+
+struct Paying {
+    card_id: String,
+    link: String,
+}
+
+impl World {
+    async fn share(&self, payment: &str) -> Paying {
+        let (conv, visitor) = self.s.conversation("acme").await;
+        let card = self.s.share(&self.op, &conv, payment).await;
+        let card_id = card["id"].as_str().unwrap().to_owned();
+        let checkout: Value = self
+            .s
+            .post(&format!("/api/v1/cards/{card_id}/checkout"), Some(&visitor))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let link = checkout["checkout_url"]
+            .as_str()
+            .unwrap()
+            .strip_prefix(&self.s.base)
+            .unwrap()
+            .to_owned();
+        Paying { card_id, link }
+    }
+
+    /// Pay with Stripe on the hosted page: the 303's Location.
+    async fn pay_with_stripe(&self, p: &Paying) -> String {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let res = client
+            .post(self.s.url(&p.link))
+            .form(&[
+                ("name", "Ana García"),
+                ("email", "ana@example.com"),
+                ("gateway", "stripe"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            303,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+        res.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    async fn card(&self, p: &Paying) -> Value {
+        self.s
+            .get(&format!("/api/v1/cards/{}", p.card_id), Some(&self.op))
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn attempts(&self, p: &Paying) -> Vec<Value> {
+        self.s
+            .get(
+                &format!("/api/v1/operator/cards/{}/attempts", p.card_id),
+                Some(&self.op),
+            )
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Sends a webhook signed at `timestamp` with `secret`.
+    async fn webhook_signed(
+        &self,
+        event: &Value,
+        secret: &str,
+        timestamp: i64,
+    ) -> reqwest::Response {
+        let body = serde_json::to_vec(event).unwrap();
+        self.s
+            .http
+            .post(self.s.url(&format!("/webhooks/stripe/{}", self.gateway_id)))
+            .header("content-type", "application/json")
+            .header("stripe-signature", sign(&body, secret, timestamp))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn webhook(&self, event: &Value) -> reqwest::Response {
+        self.webhook_signed(event, WEBHOOK_SECRET, now()).await
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn event(id: &str, kind: &str, session: &str, card_id: &str, payment_status: &str) -> Value {
+    json!({
+        "id": id,
+        "object": "event",
+        "type": kind,
+        "data": {"object": {
+            "id": session, "object": "checkout.session", "client_reference_id": card_id,
+            "payment_status": payment_status,
+            "status": if kind == "checkout.session.expired" { "expired" } else { "complete" },
+        }},
+    })
+}
+
+fn session_of(location: &str) -> String {
+    location.rsplit('/').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn stripe_is_offered_its_credentials_stay_secret_and_the_page_offers_it() {
+    let w = world().await;
+    let admin = w.s.admin().await;
+    let kinds: Vec<Value> =
+        w.s.get("/api/v1/admin/gateway-kinds", Some(&admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+    let stripe = kinds
+        .iter()
+        .find(|k| k["kind"] == "stripe")
+        .expect("stripe offered");
+    assert_eq!(
+        stripe["fields"],
+        json!([
+            {"name": "secret_key", "label": "Secret key", "secret": true, "example": "sk_test_…"},
+            {"name": "webhook_secret", "label": "Webhook signing secret", "secret": true, "example": "whsec_…"},
+        ])
+    );
+    // Masked in every answer; never in clear in the database file.
+    let listed =
+        w.s.get("/api/v1/admin/gateways", Some(&admin))
+            .await
+            .text()
+            .await
+            .unwrap();
+    assert!(
+        listed.contains("sk_test_…4242") && listed.contains("whsec_…9876"),
+        "{listed}"
+    );
+    assert!(!listed.contains(SECRET_KEY) && !listed.contains(WEBHOOK_SECRET));
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&w.s.state.db)
+        .await
+        .unwrap();
+    let mut file = std::fs::read(w.s.db_path()).unwrap();
+    if let Ok(wal) = std::fs::read(w.s.db_path().with_extension("db-wal")) {
+        file.extend(wal);
+    }
+    for secret in [
+        SECRET_KEY,
+        WEBHOOK_SECRET,
+        "51PaycardStandIn",
+        "standInSigning",
+    ] {
+        assert!(
+            !file
+                .windows(secret.len())
+                .any(|win| win == secret.as_bytes()),
+            "{secret} is in the database file"
+        );
+    }
+    // Bad shapes are refused field by field; a second Stripe is a conflict.
+    let res = w
+        .s
+        .post_json(
+            "/api/v1/admin/gateways",
+            Some(&admin),
+            json!({"kind": "stripe", "credentials": {"secret_key": "pk_test_publishable0000000", "webhook_secret": ""}}),
+        )
+        .await;
+    let body = assert_error(res, 400, "validation_failed").await;
+    assert_eq!(
+        body["error"]["fields"][0]["field"],
+        "credentials.secret_key"
+    );
+    assert_eq!(
+        body["error"]["fields"][1]["field"],
+        "credentials.webhook_secret"
+    );
+    let res = w
+        .s
+        .post_json(
+            "/api/v1/admin/gateways",
+            Some(&admin),
+            json!({"kind": "stripe", "credentials": {"secret_key": SECRET_KEY, "webhook_secret": WEBHOOK_SECRET}}),
+        )
+        .await;
+    assert_error(res, 409, "gateway_exists").await;
+    // Replaced credentials are masked anew.
+    let res = w
+        .s
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/admin/gateways/{}", w.gateway_id),
+            Some(&admin),
+            Some(json!({"credentials": {"secret_key": "sk_test_51Replaced0000001111", "webhook_secret": WEBHOOK_SECRET}})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let replaced: Value = res.json().await.unwrap();
+    assert_eq!(replaced["masked"]["secret_key"], "sk_test_…1111");
+
+    // The checkout page offers Stripe (the only configured gateway), with no card fields.
+    let p = w.share("pay_demo_mug").await;
+    let page = w.s.get(&p.link, None).await.text().await.unwrap();
+    assert!(page.contains("value=\"stripe\""), "{page}");
+    assert!(page.contains("Pay €25.00 with Stripe"));
+    assert!(
+        !page.contains("card_number"),
+        "Stripe takes the card on its page"
+    );
+}
+
+#[tokio::test]
+async fn a_stripe_payment_goes_through_checkout_and_a_signed_webhook() {
+    let w = world().await;
+    let p = w.share("pay_demo_mug").await;
+    let location = w.pay_with_stripe(&p).await;
+    let base = w.stripe.lock().unwrap().base.clone();
+    assert!(
+        location.starts_with(&format!("{base}/c/pay/cs_test_")),
+        "{location}"
+    );
+    {
+        let stripe = w.stripe.lock().unwrap();
+        let sent = &stripe.created[0];
+        assert_eq!(sent["mode"], "payment");
+        assert_eq!(sent["client_reference_id"], p.card_id);
+        assert_eq!(sent["line_items[0][price_data][currency]"], "eur");
+        assert_eq!(sent["line_items[0][price_data][unit_amount]"], "2500");
+        assert_eq!(
+            sent["line_items[0][price_data][product_data][name]"],
+            "Custom mug"
+        );
+        assert_eq!(sent["customer_email"], "ana@example.com");
+        let back = format!("{}{}", w.s.base, p.link);
+        assert!(
+            sent["success_url"].starts_with(&back),
+            "{}",
+            sent["success_url"]
+        );
+        assert!(sent["cancel_url"].starts_with(&back));
+        let expires: i64 = sent["expires_at"].parse().unwrap();
+        assert!(expires > now() + 30 * 60 && expires <= now() + 24 * 3600);
+    }
+    // Still payable until Stripe says otherwise; Pay again goes to the same session.
+    assert_eq!(w.card(&p).await["status"], "pending");
+    assert_eq!(w.pay_with_stripe(&p).await, location);
+    assert_eq!(w.stripe.lock().unwrap().created.len(), 1);
+    // Back from Stripe before the webhook: the page waits (and refreshes itself).
+    let waiting =
+        w.s.get(&format!("{}?return=stripe", p.link), None)
+            .await
+            .text()
+            .await
+            .unwrap();
+    assert!(
+        waiting.contains("waiting for the payment provider"),
+        "{waiting}"
+    );
+    assert!(waiting.contains("http-equiv=\"refresh\""));
+
+    let session = session_of(&location);
+    customer_completes(&w.stripe, &session, true);
+    let res = w
+        .webhook(&event(
+            "evt_1",
+            "checkout.session.completed",
+            &session,
+            &p.card_id,
+            "paid",
+        ))
+        .await;
+    assert_eq!(res.status(), 200);
+    let card = w.card(&p).await;
+    assert_eq!(card["status"], "paid");
+    let attempts = w.attempts(&p).await;
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0]["gateway"], "stripe");
+    assert_eq!(attempts[0]["status"], "succeeded");
+    assert_eq!(attempts[0]["amount_minor"], 2500);
+    let page = w.s.get(&p.link, None).await.text().await.unwrap();
+    assert!(page.contains("Payment successful"));
+}
+
+#[tokio::test]
+async fn a_recurring_card_opens_a_subscription_session() {
+    let w = world().await;
+    let p = w.share("pay_demo_beans").await;
+    let location = w.pay_with_stripe(&p).await;
+    {
+        let stripe = w.stripe.lock().unwrap();
+        let sent = &stripe.created[0];
+        assert_eq!(sent["mode"], "subscription");
+        assert_eq!(
+            sent["line_items[0][price_data][recurring][interval]"],
+            "month"
+        );
+        assert_eq!(
+            sent["line_items[0][price_data][recurring][interval_count]"],
+            "1"
+        );
+        assert_eq!(sent["line_items[0][price_data][unit_amount]"], "4900");
+    }
+    let session = session_of(&location);
+    customer_completes(&w.stripe, &session, true);
+    w.webhook(&event(
+        "evt_sub",
+        "checkout.session.completed",
+        &session,
+        &p.card_id,
+        "paid",
+    ))
+    .await;
+    assert_eq!(w.card(&p).await["status"], "paid");
+    let subscriptions: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE card_id = ?")
+            .bind(&p.card_id)
+            .fetch_one(&w.s.state.db)
+            .await
+            .unwrap();
+    assert_eq!(subscriptions, 1);
+}
+
+#[tokio::test]
+async fn a_delayed_payment_that_fails_leaves_the_card_to_retry() {
+    let w = world().await;
+    let p = w.share("pay_demo_mug").await;
+    let session = session_of(&w.pay_with_stripe(&p).await);
+    customer_completes(&w.stripe, &session, false);
+    w.webhook(&event(
+        "evt_a",
+        "checkout.session.completed",
+        &session,
+        &p.card_id,
+        "unpaid",
+    ))
+    .await;
+    assert_eq!(
+        w.card(&p).await["status"],
+        "processing",
+        "the bank debit is on its way"
+    );
+    let res = w
+        .webhook(&event(
+            "evt_b",
+            "checkout.session.async_payment_failed",
+            &session,
+            &p.card_id,
+            "unpaid",
+        ))
+        .await;
+    assert_eq!(res.status(), 200);
+    let card = w.card(&p).await;
+    assert_eq!(card["status"], "failed");
+    assert_eq!(card["failure_reason"], "payment_failed");
+    assert_eq!(w.attempts(&p).await[0]["status"], "failed");
+    // The visitor tries again: a new session.
+    let again = w.pay_with_stripe(&p).await;
+    assert_ne!(session_of(&again), session);
+    customer_completes(&w.stripe, &session_of(&again), false);
+    w.webhook(&event(
+        "evt_c",
+        "checkout.session.completed",
+        &session_of(&again),
+        &p.card_id,
+        "unpaid",
+    ))
+    .await;
+    w.webhook(&event(
+        "evt_d",
+        "checkout.session.async_payment_succeeded",
+        &session_of(&again),
+        &p.card_id,
+        "paid",
+    ))
+    .await;
+    assert_eq!(w.card(&p).await["status"], "paid");
+    assert_eq!(w.attempts(&p).await.len(), 2);
+}
+
+#[tokio::test]
+async fn an_expired_session_leaves_the_card_payable() {
+    let w = world().await;
+    let p = w.share("pay_demo_mug").await;
+    let session = session_of(&w.pay_with_stripe(&p).await);
+    let res = w
+        .webhook(&event(
+            "evt_x",
+            "checkout.session.expired",
+            &session,
+            &p.card_id,
+            "unpaid",
+        ))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(w.card(&p).await["status"], "pending");
+    assert!(w.attempts(&p).await.is_empty());
+    let next = session_of(&w.pay_with_stripe(&p).await);
+    assert_ne!(next, session, "a fresh session after expiry");
+}
+
+#[tokio::test]
+async fn forged_stale_and_replayed_webhooks_change_nothing() {
+    let w = world().await;
+    let p = w.share("pay_demo_mug").await;
+    let session = session_of(&w.pay_with_stripe(&p).await);
+    customer_completes(&w.stripe, &session, true);
+    let paid = event(
+        "evt_once",
+        "checkout.session.completed",
+        &session,
+        &p.card_id,
+        "paid",
+    );
+
+    let forged = w
+        .webhook_signed(&paid, "whsec_someoneElsesSecret000", now())
+        .await;
+    assert_error(forged, 400, "invalid_signature").await;
+    let stale = w.webhook_signed(&paid, WEBHOOK_SECRET, now() - 301).await;
+    assert_error(stale, 400, "invalid_signature").await;
+    let unsigned =
+        w.s.http
+            .post(w.s.url(&format!("/webhooks/stripe/{}", w.gateway_id)))
+            .body(serde_json::to_vec(&paid).unwrap())
+            .send()
+            .await
+            .unwrap();
+    assert_error(unsigned, 400, "invalid_signature").await;
+    // A body changed after signing.
+    let body = serde_json::to_vec(&paid).unwrap();
+    let header = sign(&body, WEBHOOK_SECRET, now());
+    let mut tampered = paid.clone();
+    tampered["data"]["object"]["client_reference_id"] = json!("card_someone_else");
+    let res =
+        w.s.http
+            .post(w.s.url(&format!("/webhooks/stripe/{}", w.gateway_id)))
+            .header("stripe-signature", header)
+            .body(serde_json::to_vec(&tampered).unwrap())
+            .send()
+            .await
+            .unwrap();
+    assert_error(res, 400, "invalid_signature").await;
+    let res =
+        w.s.http
+            .post(w.s.url("/webhooks/stripe/gw_unknown"))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+    assert_error(res, 404, "not_found").await;
+    assert_eq!(w.card(&p).await["status"], "pending", "nothing changed");
+    assert!(w.attempts(&p).await.is_empty());
+
+    // The genuine event, twice (Stripe retries): it takes effect once.
+    assert_eq!(w.webhook(&paid).await.status(), 200);
+    let version = w.card(&p).await["version"].clone();
+    assert_eq!(w.webhook(&paid).await.status(), 200);
+    assert_eq!(w.card(&p).await["version"], version);
+    assert_eq!(w.attempts(&p).await.len(), 1);
+}
+
+#[tokio::test]
+async fn cancel_expires_an_open_session_but_loses_to_a_completed_one() {
+    let w = world().await;
+    // Open session, nobody paid: the cancel expires it at Stripe and wins.
+    let p = w.share("pay_demo_mug").await;
+    let session = session_of(&w.pay_with_stripe(&p).await);
+    let res =
+        w.s.post(
+            &format!("/api/v1/operator/cards/{}/cancel", p.card_id),
+            Some(&w.op),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(w.card(&p).await["status"], "cancelled");
+    {
+        let stripe = w.stripe.lock().unwrap();
+        assert_eq!(stripe.expire_calls, vec![session.clone()]);
+        assert_eq!(stripe.sessions[&session]["status"], "expired");
+    }
+
+    // The customer paid a moment before the cancel, the webhook not yet here: the
+    // payment wins, the cancel gets 409, and the late webhook changes nothing more.
+    let q = w.share("pay_demo_mug").await;
+    let session = session_of(&w.pay_with_stripe(&q).await);
+    customer_completes(&w.stripe, &session, true);
+    let res =
+        w.s.post(
+            &format!("/api/v1/operator/cards/{}/cancel", q.card_id),
+            Some(&w.op),
+        )
+        .await;
+    assert_error(res, 409, "card_final").await;
+    assert_eq!(w.card(&q).await["status"], "paid");
+    w.webhook(&event(
+        "evt_late",
+        "checkout.session.completed",
+        &session,
+        &q.card_id,
+        "paid",
+    ))
+    .await;
+    assert_eq!(w.card(&q).await["status"], "paid");
+    assert_eq!(w.attempts(&q).await.len(), 1, "paid once");
+
+    // Stripe down: the cancel cannot know whether the customer paid, so it is refused
+    // (409, try again) and the card stays as it was.
+    let r = w.share("pay_demo_mug").await;
+    w.pay_with_stripe(&r).await;
+    w.stripe.lock().unwrap().down = true;
+    let res =
+        w.s.post(
+            &format!("/api/v1/operator/cards/{}/cancel", r.card_id),
+            Some(&w.op),
+        )
+        .await;
+    assert_error(res, 409, "gateway_unavailable").await;
+    assert_eq!(w.card(&r).await["status"], "pending");
+    w.stripe.lock().unwrap().down = false;
+    let res =
+        w.s.post(
+            &format!("/api/v1/operator/cards/{}/cancel", r.card_id),
+            Some(&w.op),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn stripe_down_is_a_message_on_the_page_and_nothing_is_charged() {
+    let w = world().await;
+    let p = w.share("pay_demo_mug").await;
+    w.stripe.lock().unwrap().down = true;
+    let res =
+        w.s.http
+            .post(w.s.url(&p.link))
+            .form(&[
+                ("name", "Ana García"),
+                ("email", "ana@example.com"),
+                ("gateway", "stripe"),
+            ])
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("cannot be reached"), "{page}");
+    assert_eq!(w.card(&p).await["status"], "pending");
+    w.stripe.lock().unwrap().down = false;
+    let location = w.pay_with_stripe(&p).await;
+    assert!(location.contains("cs_test_"));
+    // A bad account field is shown before Stripe is asked.
+    let q = w.share("pay_demo_mug").await;
+    let res =
+        w.s.http
+            .post(w.s.url(&q.link))
+            .form(&[
+                ("name", ""),
+                ("email", "not-an-email"),
+                ("gateway", "stripe"),
+            ])
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(w.stripe.lock().unwrap().created.len(), 1);
+}
