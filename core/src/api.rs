@@ -359,6 +359,10 @@ pub struct Gateway {
     pub name: String,
     /// Each credential field, masked (`sk_test_…4242`).
     pub masked: std::collections::BTreeMap<String, String>,
+    /// Where the gateway must send its notifications (`/webhooks/stripe/{id}`), for
+    /// gateways that send them: the admin registers this URL at the gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_path: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }

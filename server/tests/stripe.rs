@@ -438,7 +438,15 @@ async fn stripe_is_offered_its_credentials_stay_secret_and_the_page_offers_it() 
 
     // The checkout page offers Stripe (the only configured gateway), with no card fields.
     let p = w.share("pay_demo_mug").await;
-    let page = w.s.get(&p.link, None).await.text().await.unwrap();
+    let res = w.s.get(&p.link, None).await;
+    // The form may lead to Stripe's page (browsers apply form-action to the redirect).
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let stand_in = w.stripe.lock().unwrap().base.clone();
+    assert!(
+        csp.contains(&format!("form-action 'self' https://checkout.stripe.com {stand_in};")),
+        "{csp}"
+    );
+    let page = res.text().await.unwrap();
     assert!(page.contains("value=\"stripe\""), "{page}");
     assert!(page.contains("Pay €25.00 with Stripe"));
     assert!(

@@ -111,14 +111,28 @@ pub fn GatewaySettings(locale: Locale) -> impl IntoView {
                                 <ul class="rows" aria-label=tr(locale, "Configured gateways", "Pasarelas configuradas")>
                                     {l.gateways.into_iter().map(|g| {
                                         let has_fields = !g.masked.is_empty();
-                                        let facts = g.masked.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(" · ");
+                                        // Each field by its label in the admin's language.
+                                        let label = |name: &str| l.kinds.iter()
+                                            .find(|k| k.kind == g.kind)
+                                            .and_then(|k| k.fields.iter().find(|f| f.name == name))
+                                            .map(|f| f.label.clone())
+                                            .unwrap_or_else(|| name.to_owned());
+                                        let facts = g.masked.iter().map(|(k, v)| format!("{}: {v}", label(k))).collect::<Vec<_>>().join(" · ");
                                         let (for_replace, for_remove) = (g.clone(), g.clone());
                                         let name = g.name.clone();
+                                        let webhook = g.webhook_path.clone().map(|path| {
+                                            let url = format!("{}{path}", window().location().origin().unwrap_or_default());
+                                            view! {
+                                                <span class="row__meta">{tr(locale, "Webhook endpoint to register at the gateway: ", "Endpoint de webhooks que registrar en la pasarela: ")}
+                                                    <code class="webhook-url">{url}</code></span>
+                                            }
+                                        });
                                         view! {
                                             <li class="row">
                                                 <div class="row__text">
                                                     <span class="row__title">{g.name.clone()}</span>
                                                     <span class="row__meta">{if facts.is_empty() { tr(locale, "No credentials needed", "No necesita credenciales").to_owned() } else { facts }}</span>
+                                                    {webhook}
                                                 </div>
                                                 <div class="row__actions">
                                                     <Show when=move || has_fields>

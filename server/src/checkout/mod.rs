@@ -41,13 +41,38 @@ use crate::secrets::{self, hash_secret, new_id};
 use crate::AppState;
 
 /// The policy for every checkout answer: nothing but this page's own style and form.
-static CSP: LazyLock<String> = LazyLock::new(|| {
-    let hash =
-        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(page::CSS.as_bytes()));
+/// `form_targets`: other origins the form may lead to (browsers apply `form-action` to
+/// the redirect after a post too, and Pay with Stripe redirects to Stripe's page).
+fn csp(form_targets: &str) -> String {
+    static STYLE_HASH: LazyLock<String> = LazyLock::new(|| {
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(page::CSS.as_bytes()))
+    });
+    let hash = STYLE_HASH.as_str();
+    let targets = if form_targets.is_empty() {
+        String::new()
+    } else {
+        format!(" {form_targets}")
+    };
     format!(
-        "default-src 'none'; style-src 'sha256-{hash}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src 'sha256-{hash}'; form-action 'self'{targets}; frame-ancestors 'none'; base-uri 'none'"
     )
-});
+}
+
+/// Where the offered gateways' pages are: Stripe Checkout, and the origin of
+/// `PAYCARD_STRIPE_API_BASE` when it is not Stripe's own (a stand-in).
+fn form_targets(state: &AppState, methods: &[Method]) -> String {
+    if !methods.iter().any(|m| m.kind == paycard_core::gateways::STRIPE) {
+        return String::new();
+    }
+    let mut targets = vec!["https://checkout.stripe.com".to_owned()];
+    if let Ok(base) = url::Url::parse(&state.config.stripe_api_base) {
+        let origin = base.origin().ascii_serialization();
+        if origin != "https://api.stripe.com" && origin != "null" {
+            targets.push(origin);
+        }
+    }
+    targets.join(" ")
+}
 
 #[derive(Deserialize)]
 pub struct LangQuery {
@@ -115,9 +140,13 @@ pub async fn card_for(state: &AppState, token: &str) -> Result<Option<(Card, Str
 }
 
 pub fn respond(status: StatusCode, html: String) -> Response {
+    respond_with_targets(status, html, "")
+}
+
+fn respond_with_targets(status: StatusCode, html: String, form_targets: &str) -> Response {
     let mut response = (status, Html(html)).into_response();
     let headers = response.headers_mut();
-    if let Ok(csp) = HeaderValue::from_str(&CSP) {
+    if let Ok(csp) = HeaderValue::from_str(&csp(form_targets)) {
         headers.insert(CONTENT_SECURITY_POLICY, csp);
     }
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -168,6 +197,8 @@ pub struct About<'a> {
     pub brand: &'a str,
     pub locale: Locale,
     pub methods: &'a [Method],
+    /// Origins the form may lead to, for the page's `form-action`.
+    pub form_targets: &'a str,
 }
 
 /// A way to pay the checkout offers: a gateway kind, and the configured gateway behind
@@ -224,6 +255,7 @@ pub fn form_page(
         brand,
         locale,
         methods,
+        form_targets,
     } = about;
     let mut body = page::summary(card, brand, locale);
     if card.status == CardStatus::Failed && errors.is_empty() && alert.is_none() {
@@ -237,7 +269,11 @@ pub fn form_page(
     }
     let kinds: Vec<&str> = methods.iter().map(|m| m.kind).collect();
     body += &page::form(token, card, locale, values, errors, alert, &kinds);
-    respond(status, page::document(locale, &card.title, "", &body))
+    respond_with_targets(
+        status,
+        page::document(locale, &card.title, "", &body),
+        form_targets,
+    )
 }
 
 /// `GET /pay/{token}`: the checkout page, or why this card cannot be paid.
@@ -259,6 +295,7 @@ pub async fn page(
         return Ok(redirect::awaiting_page(&card, &brand, locale));
     }
     let methods = methods(&state).await?;
+    let targets = form_targets(&state, &methods);
     Ok(form_page(
         About {
             token: &token,
@@ -266,6 +303,7 @@ pub async fn page(
             brand: &brand,
             locale,
             methods: &methods,
+            form_targets: &targets,
         },
         &CardForm::default(),
         &[],
@@ -304,12 +342,14 @@ pub async fn pay(
         return Ok(status_page(None, locale));
     };
     let methods = methods(&state).await?;
+    let targets = form_targets(&state, &methods);
     let about = About {
         token: &token,
         card: &card,
         brand: &brand,
         locale,
         methods: &methods,
+        form_targets: &targets,
     };
     if !same_origin(&headers) {
         return Ok(form_page(
@@ -449,6 +489,7 @@ pub async fn pay(
                     brand: &brand,
                     locale,
                     methods: &methods,
+                    form_targets: &targets,
                 },
                 &kept,
                 &[],

@@ -75,6 +75,8 @@ impl GatewayRow {
                 .map(|k| k.name.to_owned())
                 .unwrap_or_else(|| self.kind.clone()),
             masked: serde_json::from_str(&self.masked).unwrap_or_default(),
+            webhook_path: (self.kind == paycard_core::gateways::STRIPE)
+                .then(|| format!("/webhooks/stripe/{}", self.id)),
             id: self.id,
             kind: self.kind,
             created_at: self.created_at,
