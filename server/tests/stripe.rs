@@ -440,10 +440,15 @@ async fn stripe_is_offered_its_credentials_stay_secret_and_the_page_offers_it() 
     let p = w.share("pay_demo_mug").await;
     let res = w.s.get(&p.link, None).await;
     // The form may lead to Stripe's page (browsers apply form-action to the redirect).
-    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let stand_in = w.stripe.lock().unwrap().base.clone();
     assert!(
-        csp.contains(&format!("form-action 'self' https://checkout.stripe.com {stand_in};")),
+        csp.contains(&format!(
+            "form-action 'self' https://checkout.stripe.com {stand_in};"
+        )),
         "{csp}"
     );
     let page = res.text().await.unwrap();
@@ -810,4 +815,70 @@ async fn stripe_down_is_a_message_on_the_page_and_nothing_is_charged() {
             .unwrap();
     assert_eq!(res.status(), 400);
     assert_eq!(w.stripe.lock().unwrap().created.len(), 1);
+}
+
+#[tokio::test]
+async fn with_both_gateways_a_card_is_paid_once_whichever_tab_wins() {
+    let w = world().await;
+    let admin = w.s.admin().await;
+    let res =
+        w.s.post_json(
+            "/api/v1/admin/gateways",
+            Some(&admin),
+            json!({"kind": "sandbox"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let card_form = [
+        ("name", "Ana García"),
+        ("email", "ana@example.com"),
+        ("card_number", "4242 4242 4242 4242"),
+        ("expiry", "12/34"),
+        ("cvc", "123"),
+        ("gateway", "sandbox"),
+    ];
+
+    // The page offers both: the test card first (Enter in its fields pays with it).
+    let p = w.share("pay_demo_mug").await;
+    let page = w.s.get(&p.link, None).await.text().await.unwrap();
+    let (sandbox_at, stripe_at) = (
+        page.find("value=\"sandbox\"").unwrap(),
+        page.find("value=\"stripe\"").unwrap(),
+    );
+    assert!(sandbox_at < stripe_at);
+
+    // Tab 1 opened Stripe's page; tab 2 pays with a card: Stripe's session is expired
+    // first, so it can no longer be paid.
+    let session = session_of(&w.pay_with_stripe(&p).await);
+    let res =
+        w.s.http
+            .post(w.s.url(&p.link))
+            .form(&card_form)
+            .send()
+            .await
+            .unwrap();
+    assert!(res.text().await.unwrap().contains("Payment successful"));
+    assert_eq!(w.card(&p).await["status"], "paid");
+    assert_eq!(
+        w.stripe.lock().unwrap().sessions[&session]["status"],
+        "expired"
+    );
+    assert_eq!(w.attempts(&p).await.len(), 1);
+
+    // Stripe's tab paid first: the card attempt finds it paid and charges nothing.
+    let q = w.share("pay_demo_mug").await;
+    let session = session_of(&w.pay_with_stripe(&q).await);
+    customer_completes(&w.stripe, &session, true);
+    let res =
+        w.s.http
+            .post(w.s.url(&q.link))
+            .form(&card_form)
+            .send()
+            .await
+            .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("already paid"), "{page}");
+    let attempts = w.attempts(&q).await;
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0]["gateway"], "stripe");
 }

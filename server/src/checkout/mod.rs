@@ -61,7 +61,10 @@ fn csp(form_targets: &str) -> String {
 /// Where the offered gateways' pages are: Stripe Checkout, and the origin of
 /// `PAYCARD_STRIPE_API_BASE` when it is not Stripe's own (a stand-in).
 fn form_targets(state: &AppState, methods: &[Method]) -> String {
-    if !methods.iter().any(|m| m.kind == paycard_core::gateways::STRIPE) {
+    if !methods
+        .iter()
+        .any(|m| m.kind == paycard_core::gateways::STRIPE)
+    {
         return String::new();
     }
     let mut targets = vec!["https://checkout.stripe.com".to_owned()];
@@ -401,6 +404,27 @@ pub async fn pay(
         }
     };
     let gateway = Sandbox;
+    // A session left open at another gateway (Stripe, in another tab) must not be
+    // payable once this card is charged here: close it first; if it was paid, it wins.
+    match redirect::close_sessions(&state, &card.id).await {
+        Ok(gateway::Closed::Closed) => {}
+        Ok(gateway::Closed::AlreadyPaid) => {
+            let now = card_for(&state, &token).await?;
+            return Ok(status_page(
+                now.as_ref().map(|(c, b)| (c, b.as_str())),
+                locale,
+            ));
+        }
+        Err(_) => {
+            return Ok(form_page(
+                about,
+                &typed,
+                &[],
+                Some(w.gateway_down),
+                StatusCode::OK,
+            ))
+        }
+    }
 
     // 1. Take the card: pending/failed -> processing. Exactly one request can.
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
