@@ -118,7 +118,7 @@ test('an admin sets up portal, gateway and a custom recurring payment; the picke
   await page.getByRole('link', { name: 'Payments', exact: true }).click();
   await page.getByRole('table').getByText('Custom mug').waitFor();
   await page.getByRole('button', { name: 'Add payment' }).click();
-  const form = page.getByRole('dialog', { name: 'Payment' });
+  const form = page.getByRole('dialog', { name: 'Add payment' });
   await form.getByLabel('Title').fill('Tasting club');
   await form.getByLabel('Description').fill('Two new single-origin coffees, every other week.');
   await form.getByLabel('Brand').selectOption('acme');
@@ -189,11 +189,25 @@ test('the settings speak Spanish', async () => {
   await page.getByRole('button', { name: 'Conectar Acme Europe' }).click();
   await page.getByText('Conectado por').waitFor();
 
+  // A gateway with its own credential form, in Spanish; only the masked key comes back.
+  await page.getByRole('link', { name: 'Pasarelas' }).click();
+  await page.getByRole('button', { name: 'Añadir pasarela' }).click();
+  const add = page.getByRole('dialog', { name: 'Añadir una pasarela' });
+  await add.getByRole('button', { name: 'Stripe' }).click();
+  await add.getByLabel('Clave secreta').fill('sk_test_51EsStandInKey000001234');
+  await add.getByLabel('Secreto de firma de webhooks').fill('whsec_esSigningSecret00005678');
+  await add.getByRole('button', { name: 'Guardar pasarela' }).click();
+  const stripeRow = page.getByRole('list', { name: 'Pasarelas configuradas' }).getByRole('listitem').filter({ hasText: 'Stripe' });
+  await stripeRow.waitFor();
+  assert.match(await stripeRow.textContent(), /Clave secreta: sk_test_…1234/);
+  await page.screenshot({ path: screenshotPath('settings-gateways-es') });
+
+  // A payment for acme, typed the Spanish way; an operator's picker in Spanish shows it.
   await page.getByRole('link', { name: 'Pagos', exact: true }).click();
   await page.getByRole('button', { name: 'Añadir pago' }).click();
-  const form = page.getByRole('dialog', { name: 'Pago' });
-  await form.getByLabel('Título').fill('Clase privada');
-  await form.getByLabel('Marca').selectOption('zen');
+  const form = page.getByRole('dialog', { name: 'Añadir pago' });
+  await form.getByLabel('Título').fill('Cata privada');
+  await form.getByLabel('Marca').selectOption('acme');
   await form.getByLabel('Importe').fill('0');
   await form.getByRole('button', { name: 'Guardar pago' }).click();
   await form.getByText('El importe debe ser mayor que cero.').waitFor();
@@ -201,10 +215,20 @@ test('the settings speak Spanish', async () => {
   await form.getByLabel('Frecuencia').selectOption('monthly');
   await page.screenshot({ path: screenshotPath('settings-payment-form-es') });
   await form.getByRole('button', { name: 'Guardar pago' }).click();
-  const row = page.getByRole('row').filter({ hasText: 'Clase privada' });
+  const row = page.getByRole('row').filter({ hasText: 'Cata privada' });
   await row.waitFor();
   assert.match(await row.textContent(), /45,50 € \/ mes/);
   await page.screenshot({ path: screenshotPath('settings-payments-es') });
   assert.deepEqual(await seriousViolations(page), [], 'payments page in Spanish');
+
+  const v = await visitorSays('¿Hacéis catas?');
+  const o = await signIn('operator@example.com', 'es-ES');
+  await o.page.getByRole('navigation').getByRole('link').filter({ hasText: '¿Hacéis catas?' }).click();
+  await o.page.getByRole('button', { name: 'Pagos', exact: true }).click();
+  const item = o.page.getByRole('list', { name: 'Pagos' }).getByRole('listitem').filter({ hasText: 'Cata privada' });
+  await item.waitFor();
+  assert.match(await item.textContent(), /45,50 € \/ mes/);
+  await o.context.close();
+  await v.context.close();
   await a.context.close();
 });

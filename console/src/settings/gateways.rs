@@ -160,9 +160,13 @@ pub fn GatewaySettings(locale: Locale) -> impl IntoView {
                                 </ul>
                             }.into_any()
                         }}
-                        <button type="button" class="btn btn--primary" disabled=!can_add on:click=move |_| add_open.set(true)>
+                        <button type="button" class="btn btn--primary" disabled=!can_add on:click=move |_| add_open.set(true)
+                            aria-describedby="gateways-all-set">
                             {tr(locale, "Add gateway", "Añadir pasarela")}
                         </button>
+                        <p class="field__hint" id="gateways-all-set" hidden=can_add>
+                            {tr(locale, "Every gateway your portal's edition offers is set up.", "Ya están configuradas todas las pasarelas que ofrece la edición de tu portal.")}
+                        </p>
                     </div>
                 }.into_any()
             }

@@ -189,7 +189,12 @@ pub fn FormField(
 /// A modal dialog (the browser's own `<dialog>`: focus stays inside, Escape closes it)
 /// that shows its content while `open` is true.
 #[component]
-pub fn Modal(open: RwSignal<bool>, title: String, children: ChildrenFn) -> impl IntoView {
+pub fn Modal(
+    open: RwSignal<bool>,
+    #[prop(into)] title: Signal<String>,
+    children: ChildrenFn,
+) -> impl IntoView {
+    static NEXT_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let dialog = NodeRef::<html::Dialog>::new();
     Effect::new(move |_| {
         let Some(el) = dialog.get() else { return };
@@ -201,7 +206,10 @@ pub fn Modal(open: RwSignal<bool>, title: String, children: ChildrenFn) -> impl 
             el.close();
         }
     });
-    let title_id = format!("dialog-{}", title.to_lowercase().replace(' ', "-"));
+    let title_id = format!(
+        "dialog-title-{}",
+        NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     let labelled_by = title_id.clone();
     view! {
         <dialog class="modal" node_ref=dialog aria-labelledby=labelled_by on:close=move |_| open.set(false)>

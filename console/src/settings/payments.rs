@@ -210,7 +210,9 @@ pub fn PaymentSettings(locale: Locale) -> impl IntoView {
                 }.into_any(),
             }}
         </div>
-        <Modal open=form_open title=tr(locale, "Payment", "Pago").to_owned()>
+        <Modal open=form_open title=Signal::derive(move || {
+            if editing.with(Option::is_some) { tr(locale, "Edit payment", "Editar pago") } else { tr(locale, "Add payment", "Añadir pago") }.to_owned()
+        })>
             {move || view! {
                 <PaymentForm locale=locale payment=editing.get_untracked() brands=brands.get_untracked()
                     default_currency=default_currency.get_untracked()
