@@ -164,22 +164,7 @@ pub async fn seed_demo(pool: &Pool, password: Option<&str>) -> Result<DemoCreden
             recurrence,
         };
         let valid = validate_payment(&draft).map_err(|_| SeedError::InvalidPayment(id))?;
-        sqlx::query(
-            "INSERT INTO payments (id, brand_id, title, description, amount_minor, currency, recurrence_interval, recurrence_count, active, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(&valid.brand_id)
-        .bind(&valid.title)
-        .bind(&valid.description)
-        .bind(valid.amount_minor)
-        .bind(valid.currency.code())
-        .bind(valid.recurrence.map(|r| r.interval.as_str()))
-        .bind(valid.recurrence.map(|r| r.count))
-        .bind(&now)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+        crate::api::admin::payments::insert_payment(&mut tx, id, &valid, &now).await?;
     }
     for (account, hash) in DEMO_ACCOUNTS.iter().zip(&hashes) {
         sqlx::query(

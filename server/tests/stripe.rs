@@ -882,3 +882,32 @@ async fn with_both_gateways_a_card_is_paid_once_whichever_tab_wins() {
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0]["gateway"], "stripe");
 }
+
+#[tokio::test]
+async fn pay_again_asks_stripe_about_the_open_session_when_its_webhook_never_came() {
+    let w = world().await;
+    // Stripe expired the session, but its webhook was lost: a new session is made.
+    let p = w.share("pay_demo_mug").await;
+    let first = session_of(&w.pay_with_stripe(&p).await);
+    w.stripe.lock().unwrap().sessions.get_mut(&first).unwrap()["status"] = json!("expired");
+    let second = session_of(&w.pay_with_stripe(&p).await);
+    assert_ne!(first, second);
+    // The customer paid, the webhook is late: Pay again shows it paid, charges nothing.
+    customer_completes(&w.stripe, &second, true);
+    let res =
+        w.s.http
+            .post(w.s.url(&p.link))
+            .form(&[
+                ("name", "Ana García"),
+                ("email", "ana@example.com"),
+                ("gateway", "stripe"),
+            ])
+            .send()
+            .await
+            .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("already paid"), "{page}");
+    assert_eq!(w.card(&p).await["status"], "paid");
+    assert_eq!(w.attempts(&p).await.len(), 1);
+    assert_eq!(w.stripe.lock().unwrap().created.len(), 2);
+}

@@ -9,8 +9,8 @@ use paycard_core::recurrence::price_text;
 use paycard_core::validation::{validate_brand, FieldError};
 use paycard_core::{Locale, Money};
 
-use super::{error_for, failure_text, Clears, FormField, Modal};
-use crate::admin_api::{self, AdminError};
+use super::{error_for, failure_text, report, Clears, FormActions, FormField, Modal};
+use crate::admin_api;
 use crate::i18n::tr;
 
 fn origins_text(origins: &[String]) -> String {
@@ -261,10 +261,7 @@ fn BrandForm(locale: Locale, on_done: Callback<Brand>, on_cancel: Callback<()>) 
         leptos::task::spawn_local(async move {
             match admin_api::add_brand(&input).await {
                 Ok(b) => on_done.run(b),
-                Err(e @ AdminError::Http { .. }) if !e.fields().is_empty() => {
-                    errors.set(e.fields().to_vec())
-                }
-                Err(e) => failure.set(Some(failure_text(&e, locale))),
+                Err(e) => report(&e, errors, failure, locale),
             }
             busy.set(false);
         });
@@ -295,10 +292,7 @@ fn BrandForm(locale: Locale, on_done: Callback<Brand>, on_cancel: Callback<()>) 
                     prop:value=origins on:input:target=move |ev| origins.set(ev.target().value())></textarea>
             </FormField>
             <p class="settings__failure" role="alert">{move || failure.get()}</p>
-            <div class="form__actions">
-                <button type="button" class="btn" on:click=move |_| on_cancel.run(())>{tr(locale, "Cancel", "Cancelar")}</button>
-                <button type="submit" class="btn btn--primary" disabled=busy>{tr(locale, "Add brand", "Añadir marca")}</button>
-            </div>
+            <FormActions back_label=tr(locale, "Cancel", "Cancelar") submit_label=tr(locale, "Add brand", "Añadir marca") busy=busy on_back=on_cancel/>
         </form>
     }
 }

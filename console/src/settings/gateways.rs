@@ -11,8 +11,8 @@ use paycard_core::api::{Gateway, GatewayCredentials, GatewayKindInfo, NewGateway
 use paycard_core::validation::FieldError;
 use paycard_core::Locale;
 
-use super::{confirm, error_for, failure_text, Clears, FormField, Modal};
-use crate::admin_api::{self, AdminError};
+use super::{confirm, error_for, failure_text, report, Clears, FormActions, FormField, Modal};
+use crate::admin_api;
 use crate::i18n::tr;
 
 /// What the page knows: `None` while loading.
@@ -262,11 +262,7 @@ fn CredentialForm(
             };
             match result {
                 Ok(_) => on_done.run(()),
-                Err(e @ AdminError::Http { .. }) if !e.fields().is_empty() => {
-                    errors.set(e.fields().to_vec());
-                    failure.set(Some(failure_text(&e, locale)));
-                }
-                Err(e) => failure.set(Some(failure_text(&e, locale))),
+                Err(e) => report(&e, errors, failure, locale),
             }
             busy.set(false);
         });
@@ -296,10 +292,7 @@ fn CredentialForm(
                 }
             }).collect_view()}
             <p class="settings__failure" role="alert">{move || failure.get()}</p>
-            <div class="form__actions">
-                <button type="button" class="btn" on:click=move |_| on_cancel.run(())>{tr(locale, "Back", "Atrás")}</button>
-                <button type="submit" class="btn btn--primary" disabled=busy>{tr(locale, "Save gateway", "Guardar pasarela")}</button>
-            </div>
+            <FormActions back_label=tr(locale, "Back", "Atrás") submit_label=tr(locale, "Save gateway", "Guardar pasarela") busy=busy on_back=on_cancel/>
         </form>
     }
 }

@@ -219,6 +219,38 @@ pub fn Modal(
     }
 }
 
+/// Shows a failed save: its field errors beside their fields, or else one line saying
+/// what went wrong.
+pub fn report(
+    error: &AdminError,
+    errors: RwSignal<Vec<FieldError>>,
+    failure: RwSignal<Option<&'static str>>,
+    locale: Locale,
+) {
+    if error.fields().is_empty() {
+        failure.set(Some(failure_text(error, locale)));
+    } else {
+        errors.set(error.fields().to_vec());
+        failure.set(None);
+    }
+}
+
+/// A dialog form's buttons: go back without saving, and save (waiting while `busy`).
+#[component]
+pub fn FormActions(
+    back_label: &'static str,
+    submit_label: &'static str,
+    #[prop(into)] busy: Signal<bool>,
+    on_back: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <div class="form__actions">
+            <button type="button" class="btn" on:click=move |_| on_back.run(())>{back_label}</button>
+            <button type="submit" class="btn btn--primary" disabled=busy>{submit_label}</button>
+        </div>
+    }
+}
+
 /// Asks before a destructive action.
 pub fn confirm(question: &str) -> bool {
     window().confirm_with_message(question).unwrap_or(false)

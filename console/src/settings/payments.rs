@@ -10,8 +10,8 @@ use paycard_core::recurrence::price_text;
 use paycard_core::validation::{validate_payment, FieldError, PaymentDraft, Problem};
 use paycard_core::{Currency, Interval, Locale, Money, Recurrence};
 
-use super::{confirm, error_for, failure_text, Clears, FormField, Modal};
-use crate::admin_api::{self, AdminError, Deleted};
+use super::{confirm, error_for, failure_text, report, Clears, FormActions, FormField, Modal};
+use crate::admin_api::{self, Deleted};
 use crate::i18n::tr;
 
 /// The frequency choices of the form; custom is every N days, weeks, months or years.
@@ -368,10 +368,7 @@ pub fn PaymentForm(
             };
             match result {
                 Ok(p) => on_done.run(p),
-                Err(e @ AdminError::Http { .. }) if !e.fields().is_empty() => {
-                    errors.set(e.fields().to_vec())
-                }
-                Err(e) => failure.set(Some(failure_text(&e, locale))),
+                Err(e) => report(&e, errors, failure, locale),
             }
             busy.set(false);
         });
@@ -460,10 +457,7 @@ pub fn PaymentForm(
                 </Show>
             </fieldset>
             <p class="settings__failure" role="alert">{move || failure.get()}</p>
-            <div class="form__actions">
-                <button type="button" class="btn" on:click=move |_| on_cancel.run(())>{tr(locale, "Cancel", "Cancelar")}</button>
-                <button type="submit" class="btn btn--primary" disabled=busy>{tr(locale, "Save payment", "Guardar pago")}</button>
-            </div>
+            <FormActions back_label=tr(locale, "Cancel", "Cancelar") submit_label=tr(locale, "Save payment", "Guardar pago") busy=busy on_back=on_cancel/>
         </form>
     }
 }

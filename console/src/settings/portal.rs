@@ -10,8 +10,8 @@ use paycard_core::money::countries;
 use paycard_core::validation::{validate_portal, FieldError};
 use paycard_core::{Currency, Locale};
 
-use super::{confirm, error_for, failure_text, Clears, FormField, Modal};
-use crate::admin_api::{self, AdminError};
+use super::{confirm, error_for, failure_text, report, Clears, FormActions, FormField, Modal};
+use crate::admin_api;
 use crate::i18n::tr;
 
 fn country_name(code: &str) -> String {
@@ -208,10 +208,7 @@ fn PortalForm(locale: Locale, on_done: Callback<Portal>, on_cancel: Callback<()>
         leptos::task::spawn_local(async move {
             match admin_api::connect_portal(&input).await {
                 Ok(p) => on_done.run(p),
-                Err(e @ AdminError::Http { .. }) if !e.fields().is_empty() => {
-                    errors.set(e.fields().to_vec())
-                }
-                Err(e) => failure.set(Some(failure_text(&e, locale))),
+                Err(e) => report(&e, errors, failure, locale),
             }
             busy.set(false);
         });
@@ -265,10 +262,7 @@ fn PortalForm(locale: Locale, on_done: Callback<Portal>, on_cancel: Callback<()>
                 </select>
             </FormField>
             <p class="settings__failure" role="alert">{move || failure.get()}</p>
-            <div class="form__actions">
-                <button type="button" class="btn" on:click=move |_| on_cancel.run(())>{tr(locale, "Cancel", "Cancelar")}</button>
-                <button type="submit" class="btn btn--primary" disabled=busy>{tr(locale, "Connect portal", "Conectar portal")}</button>
-            </div>
+            <FormActions back_label=tr(locale, "Cancel", "Cancelar") submit_label=tr(locale, "Connect portal", "Conectar portal") busy=busy on_back=on_cancel/>
         </form>
     }
 }

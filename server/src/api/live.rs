@@ -56,19 +56,7 @@ pub async fn record(
     kind: EventKind,
     data: &impl Serialize,
 ) -> Result<i64, AppError> {
-    let data =
-        serde_json::to_string(data).map_err(|e| AppError::Internal(format!("event data: {e}")))?;
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO events (brand_id, conversation_id, kind, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
-    )
-    .bind(brand_id)
-    .bind(conversation_id)
-    .bind(kind.as_str())
-    .bind(data)
-    .bind(crate::secrets::now())
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(seq)
+    insert_event(conn, brand_id, Some(conversation_id), kind, data).await
 }
 
 /// Appends a brand-wide event (no conversation: operators' streams carry it, visitors'
@@ -79,12 +67,23 @@ pub async fn record_for_brand(
     kind: EventKind,
     data: &impl Serialize,
 ) -> Result<i64, AppError> {
+    insert_event(conn, brand_id, None, kind, data).await
+}
+
+async fn insert_event(
+    conn: &mut sqlx::SqliteConnection,
+    brand_id: &str,
+    conversation_id: Option<&str>,
+    kind: EventKind,
+    data: &impl Serialize,
+) -> Result<i64, AppError> {
     let data =
         serde_json::to_string(data).map_err(|e| AppError::Internal(format!("event data: {e}")))?;
     let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO events (brand_id, conversation_id, kind, data, created_at) VALUES (?, NULL, ?, ?, ?) RETURNING seq",
+        "INSERT INTO events (brand_id, conversation_id, kind, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
     )
     .bind(brand_id)
+    .bind(conversation_id)
     .bind(kind.as_str())
     .bind(data)
     .bind(crate::secrets::now())

@@ -135,6 +135,38 @@ pub async fn pay_with_stripe(
     }
     let card_id = about.card.id.clone();
 
+    // 0. A session already open goes on if it still is at Stripe (its webhook may be
+    //    late or lost): back to it; completed, the card is paid; ended, a new one.
+    let open: Option<(String, String, String, String)> = sqlx::query_as(
+        "SELECT attempt_id, reference, url, gateway_id FROM gateway_sessions
+         WHERE card_id = ? AND status = 'open' AND reference IS NOT NULL AND url IS NOT NULL",
+    )
+    .bind(&card_id)
+    .fetch_optional(&state.db)
+    .await?;
+    if let Some((open_attempt, reference, url, open_gateway)) = open {
+        let status = match stripe_for(state, &open_gateway).await {
+            Ok(stripe) => stripe.session_status(&reference).await.ok(),
+            Err(_) => None,
+        };
+        match status.as_deref() {
+            Some("complete") => {
+                let _ = close_sessions(state, &card_id).await;
+                let now = crate::checkout::card_for(state, about.token).await?;
+                return Ok(status_page(
+                    now.as_ref().map(|(c, b)| (c, b.as_str())),
+                    about.locale,
+                ));
+            }
+            Some("expired") => {
+                let mut conn = state.db.acquire().await?;
+                set_session_status(&mut conn, &open_attempt, "expired", &["open"]).await?;
+            }
+            // Open, or Stripe cannot say: the session we know is the one to use.
+            _ => return Ok(see_other(&url)),
+        }
+    }
+
     // 1. One session per card: reuse the open one, or claim the right to create one.
     let attempt_id = new_id("att");
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
@@ -213,11 +245,8 @@ pub async fn pay_with_stripe(
             if let Err(err) = &other {
                 tracing::warn!(error = %err, card = %card_id, "stripe: creating a checkout session failed");
             }
-            sqlx::query("UPDATE gateway_sessions SET status = 'failed', updated_at = ? WHERE attempt_id = ?")
-                .bind(secrets::now())
-                .bind(&attempt_id)
-                .execute(&state.db)
-                .await?;
+            let mut conn = state.db.acquire().await?;
+            set_session_status(&mut conn, &attempt_id, "failed", &[]).await?;
             return Ok(super::form_page(
                 about,
                 typed,
@@ -257,6 +286,27 @@ pub async fn pay_with_stripe(
     Ok(see_other(&url))
 }
 
+/// Moves a session to `to`, if it is in one of `from` (any status when empty).
+async fn set_session_status(
+    conn: &mut sqlx::SqliteConnection,
+    attempt_id: &str,
+    to: &str,
+    from: &[&str],
+) -> Result<(), AppError> {
+    let from = serde_json::to_string(from).map_err(|e| AppError::Internal(e.to_string()))?;
+    sqlx::query(
+        "UPDATE gateway_sessions SET status = ?1, updated_at = ?2 WHERE attempt_id = ?3
+           AND (json_array_length(?4) = 0 OR status IN (SELECT value FROM json_each(?4)))",
+    )
+    .bind(to)
+    .bind(secrets::now())
+    .bind(attempt_id)
+    .bind(from)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 struct SessionRow {
     attempt_id: String,
@@ -281,12 +331,7 @@ async fn settle_session(
         Outcome::Succeeded { .. } => "complete",
         Outcome::Failed { .. } => "failed",
     };
-    sqlx::query("UPDATE gateway_sessions SET status = ?, updated_at = ? WHERE attempt_id = ?")
-        .bind(status)
-        .bind(secrets::now())
-        .bind(&session.attempt_id)
-        .execute(&mut *conn)
-        .await?;
+    set_session_status(conn, &session.attempt_id, status, &[]).await?;
     if recorded {
         return Ok(Vec::new());
     }
@@ -370,11 +415,7 @@ pub async fn stripe_webhook(
                 }
                 Happened::Processing => {
                     // Completed, the money on its way: the card waits in `processing`.
-                    sqlx::query("UPDATE gateway_sessions SET status = 'complete', updated_at = ? WHERE attempt_id = ?")
-                        .bind(secrets::now())
-                        .bind(&s.attempt_id)
-                        .execute(&mut *tx)
-                        .await?;
+                    set_session_status(&mut tx, &s.attempt_id, "complete", &[]).await?;
                     let (row, _) = load_card(&mut tx, &s.card_id).await?;
                     if row.into_api()?.status.allows(&CardAction::StartPayment) {
                         let (_, seq) = crate::api::cards::transition_in(
@@ -389,10 +430,7 @@ pub async fn stripe_webhook(
                 }
                 Happened::Expired => {
                     // The card stays as it is: payable again through a new session.
-                    sqlx::query("UPDATE gateway_sessions SET status = 'expired', updated_at = ? WHERE attempt_id = ? AND status IN ('creating', 'open')")
-                        .bind(secrets::now())
-                        .bind(&s.attempt_id)
-                        .execute(&mut *tx)
+                    set_session_status(&mut tx, &s.attempt_id, "expired", &["creating", "open"])
                         .await?;
                 }
                 Happened::Other => {}
@@ -434,11 +472,7 @@ pub async fn close_sessions(state: &AppState, card_id: &str) -> Result<Closed, A
         let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
         let seqs = match closed {
             Closed::Closed => {
-                sqlx::query("UPDATE gateway_sessions SET status = 'expired', updated_at = ? WHERE attempt_id = ? AND status = 'open'")
-                    .bind(secrets::now())
-                    .bind(&session.attempt_id)
-                    .execute(&mut *tx)
-                    .await?;
+                set_session_status(&mut tx, &session.attempt_id, "expired", &["open"]).await?;
                 Vec::new()
             }
             Closed::AlreadyPaid => {

@@ -231,6 +231,11 @@ impl Stripe {
         }
     }
 
+    /// A session's status at Stripe: `open`, `complete` or `expired`.
+    pub async fn session_status(&self, id: &str) -> Result<String, GatewayError> {
+        Ok(self.retrieve(id).await?.status.unwrap_or_default())
+    }
+
     async fn retrieve(&self, id: &str) -> Result<Session, GatewayError> {
         let url = format!("{}/v1/checkout/sessions/{id}", self.api_base);
         self.call(self.http.get(url)).await

@@ -56,6 +56,33 @@ async fn validate(
     }
 }
 
+/// Writes a checked payment as `id`, active; one that exists with that id is kept (the
+/// demo seed runs at every start and must not undo an admin's edits).
+pub async fn insert_payment(
+    conn: &mut sqlx::SqliteConnection,
+    id: &str,
+    valid: &ValidPayment,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO payments (id, brand_id, title, description, amount_minor, currency, recurrence_interval, recurrence_count, active, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(&valid.brand_id)
+    .bind(&valid.title)
+    .bind(&valid.description)
+    .bind(valid.amount_minor)
+    .bind(valid.currency.code())
+    .bind(valid.recurrence.map(|r| r.interval.as_str()))
+    .bind(valid.recurrence.map(|r| r.count))
+    .bind(now)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Records `payment` for each brand that must hear of it.
 async fn announce(
     conn: &mut sqlx::SqliteConnection,
@@ -118,22 +145,7 @@ pub async fn create(
     let valid = validate(&mut tx, &draft).await?;
     let id = new_id("pay");
     let now = now();
-    sqlx::query(
-        "INSERT INTO payments (id, brand_id, title, description, amount_minor, currency, recurrence_interval, recurrence_count, active, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-    )
-    .bind(&id)
-    .bind(&valid.brand_id)
-    .bind(&valid.title)
-    .bind(&valid.description)
-    .bind(valid.amount_minor)
-    .bind(valid.currency.code())
-    .bind(valid.recurrence.map(|r| r.interval.as_str()))
-    .bind(valid.recurrence.map(|r| r.count))
-    .bind(&now)
-    .bind(&now)
-    .execute(&mut *tx)
-    .await?;
+    insert_payment(&mut tx, &id, &valid, &now).await?;
     let payment = load(&mut tx, &id).await?;
     let seq = announce(&mut tx, &payment, &[&payment.brand_id]).await?;
     tx.commit().await?;
