@@ -764,6 +764,12 @@ async fn brands_are_listed_with_their_payments_added_and_edited() {
         tea["allowed_origins"],
         json!(["https://tea.example", "http://localhost:3000"])
     );
+    // The brand's widget page may now be framed by exactly those sites.
+    let widget = s.get("/widget/?brand=tea-house", None).await;
+    assert_eq!(
+        widget.headers()["content-security-policy"],
+        "frame-ancestors 'self' https://tea.example http://localhost:3000"
+    );
     let res = s
         .send(
             Method::PATCH,

@@ -1621,6 +1621,16 @@ async fn the_openapi_document_covers_the_contract() {
         "/api/v1/operator/cards/{id}/attempts",
         "/api/v1/operator/events",
         "/api/v1/stream-tickets",
+        "/api/v1/admin/portal/defaults",
+        "/api/v1/admin/portal",
+        "/api/v1/admin/gateway-kinds",
+        "/api/v1/admin/gateways",
+        "/api/v1/admin/gateways/{id}",
+        "/api/v1/admin/payments",
+        "/api/v1/admin/payments/{id}",
+        "/api/v1/admin/brands",
+        "/api/v1/admin/brands/{id}",
+        "/webhooks/stripe/{gateway_id}",
     ] {
         assert!(
             paths.contains_key(path),

@@ -214,7 +214,8 @@ pub async fn fail_stuck_payments(state: &AppState) -> Result<usize, AppError> {
     Ok(failed)
 }
 
-/// Deletes sessions and stream tickets past their expiry.
+/// Deletes sessions and stream tickets past their expiry, and gateway event ids too old
+/// to be replayed.
 pub async fn prune_expired_credentials(state: &AppState) -> Result<u64, AppError> {
     let now = secrets::now();
     let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
@@ -225,7 +226,14 @@ pub async fn prune_expired_credentials(state: &AppState) -> Result<u64, AppError
         .bind(&now)
         .execute(&state.db)
         .await?;
-    Ok(sessions.rows_affected() + tickets.rows_affected())
+    // Stripe retries a webhook for three days; a month of event ids is plenty to
+    // recognise a replay.
+    let month_ago = secrets::timestamp(chrono::Utc::now() - chrono::Duration::days(30));
+    let events = sqlx::query("DELETE FROM gateway_events WHERE received_at <= ?")
+        .bind(month_ago)
+        .execute(&state.db)
+        .await?;
+    Ok(sessions.rows_affected() + tickets.rows_affected() + events.rows_affected())
 }
 
 /// Expires every card past its time to pay (pending or failed, not processing).

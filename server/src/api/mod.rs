@@ -207,12 +207,14 @@ async fn json_errors(response: Response) -> Response {
         admin::payments::list, admin::payments::get, admin::payments::create,
         admin::payments::update, admin::payments::delete,
         admin::brands::list, admin::brands::create, admin::brands::update,
+        crate::checkout::redirect::stripe_webhook,
     ),
     tags(
         (name = "auth", description = "Sign-in and sessions"),
         (name = "visitor", description = "The visitor widget's side of a conversation"),
         (name = "operator", description = "The operator console's side"),
         (name = "live", description = "Server-sent events, replayable with Last-Event-ID"),
+        (name = "webhooks", description = "Signed notifications from payment gateways"),
         (name = "admin", description = "Settings: portal, gateways, payments, brands (admins only)"),
     )
 )]

@@ -351,6 +351,13 @@ async fn settle_session(
 /// `POST /webhooks/stripe/{gateway_id}`: a signed Stripe event. Verified on the raw
 /// body; each event id takes effect once; a forged or stale one is refused (400) and
 /// changes nothing.
+#[utoipa::path(post, path = "/webhooks/stripe/{gateway_id}", tag = "webhooks",
+    params(("gateway_id" = String, Path, description = "the configured Stripe gateway"),
+           ("Stripe-Signature" = String, Header, description = "t=…,v1=…")),
+    request_body(content = String, content_type = "application/json", description = "a Stripe event"),
+    responses((status = 200, description = "received (also for an event seen before)"),
+              (status = 400, body = paycard_core::api::ErrorBody, description = "invalid_signature"),
+              (status = 404, body = paycard_core::api::ErrorBody)))]
 pub async fn stripe_webhook(
     State(state): State<AppState>,
     Path(gateway_id): Path<String>,
