@@ -270,7 +270,7 @@ fn Workspace(
             <header class="console__header">
                 <span class="console__brand">{t(locale, Text::Console)}</span>
                 <Show when=move || is_admin>
-                    <A href="/console/settings/portal" attr:class="console__settings">{tr(locale, "Settings", "Ajustes")}</A>
+                    <A href="/console/settings" attr:class="console__settings">{tr(locale, "Settings", "Ajustes")}</A>
                 </Show>
                 <span class="console__who">{account.name.clone()}</span>
                 <p class="console__live" role="status">

@@ -95,7 +95,7 @@ pub fn GatewaySettings(locale: Locale) -> impl IntoView {
             Some(l) if !l.connected => view! {
                 <div class="panel">
                     <p>{tr(locale, "Gateways belong to a payment portal. Connect one first.", "Las pasarelas pertenecen a un portal de pagos. Conecta uno primero.")}</p>
-                    <A href="/console/settings/portal" attr:class="btn btn--primary">{tr(locale, "Connect a portal", "Conectar un portal")}</A>
+                    <A href="/console/settings" attr:class="btn btn--primary">{tr(locale, "Connect a portal", "Conectar un portal")}</A>
                 </div>
             }.into_any(),
             Some(l) => {

@@ -36,7 +36,8 @@ impl Section {
 
     fn path(self) -> &'static str {
         match self {
-            Section::Portal => "/console/settings/portal",
+            // The Settings link's own page (`/console/settings/portal` shows it too).
+            Section::Portal => "/console/settings",
             Section::Gateways => "/console/settings/gateways",
             Section::Payments => "/console/settings/payments",
             Section::Brands => "/console/settings/brands",
@@ -69,7 +70,7 @@ pub fn SettingsPage(locale: Locale, section: Section, is_admin: bool) -> impl In
             <h1 id="settings-title" class="settings__title">{tr(locale, "Settings", "Ajustes")}</h1>
             <nav class="settings__nav" aria-label=tr(locale, "Settings sections", "Secciones de ajustes")>
                 {Section::ALL.into_iter().map(|s| view! {
-                    <A href=s.path() attr:class="settings__tab">{s.title(locale)}</A>
+                    <A href=s.path() exact=true attr:class="settings__tab">{s.title(locale)}</A>
                 }).collect_view()}
             </nav>
             <div class="settings__body">
