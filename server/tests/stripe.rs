@@ -911,3 +911,24 @@ async fn pay_again_asks_stripe_about_the_open_session_when_its_webhook_never_cam
     assert_eq!(w.attempts(&p).await.len(), 1);
     assert_eq!(w.stripe.lock().unwrap().created.len(), 2);
 }
+
+#[tokio::test]
+async fn a_session_left_creating_by_a_crash_does_not_block_the_card() {
+    let w = world().await;
+    let p = w.share("pay_demo_mug").await;
+    let long_ago = (chrono::Utc::now() - chrono::Duration::minutes(5))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    sqlx::query(
+        "INSERT INTO gateway_sessions (attempt_id, card_id, gateway_id, kind, status, created_at, updated_at)
+         VALUES ('att_crashed', ?, ?, 'stripe', 'creating', ?, ?)",
+    )
+    .bind(&p.card_id)
+    .bind(&w.gateway_id)
+    .bind(&long_ago)
+    .bind(&long_ago)
+    .execute(&w.s.state.db)
+    .await
+    .unwrap();
+    let location = w.pay_with_stripe(&p).await;
+    assert!(location.contains("cs_test_"), "{location}");
+}

@@ -176,6 +176,18 @@ pub async fn pay_with_stripe(
         drop(tx);
         return Ok(status_page(Some((&card, about.brand)), about.locale));
     }
+    // A session left `creating` by a crash between steps 1 and 3 (Stripe answers in
+    // seconds) must not block the card for ever.
+    let stale = secrets::timestamp(chrono::Utc::now() - chrono::Duration::minutes(2));
+    sqlx::query(
+        "UPDATE gateway_sessions SET status = 'failed', updated_at = ?
+         WHERE card_id = ? AND status = 'creating' AND created_at <= ?",
+    )
+    .bind(secrets::now())
+    .bind(&card_id)
+    .bind(&stale)
+    .execute(&mut *tx)
+    .await?;
     let existing: Option<(String, Option<String>)> = sqlx::query_as(
         "SELECT status, url FROM gateway_sessions WHERE card_id = ? AND status IN ('creating', 'open')",
     )
