@@ -482,6 +482,10 @@ async fn a_stripe_payment_goes_through_checkout_and_a_signed_webhook() {
             "Custom mug"
         );
         assert_eq!(sent["customer_email"], "ana@example.com");
+        assert_eq!(
+            sent["locale"], "en",
+            "Stripe's page in the visitor's language"
+        );
         let back = format!("{}{}", w.s.base, p.link);
         assert!(
             sent["success_url"].starts_with(&back),

@@ -18,6 +18,8 @@ pub struct Charge<'a> {
     pub title: &'a str,
     pub description: &'a str,
     pub email: &'a str,
+    /// The visitor's language (`en`, `es`), for a gateway's own page.
+    pub locale: &'a str,
     /// Card details typed on our page; a gateway with its own page takes none.
     pub card: Option<&'a ValidCard>,
     /// One per attempt: a gateway that sees it twice must not charge twice.
@@ -202,6 +204,7 @@ mod tests {
             title: "Custom mug",
             description: "",
             email: "ana@example.com",
+            locale: "en",
             card: Some(&card),
             idempotency_key: "att_1",
             success_url: "http://localhost/pay/t",

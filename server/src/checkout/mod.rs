@@ -455,6 +455,7 @@ pub async fn pay(
             title: &processing.title,
             description: &processing.description,
             email: &valid.email,
+            locale: locale.tag(),
             card: Some(&valid),
             idempotency_key: &attempt_id,
             success_url: "",

@@ -241,6 +241,7 @@ pub async fn pay_with_stripe(
                     title: &card.title,
                     description: &card.description,
                     email: typed.email.trim(),
+                    locale: about.locale.tag(),
                     card: None,
                     idempotency_key: &attempt_id,
                     success_url: &format!("{back}&return=stripe"),

@@ -168,6 +168,9 @@ impl Stripe {
         if !charge.email.is_empty() {
             put("customer_email", charge.email.into());
         }
+        if !charge.locale.is_empty() {
+            put("locale", charge.locale.into());
+        }
         let now = unix_now();
         let expires = charge
             .expires_at
