@@ -936,3 +936,44 @@ async fn a_session_left_creating_by_a_crash_does_not_block_the_card() {
     let location = w.pay_with_stripe(&p).await;
     assert!(location.contains("cs_test_"), "{location}");
 }
+
+#[tokio::test]
+async fn back_from_stripe_the_page_asks_stripe_when_the_webhook_is_lost() {
+    let w = world().await;
+    let p = w.share("pay_demo_mug").await;
+    let session = session_of(&w.pay_with_stripe(&p).await);
+    customer_completes(&w.stripe, &session, true);
+    // No webhook (a misconfigured endpoint): the success URL settles it by asking Stripe.
+    let page =
+        w.s.get(&format!("{}?return=stripe", p.link), None)
+            .await
+            .text()
+            .await
+            .unwrap();
+    assert!(page.contains("Payment successful"), "{page}");
+    assert!(page.contains("Thank you!"));
+    assert_eq!(w.card(&p).await["status"], "paid");
+    // The webhook, when it comes after all, changes nothing more.
+    w.webhook(&event(
+        "evt_late",
+        "checkout.session.completed",
+        &session,
+        &p.card_id,
+        "paid",
+    ))
+    .await;
+    assert_eq!(w.attempts(&p).await.len(), 1);
+
+    // A bank debit still on its way: the page says so and waits.
+    let q = w.share("pay_demo_mug").await;
+    let session = session_of(&w.pay_with_stripe(&q).await);
+    customer_completes(&w.stripe, &session, false);
+    let page =
+        w.s.get(&format!("{}?return=stripe", q.link), None)
+            .await
+            .text()
+            .await
+            .unwrap();
+    assert!(page.contains("Payment in progress"), "{page}");
+    assert_eq!(w.card(&q).await["status"], "processing");
+}

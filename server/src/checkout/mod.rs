@@ -158,6 +158,14 @@ fn respond_with_targets(status: StatusCode, html: String, form_targets: &str) ->
     response
 }
 
+/// The page right after a payment went through.
+fn success_page(card: &Card, brand: &str, locale: Locale) -> Response {
+    let w = page::words(locale);
+    let body = page::summary(card, brand, locale)
+        + &page::outcome(w.success, "ok", w.paid_note, locale, true);
+    respond(StatusCode::OK, page::document(locale, w.success, "", &body))
+}
+
 /// The page for a card that cannot be paid now (or a bad link).
 pub fn status_page(card: Option<(&Card, &str)>, locale: Locale) -> Response {
     let w = page::words(locale);
@@ -293,9 +301,22 @@ pub async fn page(
     if !card.status.allows(&CardAction::StartPayment) {
         return Ok(status_page(Some((&card, &brand)), locale));
     }
-    // Back from the gateway's page before its notification: the payment is on its way.
+    // Back from the gateway's page: ask it how the payment went, in case its
+    // notification is late; until it is settled, the page waits.
     if query.returned.is_some() && redirect::session_open(&state, &card.id).await? {
-        return Ok(redirect::awaiting_page(&card, &brand, locale));
+        redirect::reconcile(&state, &card.id).await?;
+        let Some((card, brand)) = card_for(&state, &token).await? else {
+            return Ok(status_page(None, locale));
+        };
+        if card.status == CardStatus::Paid {
+            return Ok(success_page(&card, &brand, locale));
+        }
+        if !card.status.allows(&CardAction::StartPayment) {
+            return Ok(status_page(Some((&card, &brand)), locale));
+        }
+        if redirect::session_open(&state, &card.id).await? {
+            return Ok(redirect::awaiting_page(&card, &brand, locale));
+        }
     }
     let methods = methods(&state).await?;
     let targets = form_targets(&state, &methods);
@@ -496,11 +517,7 @@ pub async fn pay(
     tracing::info!(card = %result.id, attempt = %attempt_id, status = %result.status, gateway = gateway.kind(), "payment attempt");
 
     Ok(match result.status {
-        CardStatus::Paid => {
-            let body = page::summary(&result, &brand, locale)
-                + &page::outcome(w.success, "ok", w.paid_note, locale, true);
-            respond(StatusCode::OK, page::document(locale, w.success, "", &body))
-        }
+        CardStatus::Paid => success_page(&result, &brand, locale),
         _ => {
             let kept = CardForm {
                 name: typed.name,

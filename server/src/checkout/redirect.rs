@@ -420,41 +420,9 @@ pub async fn stripe_webhook(
             {
                 tracing::warn!(session = %notification.reference, "stripe: event names another card; ignored")
             }
-            Some(s) => match &notification.happened {
-                Happened::Paid => {
-                    let outcome = Outcome::Succeeded {
-                        reference: notification.reference.clone(),
-                    };
-                    seqs = settle_session(&mut tx, &s, &outcome).await?;
-                }
-                Happened::Failed { reason } => {
-                    let outcome = Outcome::Failed {
-                        reason: reason.clone(),
-                    };
-                    seqs = settle_session(&mut tx, &s, &outcome).await?;
-                }
-                Happened::Processing => {
-                    // Completed, the money on its way: the card waits in `processing`.
-                    set_session_status(&mut tx, &s.attempt_id, "complete", &[]).await?;
-                    let (row, _) = load_card(&mut tx, &s.card_id).await?;
-                    if row.into_api()?.status.allows(&CardAction::StartPayment) {
-                        let (_, seq) = crate::api::cards::transition_in(
-                            &mut tx,
-                            None,
-                            &s.card_id,
-                            &CardAction::StartPayment,
-                        )
-                        .await?;
-                        seqs.push(seq);
-                    }
-                }
-                Happened::Expired => {
-                    // The card stays as it is: payable again through a new session.
-                    set_session_status(&mut tx, &s.attempt_id, "expired", &["creating", "open"])
-                        .await?;
-                }
-                Happened::Other => {}
-            },
+            Some(s) => {
+                seqs = apply(&mut tx, &s, &notification.happened, &notification.reference).await?
+            }
         }
     } else {
         tracing::info!(event = %notification.event_id, "stripe: event seen before; ignored");
@@ -464,6 +432,88 @@ pub async fn stripe_webhook(
         state.live.published(seq);
     }
     Ok(Json(serde_json::json!({ "received": true })).into_response())
+}
+
+/// What a gateway says happened to a session, applied to it and its card. Safe to apply
+/// more than once and out of order: a settled session's attempt is recorded once, and a
+/// late "still processing" does not reopen a session already settled.
+async fn apply(
+    conn: &mut sqlx::SqliteConnection,
+    session: &SessionRow,
+    happened: &Happened,
+    reference: &str,
+) -> Result<Vec<i64>, AppError> {
+    let mut seqs = Vec::new();
+    match happened {
+        Happened::Paid => {
+            let outcome = Outcome::Succeeded {
+                reference: reference.to_owned(),
+            };
+            seqs = settle_session(conn, session, &outcome).await?;
+        }
+        Happened::Failed { reason } => {
+            let outcome = Outcome::Failed {
+                reason: reason.clone(),
+            };
+            seqs = settle_session(conn, session, &outcome).await?;
+        }
+        Happened::Processing => {
+            let settled: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM attempts WHERE id = ?)")
+                    .bind(&session.attempt_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            if !settled {
+                // Completed, the money on its way: the card waits in `processing`.
+                set_session_status(conn, &session.attempt_id, "complete", &[]).await?;
+                let (row, _) = load_card(conn, &session.card_id).await?;
+                if row.into_api()?.status.allows(&CardAction::StartPayment) {
+                    let (_, seq) = crate::api::cards::transition_in(
+                        conn,
+                        None,
+                        &session.card_id,
+                        &CardAction::StartPayment,
+                    )
+                    .await?;
+                    seqs.push(seq);
+                }
+            }
+        }
+        Happened::Expired => {
+            // The card stays as it is: payable again through a new session.
+            set_session_status(conn, &session.attempt_id, "expired", &["creating", "open"]).await?;
+        }
+        Happened::Other => {}
+    }
+    Ok(seqs)
+}
+
+/// Back from Stripe's page: asks Stripe how the card's open session ended, so the page
+/// can tell at once even if the webhook is late, or lost to a misconfigured endpoint.
+pub async fn reconcile(state: &AppState, card_id: &str) -> Result<(), AppError> {
+    let open: Vec<SessionRow> = sqlx::query_as(
+        "SELECT attempt_id, card_id, gateway_id, kind, reference FROM gateway_sessions
+         WHERE card_id = ? AND status = 'open' AND reference IS NOT NULL",
+    )
+    .bind(card_id)
+    .fetch_all(&state.db)
+    .await?;
+    for session in open {
+        let reference = session.reference.clone().unwrap_or_default();
+        let Ok(stripe) = stripe_for(state, &session.gateway_id).await else {
+            continue;
+        };
+        let Ok(happened) = stripe.session_outcome(&reference).await else {
+            continue;
+        };
+        let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+        let seqs = apply(&mut tx, &session, &happened, &reference).await?;
+        tx.commit().await?;
+        for seq in seqs {
+            state.live.published(seq);
+        }
+    }
+    Ok(())
 }
 
 /// Expires the card's open gateway sessions. `AlreadyPaid` when one had completed: it

@@ -239,6 +239,19 @@ impl Stripe {
         Ok(self.retrieve(id).await?.status.unwrap_or_default())
     }
 
+    /// How a session stands at Stripe, as a notification would say it.
+    pub async fn session_outcome(&self, id: &str) -> Result<Happened, GatewayError> {
+        let session = self.retrieve(id).await?;
+        Ok(
+            match (session.status.as_deref(), session.payment_status.as_deref()) {
+                (Some("complete"), Some("paid" | "no_payment_required")) => Happened::Paid,
+                (Some("complete"), _) => Happened::Processing,
+                (Some("expired"), _) => Happened::Expired,
+                _ => Happened::Other,
+            },
+        )
+    }
+
     async fn retrieve(&self, id: &str) -> Result<Session, GatewayError> {
         let url = format!("{}/v1/checkout/sessions/{id}", self.api_base);
         self.call(self.http.get(url)).await
