@@ -977,3 +977,31 @@ async fn back_from_stripe_the_page_asks_stripe_when_the_webhook_is_lost() {
     assert!(page.contains("Payment in progress"), "{page}");
     assert_eq!(w.card(&q).await["status"], "processing");
 }
+
+#[tokio::test]
+async fn events_out_of_order_do_not_reopen_a_settled_payment() {
+    let w = world().await;
+    let p = w.share("pay_demo_mug").await;
+    let session = session_of(&w.pay_with_stripe(&p).await);
+    customer_completes(&w.stripe, &session, false);
+    // Stripe does not promise order: the failure arrives before the completion.
+    w.webhook(&event(
+        "evt_2",
+        "checkout.session.async_payment_failed",
+        &session,
+        &p.card_id,
+        "unpaid",
+    ))
+    .await;
+    assert_eq!(w.card(&p).await["status"], "failed");
+    w.webhook(&event(
+        "evt_1",
+        "checkout.session.completed",
+        &session,
+        &p.card_id,
+        "unpaid",
+    ))
+    .await;
+    assert_eq!(w.card(&p).await["status"], "failed", "still payable again");
+    assert_eq!(w.attempts(&p).await.len(), 1);
+}
