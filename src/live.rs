@@ -175,6 +175,9 @@ pub fn spawn_live(
     LiveHandle { stopped }
 }
 
+/// An EventSource listener, kept until the source is closed.
+type Listener = Closure<dyn FnMut(web_sys::Event)>;
+
 enum Incoming {
     Open,
     Event {
@@ -198,7 +201,7 @@ async fn follow(
         return false;
     };
     let (tx, mut rx) = futures_channel::mpsc::unbounded::<Incoming>();
-    let mut listeners: Vec<(&str, Closure<dyn FnMut(web_sys::Event)>)> = Vec::new();
+    let mut listeners: Vec<(&str, Listener)> = Vec::new();
     let kinds = ["message", "card", "conversation"]
         .into_iter()
         .chain(extra_kinds.iter().copied());

@@ -42,7 +42,7 @@ fn save_session(brand: &str, session: Option<&VisitorSession>) {
         return;
     };
     let key = storage_key(brand);
-    let _ = match session.and_then(|s| crate::json::stringify(s)) {
+    let _ = match session.and_then(crate::json::stringify) {
         Some(text) => storage.set_item(&key, &text),
         None => storage.remove_item(&key),
     };
