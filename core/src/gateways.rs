@@ -136,7 +136,7 @@ pub const GATEWAY_KINDS: &[GatewayKind] = &[
                 secret: true,
                 shape: Shape::Prefixed {
                     prefixes: &["sk_test_", "sk_live_", "rk_test_", "rk_live_"],
-                    min_rest: 16,
+                    min_rest: 1,
                 },
                 example: "sk_test_…",
             },
@@ -147,7 +147,7 @@ pub const GATEWAY_KINDS: &[GatewayKind] = &[
                 secret: true,
                 shape: Shape::Prefixed {
                     prefixes: &["whsec_"],
-                    min_rest: 16,
+                    min_rest: 1,
                 },
                 example: "whsec_…",
             },
@@ -273,9 +273,6 @@ pub fn mask(field: &CredentialField, value: &str) -> String {
 
 pub fn mask_secret(value: &str) -> String {
     let chars: Vec<char> = value.chars().collect();
-    if chars.len() < 16 {
-        return "••••".to_owned();
-    }
     // The prefix is the part up to the last underscore among the first ten characters
     // (`sk_test_`, `whsec_`, `rzp_live_`): it names the key's kind, not the key.
     let prefix_len = chars
@@ -285,8 +282,14 @@ pub fn mask_secret(value: &str) -> String {
         .map(|i| i + 1)
         .unwrap_or(0);
     let prefix: String = chars[..prefix_len].iter().collect();
-    let last4: String = chars[chars.len() - 4..].iter().collect();
-    format!("{prefix}…{last4}")
+    let rest = chars.len() - prefix_len;
+    // The last four say which key it is; shown only when they are a small part of it.
+    if rest >= 12 {
+        let last4: String = chars[chars.len() - 4..].iter().collect();
+        format!("{prefix}…{last4}")
+    } else {
+        format!("{prefix}…")
+    }
 }
 
 #[cfg(test)]
@@ -310,7 +313,8 @@ mod tests {
         assert_eq!(mask_secret("sk_test_51HxYzAbCdEfGh4242"), "sk_test_…4242");
         assert_eq!(mask_secret("whsec_abcdefghijklmnop9876"), "whsec_…9876");
         assert_eq!(mask_secret("abcdefghijklmnopqrstu1234"), "…1234");
-        assert_eq!(mask_secret("short_1234"), "••••");
+        assert_eq!(mask_secret("sk_test_4242"), "sk_test_…", "too short to show any of it");
+        assert_eq!(mask_secret("short"), "…");
         let field = &stripe().fields[0];
         assert!(!mask(field, "sk_test_51HxYzAbCdEfGh4242").contains("51Hx"));
     }
