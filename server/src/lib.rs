@@ -135,6 +135,7 @@ fn print_welcome(addr: std::net::SocketAddr, demo: Option<&seed::DemoCredentials
     let mut out = format!("paycard listening on {base}\n");
     out += &format!("  demo website    {base}/demo\n");
     out += &format!("  console         {base}/console\n");
+    out += &format!("  settings        {base}/console/settings (admins)\n");
     out += &format!("  embed loader    {base}/widget.js\n");
     out += &format!("  health          {base}/healthz\n");
     if let Some(demo) = demo {
