@@ -313,7 +313,11 @@ mod tests {
         assert_eq!(mask_secret("sk_test_51HxYzAbCdEfGh4242"), "sk_test_…4242");
         assert_eq!(mask_secret("whsec_abcdefghijklmnop9876"), "whsec_…9876");
         assert_eq!(mask_secret("abcdefghijklmnopqrstu1234"), "…1234");
-        assert_eq!(mask_secret("sk_test_4242"), "sk_test_…", "too short to show any of it");
+        assert_eq!(
+            mask_secret("sk_test_4242"),
+            "sk_test_…",
+            "too short to show any of it"
+        );
         assert_eq!(mask_secret("short"), "…");
         let field = &stripe().fields[0];
         assert!(!mask(field, "sk_test_51HxYzAbCdEfGh4242").contains("51Hx"));

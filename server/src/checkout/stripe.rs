@@ -12,7 +12,6 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use super::gateway::{Begun, Charge, Closed, Gateway, GatewayError, Happened, Notification};
-use paycard_core::Interval;
 
 /// How far a webhook's timestamp may be from now (SPEC §4, as Stripe's own libraries).
 pub const SIGNATURE_TOLERANCE_SECS: i64 = 300;
@@ -132,10 +131,6 @@ pub fn sign(body: &[u8], secret: &str, timestamp: i64) -> String {
     )
 }
 
-fn interval_name(interval: Interval) -> &'static str {
-    interval.as_str()
-}
-
 impl Stripe {
     /// A Stripe client with a configured gateway's credentials.
     pub fn new(
@@ -198,7 +193,7 @@ impl Stripe {
         if let Some(r) = charge.recurrence {
             put(
                 "line_items[0][price_data][recurring][interval]",
-                interval_name(r.interval).into(),
+                r.interval.as_str().into(),
             );
             put(
                 "line_items[0][price_data][recurring][interval_count]",

@@ -97,25 +97,6 @@ pub async fn configured(state: &AppState) -> Result<Vec<Gateway>, AppError> {
     Ok(rows.into_iter().map(GatewayRow::into_api).collect())
 }
 
-/// The credentials of a configured gateway of the connected portal, opened, by kind:
-/// for the checkout to charge through it. `None` if no such gateway is configured.
-pub async fn credentials_of_kind(
-    state: &AppState,
-    kind: &str,
-) -> Result<Option<(String, BTreeMap<String, String>)>, AppError> {
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT g.id, g.credentials FROM gateways g
-         JOIN portal_connection c ON c.portal_id = g.portal_id WHERE g.kind = ?",
-    )
-    .bind(kind)
-    .fetch_optional(&state.db)
-    .await?;
-    let Some((id, sealed)) = row else {
-        return Ok(None);
-    };
-    Ok(Some((id.clone(), open_credentials(state, &id, &sealed)?)))
-}
-
 /// The credentials of gateway `id` (any portal), opened.
 pub async fn credentials_of(
     state: &AppState,
