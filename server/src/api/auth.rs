@@ -280,10 +280,7 @@ pub async fn login(
         .ok_or(AppError::Unauthorized)?;
     // Secure whenever the visitor reached us over HTTPS (a TLS proxy in front says so);
     // a plain-http demo on localhost keeps a cookie the browser will send back.
-    let over_https = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
+    let over_https = crate::origin::over_https(&headers);
     let cookie = cookie::Cookie::build((SESSION_COOKIE, token.clone()))
         .http_only(true)
         .secure(over_https)

@@ -330,22 +330,11 @@ pub async fn checkout(
         .await?;
     tx.commit().await?;
     Ok(Json(Checkout {
-        checkout_url: format!("{}/pay/{token}", public_base(&state, &headers)),
+        checkout_url: format!(
+            "{}/pay/{token}",
+            crate::origin::public_base(&headers, state.config.addr)
+        ),
     }))
-}
-
-/// The address visitors reach this server at: the request's own Host.
-fn public_base(state: &AppState, headers: &HeaderMap) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .unwrap_or_else(|| state.config.addr.to_string());
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("http");
-    format!("{scheme}://{host}")
 }
 
 /// The visitor declines the card.

@@ -70,26 +70,6 @@ pub fn awaiting_page(card: &Card, brand: &str, locale: Locale) -> Response {
     )
 }
 
-/// This server as the visitor reached it, for the gateway to send them back to.
-fn public_origin(state: &AppState, headers: &HeaderMap) -> String {
-    let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(axum::http::header::HOST))
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        })
-        .map(str::to_owned)
-        .unwrap_or_else(|| state.config.addr.to_string());
-    let https = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
-    format!("{}://{host}", if https { "https" } else { "http" })
-}
-
 fn see_other(url: &str) -> Response {
     match HeaderValue::from_str(url) {
         Ok(location) => {
@@ -223,7 +203,7 @@ pub async fn pay_with_stripe(
     // 2. Ask Stripe, outside any transaction.
     let back = format!(
         "{}/pay/{}?lang={}",
-        public_origin(state, headers),
+        crate::origin::public_base(headers, state.config.addr),
         about.token,
         about.locale.tag()
     );
