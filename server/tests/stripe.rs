@@ -1005,3 +1005,34 @@ async fn events_out_of_order_do_not_reopen_a_settled_payment() {
     assert_eq!(w.card(&p).await["status"], "failed", "still payable again");
     assert_eq!(w.attempts(&p).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_cancel_loses_to_a_bank_debit_under_way_without_calling_it_paid() {
+    let w = world().await;
+    let p = w.share("pay_demo_mug").await;
+    let session = session_of(&w.pay_with_stripe(&p).await);
+    // The customer completed with a bank debit; the money is not there yet.
+    customer_completes(&w.stripe, &session, false);
+    let res =
+        w.s.post(
+            &format!("/api/v1/operator/cards/{}/cancel", p.card_id),
+            Some(&w.op),
+        )
+        .await;
+    assert_error(res, 409, "invalid_transition").await;
+    assert_eq!(
+        w.card(&p).await["status"],
+        "processing",
+        "not paid, not cancelled"
+    );
+    assert!(w.attempts(&p).await.is_empty(), "nothing settled yet");
+    w.webhook(&event(
+        "evt_ok",
+        "checkout.session.async_payment_succeeded",
+        &session,
+        &p.card_id,
+        "paid",
+    ))
+    .await;
+    assert_eq!(w.card(&p).await["status"], "paid");
+}

@@ -85,8 +85,10 @@ pub struct Notification {
 pub enum Closed {
     /// Nothing open, or closed now: the cancel may go ahead.
     Closed,
-    /// The payment completed first: the cancel must lose (409).
-    AlreadyPaid,
+    /// The customer completed it first: what happened ([`Happened::Paid`], or
+    /// [`Happened::Processing`] for a payment still on its way) is to be applied, and
+    /// the card's state then decides whether a close can go ahead.
+    Completed(Happened),
 }
 
 #[derive(Debug, thiserror::Error)]

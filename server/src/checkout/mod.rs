@@ -426,25 +426,16 @@ pub async fn pay(
     };
     let gateway = Sandbox;
     // A session left open at another gateway (Stripe, in another tab) must not be
-    // payable once this card is charged here: close it first; if it was paid, it wins.
-    match redirect::close_sessions(&state, &card.id).await {
-        Ok(gateway::Closed::Closed) => {}
-        Ok(gateway::Closed::AlreadyPaid) => {
-            let now = card_for(&state, &token).await?;
-            return Ok(status_page(
-                now.as_ref().map(|(c, b)| (c, b.as_str())),
-                locale,
-            ));
-        }
-        Err(_) => {
-            return Ok(form_page(
-                about,
-                &typed,
-                &[],
-                Some(w.gateway_down),
-                StatusCode::OK,
-            ))
-        }
+    // payable once this card is charged here: close it first. If it was paid, it wins:
+    // taking the card below then meets a paid card and shows so.
+    if redirect::close_sessions(&state, &card.id).await.is_err() {
+        return Ok(form_page(
+            about,
+            &typed,
+            &[],
+            Some(w.gateway_down),
+            StatusCode::OK,
+        ));
     }
 
     // 1. Take the card: pending/failed -> processing. Exactly one request can.

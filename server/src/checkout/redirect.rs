@@ -116,35 +116,15 @@ pub async fn pay_with_stripe(
     let card_id = about.card.id.clone();
 
     // 0. A session already open goes on if it still is at Stripe (its webhook may be
-    //    late or lost): back to it; completed, the card is paid; ended, a new one.
-    let open: Option<(String, String, String, String)> = sqlx::query_as(
-        "SELECT attempt_id, reference, url, gateway_id FROM gateway_sessions
-         WHERE card_id = ? AND status = 'open' AND reference IS NOT NULL AND url IS NOT NULL",
-    )
-    .bind(&card_id)
-    .fetch_optional(&state.db)
-    .await?;
-    if let Some((open_attempt, reference, url, open_gateway)) = open {
-        let status = match stripe_for(state, &open_gateway).await {
-            Ok(stripe) => stripe.session_status(&reference).await.ok(),
-            Err(_) => None,
-        };
-        match status.as_deref() {
-            Some("complete") => {
-                let _ = close_sessions(state, &card_id).await;
-                let now = crate::checkout::card_for(state, about.token).await?;
-                return Ok(status_page(
-                    now.as_ref().map(|(c, b)| (c, b.as_str())),
-                    about.locale,
-                ));
-            }
-            Some("expired") => {
-                let mut conn = state.db.acquire().await?;
-                set_session_status(&mut conn, &open_attempt, "expired", &["open"]).await?;
-            }
-            // Open, or Stripe cannot say: the session we know is the one to use.
-            _ => return Ok(see_other(&url)),
-        }
+    //    late or lost): ask Stripe first; completed, the card is paid (or on its way);
+    //    ended, a new one is made below; still open, or Stripe cannot say, back to it.
+    reconcile(state, &card_id).await?;
+    if let Some(url) = open_sessions(state, &card_id)
+        .await?
+        .into_iter()
+        .find_map(|s| s.url)
+    {
+        return Ok(see_other(&url));
     }
 
     // 1. One session per card: reuse the open one, or claim the right to create one.
@@ -307,6 +287,30 @@ struct SessionRow {
     gateway_id: String,
     kind: String,
     reference: Option<String>,
+    url: Option<String>,
+}
+
+const SESSION_COLUMNS: &str = "attempt_id, card_id, gateway_id, kind, reference, url";
+
+/// The card's sessions open at a gateway (created there, not settled).
+async fn open_sessions(state: &AppState, card_id: &str) -> Result<Vec<SessionRow>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {SESSION_COLUMNS} FROM gateway_sessions
+         WHERE card_id = ? AND status = 'open' AND reference IS NOT NULL"
+    ))
+    .bind(card_id)
+    .fetch_all(&state.db)
+    .await?)
+}
+
+/// Whether a session's outcome is recorded (its attempt written): it is settled.
+async fn settled(conn: &mut sqlx::SqliteConnection, attempt_id: &str) -> Result<bool, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM attempts WHERE id = ?)")
+            .bind(attempt_id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
 }
 
 /// Records that a session completed with `outcome`, once: a session already settled
@@ -316,10 +320,7 @@ async fn settle_session(
     session: &SessionRow,
     outcome: &Outcome,
 ) -> Result<Vec<i64>, AppError> {
-    let recorded: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM attempts WHERE id = ?)")
-        .bind(&session.attempt_id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let recorded = settled(conn, &session.attempt_id).await?;
     let status = match outcome {
         Outcome::Succeeded { .. } => "complete",
         Outcome::Failed { .. } => "failed",
@@ -379,10 +380,9 @@ pub async fn stripe_webhook(
         == 1;
     let mut seqs = Vec::new();
     if first_time {
-        let session: Option<SessionRow> = sqlx::query_as(
-            "SELECT attempt_id, card_id, gateway_id, kind, reference FROM gateway_sessions
-             WHERE reference = ? AND gateway_id = ?",
-        )
+        let session: Option<SessionRow> = sqlx::query_as(&format!(
+            "SELECT {SESSION_COLUMNS} FROM gateway_sessions WHERE reference = ? AND gateway_id = ?"
+        ))
         .bind(&notification.reference)
         .bind(&gateway_id)
         .fetch_optional(&mut *tx)
@@ -438,12 +438,7 @@ async fn apply(
             seqs = settle_session(conn, session, &outcome).await?;
         }
         Happened::Processing => {
-            let settled: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM attempts WHERE id = ?)")
-                    .bind(&session.attempt_id)
-                    .fetch_one(&mut *conn)
-                    .await?;
-            if !settled {
+            if !settled(conn, &session.attempt_id).await? {
                 // Completed, the money on its way: the card waits in `processing`.
                 set_session_status(conn, &session.attempt_id, "complete", &[]).await?;
                 let (row, _) = load_card(conn, &session.card_id).await?;
@@ -471,14 +466,7 @@ async fn apply(
 /// Back from Stripe's page: asks Stripe how the card's open session ended, so the page
 /// can tell at once even if the webhook is late, or lost to a misconfigured endpoint.
 pub async fn reconcile(state: &AppState, card_id: &str) -> Result<(), AppError> {
-    let open: Vec<SessionRow> = sqlx::query_as(
-        "SELECT attempt_id, card_id, gateway_id, kind, reference FROM gateway_sessions
-         WHERE card_id = ? AND status = 'open' AND reference IS NOT NULL",
-    )
-    .bind(card_id)
-    .fetch_all(&state.db)
-    .await?;
-    for session in open {
+    for session in open_sessions(state, card_id).await? {
         let reference = session.reference.clone().unwrap_or_default();
         let Ok(stripe) = stripe_for(state, &session.gateway_id).await else {
             continue;
@@ -486,28 +474,31 @@ pub async fn reconcile(state: &AppState, card_id: &str) -> Result<(), AppError> 
         let Ok(happened) = stripe.session_outcome(&reference).await else {
             continue;
         };
-        let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-        let seqs = apply(&mut tx, &session, &happened, &reference).await?;
-        tx.commit().await?;
-        for seq in seqs {
-            state.live.published(seq);
-        }
+        apply_and_publish(state, &session, &happened, &reference).await?;
     }
     Ok(())
 }
 
-/// Expires the card's open gateway sessions. `AlreadyPaid` when one had completed: it
-/// is settled here (the card is paid), and whatever wanted to close the card must lose.
-pub async fn close_sessions(state: &AppState, card_id: &str) -> Result<Closed, AppError> {
-    let open: Vec<SessionRow> = sqlx::query_as(
-        "SELECT attempt_id, card_id, gateway_id, kind, reference FROM gateway_sessions
-         WHERE card_id = ? AND status = 'open' AND reference IS NOT NULL",
-    )
-    .bind(card_id)
-    .fetch_all(&state.db)
-    .await?;
-    let mut result = Closed::Closed;
-    for session in open {
+async fn apply_and_publish(
+    state: &AppState,
+    session: &SessionRow,
+    happened: &Happened,
+    reference: &str,
+) -> Result<(), AppError> {
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let seqs = apply(&mut tx, session, happened, reference).await?;
+    tx.commit().await?;
+    for seq in seqs {
+        state.live.published(seq);
+    }
+    Ok(())
+}
+
+/// Expires the card's open gateway sessions, so none can be paid after this. One the
+/// customer completed first is applied instead (the card is paid, or waits for its
+/// payment), and the card's state then decides what may still happen to it.
+pub async fn close_sessions(state: &AppState, card_id: &str) -> Result<(), AppError> {
+    for session in open_sessions(state, card_id).await? {
         let reference = session.reference.clone().unwrap_or_default();
         let stripe = stripe_for(state, &session.gateway_id).await?;
         let closed = stripe.close(&reference).await.map_err(|err| {
@@ -519,28 +510,18 @@ pub async fn close_sessions(state: &AppState, card_id: &str) -> Result<Closed, A
                         .into(),
             }
         })?;
-        let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-        let seqs = match closed {
-            Closed::Closed => {
-                set_session_status(&mut tx, &session.attempt_id, "expired", &["open"]).await?;
-                Vec::new()
-            }
-            Closed::AlreadyPaid => {
-                result = Closed::AlreadyPaid;
-                let outcome = Outcome::Succeeded { reference };
-                settle_session(&mut tx, &session, &outcome).await?
-            }
+        let happened = match closed {
+            Closed::Closed => Happened::Expired,
+            Closed::Completed(happened) => happened,
         };
-        tx.commit().await?;
-        for seq in seqs {
-            state.live.published(seq);
-        }
+        apply_and_publish(state, &session, &happened, &reference).await?;
     }
-    Ok(result)
+    Ok(())
 }
 
 /// Closes a card (cancel, decline, expire) after closing its gateway sessions: a
-/// payment that completed at the gateway first wins, and the close gets 409.
+/// payment that completed at the gateway first wins, and the close gets the state
+/// machine's 409.
 pub async fn close_card(
     state: &AppState,
     caller: Option<&Caller>,
@@ -555,12 +536,9 @@ pub async fn close_card(
         crate::api::cards::authorize(caller, &row, &brand)?;
         row.state()?.apply(&action)?;
     }
-    if close_sessions(state, card_id).await? == Closed::AlreadyPaid {
-        return Err(AppError::Conflict {
-            code: "card_final",
-            message: "the card was paid before it could be closed".into(),
-        });
-    }
+    // A payment completed at the gateway first is applied now, so the transition below
+    // meets a paid (or processing) card and refuses, as for any payment that won.
+    close_sessions(state, card_id).await?;
     let card = transition(state, caller, card_id, action).await?;
     // A session opened while this ran is closed too (best effort: the card is closed).
     if let Err(err) = close_sessions(state, card_id).await {

@@ -47,6 +47,18 @@ struct Session {
     client_reference_id: Option<String>,
 }
 
+impl Session {
+    /// What a session's state says happened, as a notification would put it.
+    fn happened(&self) -> Happened {
+        match (self.status.as_deref(), self.payment_status.as_deref()) {
+            (Some("complete"), Some("paid" | "no_payment_required")) => Happened::Paid,
+            (Some("complete"), _) => Happened::Processing,
+            (Some("expired"), _) => Happened::Expired,
+            _ => Happened::Other,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct Event {
     id: String,
@@ -229,22 +241,9 @@ impl Stripe {
         }
     }
 
-    /// A session's status at Stripe: `open`, `complete` or `expired`.
-    pub async fn session_status(&self, id: &str) -> Result<String, GatewayError> {
-        Ok(self.retrieve(id).await?.status.unwrap_or_default())
-    }
-
     /// How a session stands at Stripe, as a notification would say it.
     pub async fn session_outcome(&self, id: &str) -> Result<Happened, GatewayError> {
-        let session = self.retrieve(id).await?;
-        Ok(
-            match (session.status.as_deref(), session.payment_status.as_deref()) {
-                (Some("complete"), Some("paid" | "no_payment_required")) => Happened::Paid,
-                (Some("complete"), _) => Happened::Processing,
-                (Some("expired"), _) => Happened::Expired,
-                _ => Happened::Other,
-            },
-        )
+        Ok(self.retrieve(id).await?.happened())
     }
 
     async fn retrieve(&self, id: &str) -> Result<Session, GatewayError> {
@@ -310,19 +309,18 @@ impl Gateway for Stripe {
     }
 
     /// Expires the session. If Stripe will not (it completed meanwhile), asks how it
-    /// ended: a completed session means the payment wins.
+    /// ended: a completed session, paid or with its payment on the way, wins.
     async fn close(&self, reference: &str) -> Result<Closed, GatewayError> {
         let url = format!("{}/v1/checkout/sessions/{reference}/expire", self.api_base);
         match self.call(self.http.post(url)).await {
             Ok(_) => Ok(Closed::Closed),
-            Err(GatewayError::Refused(why)) => {
-                let session = self.retrieve(reference).await?;
-                match session.status.as_deref() {
-                    Some("complete") => Ok(Closed::AlreadyPaid),
-                    Some("expired") => Ok(Closed::Closed),
-                    _ => Err(GatewayError::Refused(why)),
+            Err(GatewayError::Refused(why)) => match self.retrieve(reference).await?.happened() {
+                happened @ (Happened::Paid | Happened::Processing) => {
+                    Ok(Closed::Completed(happened))
                 }
-            }
+                Happened::Expired => Ok(Closed::Closed),
+                _ => Err(GatewayError::Refused(why)),
+            },
             Err(other) => Err(other),
         }
     }
