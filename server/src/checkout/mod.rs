@@ -158,6 +158,19 @@ fn respond_with_targets(status: StatusCode, html: String, form_targets: &str) ->
     response
 }
 
+/// The status page of the card behind `token` as it is now (another request changed it).
+pub async fn status_page_now(
+    state: &AppState,
+    token: &str,
+    locale: Locale,
+) -> Result<Response, AppError> {
+    let now = card_for(state, token).await?;
+    Ok(status_page(
+        now.as_ref().map(|(c, b)| (c, b.as_str())),
+        locale,
+    ))
+}
+
 /// The page right after a payment went through.
 fn success_page(card: &Card, brand: &str, locale: Locale) -> Response {
     let w = page::words(locale);
@@ -445,11 +458,7 @@ pub async fn pay(
         Ok(taken) => taken,
         Err(AppError::Conflict { .. }) => {
             drop(tx);
-            let now = card_for(&state, &token).await?;
-            return Ok(status_page(
-                now.as_ref().map(|(c, b)| (c, b.as_str())),
-                locale,
-            ));
+            return status_page_now(&state, &token, locale).await;
         }
         Err(other) => return Err(other),
     };

@@ -250,11 +250,7 @@ pub async fn pay_with_stripe(
         if let Ok(stripe) = stripe_for(state, &gateway_id).await {
             let _ = stripe.close(&reference).await;
         }
-        let now = crate::checkout::card_for(state, about.token).await?;
-        return Ok(status_page(
-            now.as_ref().map(|(c, b)| (c, b.as_str())),
-            about.locale,
-        ));
+        return super::status_page_now(state, about.token, about.locale).await;
     }
     Ok(see_other(&url))
 }
