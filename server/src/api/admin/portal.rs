@@ -19,8 +19,31 @@ use crate::AppState;
 
 /// Whether `name` is an IANA time zone (canonical or link).
 pub fn is_time_zone(name: &str) -> bool {
-    !name.is_empty() && timezone_data::names().any(|n| n == name)
+    // `load` is a binary search of the sorted names; it reads "" as UTC, hence the guard.
+    !name.is_empty() && timezone_data::load(name).is_ok()
 }
+
+/// A zone of `zone1970.tab` with its comment and its countries, first the principal.
+struct TabZone {
+    name: &'static str,
+    commentary: &'static str,
+    countries: Vec<&'static str>,
+}
+
+/// The table, read once: the crate scans its text for every `meta` call, and a
+/// country's zones need all of them.
+static ZONE_TABLE: std::sync::LazyLock<Vec<TabZone>> = std::sync::LazyLock::new(|| {
+    timezone_data::names()
+        .filter_map(|name| {
+            let meta = timezone_data::meta(name)?;
+            Some(TabZone {
+                name,
+                commentary: meta.commentary,
+                countries: meta.countries().map(|c| c.code).collect(),
+            })
+        })
+        .collect()
+});
 
 /// The principal zone of the large countries whose several zones' commentary in
 /// `zone1970.tab` does not single one out (the US has four zones "most areas" of
@@ -46,14 +69,12 @@ const PRINCIPAL_ZONE: &[(&str, &str)] = &[
 pub fn country_time_zones(country: &str) -> Vec<String> {
     let mut own = Vec::new(); // zones whose first country is this one
     let mut shared = Vec::new(); // zones shared with a neighbour (Europe/Berlin for NO)
-    for name in timezone_data::names() {
-        let Some(meta) = timezone_data::meta(name) else {
-            continue;
-        };
-        let mut codes = meta.countries().map(|c| c.code);
-        match codes.next() {
-            Some(first) if first == country => own.push((name, meta.commentary)),
-            Some(_) if codes.any(|c| c == country) => shared.push((name, meta.commentary)),
+    for zone in ZONE_TABLE.iter() {
+        match zone.countries.first() {
+            Some(first) if *first == country => own.push((zone.name, zone.commentary)),
+            Some(_) if zone.countries.contains(&country) => {
+                shared.push((zone.name, zone.commentary))
+            }
             _ => {}
         }
     }
