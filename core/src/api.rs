@@ -97,6 +97,20 @@ pub struct Conversation {
     pub last_message: Option<LastMessage>,
 }
 
+/// One page of `GET /api/v1/operator/conversations` (SPEC §8.1), most recent activity
+/// first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ConversationPage {
+    pub items: Vec<Conversation>,
+    /// The cursor of the next (older) page, to pass as `?before=`; `null` on the last.
+    pub next: Option<String>,
+}
+
+/// The most conversations one page may hold, and how many when `?limit=` is not given.
+pub const CONVERSATION_PAGE_MAX: u32 = 200;
+pub const CONVERSATION_PAGE_DEFAULT: u32 = 50;
+
 /// `POST /api/v1/conversations`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

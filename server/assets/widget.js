@@ -71,8 +71,18 @@
     var host = d.createElement("div");
     host.setAttribute("data-paycard-brand", brand);
     var root = host.attachShadow({ mode: "open" });
-    root.innerHTML = "<style>" + css + '</style><div class="p" id="paycard-panel" hidden></div>' +
+    var parts = '<div class="p" id="paycard-panel" hidden></div>' +
       '<button type="button" class="l" aria-controls="paycard-panel"></button>';
+    // A constructed style sheet, not a <style> element: a site whose CSP forbids inline
+    // styles still shows the launcher. Older browsers get the element.
+    if ("adoptedStyleSheets" in root && w.CSSStyleSheet && "replaceSync" in CSSStyleSheet.prototype) {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      root.adoptedStyleSheets = [sheet];
+      root.innerHTML = parts;
+    } else {
+      root.innerHTML = "<style>" + css + "</style>" + parts;
+    }
     panel = root.querySelector(".p");
     button = root.querySelector(".l");
     button.addEventListener("click", function () { setOpen(!open); });

@@ -39,14 +39,7 @@ pub async fn widget_index(
         }
         None => Vec::new(),
     };
-    let mut response = serve("widget/index.html", &headers);
-    let policy = frame_ancestors(&origins);
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    response
+    page("widget/index.html", &headers, &frame_ancestors(&origins))
 }
 
 #[derive(serde::Deserialize)]
@@ -84,19 +77,76 @@ pub async fn console(path: Option<Path<String>>, headers: HeaderMap) -> Response
     if !path.is_empty() && Dist::get(&file).is_some() {
         return serve(&file, &headers);
     }
-    let mut response = serve("console/index.html", &headers);
     // The console is never framed, but for its page of one conversation, which pages of
     // the same site may frame (SPEC §6: the operator component in another page).
-    let policy = if path.starts_with("embed/") {
+    let ancestors = if path.starts_with("embed/") {
         "frame-ancestors 'self'"
     } else {
         "frame-ancestors 'none'"
     };
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(policy),
-    );
+    page("console/index.html", &headers, ancestors)
+}
+
+/// An app's page with its Content-Security-Policy.
+fn page(path: &str, request: &HeaderMap, frame_ancestors: &str) -> Response {
+    let mut response = serve(path, request);
+    let html = Dist::get(path)
+        .map(|f| String::from_utf8_lossy(&f.data).into_owned())
+        .unwrap_or_default();
+    if let Ok(value) = HeaderValue::from_str(&page_policy(&html, frame_ancestors)) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
     response
+}
+
+/// The policy of a page of ours (SPEC §8.1): this server's own files only; wasm may be
+/// compiled; inline scripts and styles only those of the page itself, by their hashes
+/// (Trunk writes the app's start-up as one inline module script); no plugins, no
+/// `<base>`, forms to ourselves.
+pub fn page_policy(html: &str, frame_ancestors: &str) -> String {
+    let hashes = |tag: &str| -> String {
+        inline_blocks(html, tag)
+            .map(|block| {
+                use base64::Engine;
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(block.as_bytes());
+                format!(
+                    " 'sha256-{}'",
+                    base64::engine::general_purpose::STANDARD.encode(digest)
+                )
+            })
+            .collect()
+    };
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{}; style-src 'self'{}; \
+         img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; {frame_ancestors}",
+        hashes("script"),
+        hashes("style"),
+    )
+}
+
+/// The contents of a page's inline `<script>` (those without `src`) or `<style>`
+/// elements, exactly as the browser hashes them.
+fn inline_blocks<'a>(html: &'a str, tag: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    let open = format!("<{tag}");
+    let close = format!("</{tag}>");
+    let mut rest = html;
+    std::iter::from_fn(move || loop {
+        let start = rest.find(&open)?;
+        let after = &rest[start + open.len()..];
+        let end_of_tag = after.find('>')?;
+        let attributes = &after[..end_of_tag];
+        let body = &after[end_of_tag + 1..];
+        let end = body.find(&close)?;
+        rest = &body[end + close.len()..];
+        // `<scripts…` or `<styled…` are other elements; an external script has no body.
+        let is_tag = attributes.is_empty() || attributes.starts_with(char::is_whitespace);
+        if is_tag && !(tag == "script" && attributes.contains("src=")) {
+            return Some(&body[..end]);
+        }
+    })
 }
 
 fn serve(path: &str, request: &HeaderMap) -> Response {
@@ -139,6 +189,28 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_page_policy_allows_exactly_the_pages_inline_blocks() {
+        let html = "<head><script type=\"module\">start()</script><script src=\"/x.js\"></script>\
+                    <style>p{}</style></head>";
+        let policy = super::page_policy(html, "frame-ancestors 'none'");
+        use base64::Engine;
+        use sha2::Digest;
+        let hash = |s: &str| {
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(s.as_bytes()))
+        };
+        assert_eq!(
+            policy,
+            format!(
+                "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'sha256-{}'; style-src 'self' 'sha256-{}'; \
+                 img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+                hash("start()"),
+                hash("p{}")
+            )
+        );
+        assert!(super::page_policy("<p>no scripts</p>", "").contains("script-src 'self' 'wasm-unsafe-eval';"));
+    }
+
     #[test]
     fn frame_ancestors_lists_only_well_formed_origins() {
         let origins = vec![

@@ -33,6 +33,9 @@ pub enum AppError {
     Conflict { code: &'static str, message: String },
     #[error("the request body is too large")]
     PayloadTooLarge,
+    /// The body did not arrive in time; the connection is closed.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     #[error("the request must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
     #[error("method not allowed here")]
@@ -58,6 +61,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             // SPEC §4 answers malformed requests with 400, a wrong content type included.
             AppError::UnsupportedMediaType => StatusCode::BAD_REQUEST,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -77,6 +81,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::RequestTimeout => "request_timeout",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::TooManyRequests { .. } => "too_many_requests",
@@ -105,11 +110,19 @@ impl IntoResponse for AppError {
             AppError::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
             _ => None,
         };
+        let close = matches!(self, AppError::RequestTimeout);
         let mut response = (self.status(), Json(body)).into_response();
         if let Some(secs) = retry_after {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        if close {
+            // hyper closes the connection after an answer that says so.
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
         }
         response
     }

@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::compression::CompressionLayer;
@@ -14,8 +16,10 @@ use tower_http::trace::TraceLayer;
 use tokio::sync::watch;
 
 use crate::api::live::Live;
+use crate::api::streams::Streams;
 use crate::db::Pool;
 use crate::error::AppError;
+use crate::limits::Limiters;
 use crate::{assets, pages, Config};
 
 /// Shared by every request: cheap to clone.
@@ -25,8 +29,13 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Wakes live streams after each commit that writes events.
     pub live: Live,
-    /// Sign-in attempts per email: slows password guessing to a crawl.
-    pub login_limit: Arc<LoginLimiter>,
+    /// The open live streams, by credential: caps and revocation.
+    pub streams: Streams,
+    /// Where people reach this server: every link it makes starts with this
+    /// (`PAYCARD_PUBLIC_URL`, else `http://` and the listening address), no trailing `/`.
+    pub public_url: Arc<str>,
+    /// Rate limits by client address, and the password-hashing gate.
+    pub limits: Arc<Limiters>,
     /// Seals and opens gateway credentials.
     pub vault: Arc<crate::vault::Vault>,
     /// For calls to payment gateways (one connection pool).
@@ -38,16 +47,24 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// `config.addr` is the address actually listened on (port 0 resolved), for the
+    /// default public URL.
     pub fn new(db: Pool, config: Config, vault: crate::vault::Vault) -> AppState {
         let (shutdown_tx, shutdown) = watch::channel(false);
         AppState {
             db,
+            public_url: config.public_url_for(config.addr).into(),
+            limits: Arc::new(Limiters::new(&config.limits)),
             config: Arc::new(config),
             live: Live::new(),
-            login_limit: Arc::new(login_limiter()),
+            streams: Streams::default(),
             vault: Arc::new(vault),
+            // A gateway that does not answer must not hold a payment (or a cancel) for
+            // ever: the caller then says the gateway is unavailable.
             http: reqwest::Client::builder()
                 .user_agent(concat!("paycard/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .timeout(std::time::Duration::from_secs(30))
                 .build()
                 .unwrap_or_default(),
             shutdown,
@@ -59,14 +76,6 @@ impl AppState {
     pub fn begin_shutdown(&self) {
         self.shutdown_tx.send_replace(true);
     }
-}
-
-pub type LoginLimiter = governor::DefaultKeyedRateLimiter<String>;
-
-/// Ten sign-in attempts per email at once, then one more every six seconds.
-fn login_limiter() -> LoginLimiter {
-    let per_minute = std::num::NonZeroU32::new(10).expect("10 is not zero");
-    governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute))
 }
 
 /// The whole HTTP surface. Built apart from `main` so tests drive the same router.
@@ -88,7 +97,9 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/webhooks/stripe/{gateway_id}",
-            axum::routing::post(crate::checkout::redirect::stripe_webhook),
+            axum::routing::post(crate::checkout::redirect::stripe_webhook).layer(
+                axum::middleware::map_response(crate::api::json_errors),
+            ),
         )
         .route(
             "/console",
@@ -98,6 +109,14 @@ pub fn app(state: AppState) -> Router {
         .route("/console/{*path}", get(assets::console))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            body_within_deadline,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::origin::identify_client,
+        ))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -121,6 +140,32 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(serde_json::json!({"status": "database unavailable"})),
             )
+        }
+    }
+}
+
+/// The largest body any route reads (gateways' webhooks); each route also keeps its
+/// own, smaller limit.
+const MAX_ANY_BODY: usize = 1024 * 1024;
+
+/// Reads each request's whole body within `PAYCARD_BODY_TIMEOUT_SECONDS` before any
+/// handler sees it (SPEC §8.1): a client that trickles a body gets 408 and its connection
+/// is closed, instead of holding a task and a socket as long as it likes. Our bodies are
+/// small JSON documents and forms, so holding one in memory costs nothing.
+async fn body_within_deadline(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let read = axum::body::to_bytes(body, MAX_ANY_BODY);
+    match tokio::time::timeout(state.config.limits.body_timeout, read).await {
+        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        // Over the limit (or the client gave up, and reads no answer).
+        Ok(Err(_)) => AppError::PayloadTooLarge.into_response(),
+        Err(_) => {
+            tracing::info!(path = %parts.uri.path(), "request body too slow; connection closed");
+            AppError::RequestTimeout.into_response()
         }
     }
 }

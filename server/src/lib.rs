@@ -10,7 +10,10 @@
 //! - [`password`]: argon2 password hashing.
 //! - [`api`]: the JSON API, auth and live streams.
 //! - [`checkout`]: the hosted checkout page and the payment gateways.
-//! - [`origin`]: where a browser says a request comes from.
+//! - [`origin`]: where a request comes from: the client's address, what a browser says.
+//! - [`net`]: the accept loop: header timeouts and connection limits.
+//! - [`limits`]: rate limits by client address, and the password-hashing gate.
+//! - [`jobs`]: housekeeping on a timer (expiry, stuck payments, stream revocation).
 //! - [`secrets`]: ids, bearer secrets (stored hashed) and timestamps.
 //! - [`vault`]: encryption at rest of gateway credentials.
 
@@ -21,6 +24,9 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod jobs;
+pub mod limits;
+pub mod net;
 pub mod origin;
 pub mod pages;
 pub mod password;
@@ -59,7 +65,7 @@ pub enum StartError {
 /// until `shutdown` resolves; then stops accepting, finishes in-flight requests and
 /// returns.
 pub async fn run(
-    config: Config,
+    mut config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let vault = vault::Vault::load(&config)?;
@@ -76,18 +82,13 @@ pub async fn run(
             addr: config.addr,
             source,
         })?;
-    let addr = listener.local_addr().map_err(StartError::Serve)?;
-    print_welcome(addr, demo_password.as_ref());
-    tracing::info!(%addr, database = %db::redact(&config.database_url), demo = config.demo, "paycard started");
-
+    config.addr = listener.local_addr().map_err(StartError::Serve)?;
     let state = AppState::new(pool.clone(), config, vault);
-    spawn_expiry_sweeper(state.clone());
-    let stopping = state.clone();
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            stopping.begin_shutdown();
-        })
+    print_welcome(&state.public_url, demo_password.as_ref());
+    tracing::info!(addr = %state.config.addr, public_url = %state.public_url,
+        database = %db::redact(&state.config.database_url), demo = state.config.demo, "paycard started");
+
+    serve(listener, state, shutdown)
         .await
         .map_err(StartError::Serve)?;
     pool.close().await;
@@ -95,43 +96,28 @@ pub async fn run(
     Ok(())
 }
 
-/// Housekeeping on a timer, until shutdown: expires unpaid cards when their time is up
-/// (so both chat sides see it live), fails charges a crash left `processing`, and
-/// prunes expired sessions and stream tickets. Runs a few times per card lifetime, at
-/// least every 30 s.
-fn spawn_expiry_sweeper(state: AppState) {
-    let every = (state.config.card_ttl / 4).clamp(
-        std::time::Duration::from_secs(1),
-        std::time::Duration::from_secs(30),
-    );
-    let mut shutdown = state.shutdown.clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(every) => {}
-                _ = shutdown.changed() => return,
-            }
-            match api::cards::expire_due_cards(&state).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(cards = n, "expired unpaid cards"),
-                Err(err) => tracing::warn!(error = %err, "expiring cards failed"),
-            }
-            match api::cards::fail_stuck_payments(&state).await {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(cards = n, "failed payments left processing"),
-                Err(err) => tracing::warn!(error = %err, "failing stuck payments failed"),
-            }
-            if let Err(err) = api::cards::prune_expired_credentials(&state).await {
-                tracing::warn!(error = %err, "pruning expired sessions failed");
-            }
-        }
-    });
+/// Serves the whole HTTP surface on `listener`, with the background jobs running, until
+/// `shutdown` resolves. `state.config.addr` should be the listener's address.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    jobs::spawn(state.clone());
+    let stopping = state.clone();
+    net::serve(
+        listener,
+        app(state.clone()),
+        &state.config,
+        shutdown,
+        move || stopping.begin_shutdown(),
+    )
+    .await
 }
 
 /// What a person who just typed `make run` needs: where to click, and how to sign in.
 /// Printed on stdout, apart from the logs; the first line is also what tests wait for.
-fn print_welcome(addr: std::net::SocketAddr, demo: Option<&seed::DemoCredentials>) {
-    let base = format!("http://{addr}");
+fn print_welcome(base: &str, demo: Option<&seed::DemoCredentials>) {
     let mut out = format!("paycard listening on {base}\n");
     out += &format!("  demo website    {base}/demo\n");
     out += &format!("  console         {base}/console\n");

@@ -1,5 +1,7 @@
 //! Pages the server writes itself: the demo website and the embed loader.
 
+use std::sync::LazyLock;
+
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
 
@@ -21,7 +23,14 @@ pub async fn loader() -> impl IntoResponse {
     )
 }
 
-/// `GET /demo`: a website of brand `acme` that embeds the widget with the one-line tag.
-pub async fn demo() -> Html<&'static str> {
-    Html(DEMO_HTML)
+/// `GET /demo`: a website of brand `acme` that embeds the widget with the one-line tag,
+/// under the same strict policy as our apps' pages: the loader must work on sites that
+/// allow no inline styles or scripts of others.
+pub async fn demo() -> impl IntoResponse {
+    static POLICY: LazyLock<String> =
+        LazyLock::new(|| crate::assets::page_policy(DEMO_HTML, "frame-ancestors 'none'"));
+    (
+        [(header::CONTENT_SECURITY_POLICY, POLICY.as_str())],
+        Html(DEMO_HTML),
+    )
 }

@@ -368,7 +368,7 @@ async fn dead_links_say_why_and_offer_no_form() {
         .json()
         .await
         .unwrap();
-    assert!(!expired.as_array().unwrap().is_empty());
+    assert!(!expired["items"].as_array().unwrap().is_empty());
     let res = s.get("/pay/pck_not-a-real-link", None).await;
     assert_eq!(res.status(), 404);
     assert!(res.text().await.unwrap().contains("not valid"));
@@ -495,9 +495,7 @@ async fn unpaid_cards_expire_on_time_for_both_sides() {
     let p = shared(&s, "pay_demo_mug").await;
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(
-        paycard_server::api::cards::expire_due_cards(&s.state)
-            .await
-            .unwrap(),
+        paycard_server::api::cards::expire_due_cards(&s.state).await,
         1
     );
     assert_eq!(card(&s, &p).await["status"], "expired");
@@ -505,9 +503,7 @@ async fn unpaid_cards_expire_on_time_for_both_sides() {
         .fetch_one(&s.state.db).await.unwrap();
     assert_eq!(last, "expired", "the chat hears of it");
     assert_eq!(
-        paycard_server::api::cards::expire_due_cards(&s.state)
-            .await
-            .unwrap(),
+        paycard_server::api::cards::expire_due_cards(&s.state).await,
         0,
         "once"
     );
@@ -551,45 +547,116 @@ async fn card_numbers_never_reach_the_database() {
     }
 }
 
+/// Takes a card to `processing` with its attempt on record, as the checkout does just
+/// before it calls the gateway; `created_at` dates the attempt.
+async fn taken(s: &TestServer, p: &Paying, attempt: &str, created_at: &str) {
+    let id = p.card["id"].as_str().unwrap();
+    s.force_status(id, "processing").await;
+    sqlx::query(
+        "INSERT INTO attempts (id, card_id, status, amount_minor, currency, gateway, card_last4, created_at)
+         VALUES (?, ?, 'pending', 2500, 'EUR', 'sandbox', '4242', ?)",
+    )
+    .bind(attempt)
+    .bind(id)
+    .bind(created_at)
+    .execute(&s.state.db)
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
-async fn a_charge_left_processing_by_a_crash_fails_so_the_visitor_can_retry() {
+async fn a_payment_whose_request_died_is_settled_by_asking_the_gateway() {
+    let s = TestServer::start().await;
+    let long_ago = "2000-01-01T00:00:00.000Z";
+    // The sandbox charged this one, but the answer never reached the card.
+    let charged = shared(&s, "pay_demo_mug").await;
+    taken(&s, &charged, "att_charged", long_ago).await;
+    sqlx::query("INSERT INTO sandbox_charges (idempotency_key, outcome, created_at) VALUES ('att_charged', 'succeeded', ?)")
+        .bind(long_ago)
+        .execute(&s.state.db)
+        .await
+        .unwrap();
+    // The request died before the sandbox saw this one.
+    let unseen = shared(&s, "pay_demo_mug").await;
+    taken(&s, &unseen, "att_unseen", long_ago).await;
+    // This one is in flight right now.
+    let fresh = shared(&s, "pay_demo_mug").await;
+    taken(&s, &fresh, "att_fresh", &paycard_server::secrets::now()).await;
+
+    assert_eq!(
+        paycard_server::api::cards::settle_stuck_payments(&s.state).await,
+        2
+    );
+    // What the gateway said: paid, and never charged (so payable again).
+    assert_eq!(card(&s, &charged).await["status"], "paid");
+    let tried: Vec<(String, String)> = attempts(&s, &charged)
+        .await
+        .iter()
+        .map(|a| (a["status"].as_str().unwrap().into(), a["card_last4"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(tried, [("succeeded".to_owned(), "4242".to_owned())]);
+    let c = card(&s, &unseen).await;
+    assert_eq!(
+        (c["status"].as_str(), c["failure_reason"].as_str()),
+        (Some("failed"), Some("processing_error"))
+    );
+    assert_eq!(card(&s, &fresh).await["status"], "processing", "in flight: left alone");
+    assert!(attempts(&s, &fresh).await.is_empty(), "a pending attempt is not listed");
+
+    // The lost request for `unseen` arriving now charges nothing: its key is voided.
+    let ledger: (String, Option<String>) = sqlx::query_as(
+        "SELECT outcome, failure_reason FROM sandbox_charges WHERE idempotency_key = 'att_unseen'",
+    )
+    .fetch_one(&s.state.db)
+    .await
+    .unwrap();
+    assert_eq!(ledger, ("failed".into(), Some("processing_error".into())));
+    // And the visitor can pay again.
+    let (_, html) = pay(&s, &unseen.link, &form(GOOD)).await;
+    assert!(html.contains("Payment successful"));
+    // Asking again changes nothing.
+    assert_eq!(
+        paycard_server::api::cards::settle_stuck_payments(&s.state).await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_card_left_processing_with_nothing_on_record_fails_after_a_while() {
     let s = TestServer::start().await;
     let p = shared(&s, "pay_demo_mug").await;
     let id = p.card["id"].as_str().unwrap();
-    // As if the server died between taking the card and recording the charge.
+    // Data from before attempts were recorded ahead of the charge.
     sqlx::query("UPDATE cards SET status = 'processing', version = version + 1, updated_at = '2000-01-01T00:00:00.000Z' WHERE id = ?")
         .bind(id)
         .execute(&s.state.db)
         .await
         .unwrap();
-    let fresh = shared(&s, "pay_demo_mug").await;
-    s.force_status(fresh.card["id"].as_str().unwrap(), "processing")
-        .await;
-    sqlx::query("UPDATE cards SET updated_at = ? WHERE id = ?")
-        .bind(paycard_server::secrets::now())
-        .bind(fresh.card["id"].as_str().unwrap())
-        .execute(&s.state.db)
-        .await
-        .unwrap();
     assert_eq!(
-        paycard_server::api::cards::fail_stuck_payments(&s.state)
-            .await
-            .unwrap(),
-        1,
-        "only the old one"
+        paycard_server::api::cards::settle_stuck_payments(&s.state).await,
+        1
     );
     let c = card(&s, &p).await;
     assert_eq!(
         (c["status"].as_str(), c["failure_reason"].as_str()),
         (Some("failed"), Some("processing_error"))
     );
-    assert_eq!(
-        card(&s, &fresh).await["status"],
-        "processing",
-        "a charge in flight is left alone"
-    );
+}
+
+#[tokio::test]
+async fn a_card_succeeds_at_most_once_also_in_the_database() {
+    let s = TestServer::start().await;
+    let p = shared(&s, "pay_demo_mug").await;
     let (_, html) = pay(&s, &p.link, &form(GOOD)).await;
     assert!(html.contains("Payment successful"));
+    let second = sqlx::query(
+        "INSERT INTO attempts (id, card_id, status, amount_minor, currency, gateway, created_at)
+         VALUES ('att_second', ?, 'succeeded', 2500, 'EUR', 'sandbox', '2026-01-01T00:00:00.000Z')",
+    )
+    .bind(p.card["id"].as_str().unwrap())
+    .execute(&s.state.db)
+    .await;
+    assert!(second.is_err(), "a second success is refused by the database");
 }
 
 #[tokio::test]

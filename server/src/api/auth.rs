@@ -19,7 +19,7 @@ use paycard_core::api::{LoggedIn, Login, OperatorAccount, Role, StreamTicket};
 
 use super::ApiJson;
 use crate::error::AppError;
-use crate::origin::Provenance;
+use crate::origin::{Client, Provenance};
 use crate::secrets::{self, hash_secret, new_secret, timestamp};
 use crate::{password, AppState};
 
@@ -33,12 +33,16 @@ pub struct VisitorAuth {
     pub conversation_id: String,
     pub brand_id: String,
     pub visitor_name: String,
+    /// The hash of the visitor's token: what their live streams are held by.
+    pub credential: String,
 }
 
 /// A signed-in console account.
 #[derive(Debug, Clone)]
 pub struct OperatorAuth {
     pub account: OperatorAccount,
+    /// The hash of the session token: what sign-out revokes, live streams included.
+    pub credential: String,
 }
 
 impl OperatorAuth {
@@ -94,10 +98,11 @@ pub async fn visitor_by_token(
     if !token.starts_with(secrets::VISITOR_TOKEN) {
         return Ok(None);
     }
+    let credential = hash_secret(token);
     let row: Option<(String, String, String)> = sqlx::query_as(
         "SELECT id, brand_id, visitor_name FROM conversations WHERE visitor_token_hash = ?",
     )
-    .bind(hash_secret(token))
+    .bind(&credential)
     .fetch_optional(&state.db)
     .await?;
     Ok(
@@ -105,6 +110,7 @@ pub async fn visitor_by_token(
             conversation_id,
             brand_id,
             visitor_name,
+            credential,
         }),
     )
 }
@@ -141,17 +147,15 @@ pub async fn account_by_id(
     }))
 }
 
-pub async fn operator_by_session(
+/// The console account of a live session, by its hash.
+async fn session_account(
     state: &AppState,
-    token: &str,
+    credential: &str,
 ) -> Result<Option<OperatorAccount>, AppError> {
-    if !token.starts_with(secrets::SESSION_TOKEN) {
-        return Ok(None);
-    }
     let account_id: Option<String> = sqlx::query_scalar(
         "SELECT account_id FROM sessions WHERE token_hash = ? AND expires_at > ?",
     )
-    .bind(hash_secret(token))
+    .bind(credential)
     .bind(secrets::now())
     .fetch_optional(&state.db)
     .await?;
@@ -161,13 +165,29 @@ pub async fn operator_by_session(
     }
 }
 
+pub async fn operator_by_session(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<OperatorAuth>, AppError> {
+    if !token.starts_with(secrets::SESSION_TOKEN) {
+        return Ok(None);
+    }
+    let credential = hash_secret(token);
+    Ok(session_account(state, &credential)
+        .await?
+        .map(|account| OperatorAuth {
+            account,
+            credential,
+        }))
+}
+
 /// A state-changing request carried by the session cookie must come from this site.
-fn ensure_same_origin(parts: &Parts) -> Result<(), AppError> {
+fn ensure_same_origin(parts: &Parts, public_url: &str) -> Result<(), AppError> {
     if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
     let seen = Provenance::of(&parts.headers);
-    let same = match seen.origin_is_host() {
+    let same = match seen.origin_is_ours(public_url) {
         Some(same) => same,
         // `Origin: null` is refused; no Origin at all: only a same-origin fetch, as the
         // browser itself attests.
@@ -196,17 +216,16 @@ impl FromRequestParts<AppState> for OperatorAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         if let Some(token) = bearer(&parts.headers) {
-            let account = operator_by_session(state, token)
+            return operator_by_session(state, token)
                 .await?
-                .ok_or(AppError::Unauthorized)?;
-            return Ok(OperatorAuth { account });
+                .ok_or(AppError::Unauthorized);
         }
         let token = session_cookie(&parts.headers).ok_or(AppError::Unauthorized)?;
-        let account = operator_by_session(state, &token)
+        let who = operator_by_session(state, &token)
             .await?
             .ok_or(AppError::Unauthorized)?;
-        ensure_same_origin(parts)?;
-        Ok(OperatorAuth { account })
+        ensure_same_origin(parts, &state.public_url)?;
+        Ok(who)
     }
 }
 
@@ -229,38 +248,44 @@ impl FromRequestParts<AppState> for Caller {
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| password::hash("paycard-timing-equaliser"));
 
 /// Sign in: a bearer token for API clients and the same session as a cookie.
+///
+/// Limited per client address and per (email, address): guessing from one address
+/// crawls, and the account's owner, elsewhere, is never locked out. At most a few
+/// password checks run at once (429 beyond that).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
-    responses((status = 200, body = LoggedIn), (status = 401, body = paycard_core::api::ErrorBody), (status = 429, body = paycard_core::api::ErrorBody)))]
+    responses((status = 200, body = LoggedIn), (status = 400, body = paycard_core::api::ErrorBody),
+              (status = 401, body = paycard_core::api::ErrorBody), (status = 413, body = paycard_core::api::ErrorBody),
+              (status = 429, body = paycard_core::api::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    client: Client,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, AppError> {
-    let key = login.email.trim().to_lowercase();
-    if let Err(not_until) = state.login_limit.check_key(&key) {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(
-            &governor::clock::DefaultClock::default(),
-        ));
-        tracing::warn!("sign-in attempts limited");
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: wait.as_secs().max(1),
-        });
-    }
+    let email = login.email.trim().to_lowercase();
+    state.limits.login_per_address.check(&client.addr)?;
+    state
+        .limits
+        .login_per_account
+        .check(&(email.clone(), client.addr))?;
     let row: Option<(String, String)> =
         sqlx::query_as("SELECT id, password_hash FROM accounts WHERE email = ?")
-            .bind(login.email.trim())
+            .bind(&email)
             .fetch_optional(&state.db)
             .await?;
     let (account_id, stored) = match row {
-        Some((id, hash)) => (Some(id), hash),
-        None => (None, DUMMY_HASH.clone()),
+        Some((id, hash)) => (Some(id), Some(hash)),
+        None => (None, None),
     };
     let password = login.password;
-    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || password::verify(&password, &stored))
-        .await
-        .map_err(|e| AppError::Internal(format!("password check: {e}")))?;
+    // argon2 takes tens of milliseconds of CPU and ~19 MiB: through the gate, off the
+    // async workers.
+    let matches = state
+        .limits
+        .password_hashes
+        .run(move || password::verify(&password, stored.as_deref().unwrap_or(&DUMMY_HASH)))
+        .await?;
     let Some(account_id) = account_id.filter(|_| matches) else {
+        tracing::info!(client = %client.addr, "sign-in refused");
         return Err(AppError::BadCredentials);
     };
 
@@ -278,12 +303,12 @@ pub async fn login(
     let operator = account_by_id(&state, &account_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
-    // Secure whenever the visitor reached us over HTTPS (a TLS proxy in front says so);
-    // a plain-http demo on localhost keeps a cookie the browser will send back.
-    let over_https = crate::origin::over_https(&headers);
+    // Secure whenever people reach us over HTTPS (the public URL says so, or a trusted
+    // TLS proxy); a plain-http demo on localhost keeps a cookie the browser sends back.
+    let secure = state.public_url.starts_with("https://") || client.https;
     let cookie = cookie::Cookie::build((SESSION_COOKIE, token.clone()))
         .http_only(true)
-        .secure(over_https)
+        .secure(secure)
         .same_site(cookie::SameSite::Strict)
         .path("/")
         .max_age(cookie::time::Duration::hours(SESSION_HOURS))
@@ -299,18 +324,14 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
 pub async fn logout(
     State(state): State<AppState>,
-    _who: OperatorAuth,
-    headers: HeaderMap,
+    who: OperatorAuth,
 ) -> Result<Response, AppError> {
-    let token = bearer(&headers)
-        .map(str::to_owned)
-        .or_else(|| session_cookie(&headers));
-    if let Some(token) = token {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-            .bind(hash_secret(&token))
-            .execute(&state.db)
-            .await?;
-    }
+    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        .bind(&who.credential)
+        .execute(&state.db)
+        .await?;
+    // This instance's streams of the session end now; any other's at its next check.
+    state.streams.revoke(&who.credential);
     let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     let mut response = StatusCode::NO_CONTENT.into_response();
     if let Ok(value) = HeaderValue::from_str(&clear) {
@@ -334,14 +355,15 @@ pub async fn stream_ticket(
 ) -> Result<(StatusCode, Json<StreamTicket>), AppError> {
     let (ticket, hash) = new_secret(secrets::STREAM_TICKET);
     let expires = timestamp(Utc::now() + Duration::seconds(STREAM_TICKET_SECONDS.into()));
-    let (account_id, conversation_id) = match &who {
-        Caller::Visitor(v) => (None, Some(v.conversation_id.clone())),
-        Caller::Operator(o) => (Some(o.account.id.clone()), None),
+    let (account_id, conversation_id, credential) = match &who {
+        Caller::Visitor(v) => (None, Some(v.conversation_id.clone()), &v.credential),
+        Caller::Operator(o) => (Some(o.account.id.clone()), None, &o.credential),
     };
-    sqlx::query("INSERT INTO stream_tickets (ticket_hash, account_id, conversation_id, expires_at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO stream_tickets (ticket_hash, account_id, conversation_id, credential_hash, expires_at) VALUES (?, ?, ?, ?, ?)")
         .bind(hash)
         .bind(account_id)
         .bind(conversation_id)
+        .bind(credential)
         .bind(expires)
         .execute(&state.db)
         .await?;
@@ -354,32 +376,39 @@ pub async fn stream_ticket(
     ))
 }
 
-/// Spends a stream ticket: whoever asked for it, if it is fresh and unused.
+/// Spends a stream ticket: whoever asked for it, if it is fresh and unused and their
+/// session still holds.
 pub async fn redeem_ticket(state: &AppState, ticket: &str) -> Result<Caller, AppError> {
-    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
-        "DELETE FROM stream_tickets WHERE ticket_hash = ? AND expires_at > ? RETURNING account_id, conversation_id",
+    let row: Option<(Option<String>, Option<String>, String)> = sqlx::query_as(
+        "DELETE FROM stream_tickets WHERE ticket_hash = ? AND expires_at > ?
+         RETURNING account_id, conversation_id, credential_hash",
     )
     .bind(hash_secret(ticket))
     .bind(secrets::now())
     .fetch_optional(&state.db)
     .await?;
     match row {
-        Some((Some(account_id), _)) => {
-            let account = account_by_id(state, &account_id)
+        Some((Some(_), _, credential)) => {
+            let account = session_account(state, &credential)
                 .await?
                 .ok_or(AppError::Unauthorized)?;
-            Ok(Caller::Operator(OperatorAuth { account }))
+            Ok(Caller::Operator(OperatorAuth {
+                account,
+                credential,
+            }))
         }
-        Some((None, Some(conversation_id))) => {
+        Some((None, Some(conversation_id), credential)) => {
             let row: (String, String) =
                 sqlx::query_as("SELECT brand_id, visitor_name FROM conversations WHERE id = ?")
                     .bind(&conversation_id)
-                    .fetch_one(&state.db)
-                    .await?;
+                    .fetch_optional(&state.db)
+                    .await?
+                    .ok_or(AppError::Unauthorized)?;
             Ok(Caller::Visitor(VisitorAuth {
                 conversation_id,
                 brand_id: row.0,
                 visitor_name: row.1,
+                credential,
             }))
         }
         _ => Err(AppError::Unauthorized),

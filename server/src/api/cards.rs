@@ -24,6 +24,7 @@ use super::chat::{
 use super::live::{self, EventKind};
 use super::ApiJson;
 use crate::error::AppError;
+use crate::origin::Client;
 use crate::secrets::{self, new_id, new_secret, timestamp};
 use crate::AppState;
 
@@ -181,25 +182,96 @@ pub async fn transition(
     Ok(card)
 }
 
-/// How long a charge may stay `processing` before it is taken as lost: the gateway
-/// answers the sandbox at once and Stripe within seconds, so only a crash between the
-/// checkout's two transactions leaves a card there this long.
+/// How long an attempt may stay `pending` before the request that made it is taken as
+/// gone: the sandbox answers at once, and calls to a gateway time out after 30 s.
+pub const STUCK_ATTEMPT: chrono::Duration = chrono::Duration::minutes(2);
+
+/// How long a card may stay `processing` with no attempt on record before it is failed.
+/// Only cards from before attempts were recorded ahead of the charge can be there.
 pub const STUCK_PROCESSING: chrono::Duration = chrono::Duration::minutes(10);
 
-/// Fails charges that have been `processing` longer than [`STUCK_PROCESSING`], with
-/// `processing_error`, so the visitor can pay again instead of waiting for ever.
-/// No attempt was recorded for them: nothing was charged that we know of.
-pub async fn fail_stuck_payments(state: &AppState) -> Result<usize, AppError> {
+/// Settles the payments that a crash or a lost connection left `processing`: each
+/// attempt still `pending` after [`STUCK_ATTEMPT`] is settled with what its gateway says
+/// became of it (never by guessing: a charge the gateway never saw is voided there
+/// first). Card by card: one that fails is logged and the others go on. Returns how many
+/// were settled.
+pub async fn settle_stuck_payments(state: &AppState) -> usize {
+    let before = secrets::timestamp(chrono::Utc::now() - STUCK_ATTEMPT);
+    let stuck: Vec<(String, String, String, Option<String>)> = match sqlx::query_as(
+        "SELECT id, card_id, gateway, card_last4 FROM attempts WHERE status = 'pending' AND created_at <= ? ORDER BY created_at",
+    )
+    .bind(before)
+    .fetch_all(&state.db)
+    .await
+    {
+        Ok(rows) => rows,
+        Err(err) => {
+            tracing::warn!(error = %err, "listing pending attempts failed");
+            return 0;
+        }
+    };
+    let mut settled = 0;
+    for (attempt_id, card_id, gateway, last4) in stuck {
+        match settle_stuck_attempt(state, &attempt_id, &card_id, &gateway, last4.as_deref()).await {
+            Ok(()) => settled += 1,
+            Err(err) => {
+                tracing::warn!(error = %err, attempt = %attempt_id, card = %card_id, "settling a pending attempt failed; will retry")
+            }
+        }
+    }
+    settled + fail_unrecorded_payments(state).await
+}
+
+async fn settle_stuck_attempt(
+    state: &AppState,
+    attempt_id: &str,
+    card_id: &str,
+    gateway: &str,
+    last4: Option<&str>,
+) -> Result<(), AppError> {
+    let outcome = match gateway {
+        paycard_core::gateways::SANDBOX => crate::checkout::gateway::Sandbox::new(state.db.clone())
+            .resolve(attempt_id)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?,
+        other => {
+            return Err(AppError::Internal(format!(
+                "no way to ask gateway {other:?} about an attempt"
+            )))
+        }
+    };
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let (card, seqs) =
+        crate::checkout::settle(&mut tx, attempt_id, card_id, gateway, last4, &outcome).await?;
+    tx.commit().await?;
+    for seq in seqs {
+        state.live.published(seq);
+    }
+    tracing::warn!(card = %card.id, attempt = %attempt_id, status = %card.status, "settled a payment its request left pending");
+    Ok(())
+}
+
+/// Fails cards left `processing` with nothing on record that can settle them (no
+/// pending attempt, no gateway session waiting for its payment): only data from before
+/// attempts were recorded ahead of the charge.
+async fn fail_unrecorded_payments(state: &AppState) -> usize {
     let before = secrets::timestamp(chrono::Utc::now() - STUCK_PROCESSING);
-    // A card waiting on a gateway's delayed payment (a bank debit, settled by a later
-    // notification) is not stuck.
-    let stuck: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM cards WHERE status = 'processing' AND updated_at <= ?
-             AND NOT EXISTS (SELECT 1 FROM gateway_sessions s WHERE s.card_id = cards.id AND s.status = 'complete'
-                             AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = s.attempt_id))")
-            .bind(before)
-            .fetch_all(&state.db)
-            .await?;
+    let stuck: Vec<String> = match sqlx::query_scalar(
+        "SELECT id FROM cards WHERE status = 'processing' AND updated_at <= ?
+           AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.card_id = cards.id AND a.status = 'pending')
+           AND NOT EXISTS (SELECT 1 FROM gateway_sessions s WHERE s.card_id = cards.id AND s.status = 'complete'
+                           AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = s.attempt_id AND a.status <> 'pending'))",
+    )
+    .bind(before)
+    .fetch_all(&state.db)
+    .await
+    {
+        Ok(ids) => ids,
+        Err(err) => {
+            tracing::warn!(error = %err, "listing cards left processing failed");
+            return 0;
+        }
+    };
     let mut failed = 0;
     for id in stuck {
         let action = CardAction::PaymentFailed {
@@ -208,10 +280,10 @@ pub async fn fail_stuck_payments(state: &AppState) -> Result<usize, AppError> {
         match transition(state, None, &id, action).await {
             Ok(_) => failed += 1,
             Err(AppError::Conflict { .. }) => {}
-            Err(other) => return Err(other),
+            Err(err) => tracing::warn!(error = %err, card = %id, "failing a card left processing failed"),
         }
     }
-    Ok(failed)
+    failed
 }
 
 /// Deletes sessions and stream tickets past their expiry, and gateway event ids too old
@@ -236,25 +308,39 @@ pub async fn prune_expired_credentials(state: &AppState) -> Result<u64, AppError
     Ok(sessions.rows_affected() + tickets.rows_affected() + events.rows_affected())
 }
 
-/// Expires every card past its time to pay (pending or failed, not processing).
-pub async fn expire_due_cards(state: &AppState) -> Result<usize, AppError> {
-    let due: Vec<String> = sqlx::query_scalar(
+/// Expires every card past its time to pay (pending or failed, not processing). Card by
+/// card: one whose gateway cannot be reached is logged and tried again next time, and
+/// the others still expire. Returns how many expired.
+pub async fn expire_due_cards(state: &AppState) -> usize {
+    let due: Vec<String> = match sqlx::query_scalar(
         "SELECT id FROM cards WHERE status IN ('pending', 'failed') AND expires_at <= ? ORDER BY expires_at",
     )
     .bind(secrets::now())
     .fetch_all(&state.db)
-    .await?;
+    .await
+    {
+        Ok(due) => due,
+        Err(err) => {
+            tracing::warn!(error = %err, "listing cards to expire failed");
+            return 0;
+        }
+    };
     let mut expired = 0;
     for id in due {
         // Another request may have paid or cancelled it meanwhile: that one wins. An open
         // gateway session is closed first; if it was paid, the payment wins.
         match crate::checkout::redirect::close_card(state, None, &id, CardAction::Expire).await {
             Ok(_) => expired += 1,
+            Err(AppError::Conflict { code, .. })
+                if matches!(code, "gateway_unavailable" | "payment_in_progress") =>
+            {
+                tracing::warn!(card = %id, code, "a card due to expire could not be closed at its gateway; will retry")
+            }
             Err(AppError::Conflict { .. }) => {}
-            Err(other) => return Err(other),
+            Err(err) => tracing::warn!(error = %err, card = %id, "expiring a card failed; will retry"),
         }
     }
-    Ok(expired)
+    expired
 }
 
 fn etag(card: &Card) -> String {
@@ -303,9 +389,10 @@ pub async fn get_card(
 pub async fn checkout(
     State(state): State<AppState>,
     visitor: VisitorAuth,
+    client: Client,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Json<Checkout>, AppError> {
+    state.limits.checkout_links.check(&client.addr)?;
     let caller = Caller::Visitor(visitor);
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     let (row, brand) = load_card(&mut tx, &id).await?;
@@ -330,10 +417,7 @@ pub async fn checkout(
         .await?;
     tx.commit().await?;
     Ok(Json(Checkout {
-        checkout_url: format!(
-            "{}/pay/{token}",
-            crate::origin::public_base(&headers, state.config.addr)
-        ),
+        checkout_url: format!("{}/pay/{token}", state.public_url),
     }))
 }
 
@@ -532,7 +616,7 @@ pub async fn attempts(
     who.ensure_brand(&brand)?;
     let rows: Vec<AttemptRow> = sqlx::query_as(
         "SELECT id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at
-         FROM attempts WHERE card_id = ? ORDER BY created_at, id",
+         FROM attempts WHERE card_id = ? AND status <> 'pending' ORDER BY created_at, id",
     )
     .bind(&id)
     .fetch_all(&mut *conn)

@@ -8,8 +8,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use paycard_core::api::{
-    Author, Conversation, ConversationCreated, ConversationEvent, LastMessage, Message,
-    MessageEvent, NewConversation, NewMessage, Payment, MESSAGE_MAX_CHARS, VISITOR_NAME_MAX_CHARS,
+    Author, Conversation, ConversationCreated, ConversationEvent, ConversationPage, LastMessage,
+    Message, MessageEvent, NewConversation, NewMessage, Payment, CONVERSATION_PAGE_DEFAULT,
+    CONVERSATION_PAGE_MAX, MESSAGE_MAX_CHARS, VISITOR_NAME_MAX_CHARS,
 };
 use paycard_core::validation::{validate_text, FieldError, Problem};
 use paycard_core::{Currency, Interval, Recurrence};
@@ -21,6 +22,7 @@ use super::cards::{CardRow, CARD_COLUMNS};
 use super::live::{self, EventKind};
 use super::ApiJson;
 use crate::error::AppError;
+use crate::origin::Client;
 use crate::secrets::{self, new_id, new_secret};
 use crate::AppState;
 
@@ -56,9 +58,11 @@ async fn ensure_own_conversation(
     responses((status = 201, body = ConversationCreated), (status = 400, body = paycard_core::api::ErrorBody)))]
 pub async fn create_conversation(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     ApiJson(body): ApiJson<NewConversation>,
 ) -> Result<(StatusCode, Json<ConversationCreated>), AppError> {
+    state.limits.conversations.check(&client.addr)?;
     let mut errors = Vec::new();
     let brand_exists: Option<String> = sqlx::query_scalar("SELECT id FROM brands WHERE id = ?")
         .bind(body.brand_id.trim())
@@ -320,10 +324,12 @@ pub async fn visitor_messages(
 pub async fn visitor_post_message(
     State(state): State<AppState>,
     visitor: VisitorAuth,
+    client: Client,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<Message>), AppError> {
     ensure_own_conversation(&state, &visitor, &id).await?;
+    state.limits.messages.check(&client.addr)?;
     post_message(
         &state,
         &id,
@@ -348,30 +354,88 @@ struct ConversationRow {
     last_at: Option<String>,
 }
 
-/// The conversations of the caller's brands, most recently active first.
-#[utoipa::path(get, path = "/api/v1/operator/conversations", tag = "operator",
-    responses((status = 200, body = Vec<Conversation>), (status = 401)))]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// How many conversations, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u32>,
+    /// The previous page's `next`: the conversations after it.
+    #[param(max_length = 200)]
+    before: Option<String>,
+}
+
+/// Where a page ends: the last conversation's activity time and id, the list's order.
+/// Opaque to clients (base64url of `updated_at|id`).
+fn cursor(updated_at: &str, id: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{updated_at}|{id}"))
+}
+
+fn read_cursor(text: &str) -> Result<(String, String), AppError> {
+    use base64::Engine;
+    let invalid = || AppError::BadRequest {
+        code: "invalid_cursor",
+        message: "before must be the `next` of a previous page".into(),
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim())
+        .map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (updated_at, id) = text.split_once('|').ok_or_else(invalid)?;
+    Ok((updated_at.to_owned(), id.to_owned()))
+}
+
+/// The conversations of the caller's brands, most recently active first, a page at a
+/// time (SPEC §8.1): `?limit=` (default 50, at most 200) and `?before=` (the previous
+/// page's `next`).
+#[utoipa::path(get, path = "/api/v1/operator/conversations", tag = "operator", params(PageQuery),
+    responses((status = 200, body = ConversationPage, headers(("Last-Event-ID" = i64, description = "the event this snapshot reflects"))),
+              (status = 400, body = paycard_core::api::ErrorBody), (status = 401, body = paycard_core::api::ErrorBody),
+              (status = 403, body = paycard_core::api::ErrorBody)))]
 pub async fn operator_conversations(
     State(state): State<AppState>,
     who: OperatorAuth,
+    Query(page): Query<PageQuery>,
 ) -> Result<Response, AppError> {
+    let limit = page.limit.unwrap_or(CONVERSATION_PAGE_DEFAULT);
+    if !(1..=CONVERSATION_PAGE_MAX).contains(&limit) {
+        return Err(AppError::BadRequest {
+            code: "invalid_limit",
+            message: format!("limit must be 1 to {CONVERSATION_PAGE_MAX}"),
+        });
+    }
+    let before = page.before.as_deref().map(read_cursor).transpose()?;
     // Read before the list: a stream resumed from it replays anything newer.
     let seq = live::latest_seq(&state).await?;
     let brands = serde_json::to_string(&who.account.brands)
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let rows: Vec<ConversationRow> = sqlx::query_as(
+    let (before_at, before_id) = before.unzip();
+    // One more than asked: whether there is a next page.
+    let mut rows: Vec<ConversationRow> = sqlx::query_as(
         "SELECT c.id, c.brand_id, c.visitor_name, c.created_at, c.updated_at,
                 m.author AS last_author, m.text AS last_text, k.title AS last_card_title, m.created_at AS last_at
          FROM conversations c
          LEFT JOIN messages m ON m.id = (SELECT id FROM messages WHERE conversation_id = c.id ORDER BY id DESC LIMIT 1)
          LEFT JOIN cards k ON k.id = m.card_id
-         WHERE c.brand_id IN (SELECT value FROM json_each(?))
-         ORDER BY c.updated_at DESC, c.id DESC",
+         WHERE c.brand_id IN (SELECT value FROM json_each(?1))
+           AND (?2 IS NULL OR (c.updated_at, c.id) < (?2, ?3))
+         ORDER BY c.updated_at DESC, c.id DESC
+         LIMIT ?4",
     )
     .bind(brands)
+    .bind(before_at)
+    .bind(before_id)
+    .bind(i64::from(limit) + 1)
     .fetch_all(&state.db)
     .await?;
-    let list: Vec<Conversation> = rows
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| cursor(&r.updated_at, &r.id))
+    } else {
+        None
+    };
+    let items: Vec<Conversation> = rows
         .into_iter()
         .map(|r| Conversation {
             last_message: r.last_at.map(|created_at| LastMessage {
@@ -386,7 +450,7 @@ pub async fn operator_conversations(
             updated_at: r.updated_at,
         })
         .collect();
-    let mut response = Json(list).into_response();
+    let mut response = Json(ConversationPage { items, next }).into_response();
     response
         .headers_mut()
         .insert("last-event-id", HeaderValue::from(seq));

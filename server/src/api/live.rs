@@ -18,6 +18,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use super::auth::{Caller, StreamCaller};
+use super::streams::Registration;
 use super::chat::conversation_brand;
 use crate::error::AppError;
 use crate::AppState;
@@ -184,13 +185,18 @@ struct Cursor {
     pending: std::collections::VecDeque<EventRow>,
     wake: watch::Receiver<i64>,
     shutdown: watch::Receiver<bool>,
+    /// This stream's place among its credential's streams; says when it must end.
+    registration: Registration,
+    finished: bool,
 }
 
-/// The stream of SSE events after `after`, ending when the server shuts down.
+/// The stream of SSE events after `after`, ending when the server shuts down, or with a
+/// `closed` event when [`super::streams`] ends it (replaced, or its session revoked).
 fn event_stream(
     state: AppState,
     scope: Scope,
     after: i64,
+    registration: Registration,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let cursor = Cursor {
         wake: state.live.subscribe(),
@@ -199,11 +205,21 @@ fn event_stream(
         scope,
         after,
         pending: Default::default(),
+        registration,
+        finished: false,
     };
     stream::unfold(cursor, |mut c| async move {
         loop {
-            if *c.shutdown.borrow() {
+            if *c.shutdown.borrow() || c.finished {
                 return None;
+            }
+            let ended = *c.registration.ended.borrow();
+            if let Some(ended) = ended {
+                c.finished = true;
+                let event = Event::default()
+                    .event("closed")
+                    .data(format!("{{\"reason\":\"{}\"}}", ended.reason()));
+                return Some((Ok(event), c));
             }
             if let Some(row) = c.pending.pop_front() {
                 c.after = row.seq;
@@ -229,6 +245,7 @@ fn event_stream(
             tokio::select! {
                 _ = c.wake.changed() => {}
                 _ = c.shutdown.changed() => {}
+                _ = c.registration.ended.changed() => {}
                 _ = tokio::time::sleep(POLL_FALLBACK) => {}
             }
         }
@@ -275,13 +292,16 @@ type EventSse = Sse<
     >,
 >;
 
-fn sse(state: AppState, scope: Scope, after: i64) -> EventSse {
+fn sse(state: AppState, caller: &Caller, scope: Scope, after: i64) -> EventSse {
     use futures_util::StreamExt;
+    let registration = state
+        .streams
+        .open(caller, state.config.limits.streams_per_client);
     // Idle streams send a heartbeat comment so proxies and browsers keep them open.
     let heartbeat = KeepAlive::new()
         .interval(state.config.heartbeat)
         .text("heartbeat");
-    Sse::new(event_stream(state, scope, after).boxed()).keep_alive(heartbeat)
+    Sse::new(event_stream(state, scope, after, registration).boxed()).keep_alive(heartbeat)
 }
 
 /// The visitor's conversation, live: `message`, `card` and `conversation` events.
@@ -306,7 +326,7 @@ pub async fn visitor_events(
         Caller::Operator(_) => return Err(AppError::Forbidden),
     }
     let after = resume_point(&state, &headers, &uri).await?;
-    Ok(sse(state, Scope::Conversation(id), after))
+    Ok(sse(state, &caller, Scope::Conversation(id), after))
 }
 
 /// Every conversation of the operator's brands, live, and their payments (`payment` events).
@@ -320,11 +340,11 @@ pub async fn operator_events(
     headers: HeaderMap,
     uri: axum::http::Uri,
 ) -> Result<EventSse, AppError> {
-    let Caller::Operator(who) = caller else {
+    let Caller::Operator(who) = &caller else {
         return Err(AppError::Forbidden);
     };
     let brands = serde_json::to_string(&who.account.brands)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let after = resume_point(&state, &headers, &uri).await?;
-    Ok(sse(state, Scope::Brands(brands), after))
+    Ok(sse(state, &caller, Scope::Brands(brands), after))
 }

@@ -11,8 +11,10 @@ pub mod auth;
 pub mod cards;
 pub mod chat;
 pub mod live;
+pub mod streams;
 
 use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
@@ -41,28 +43,54 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(match rejection {
-                JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
-                JsonRejection::JsonSyntaxError(e) => AppError::BadRequest {
+        if !is_json(req.headers()) {
+            return Err(AppError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::BadRequest {
+                    code: "bad_request",
+                    message: e.body_text(),
+                }
+            }
+        })?;
+        let value = match Json::<T>::from_bytes(&bytes) {
+            Ok(Json(value)) => value,
+            Err(JsonRejection::JsonSyntaxError(e)) => {
+                return Err(AppError::BadRequest {
                     code: "malformed_json",
                     message: e.body_text(),
-                },
-                JsonRejection::JsonDataError(e) => AppError::BadRequest {
+                })
+            }
+            Err(other) => {
+                return Err(AppError::BadRequest {
                     code: "invalid_json",
-                    message: e.body_text(),
-                },
-                JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    AppError::PayloadTooLarge
-                }
-                other => AppError::BadRequest {
-                    code: "bad_request",
                     message: other.body_text(),
-                },
-            }),
+                })
+            }
+        };
+        // serde also reads a struct from an array, field by field (`[null, null]` for
+        // an object of two optional fields): every request body here is an object.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(AppError::BadRequest {
+                code: "invalid_json",
+                message: "the body must be a JSON object".into(),
+            });
         }
+        Ok(ApiJson(value))
     }
+}
+
+/// `Content-Type: application/json`, or any `application/…+json`, parameters allowed.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 pub fn router() -> Router<AppState> {
@@ -149,7 +177,7 @@ pub fn router() -> Router<AppState> {
 /// Extractors we do not wrap (a path segment that is not valid percent-encoding, a
 /// query string that does not parse) answer in plain text; the API promises JSON
 /// errors everywhere, so such answers are rewritten here with their status kept.
-async fn json_errors(response: Response) -> Response {
+pub(crate) async fn json_errors(response: Response) -> Response {
     let status = response.status();
     let is_json = response
         .headers()

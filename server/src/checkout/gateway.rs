@@ -125,10 +125,19 @@ pub trait Gateway: Send + Sync {
     fn close(&self, reference: &str) -> impl Future<Output = Result<Closed, GatewayError>> + Send;
 }
 
-/// The built-in sandbox: test card numbers decide the outcome; no network.
-pub struct Sandbox;
+/// The built-in sandbox: test card numbers decide the outcome; no network. Like a real
+/// gateway, it keeps a ledger of its charges by idempotency key (a table of its own,
+/// `sandbox_charges`): a payment whose answer was lost to a crash can be asked about
+/// later ([`Sandbox::resolve`]) instead of guessed.
+pub struct Sandbox {
+    ledger: crate::db::Pool,
+}
 
 impl Sandbox {
+    pub fn new(ledger: crate::db::Pool) -> Sandbox {
+        Sandbox { ledger }
+    }
+
     /// SPEC §4's test cards. Any other number is refused as a sandbox never charges
     /// a real card.
     pub fn outcome_for(number: &str) -> Outcome {
@@ -146,6 +155,53 @@ impl Sandbox {
             _ => failed("card_declined"),
         }
     }
+
+    /// Writes `outcome` under `key` unless the key is already in the ledger, and
+    /// returns what the ledger holds: a key seen before keeps its first outcome.
+    async fn record(&self, key: &str, outcome: &Outcome) -> Result<Outcome, GatewayError> {
+        let (status, reason) = match outcome {
+            Outcome::Succeeded { .. } => ("succeeded", None),
+            Outcome::Failed { reason } => ("failed", Some(reason.as_str())),
+        };
+        let unavailable = |e: sqlx::Error| GatewayError::Unavailable(format!("sandbox ledger: {e}"));
+        sqlx::query(
+            "INSERT INTO sandbox_charges (idempotency_key, outcome, failure_reason, created_at)
+             VALUES (?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(status)
+        .bind(reason)
+        .bind(crate::secrets::now())
+        .execute(&self.ledger)
+        .await
+        .map_err(unavailable)?;
+        let (status, reason): (String, Option<String>) = sqlx::query_as(
+            "SELECT outcome, failure_reason FROM sandbox_charges WHERE idempotency_key = ?",
+        )
+        .bind(key)
+        .fetch_one(&self.ledger)
+        .await
+        .map_err(unavailable)?;
+        Ok(if status == "succeeded" {
+            Outcome::Succeeded {
+                reference: format!("sandbox_{key}"),
+            }
+        } else {
+            Outcome::Failed {
+                reason: reason.unwrap_or_else(|| "processing_error".into()),
+            }
+        })
+    }
+
+    /// What became of the charge with idempotency key `key`. A charge the sandbox never
+    /// saw is voided first (its key recorded as failed), so it cannot happen later: the
+    /// answer holds for good.
+    pub async fn resolve(&self, key: &str) -> Result<Outcome, GatewayError> {
+        let never_seen = Outcome::Failed {
+            reason: "processing_error".into(),
+        };
+        self.record(key, &never_seen).await
+    }
 }
 
 impl Gateway for Sandbox {
@@ -153,17 +209,15 @@ impl Gateway for Sandbox {
         "sandbox"
     }
 
-    /// Charges at once, in memory.
+    /// Charges at once; the ledger keeps the outcome under the idempotency key.
     async fn begin(&self, charge: &Charge<'_>) -> Result<Begun, GatewayError> {
         let card = charge
             .card
             .ok_or_else(|| GatewayError::Refused("the sandbox needs card details".into()))?;
-        Ok(Begun::Done(match Sandbox::outcome_for(&card.number) {
-            Outcome::Succeeded { .. } => Outcome::Succeeded {
-                reference: format!("sandbox_{}", charge.idempotency_key),
-            },
-            failed => failed,
-        }))
+        let outcome = Sandbox::outcome_for(&card.number);
+        Ok(Begun::Done(
+            self.record(charge.idempotency_key, &outcome).await?,
+        ))
     }
 
     /// The sandbox settles every charge at once, so it never notifies.
@@ -185,8 +239,17 @@ impl Gateway for Sandbox {
 mod tests {
     use super::*;
 
+    async fn ledger() -> (tempfile::TempDir, crate::db::Pool) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let pool = crate::db::connect(&url).await.unwrap();
+        (dir, pool)
+    }
+
     #[tokio::test]
     async fn the_sandbox_charges_at_once_never_notifies_and_has_nothing_to_close() {
+        let (_dir, pool) = ledger().await;
+        let sandbox = Sandbox::new(pool);
         let card = paycard_core::card_form::validate_card_form(
             &paycard_core::card_form::CardForm {
                 name: "Ana".into(),
@@ -213,7 +276,7 @@ mod tests {
             cancel_url: "http://localhost/pay/t",
             expires_at: 0,
         };
-        let begun = Sandbox.begin(&charge).await.unwrap();
+        let begun = sandbox.begin(&charge).await.unwrap();
         assert_eq!(
             begun,
             Begun::Done(Outcome::Succeeded {
@@ -221,10 +284,55 @@ mod tests {
             })
         );
         assert!(matches!(
-            Sandbox.verify_notification(&Default::default(), b"{}"),
+            sandbox.verify_notification(&Default::default(), b"{}"),
             Err(GatewayError::NoNotifications)
         ));
-        assert_eq!(Sandbox.close("anything").await.unwrap(), Closed::Closed);
+        assert_eq!(sandbox.close("anything").await.unwrap(), Closed::Closed);
+        // Asked later, the ledger says what happened to the charge.
+        assert_eq!(
+            sandbox.resolve("att_1").await.unwrap(),
+            Outcome::Succeeded {
+                reference: "sandbox_att_1".into()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_charge_the_sandbox_never_saw_is_voided_for_good() {
+        let (_dir, pool) = ledger().await;
+        let sandbox = Sandbox::new(pool);
+        let failed = Outcome::Failed {
+            reason: "processing_error".into(),
+        };
+        assert_eq!(sandbox.resolve("att_lost").await.unwrap(), failed);
+        // The request that was lost arrives after all: its key is spent.
+        let card = paycard_core::card_form::validate_card_form(
+            &paycard_core::card_form::CardForm {
+                name: "Ana".into(),
+                email: "ana@example.com".into(),
+                card_number: "4242424242424242".into(),
+                expiry: "12/40".into(),
+                cvc: "123".into(),
+            },
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        )
+        .unwrap();
+        let charge = Charge {
+            card_id: "card_1",
+            amount_minor: 100,
+            currency: Currency::from_code("EUR").unwrap(),
+            recurrence: None,
+            title: "t",
+            description: "",
+            email: "ana@example.com",
+            locale: "en",
+            card: Some(&card),
+            idempotency_key: "att_lost",
+            success_url: "",
+            cancel_url: "",
+            expires_at: 0,
+        };
+        assert_eq!(sandbox.begin(&charge).await.unwrap(), Begun::Done(failed));
     }
 
     #[test]

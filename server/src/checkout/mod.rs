@@ -36,7 +36,7 @@ use sha2::{Digest, Sha256};
 use self::gateway::{Begun, Charge, Gateway, Outcome, Sandbox};
 use crate::api::cards::{load_card, transition_in};
 use crate::error::AppError;
-use crate::origin::Provenance;
+use crate::origin::{Client, Provenance};
 use crate::secrets::{self, hash_secret, new_id};
 use crate::AppState;
 
@@ -353,9 +353,9 @@ pub async fn page(
 /// from: by `Origin`, except that under this page's `no-referrer` policy they send
 /// `Origin: null`, so then by Fetch Metadata (`Sec-Fetch-Site`). Clients that send
 /// neither are not browsers, and so cannot be tricked into a cross-site submission.
-fn same_origin(headers: &HeaderMap) -> bool {
+fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     let seen = Provenance::of(headers);
-    if let Some(same) = seen.origin_is_host() {
+    if let Some(same) = seen.origin_is_ours(public_url) {
         return same;
     }
     match seen.fetch_site {
@@ -366,12 +366,31 @@ fn same_origin(headers: &HeaderMap) -> bool {
 }
 
 /// `POST /pay/{token}`: checks the form, charges through the gateway, shows the outcome.
+///
+/// The work runs in a task of its own: a visitor whose connection drops right after
+/// pressing Pay still has their payment taken to its end, and the card is never left
+/// `processing` by a request that went away.
 pub async fn pay(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Query(query): Query<LangQuery>,
+    client: Client,
     headers: HeaderMap,
     form: Result<Form<PayForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let form = form.map(|Form(form)| form).unwrap_or_default();
+    tokio::spawn(pay_to_the_end(state, token, query, client, headers, form))
+        .await
+        .map_err(|e| AppError::Internal(format!("payment task: {e}")))?
+}
+
+async fn pay_to_the_end(
+    state: AppState,
+    token: String,
+    query: LangQuery,
+    client: Client,
+    headers: HeaderMap,
+    form: PayForm,
 ) -> Result<Response, AppError> {
     let locale = locale(&query, &headers);
     let w = page::words(locale);
@@ -388,7 +407,7 @@ pub async fn pay(
         methods: &methods,
         form_targets: &targets,
     };
-    if !same_origin(&headers) {
+    if !same_origin(&headers, &state.public_url) {
         return Ok(form_page(
             about,
             &CardForm::default(),
@@ -400,7 +419,6 @@ pub async fn pay(
     if !card.status.allows(&CardAction::StartPayment) {
         return Ok(status_page(Some((&card, &brand)), locale));
     }
-    let Form(form) = form.unwrap_or_default();
     let typed = CardForm {
         name: form.name,
         email: form.email,
@@ -408,6 +426,20 @@ pub async fn pay(
         expiry: form.expiry,
         cvc: form.cvc,
     };
+    // Card testers try numbers by the hundred: one address gets a few tries a minute.
+    if let Err(AppError::TooManyRequests { retry_after_secs }) =
+        state.limits.payments.check(&client.addr)
+    {
+        let kept = CardForm {
+            name: typed.name,
+            email: typed.email,
+            ..CardForm::default()
+        };
+        let mut page = form_page(about, &kept, &[], Some(w.too_many), StatusCode::TOO_MANY_REQUESTS);
+        page.headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        return Ok(page);
+    }
     let chosen = match form.gateway.trim() {
         "" => about.methods.first(),
         kind => about.methods.iter().find(|m| m.kind == kind),
@@ -423,7 +455,7 @@ pub async fn pay(
         ));
     };
     if method.kind == paycard_core::gateways::STRIPE {
-        return redirect::pay_with_stripe(&state, about, &typed, &method, &headers).await;
+        return redirect::pay_with_stripe(&state, about, &typed, &method).await;
     }
     let valid = match validate_card_form(&typed, Utc::now().date_naive()) {
         Ok(valid) => valid,
@@ -437,7 +469,7 @@ pub async fn pay(
             ))
         }
     };
-    let gateway = Sandbox;
+    let gateway = Sandbox::new(state.db.clone());
     // A session left open at another gateway (Stripe, in another tab) must not be
     // payable once this card is charged here: close it first. If it was paid, it wins:
     // taking the card below then meets a paid card and shows so.
@@ -451,8 +483,17 @@ pub async fn pay(
         ));
     }
 
-    // 1. Take the card: pending/failed -> processing. Exactly one request can.
+    // 1. Take the card (pending/failed -> processing; exactly one request can) and put
+    //    the attempt on record in the same transaction: from here on, whatever happens
+    //    to this request or this process, the charge can be asked about and settled.
+    let attempt_id = new_id("att");
+    let last4 = valid.last4();
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    if redirect::session_in_flight(&mut tx, &card.id).await? {
+        // The visitor is being sent to another gateway in another tab this very moment.
+        drop(tx);
+        return Ok(form_page(about, &typed, &[], Some(w.busy), StatusCode::CONFLICT));
+    }
     let taken = transition_in(&mut tx, None, &card.id, &CardAction::StartPayment).await;
     let (processing, seq) = match taken {
         Ok(taken) => taken,
@@ -462,11 +503,11 @@ pub async fn pay(
         }
         Err(other) => return Err(other),
     };
+    record_pending_attempt(&mut tx, &attempt_id, &processing, gateway.kind(), Some(&last4)).await?;
     tx.commit().await?;
     state.live.published(seq);
 
     // 2. Charge.
-    let attempt_id = new_id("att");
     let begun = gateway
         .begin(&Charge {
             card_id: &processing.id,
@@ -486,27 +527,34 @@ pub async fn pay(
         .await;
     let outcome = match begun {
         Ok(Begun::Done(outcome)) => outcome,
-        // Redirecting gateways settle by notification; none is offered on this page yet,
-        // and an unreachable gateway is a failed attempt the visitor can retry.
+        // A charging gateway never redirects; were it to, nothing was charged here.
         Ok(Begun::Redirect { .. }) => Outcome::Failed {
             reason: "processing_error".into(),
         },
         Err(err) => {
-            tracing::warn!(error = %err, gateway = gateway.kind(), "gateway failed");
-            Outcome::Failed {
-                reason: "processing_error".into(),
+            // The gateway's answer is unknown: ask it again rather than guess (its
+            // ledger decides for good), as the background job would.
+            tracing::warn!(error = %err, gateway = gateway.kind(), attempt = %attempt_id, "gateway failed; asking it what happened");
+            match gateway.resolve(&attempt_id).await {
+                Ok(outcome) => outcome,
+                // Still no answer: the attempt stays on record, pending, and the
+                // background job settles it once the gateway answers.
+                Err(err) => {
+                    tracing::error!(error = %err, attempt = %attempt_id, "gateway unreachable; the payment will be settled later");
+                    return status_page_now(&state, &token, locale).await;
+                }
             }
         }
     };
 
-    // 3. Record the attempt and the result together.
+    // 3. Record the result.
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     let (result, seqs) = settle(
         &mut tx,
         &attempt_id,
         &processing.id,
         gateway.kind(),
-        Some(valid.last4()),
+        Some(&last4),
         &outcome,
     )
     .await?;
@@ -542,11 +590,42 @@ pub async fn pay(
     })
 }
 
+/// Puts an attempt on record before its gateway is called (status `pending`, not shown
+/// by the attempts API), in the transaction that takes the card.
+async fn record_pending_attempt(
+    conn: &mut sqlx::SqliteConnection,
+    attempt_id: &str,
+    card: &Card,
+    gateway: &str,
+    last4: Option<&str>,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO attempts (id, card_id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at)
+         VALUES (?, ?, 'pending', ?, ?, ?, ?, NULL, ?)",
+    )
+    .bind(attempt_id)
+    .bind(&card.id)
+    .bind(card.amount_minor)
+    .bind(card.currency.code())
+    .bind(gateway)
+    .bind(last4)
+    .bind(secrets::now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Records an attempt's outcome on its card, inside the caller's transaction: the card
 /// is taken to `processing` first if it is not there yet (a gateway that reports later),
-/// then to `paid` or `failed`; a paid recurring card gets its subscription. An outcome
-/// that arrives for a card already closed (cancelled, expired…) is recorded as an attempt
-/// and logged, and the card is left as it is. Returns the card and the events to publish.
+/// then to `paid` or `failed`; a paid recurring card gets its subscription. The attempt
+/// row is written, or its `pending` row completed. Settling an attempt already settled
+/// changes nothing (a replayed notification, a recovery racing the request).
+///
+/// At most one attempt per card succeeds (also a database constraint): a second success
+/// (money taken twice at a gateway, which the gateways' rules prevent) is recorded as
+/// failed with `duplicate_payment`, to be refunded, and logged as an error. So is an
+/// outcome that arrives for a card already closed (cancelled, expired…), which is left
+/// as it is. Returns the card and the events to publish.
 pub async fn settle(
     conn: &mut sqlx::SqliteConnection,
     attempt_id: &str,
@@ -558,13 +637,20 @@ pub async fn settle(
     let mut seqs = Vec::new();
     let (row, _) = load_card(conn, card_id).await?;
     let mut card = row.into_api()?;
+    let recorded: Option<String> = sqlx::query_scalar("SELECT status FROM attempts WHERE id = ?")
+        .bind(attempt_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if recorded.as_deref().is_some_and(|s| s != "pending") {
+        return Ok((card, seqs));
+    }
     if card.status.allows(&CardAction::StartPayment) {
         let (taken, seq) = transition_in(conn, None, card_id, &CardAction::StartPayment).await?;
         card = taken;
         seqs.push(seq);
     }
     let now = secrets::now();
-    let (status, reason, action) = match outcome {
+    let (mut status, mut reason, action) = match outcome {
         Outcome::Succeeded { .. } => ("succeeded", None, CardAction::PaymentSucceeded),
         Outcome::Failed { reason } => (
             "failed",
@@ -574,9 +660,25 @@ pub async fn settle(
             },
         ),
     };
+    if status == "succeeded" {
+        let paid_before: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM attempts WHERE card_id = ? AND status = 'succeeded' AND id <> ?)",
+        )
+        .bind(card_id)
+        .bind(attempt_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if paid_before {
+            tracing::error!(card = %card.id, attempt = %attempt_id, gateway,
+                "a second payment succeeded for a card already paid; refund it at the gateway");
+            (status, reason) = ("failed", Some("duplicate_payment".to_owned()));
+        }
+    }
     sqlx::query(
         "INSERT INTO attempts (id, card_id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, failure_reason = excluded.failure_reason,
+             card_last4 = COALESCE(attempts.card_last4, excluded.card_last4)",
     )
     .bind(attempt_id)
     .bind(card_id)
@@ -590,8 +692,10 @@ pub async fn settle(
     .execute(&mut *conn)
     .await?;
     if card.status != CardStatus::Processing {
-        tracing::error!(card = %card.id, attempt = %attempt_id, status = %card.status, outcome = status,
-            "a payment outcome arrived for a card that is closed; if money moved, refund it at the gateway");
+        if status == "succeeded" {
+            tracing::error!(card = %card.id, attempt = %attempt_id, status = %card.status,
+                "a payment succeeded for a card that is closed; refund it at the gateway");
+        }
         return Ok((card, seqs));
     }
     let (result, seq) = transition_in(conn, None, card_id, &action).await?;

@@ -23,7 +23,7 @@ use super::gateway::{Begun, Charge, Closed, Gateway, Happened, Outcome};
 use super::stripe::Stripe;
 use super::{page, respond, settle, status_page, About, Method};
 use crate::api::auth::Caller;
-use crate::api::cards::{load_card, transition};
+use crate::api::cards::load_card;
 use crate::error::AppError;
 use crate::secrets::{self, new_id};
 use crate::AppState;
@@ -88,7 +88,6 @@ pub async fn pay_with_stripe(
     about: About<'_>,
     typed: &CardForm,
     method: &Method,
-    headers: &HeaderMap,
 ) -> Result<Response, AppError> {
     let w = page::words(about.locale);
     let Some(gateway_id) = method.gateway_id.clone() else {
@@ -136,18 +135,22 @@ pub async fn pay_with_stripe(
         drop(tx);
         return Ok(status_page(Some((&card, about.brand)), about.locale));
     }
-    // A session left `creating` by a crash between steps 1 and 3 (Stripe answers in
-    // seconds) must not block the card for ever.
-    let stale = secrets::timestamp(chrono::Utc::now() - chrono::Duration::minutes(2));
-    sqlx::query(
-        "UPDATE gateway_sessions SET status = 'failed', updated_at = ?
-         WHERE card_id = ? AND status = 'creating' AND created_at <= ?",
-    )
-    .bind(secrets::now())
-    .bind(&card_id)
-    .bind(&stale)
-    .execute(&mut *tx)
-    .await?;
+    fail_stale_creating(&mut tx, &card_id).await?;
+    // The gateway may have been removed since the page was shown.
+    let configured: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM gateways WHERE id = ?)")
+        .bind(&gateway_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !configured {
+        drop(tx);
+        return Ok(super::form_page(
+            about,
+            typed,
+            &[],
+            Some(w.gateway_unavailable),
+            StatusCode::OK,
+        ));
+    }
     let existing: Option<(String, Option<String>)> = sqlx::query_as(
         "SELECT status, url FROM gateway_sessions WHERE card_id = ? AND status IN ('creating', 'open')",
     )
@@ -183,7 +186,7 @@ pub async fn pay_with_stripe(
     // 2. Ask Stripe, outside any transaction.
     let back = format!(
         "{}/pay/{}?lang={}",
-        crate::origin::public_base(headers, state.config.addr),
+        state.public_url,
         about.token,
         about.locale.tag()
     );
@@ -247,8 +250,14 @@ pub async fn pay_with_stripe(
     tx.commit().await?;
     tracing::info!(card = %card_id, attempt = %attempt_id, session = %reference, "stripe: checkout session open");
     if !still_payable {
-        if let Ok(stripe) = stripe_for(state, &gateway_id).await {
-            let _ = stripe.close(&reference).await;
+        // Nobody was given this session's address, so it cannot be paid; closed at
+        // Stripe too when Stripe answers.
+        let closed = match stripe_for(state, &gateway_id).await {
+            Ok(stripe) => stripe.close(&reference).await.is_ok(),
+            Err(_) => false,
+        };
+        if !closed {
+            tracing::warn!(card = %card_id, session = %reference, "stripe: a session for a closed card could not be expired; its address was never given out");
         }
         return super::status_page_now(state, about.token, about.locale).await;
     }
@@ -301,12 +310,47 @@ async fn open_sessions(state: &AppState, card_id: &str) -> Result<Vec<SessionRow
 
 /// Whether a session's outcome is recorded (its attempt written): it is settled.
 async fn settled(conn: &mut sqlx::SqliteConnection, attempt_id: &str) -> Result<bool, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM attempts WHERE id = ?)")
-            .bind(attempt_id)
-            .fetch_one(&mut *conn)
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM attempts WHERE id = ? AND status <> 'pending')",
     )
+    .bind(attempt_id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// A session left `creating` by a crash between asking the gateway and recording its
+/// answer (the gateway answers in seconds) must not block its card for ever. Its
+/// address was never given to anyone, so it cannot be paid.
+async fn fail_stale_creating(
+    conn: &mut sqlx::SqliteConnection,
+    card_id: &str,
+) -> Result<(), AppError> {
+    let stale = secrets::timestamp(chrono::Utc::now() - chrono::Duration::minutes(2));
+    sqlx::query(
+        "UPDATE gateway_sessions SET status = 'failed', updated_at = ?
+         WHERE card_id = ? AND status = 'creating' AND created_at <= ?",
+    )
+    .bind(secrets::now())
+    .bind(card_id)
+    .bind(&stale)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether a gateway session of the card is being created or is open, inside the
+/// caller's transaction: then the card must not be closed, or charged elsewhere, yet.
+pub async fn session_in_flight(
+    conn: &mut sqlx::SqliteConnection,
+    card_id: &str,
+) -> Result<bool, AppError> {
+    fail_stale_creating(conn, card_id).await?;
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM gateway_sessions WHERE card_id = ? AND status IN ('creating', 'open'))",
+    )
+    .bind(card_id)
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 /// Records that a session completed with `outcome`, once: a session already settled
@@ -494,17 +538,20 @@ async fn apply_and_publish(
 /// customer completed first is applied instead (the card is paid, or waits for its
 /// payment), and the card's state then decides what may still happen to it.
 pub async fn close_sessions(state: &AppState, card_id: &str) -> Result<(), AppError> {
+    let unavailable = || AppError::Conflict {
+        code: "gateway_unavailable",
+        message: "the payment gateway could not be reached to close the open payment; try again"
+            .into(),
+    };
     for session in open_sessions(state, card_id).await? {
         let reference = session.reference.clone().unwrap_or_default();
-        let stripe = stripe_for(state, &session.gateway_id).await?;
+        let stripe = stripe_for(state, &session.gateway_id).await.map_err(|err| {
+            tracing::warn!(error = %err, session = %reference, "stripe: no client for an open session's gateway");
+            unavailable()
+        })?;
         let closed = stripe.close(&reference).await.map_err(|err| {
             tracing::warn!(error = %err, session = %reference, "stripe: expiring a session failed");
-            AppError::Conflict {
-                code: "gateway_unavailable",
-                message:
-                    "the payment gateway could not be reached to close the open payment; try again"
-                        .into(),
-            }
+            unavailable()
         })?;
         let happened = match closed {
             Closed::Closed => Happened::Expired,
@@ -515,9 +562,19 @@ pub async fn close_sessions(state: &AppState, card_id: &str) -> Result<(), AppEr
     Ok(())
 }
 
-/// Closes a card (cancel, decline, expire) after closing its gateway sessions: a
-/// payment that completed at the gateway first wins, and the close gets the state
-/// machine's 409.
+/// How many times a close looks again for gateway sessions opened while it ran.
+const CLOSE_ROUNDS: u32 = 6;
+
+/// Closes a card (cancel, decline, expire) after closing its gateway sessions, so that a
+/// closed card is never payable at a gateway:
+/// - what is open at the gateway is expired first; a payment that completed there first
+///   wins, and the close gets the state machine's 409;
+/// - the card is then closed in a transaction that finds no session being created or
+///   open; one that appeared meanwhile (the visitor pressed Pay that same instant) sends
+///   the close round again;
+/// - a gateway that cannot be reached, or a session still being created after the
+///   last round, leaves the card as it is: 409 (`gateway_unavailable`,
+///   `payment_in_progress`), since it cannot be sure that nothing will be paid.
 pub async fn close_card(
     state: &AppState,
     caller: Option<&Caller>,
@@ -532,13 +589,21 @@ pub async fn close_card(
         crate::api::cards::authorize(caller, &row, &brand)?;
         row.state()?.apply(&action)?;
     }
-    // A payment completed at the gateway first is applied now, so the transition below
-    // meets a paid (or processing) card and refuses, as for any payment that won.
-    close_sessions(state, card_id).await?;
-    let card = transition(state, caller, card_id, action).await?;
-    // A session opened while this ran is closed too (best effort: the card is closed).
-    if let Err(err) = close_sessions(state, card_id).await {
-        tracing::warn!(error = %err, card = %card_id, "closing a late gateway session failed");
+    for round in 0..CLOSE_ROUNDS {
+        close_sessions(state, card_id).await?;
+        let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+        if session_in_flight(&mut tx, card_id).await? {
+            drop(tx);
+            tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(round + 1))).await;
+            continue;
+        }
+        let (card, seq) = crate::api::cards::transition_in(&mut tx, caller, card_id, &action).await?;
+        tx.commit().await?;
+        state.live.published(seq);
+        return Ok(card);
     }
-    Ok(card)
+    Err(AppError::Conflict {
+        code: "payment_in_progress",
+        message: "the visitor is being sent to the payment provider right now; try again in a moment".into(),
+    })
 }

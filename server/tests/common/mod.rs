@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use paycard_server::{app, AppState, Config};
+use paycard_server::{AppState, Config};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 
@@ -25,7 +25,8 @@ impl TestServer {
         TestServer::start_with(&[]).await
     }
 
-    /// A server with some settings (`PAYCARD_…` variables) set.
+    /// A server with some settings (`PAYCARD_…` variables) set. The per-address rate
+    /// limits are off unless a test sets them: every test client is 127.0.0.1.
     pub async fn start_with(vars: &[(&str, &str)]) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("test.db");
@@ -35,19 +36,25 @@ impl TestServer {
             .await
             .unwrap();
         let key_file = dir.path().join("paycard.key").display().to_string();
-        let config = Config::from_lookup(|name| {
+        let mut config = Config::from_lookup(|name| {
             vars.iter()
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
                 .or_else(|| (name == "PAYCARD_KEY_FILE").then(|| key_file.clone()))
+                .or_else(|| name.starts_with("PAYCARD_LIMIT_").then(|| "off".to_owned()))
         })
         .unwrap();
         let vault = paycard_server::vault::Vault::load(&config).unwrap();
-        let state = AppState::new(pool, config, vault);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = app(state.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        config.addr = listener.local_addr().unwrap();
+        let base = format!("http://{}", config.addr);
+        let state = AppState::new(pool, config, vault);
+        let serving = state.clone();
+        tokio::spawn(async move {
+            paycard_server::serve(listener, serving, std::future::pending())
+                .await
+                .unwrap()
+        });
         TestServer {
             base,
             operator_session: tokio::sync::OnceCell::new(),

@@ -250,23 +250,43 @@ pub async fn replace(
         .ok_or(AppError::NotFound("gateway"))
 }
 
-/// `DELETE /api/v1/admin/gateways/{id}`: removes a gateway and its credentials.
+/// `DELETE /api/v1/admin/gateways/{id}`: removes a gateway and its credentials; 409
+/// `gateway_in_use` while payments are under way through it.
 #[utoipa::path(delete, path = "/api/v1/admin/gateways/{id}", tag = "admin",
     params(("id" = String, Path)),
-    responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 409)))]
 pub async fn delete(
     State(state): State<AppState>,
     AdminAuth(who): AdminAuth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
+    // A gateway with payments under way (a visitor on its page, a payment it has yet
+    // to confirm) stays: without it they could neither be closed nor settled.
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let in_use: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM gateway_sessions s WHERE s.gateway_id = ?
+           AND (s.status IN ('creating', 'open')
+                OR (s.status = 'complete'
+                    AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = s.attempt_id AND a.status <> 'pending'))))",
+    )
+    .bind(&id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if in_use {
+        return Err(AppError::Conflict {
+            code: "gateway_in_use",
+            message: "payments are under way through this gateway; remove it once they have ended".into(),
+        });
+    }
     let gone = sqlx::query("DELETE FROM gateways WHERE id = ?")
         .bind(&id)
-        .execute(&state.db)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
     if gone == 0 {
         return Err(AppError::NotFound("gateway"));
     }
+    tx.commit().await?;
     tracing::info!(gateway = %id, by = %who.account.email, "gateway removed");
     Ok(StatusCode::NO_CONTENT)
 }
