@@ -3,7 +3,7 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
-    Card, Checkout, Conversation, ConversationCreated, LoggedIn, Login, Message, NewConversation,
+    Card, Checkout, ConversationCreated, ConversationPage, LoggedIn, Login, Message, NewConversation,
     NewMessage, OperatorAccount, Payment, ShareCard, StreamTicket,
 };
 use serde::de::DeserializeOwned;
@@ -272,9 +272,18 @@ impl Api {
         self.get("/api/v1/auth/me", &Auth::Session).await
     }
 
-    /// The conversations of the operator's brands, and the event id the list reflects.
-    pub async fn conversations(&self) -> Result<(Vec<Conversation>, i64), ApiError> {
-        let res = Request::get(&self.url("/api/v1/operator/conversations"))
+    /// A page of the operator's conversations, most recent activity first (after the
+    /// cursor `before`, a previous page's `next`), and the event id the page reflects.
+    pub async fn conversations(
+        &self,
+        before: Option<&str>,
+    ) -> Result<(ConversationPage, i64), ApiError> {
+        let mut path = String::from("/api/v1/operator/conversations");
+        if let Some(before) = before {
+            path.push_str("?before=");
+            path.push_str(&String::from(js_sys::encode_uri_component(before)));
+        }
+        let res = Request::get(&self.url(&path))
             .send()
             .await
             .map_err(network)?;

@@ -31,6 +31,9 @@ pub enum LiveStatus {
     Reconnecting,
     Polling,
     Stopped,
+    /// The server ended the stream because the session that opened it is no longer
+    /// valid (signed out, elsewhere too): following stops.
+    Revoked,
 }
 
 /// One update from the server.
@@ -137,7 +140,7 @@ pub fn spawn_live(
                 if flag.get() {
                     break;
                 }
-                let opened = follow(
+                let ended = follow(
                     &url,
                     &config.extra_kinds,
                     &on_event,
@@ -146,8 +149,17 @@ pub fn spawn_live(
                     &flag,
                 )
                 .await;
-                if opened {
-                    failures = 0;
+                match ended {
+                    Followed::Opened => failures = 0,
+                    Followed::Failed => {}
+                    Followed::Revoked => {
+                        status.set(LiveStatus::Revoked);
+                        return;
+                    }
+                    // The same visitor or session holds too many streams (many tabs):
+                    // this one polls a while instead of taking a stream back from
+                    // another, which would only bounce between them.
+                    Followed::Replaced => failures = config.retry_delays_ms.len(),
                 }
             }
             if flag.get() {
@@ -188,7 +200,19 @@ enum Incoming {
     Failed,
 }
 
-/// Follows one EventSource until it fails or `stop` is set; returns whether it opened.
+/// How following one stream ended.
+enum Followed {
+    /// It opened, then broke (or `stop` was set).
+    Opened,
+    /// It never opened.
+    Failed,
+    /// The server closed it: the session is no longer valid.
+    Revoked,
+    /// The server closed it for a newer stream of the same visitor or session.
+    Replaced,
+}
+
+/// Follows one EventSource until it fails, the server closes it, or `stop` is set.
 async fn follow(
     url: &str,
     extra_kinds: &[&'static str],
@@ -196,13 +220,14 @@ async fn follow(
     last: &mut i64,
     status: RwSignal<LiveStatus>,
     stop: &Rc<Cell<bool>>,
-) -> bool {
+) -> Followed {
     let Ok(source) = web_sys::EventSource::new(url) else {
-        return false;
+        return Followed::Failed;
     };
     let (tx, mut rx) = futures_channel::mpsc::unbounded::<Incoming>();
     let mut listeners: Vec<(&str, Listener)> = Vec::new();
-    let kinds = ["message", "card", "conversation"]
+    // `closed`: the server's last word on a stream it ends (`{"reason": …}`).
+    let kinds = ["message", "card", "conversation", "closed"]
         .into_iter()
         .chain(extra_kinds.iter().copied());
     for kind in kinds {
@@ -237,7 +262,7 @@ async fn follow(
         let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
     }
 
-    let mut opened = false;
+    let mut ended = Followed::Failed;
     loop {
         // Wake at least every second to notice `stop`.
         let next = futures_util::future::select(rx.next(), TimeoutFuture::new(1_000)).await;
@@ -246,8 +271,18 @@ async fn follow(
         }
         match next {
             futures_util::future::Either::Left((Some(Incoming::Open), _)) => {
-                opened = true;
+                ended = Followed::Opened;
                 status.set(LiveStatus::Live);
+            }
+            futures_util::future::Either::Left((Some(Incoming::Event { kind, data, .. }), _))
+                if kind == "closed" =>
+            {
+                ended = if data.contains("\"revoked\"") {
+                    Followed::Revoked
+                } else {
+                    Followed::Replaced
+                };
+                break;
             }
             futures_util::future::Either::Left((Some(Incoming::Event { kind, id, data }), _)) => {
                 if let Ok(seq) = id.parse::<i64>() {
@@ -265,5 +300,5 @@ async fn follow(
     for (name, listener) in &listeners {
         let _ = source.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
     }
-    opened
+    ended
 }

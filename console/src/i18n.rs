@@ -27,6 +27,7 @@ pub enum Text {
     SomethingWrong,
     Reconnecting,
     Back,
+    OlderConversations,
 }
 
 /// A phrase in the admin's language, for the Settings pages, whose many one-off words
@@ -92,5 +93,7 @@ pub fn t(locale: Locale, text: Text) -> &'static str {
         (Reconnecting, Es) => "Reconectando… las novedades pueden tardar.",
         (Back, En) => "All conversations",
         (Back, Es) => "Todas las conversaciones",
+        (OlderConversations, En) => "Show older conversations",
+        (OlderConversations, Es) => "Mostrar conversaciones anteriores",
     }
 }

@@ -164,6 +164,24 @@ fn Workspace(
 ) -> impl IntoView {
     let api = Api::new("");
     let conversations = RwSignal::new(None::<Vec<Conversation>>);
+    // The cursor of the next older page, while there is one.
+    let older = RwSignal::new(None::<String>);
+    let load_older = {
+        let api = api.clone();
+        Action::new_local(move |cursor: &String| {
+            let (api, cursor) = (api.clone(), cursor.clone());
+            async move {
+                let (page, _) = api.conversations(Some(&cursor)).await?;
+                conversations.update(|list| {
+                    let list = list.get_or_insert_with(Vec::new);
+                    let known: HashSet<String> = list.iter().map(|c| c.id.clone()).collect();
+                    list.extend(page.items.into_iter().filter(|c| !known.contains(&c.id)));
+                });
+                older.set(page.next);
+                Ok::<(), ApiError>(())
+            }
+        })
+    };
     let unread = RwSignal::new(HashSet::<String>::new());
     let open = RwSignal::new(None::<String>);
     let transcript = RwSignal::new(Transcript::default());
@@ -180,7 +198,7 @@ fn Workspace(
             Box::pin(async move {
                 // Polling may have missed payment events: let an open picker reload.
                 payments_changed.update(|n| *n += 1);
-                conversations.set(Some(api.conversations().await?.0));
+                refresh_first_page(&api, conversations, older).await?;
                 match open.get_untracked() {
                     Some(id) => reload(&api, &id, transcript).await.map(Some),
                     None => Ok(None),
@@ -188,6 +206,7 @@ fn Workspace(
             })
         })
     };
+    let api_for_events = api.clone();
     let on_event: Rc<dyn Fn(LiveEvent)> = Rc::new(move |event| match event {
         LiveEvent::Conversation(e) => conversations.update(|list| {
             let list = list.get_or_insert_with(Vec::new);
@@ -198,6 +217,17 @@ fn Workspace(
         LiveEvent::Message(e) => {
             let message = e.message;
             let is_open = open.get_untracked().as_deref() == Some(message.conversation_id.as_str());
+            let listed = conversations.with_untracked(|list| {
+                list.as_ref()
+                    .is_some_and(|l| l.iter().any(|c| c.id == message.conversation_id))
+            });
+            if !listed {
+                // An older conversation, beyond the pages loaded: it comes back to the top.
+                let api = api_for_events.clone();
+                leptos::task::spawn_local(async move {
+                    let _ = refresh_first_page(&api, conversations, older).await;
+                });
+            }
             conversations.update(|list| {
                 let Some(list) = list else { return };
                 if let Some(i) = list.iter().position(|c| c.id == message.conversation_id) {
@@ -239,9 +269,10 @@ fn Workspace(
         leptos::task::spawn_local(async move {
             // The list says which event it reflects; the stream resumes right after it,
             // so nothing that happens in between is missed.
-            let after = match api.conversations().await {
-                Ok((list, after)) => {
-                    conversations.set(Some(list));
+            let after = match api.conversations(None).await {
+                Ok((page, after)) => {
+                    conversations.set(Some(page.items));
+                    older.set(page.next);
                     after
                 }
                 Err(_) => {
@@ -253,6 +284,13 @@ fn Workspace(
             live.set_value(Some(handle));
         });
     }
+
+    // Signed out elsewhere (or the session expired): the live stream says so.
+    Effect::new(move |_| {
+        if live_status.get() == LiveStatus::Revoked {
+            on_signed_out.run(());
+        }
+    });
 
     let sign_out = {
         let api = api.clone();
@@ -278,7 +316,15 @@ fn Workspace(
                 </p>
                 <button type="button" class="btn" on:click=sign_out>{t(locale, Text::SignOut)}</button>
             </header>
-            <nav class="console__list" aria-label=t(locale, Text::Conversations)>
+            <nav class="console__list" aria-label=t(locale, Text::Conversations)
+                on:scroll:target=move |ev| {
+                    // Near the end of what is loaded: the next page, as the operator scrolls.
+                    let list = ev.target();
+                    let near_end = list.scroll_top() + list.client_height() + 200 >= list.scroll_height();
+                    if let (true, Some(cursor), false) = (near_end, older.get_untracked(), load_older.pending().get_untracked()) {
+                        load_older.dispatch(cursor);
+                    }
+                }>
                 <h1 class="console__list-title">{t(locale, Text::Conversations)}</h1>
                 {move || match conversations.get() {
                     None => view! { <p class="console__empty">{t(locale, Text::Loading)}</p> }.into_any(),
@@ -306,6 +352,13 @@ fn Workspace(
                         </ul>
                     }.into_any(),
                 }}
+                // Also a button, for the keyboard and for lists too short to scroll.
+                {move || older.get().map(|cursor| view! {
+                    <button type="button" class="btn console__older" disabled=move || load_older.pending().get()
+                        on:click=move |_| { load_older.dispatch(cursor.clone()); }>
+                        {move || if load_older.pending().get() { t(locale, Text::Loading) } else { t(locale, Text::OlderConversations) }}
+                    </button>
+                })}
             </nav>
             <main class="console__main">
                 <Routes fallback=move || view! { <p class="console__empty">{t(locale, Text::ChooseConversation)}</p> }>
@@ -322,6 +375,45 @@ fn Workspace(
             </main>
         </div>
     }
+}
+
+/// Reloads the newest page of conversations into `list`, keeping the older pages the
+/// operator has already scrolled to (see [`merge_first_page`]).
+async fn refresh_first_page(
+    api: &Api,
+    list: RwSignal<Option<Vec<Conversation>>>,
+    older: RwSignal<Option<String>>,
+) -> Result<(), ApiError> {
+    let (page, _) = api.conversations(None).await?;
+    list.update(|list| {
+        let list = list.get_or_insert_with(Vec::new);
+        let kept_older = merge_first_page(list, page.items, page.next.is_some());
+        if !kept_older {
+            older.set(page.next);
+        }
+    });
+    Ok(())
+}
+
+/// Puts a fresh first page at the head of `list`. The conversations loaded beyond it
+/// (older than its last one, when there is more than one page) stay after it; returns
+/// whether any did, in which case the cursor of the pages loaded so far still holds.
+pub fn merge_first_page(list: &mut Vec<Conversation>, page: Vec<Conversation>, more: bool) -> bool {
+    let in_page: HashSet<&str> = page.iter().map(|c| c.id.as_str()).collect();
+    let boundary = page.last().map(|c| (c.updated_at.clone(), c.id.clone()));
+    let kept: Vec<Conversation> = match (more, boundary) {
+        (true, Some(boundary)) => list
+            .drain(..)
+            .filter(|c| {
+                !in_page.contains(c.id.as_str()) && (c.updated_at.clone(), c.id.clone()) < boundary
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let kept_any = !kept.is_empty();
+    *list = page;
+    list.extend(kept);
+    kept_any
 }
 
 #[component]

@@ -218,3 +218,40 @@ async fn loading_empty_and_spanish() {
         "{text}"
     );
 }
+
+fn conversation(id: &str, updated_at: &str) -> paycard_core::api::Conversation {
+    paycard_core::api::Conversation {
+        id: id.into(),
+        brand_id: "acme".into(),
+        visitor_name: format!("Visitor {id}"),
+        created_at: "2026-01-01T00:00:00.000Z".into(),
+        updated_at: updated_at.into(),
+        last_message: None,
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_fresh_first_page_keeps_the_older_pages_already_scrolled_to() {
+    use paycard_console::merge_first_page;
+    let ids = |list: &[paycard_core::api::Conversation]| {
+        list.iter().map(|c| c.id.clone()).collect::<Vec<_>>()
+    };
+    // Loaded: page one (c4, c3) and page two (c2, c1).
+    let mut list = vec![
+        conversation("c4", "2026-01-04T00:00:00.000Z"),
+        conversation("c3", "2026-01-03T00:00:00.000Z"),
+        conversation("c2", "2026-01-02T00:00:00.000Z"),
+        conversation("c1", "2026-01-01T00:00:00.000Z"),
+    ];
+    // Meanwhile c2 got a message: the new first page is c2, c4.
+    let fresh = vec![
+        conversation("c2", "2026-01-05T00:00:00.000Z"),
+        conversation("c4", "2026-01-04T00:00:00.000Z"),
+    ];
+    assert!(merge_first_page(&mut list, fresh.clone(), true));
+    assert_eq!(ids(&list), ["c2", "c4", "c3", "c1"]);
+    // When the first page is all there is, it is the whole list.
+    let mut list = vec![conversation("c9", "2026-01-09T00:00:00.000Z")];
+    assert!(!merge_first_page(&mut list, fresh, false));
+    assert_eq!(ids(&list), ["c2", "c4"]);
+}
