@@ -115,8 +115,10 @@ pub const CONVERSATION_PAGE_DEFAULT: u32 = 50;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct NewConversation {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::brand_id))]
     pub brand_id: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::visitor_name))]
     pub visitor_name: Option<String>,
 }
 
@@ -132,6 +134,7 @@ pub struct ConversationCreated {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct NewMessage {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::message_text))]
     pub text: String,
 }
 
@@ -183,7 +186,9 @@ pub struct Attempt {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Login {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::login_email))]
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::password))]
     pub password: String,
 }
 
@@ -293,11 +298,16 @@ pub struct PortalDefaults {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct PortalInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::portal_name))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::country))]
     pub country: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::currency))]
     pub currency: String,
+    /// An IANA time zone (the server's document lists them).
     pub time_zone: String,
     /// `free`, `standard` or `professional`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::edition))]
     pub edition: String,
 }
 
@@ -347,19 +357,12 @@ pub struct GatewayKindInfo {
     pub fields: Vec<GatewayFieldInfo>,
 }
 
-/// `POST /api/v1/admin/gateways`
+/// `POST /api/v1/admin/gateways`, and `PUT /api/v1/admin/gateways/{id}` (new credentials
+/// for a configured gateway, whose kind it repeats). Its schema (`crate::schema`) has
+/// one shape per kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct NewGateway {
     pub kind: String,
-    #[serde(default)]
-    pub credentials: std::collections::BTreeMap<String, String>,
-}
-
-/// `PUT /api/v1/admin/gateways/{id}`: new credentials for a configured gateway.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(ToSchema))]
-pub struct GatewayCredentials {
     #[serde(default)]
     pub credentials: std::collections::BTreeMap<String, String>,
 }
@@ -390,21 +393,30 @@ pub type NewPayment = crate::validation::PaymentDraft;
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct PaymentPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::brand_id_or_null))]
     pub brand_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::title_or_null))]
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::description_or_null))]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::whole::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::amount_minor_or_null))]
     pub amount_minor: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::currency_or_null))]
     pub currency: Option<String>,
     #[serde(
         default,
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<RecurrenceSchema>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::recurrence_or_null))]
     pub recurrence: Option<Option<Recurrence>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
@@ -435,9 +447,12 @@ pub struct Brand {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct NewBrand {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::brand_id))]
     pub id: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::brand_name))]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::allowed_origins))]
     pub allowed_origins: Vec<String>,
 }
 
@@ -446,8 +461,10 @@ pub struct NewBrand {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct BrandPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::brand_name_or_null))]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::allowed_origins_or_null))]
     pub allowed_origins: Option<Vec<String>>,
 }
 

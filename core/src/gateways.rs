@@ -59,6 +59,17 @@ pub enum Shape {
 }
 
 impl Shape {
+    /// The shape as a JSON Schema pattern, for the API's schema.
+    pub fn pattern(self) -> String {
+        match self {
+            Shape::Prefixed { prefixes, min_rest } => format!(
+                "^({})[A-Za-z0-9_]{{{min_rest},}}$",
+                prefixes.join("|")
+            ),
+            Shape::Token { min, max } => format!("^[A-Za-z0-9_-]{{{min},{max}}}$"),
+        }
+    }
+
     fn accepts(self, value: &str) -> bool {
         let token_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
         match self {
@@ -228,8 +239,9 @@ pub fn offered_kinds(edition: Edition) -> impl Iterator<Item = &'static GatewayK
         .filter(move |k| k.works && k.editions.contains(&edition))
 }
 
-/// Checks a credential form: every field of the kind present and of its shape, nothing
-/// else. Returns the trimmed values in the kind's field order.
+/// Checks a credential form: every field of the kind present and of its shape (exactly
+/// as sent: the API's schema states the shape), nothing else. Returns the values in the
+/// kind's field order.
 pub fn validate_credentials(
     kind: &GatewayKind,
     given: &std::collections::BTreeMap<String, String>,
@@ -238,7 +250,7 @@ pub fn validate_credentials(
     let mut values = Vec::new();
     for field in kind.fields {
         let key = format!("credentials.{}", field.name);
-        match given.get(field.name).map(|v| v.trim()) {
+        match given.get(field.name).map(String::as_str) {
             None | Some("") => errors.push(FieldError::new(&key, Problem::Required)),
             Some(value) if !field.shape.accepts(value) => {
                 errors.push(FieldError::new(&key, Problem::InvalidFormat))
@@ -326,7 +338,7 @@ mod tests {
     #[test]
     fn credentials_are_checked_for_shape() {
         let ok = creds(&[
-            ("secret_key", " sk_test_51HxYzAbCdEfGh4242 "),
+            ("secret_key", "sk_test_51HxYzAbCdEfGh4242"),
             ("webhook_secret", "whsec_abcdefghijklmnop9876"),
         ]);
         let values = validate_credentials(stripe(), &ok).unwrap();
@@ -364,5 +376,18 @@ mod tests {
         }
         assert_eq!(Edition::parse("standard"), Some(Edition::Standard));
         assert_eq!(Edition::parse("gold"), None);
+    }
+
+    proptest::proptest! {
+        /// Each shape's pattern says exactly what the shape accepts.
+        #[test]
+        fn shape_patterns_match_the_rules(value in "(sk_test_|sk_live_|rk_test_|whsec_|rzp_live_|x)?[A-Za-z0-9_ -]{0,20}") {
+            for kind in GATEWAY_KINDS {
+                for field in kind.fields {
+                    let re = regex::Regex::new(&field.shape.pattern()).unwrap();
+                    proptest::prop_assert_eq!(field.shape.accepts(&value), re.is_match(&value), "{} {:?}", field.name, value);
+                }
+            }
+        }
     }
 }

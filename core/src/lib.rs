@@ -14,6 +14,7 @@
 //! - [`locale`]: the two languages the product speaks.
 //! - [`api`]: the JSON shapes of the HTTP contract that both sides read and write.
 //! - [`transcript`]: a conversation as a client holds it, kept current by live events.
+//! - `schema` (feature `openapi`): the rules as OpenAPI schemas, for the server's document.
 
 pub mod api;
 pub mod card_form;
@@ -21,9 +22,12 @@ pub mod gateways;
 pub mod locale;
 pub mod money;
 pub mod recurrence;
+#[cfg(feature = "openapi")]
+pub mod schema;
 pub mod status;
 pub mod transcript;
 pub mod validation;
+pub mod whole;
 
 pub use locale::Locale;
 pub use money::{Currency, Money};

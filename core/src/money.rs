@@ -22,6 +22,12 @@ impl Currency {
             .then_some(Currency(currency))
     }
 
+    /// The currency whose code is exactly `code` (`EUR`, not ` eur`), among [`Currency::all`]:
+    /// what the API takes, as its schema lists them.
+    pub fn from_exact_code(code: &str) -> Option<Currency> {
+        Currency::all().into_iter().find(|c| c.code() == code)
+    }
+
     /// The currency used in a country (ISO 3166-1 alpha-2, such as `ES`), if any.
     pub fn for_country(alpha2: &str) -> Option<Currency> {
         let code = alpha2.trim().to_ascii_uppercase();

@@ -45,6 +45,7 @@ impl Interval {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Recurrence {
     pub interval: Interval,
+    #[serde(deserialize_with = "crate::whole::number")]
     pub count: u32,
 }
 

@@ -12,23 +12,47 @@ use crate::Locale;
 
 pub const TITLE_MAX_CHARS: u32 = 120;
 pub const DESCRIPTION_MAX_CHARS: u32 = 2000;
-/// The largest amount, in major units, one card may ask for: ten million of any
-/// currency. Larger requests are far more likely a typo (an extra zero or two) than a
-/// sale made over chat.
-pub const MAX_AMOUNT_MAJOR: i64 = 10_000_000;
+/// The most one card may ask for, in minor units of its currency: what card gateways
+/// take in one charge (Stripe's limit: €999,999.99, ¥99,999,999). One rule for every
+/// currency, so that the API's schema can state it.
+pub const AMOUNT_MINOR_MAX: i64 = 99_999_999;
+
+/// The rules below as JSON Schema patterns (ECMA-262 syntax, which the regex crate and
+/// Python's `re` read alike), for the API's OpenAPI document. A property test checks that
+/// each pattern accepts exactly what its function accepts.
+pub mod pattern {
+    /// One line of text ([`super::validate_text`], single line): no control characters,
+    /// at least one character that is not white space.
+    pub const LINE: &str = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$";
+    /// Text of several lines ([`super::validate_text`]): as [`LINE`], with tabs and line
+    /// breaks allowed.
+    pub const BLOCK: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
+    /// Optional text of several lines ([`super::validate_optional_block`]): may be empty.
+    pub const OPTIONAL_BLOCK: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
+    /// A brand id ([`super::validate_brand_id`]).
+    pub const BRAND_ID: &str = r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$";
+    /// A website origin ([`super::validate_origin`]).
+    pub const ORIGIN: &str = r"^https?://[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?/?$";
+}
 
 /// A payment as submitted, before validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentDraft {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::brand_id))]
     pub brand_id: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::title))]
     pub title: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::description))]
     pub description: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::amount_minor))]
+    #[serde(deserialize_with = "crate::whole::number")]
     pub amount_minor: i64,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::currency))]
     pub currency: String,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::api::RecurrenceSchema>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::recurrence_or_null))]
     pub recurrence: Option<Recurrence>,
 }
 
@@ -121,51 +145,29 @@ impl FieldError {
     }
 }
 
-/// The largest amount accepted for a currency, in its minor units.
-pub fn max_amount_minor(currency: Currency) -> i64 {
-    MAX_AMOUNT_MAJOR * currency.minor_per_major()
-}
-
 /// Checks a payment, returning the cleaned payment or every field error.
 pub fn validate_payment(draft: &PaymentDraft) -> Result<ValidPayment, Vec<FieldError>> {
     let mut errors = Vec::new();
 
-    if draft.brand_id.trim().is_empty() {
-        errors.push(FieldError::new("brand_id", Problem::Required));
+    if let Err(e) = validate_brand_id(&draft.brand_id) {
+        errors.push(FieldError::new("brand_id", e.problem));
     }
 
-    let title = draft.title.trim();
-    if title.is_empty() {
-        errors.push(FieldError::new("title", Problem::Required));
-    } else if title.chars().count() > TITLE_MAX_CHARS as usize {
-        errors.push(FieldError::new(
-            "title",
-            Problem::TooLong {
-                max: TITLE_MAX_CHARS,
-            },
-        ));
-    } else if title.chars().any(char::is_control) {
-        errors.push(FieldError::new("title", Problem::InvalidCharacters));
-    }
+    let title = validate_text("title", &draft.title, TITLE_MAX_CHARS as usize, true)
+        .map_err(|e| errors.push(e))
+        .ok();
 
-    let description = draft.description.trim();
-    if description.chars().count() > DESCRIPTION_MAX_CHARS as usize {
-        errors.push(FieldError::new(
-            "description",
-            Problem::TooLong {
-                max: DESCRIPTION_MAX_CHARS,
-            },
-        ));
-    } else if description
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
-        errors.push(FieldError::new("description", Problem::InvalidCharacters));
-    }
+    let description = validate_optional_block(
+        "description",
+        &draft.description,
+        DESCRIPTION_MAX_CHARS as usize,
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
 
-    let currency = Currency::from_code(&draft.currency);
+    let currency = Currency::from_exact_code(&draft.currency);
     if currency.is_none() {
-        let problem = if draft.currency.trim().is_empty() {
+        let problem = if draft.currency.is_empty() {
             Problem::Required
         } else {
             Problem::UnknownCurrency
@@ -175,11 +177,13 @@ pub fn validate_payment(draft: &PaymentDraft) -> Result<ValidPayment, Vec<FieldE
 
     if draft.amount_minor <= 0 {
         errors.push(FieldError::new("amount_minor", Problem::NotPositive));
-    } else if let Some(currency) = currency {
-        let max = max_amount_minor(currency);
-        if draft.amount_minor > max {
-            errors.push(FieldError::new("amount_minor", Problem::TooLarge { max }));
-        }
+    } else if draft.amount_minor > AMOUNT_MINOR_MAX {
+        errors.push(FieldError::new(
+            "amount_minor",
+            Problem::TooLarge {
+                max: AMOUNT_MINOR_MAX,
+            },
+        ));
     }
 
     if let Some(recurrence) = draft.recurrence {
@@ -194,21 +198,25 @@ pub fn validate_payment(draft: &PaymentDraft) -> Result<ValidPayment, Vec<FieldE
         }
     }
 
-    match currency {
-        Some(currency) if errors.is_empty() => Ok(ValidPayment {
-            brand_id: draft.brand_id.trim().to_owned(),
-            title: title.to_owned(),
-            description: description.to_owned(),
-            amount_minor: draft.amount_minor,
-            currency,
-            recurrence: draft.recurrence,
-        }),
+    match (title, description, currency) {
+        (Some(title), Some(description), Some(currency)) if errors.is_empty() => {
+            Ok(ValidPayment {
+                brand_id: draft.brand_id.clone(),
+                title,
+                description,
+                amount_minor: draft.amount_minor,
+                currency,
+                recurrence: draft.recurrence,
+            })
+        }
         _ => Err(errors),
     }
 }
 
-/// Checks one line of chat-like text (a message, a name): trimmed, 1 to `max` characters.
-/// Messages may hold line breaks; `single_line` text may not.
+/// Checks chat-like text (a message, a name, a title): 1 to `max` characters as sent,
+/// not blank, no control characters (but tabs and line breaks when not `single_line`).
+/// Returns it trimmed. The API's schema states the same rule ([`pattern::LINE`],
+/// [`pattern::BLOCK`] and `maxLength`), which is why the length counts what was sent.
 pub fn validate_text(
     field: &str,
     text: &str,
@@ -219,14 +227,31 @@ pub fn validate_text(
     if trimmed.is_empty() {
         return Err(FieldError::new(field, Problem::Required));
     }
-    if trimmed.chars().count() > max {
+    if text.chars().count() > max {
         return Err(FieldError::new(field, Problem::TooLong { max: max as u32 }));
     }
-    let bad = |c: char| c.is_control() && (single_line || !matches!(c, '\n' | '\t' | '\r'));
-    if trimmed.chars().any(bad) {
+    if text.chars().any(|c| forbidden(c, single_line)) {
         return Err(FieldError::new(field, Problem::InvalidCharacters));
     }
     Ok(trimmed.to_owned())
+}
+
+/// Checks optional text of several lines (a description): at most `max` characters as
+/// sent, no control characters but tabs and line breaks ([`pattern::OPTIONAL_BLOCK`]).
+/// Returns it trimmed, possibly empty.
+pub fn validate_optional_block(field: &str, text: &str, max: usize) -> Result<String, FieldError> {
+    if text.chars().count() > max {
+        return Err(FieldError::new(field, Problem::TooLong { max: max as u32 }));
+    }
+    if text.chars().any(|c| forbidden(c, false)) {
+        return Err(FieldError::new(field, Problem::InvalidCharacters));
+    }
+    Ok(text.trim().to_owned())
+}
+
+/// Control characters are refused; tabs and line breaks only on one line.
+fn forbidden(c: char, single_line: bool) -> bool {
+    c.is_control() && (single_line || !matches!(c, '\n' | '\t' | '\r'))
 }
 
 /// Brand ids are slugs an admin chooses (`acme`, `zen-yoga`) and that appear in the embed
@@ -246,31 +271,51 @@ pub fn validate_brand_id(id: &str) -> Result<(), FieldError> {
     }
 }
 
-/// A website origin allowed to embed a brand's widget: `http(s)://host[:port]`, nothing
-/// after it. Returns the origin as browsers send it (lowercase host, no default port,
-/// no trailing slash), so it can be compared with an `Origin` header.
+/// A website origin allowed to embed a brand's widget: `http(s)://host[:port]`, with a
+/// lowercase ASCII host name or address (punycode for international names), nothing
+/// after it but an optional slash ([`pattern::ORIGIN`]). Returns it as browsers send
+/// `Origin` (no default port, no slash), so the two can be compared.
 pub fn validate_origin(field: &str, text: &str) -> Result<String, FieldError> {
-    let text = text.trim();
     if text.is_empty() {
         return Err(FieldError::new(field, Problem::Required));
     }
     let invalid = || FieldError::new(field, Problem::InvalidFormat);
-    let url = url::Url::parse(text).map_err(|_| invalid())?;
-    let bare = matches!(url.scheme(), "http" | "https")
-        && url.host_str().is_some_and(|h| !h.is_empty())
-        && url.username().is_empty()
-        && url.password().is_none()
-        && url.path() == "/"
-        && url.query().is_none()
-        && url.fragment().is_none()
-        // `Url` normalises "https://a.example/" and "https://a.example" alike; anything
-        // after the host other than one slash is a path the admin meant to keep.
-        && !text.trim_end_matches('/').contains(['?', '#'])
-        && text.matches('/').count() <= 3;
-    if !bare {
+    let (scheme, rest) = text.split_once("://").ok_or_else(invalid)?;
+    if scheme != "http" && scheme != "https" {
         return Err(invalid());
     }
-    Ok(url.origin().ascii_serialization())
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let label_ok = |label: &str| {
+        (1..=63).contains(&label.len())
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    if !host.split('.').all(label_ok) {
+        return Err(invalid());
+    }
+    let port = match port {
+        None => None,
+        Some(p) => {
+            let ok = !p.is_empty()
+                && p.len() <= 5
+                && !p.starts_with('0')
+                && p.bytes().all(|b| b.is_ascii_digit());
+            let n = p.parse::<u32>().ok().filter(|n| ok && (1..=65535).contains(n));
+            Some(n.ok_or_else(invalid)?)
+        }
+    };
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    Ok(match port {
+        Some(p) if p != default_port => format!("{scheme}://{host}:{p}"),
+        _ => format!("{scheme}://{host}"),
+    })
 }
 
 /// The cleaned name and origins of a brand (each `None` when not given).
@@ -344,30 +389,30 @@ pub fn validate_portal(
     let name = validate_text("name", &input.name, PORTAL_NAME_MAX_CHARS, true)
         .map_err(|e| errors.push(e))
         .ok();
-    let country = input.country.trim().to_ascii_uppercase();
+    let country = input.country.clone();
     if country.is_empty() {
         errors.push(FieldError::new("country", Problem::Required));
     } else if !is_country(&country) {
         errors.push(FieldError::new("country", Problem::NotFound));
     }
-    let currency = Currency::from_code(&input.currency);
+    let currency = Currency::from_exact_code(&input.currency);
     if currency.is_none() {
-        let problem = if input.currency.trim().is_empty() {
+        let problem = if input.currency.is_empty() {
             Problem::Required
         } else {
             Problem::UnknownCurrency
         };
         errors.push(FieldError::new("currency", problem));
     }
-    let time_zone = input.time_zone.trim();
+    let time_zone = input.time_zone.as_str();
     if time_zone.is_empty() {
         errors.push(FieldError::new("time_zone", Problem::Required));
     } else if !is_time_zone(time_zone) {
         errors.push(FieldError::new("time_zone", Problem::NotFound));
     }
-    let edition = crate::gateways::Edition::parse(input.edition.trim());
+    let edition = crate::gateways::Edition::parse(&input.edition);
     if edition.is_none() {
-        let problem = if input.edition.trim().is_empty() {
+        let problem = if input.edition.is_empty() {
             Problem::Required
         } else {
             Problem::InvalidFormat
@@ -398,7 +443,7 @@ mod tests {
             title: "  Custom mug ".into(),
             description: "A mug with your name.\nDishwasher safe.".into(),
             amount_minor: 2500,
-            currency: "eur".into(),
+            currency: "EUR".into(),
             recurrence: None,
         }
     }
@@ -478,7 +523,7 @@ mod tests {
     }
 
     #[test]
-    fn amounts_are_positive_and_sane_for_their_currency() {
+    fn amounts_are_positive_and_within_one_charge() {
         for amount in [0, -1, i64::MIN] {
             let d = PaymentDraft {
                 amount_minor: amount,
@@ -489,28 +534,26 @@ mod tests {
                 vec![("amount_minor", &Problem::NotPositive)]
             );
         }
-        let max_eur = 10_000_000 * 100;
-        assert!(validate_payment(&PaymentDraft {
-            amount_minor: max_eur,
-            ..draft()
-        })
-        .is_ok());
+        for currency in ["EUR", "JPY", "KWD"] {
+            assert!(validate_payment(&PaymentDraft {
+                amount_minor: 99_999_999,
+                currency: currency.into(),
+                ..draft()
+            })
+            .is_ok());
+        }
         let too_much = PaymentDraft {
-            amount_minor: max_eur + 1,
+            amount_minor: 100_000_000,
             ..draft()
         };
         assert_eq!(
             codes(&validate_payment(&too_much).unwrap_err()),
-            vec![("amount_minor", &Problem::TooLarge { max: max_eur })]
-        );
-        let yen = PaymentDraft {
-            amount_minor: 10_000_001,
-            currency: "JPY".into(),
-            ..draft()
-        };
-        assert!(
-            validate_payment(&yen).is_err(),
-            "the maximum follows the currency's exponent"
+            vec![(
+                "amount_minor",
+                &Problem::TooLarge {
+                    max: AMOUNT_MINOR_MAX
+                }
+            )]
         );
     }
 
@@ -532,6 +575,18 @@ mod tests {
             codes(&validate_payment(&d).unwrap_err()),
             vec![("currency", &Problem::Required)]
         );
+        // The API takes the code as its schema lists it.
+        for loose in ["eur", " EUR", "EUR "] {
+            let d = PaymentDraft {
+                currency: loose.into(),
+                ..draft()
+            };
+            assert_eq!(
+                codes(&validate_payment(&d).unwrap_err()),
+                vec![("currency", &Problem::UnknownCurrency)],
+                "{loose:?}"
+            );
+        }
     }
 
     #[test]
@@ -588,8 +643,15 @@ mod tests {
     #[test]
     fn chat_text_is_trimmed_and_bounded() {
         assert_eq!(
-            validate_text("text", "  hi\nthere ", 10, false),
+            validate_text("text", "  hi\nthere ", 11, false),
             Ok("hi\nthere".into())
+        );
+        // The limit counts what was sent.
+        assert_eq!(
+            validate_text("text", "  hi\nthere ", 10, false)
+                .unwrap_err()
+                .problem,
+            Problem::TooLong { max: 10 }
         );
         assert_eq!(
             validate_text("text", "   ", 10, false).unwrap_err().problem,
@@ -650,7 +712,7 @@ mod tests {
             if let Ok(v) = validate_payment(&d) {
                 let n = v.title.chars().count();
                 prop_assert!((1..=120).contains(&n));
-                prop_assert!(v.amount_minor > 0 && v.amount_minor <= max_amount_minor(v.currency));
+                prop_assert!(v.amount_minor > 0 && v.amount_minor <= AMOUNT_MINOR_MAX);
                 prop_assert!((1..=365).contains(&v.recurrence.unwrap().count));
             }
         }
@@ -659,7 +721,7 @@ mod tests {
     #[test]
     fn origins_are_bare_and_normalised() {
         assert_eq!(
-            validate_origin("o", "https://Shop.Example/").unwrap(),
+            validate_origin("o", "https://shop.example/").unwrap(),
             "https://shop.example"
         );
         assert_eq!(
@@ -670,12 +732,27 @@ mod tests {
             validate_origin("o", "https://shop.example:443").unwrap(),
             "https://shop.example"
         );
+        assert_eq!(
+            validate_origin("o", "http://127.0.0.1:80").unwrap(),
+            "http://127.0.0.1"
+        );
+        assert_eq!(
+            validate_origin("o", "https://xn--bcher-kva.example").unwrap(),
+            "https://xn--bcher-kva.example"
+        );
         for bad in [
             "shop.example",
             "ftp://shop.example",
             "https://shop.example/path",
             "https://user@shop.example",
             "https://shop.example?x=1",
+            "https://Shop.Example",
+            "https://shop.example:0",
+            "https://shop.example:65536",
+            "https://shop.example:080",
+            "https://-shop.example",
+            "https://shop..example",
+            " https://shop.example",
             "javascript:alert(1)",
         ] {
             assert_eq!(
@@ -685,7 +762,7 @@ mod tests {
             );
         }
         assert_eq!(
-            validate_origin("o", " ").unwrap_err().problem,
+            validate_origin("o", "").unwrap_err().problem,
             Problem::Required
         );
     }
@@ -698,7 +775,7 @@ mod tests {
         assert_eq!(fields, vec!["id", "name", "allowed_origins.1"]);
         let dup = vec![
             "https://a.example".to_owned(),
-            "https://A.example/".to_owned(),
+            "https://a.example:443/".to_owned(),
         ];
         let (name, origins) = validate_brand(None, Some(" Acme "), Some(&dup)).unwrap();
         assert_eq!(name.as_deref(), Some("Acme"));
@@ -709,7 +786,7 @@ mod tests {
     fn a_portal_needs_known_country_currency_zone_and_edition() {
         let input = crate::api::PortalInput {
             name: " Acme EU ".into(),
-            country: "es".into(),
+            country: "ES".into(),
             currency: "EUR".into(),
             time_zone: "Europe/Madrid".into(),
             edition: "standard".into(),
@@ -741,5 +818,57 @@ mod tests {
                 ("edition", &Problem::InvalidFormat),
             ]
         );
+    }
+
+    /// Characters where the text rules have their edges: controls, the kinds of white
+    /// space, and ordinary letters.
+    fn edgy_char() -> impl Strategy<Value = char> {
+        prop_oneof![
+            prop::sample::select(vec![
+                '\0', '\t', '\n', '\x0b', '\x0c', '\r', '\x1c', '\x1f', ' ', '\x7f', '\u{85}',
+                '\u{9f}', '\u{a0}', '\u{1680}', '\u{2000}', '\u{200a}', '\u{200b}', '\u{2028}',
+                '\u{202f}', '\u{3000}', '\u{feff}', 'a', 'Z', '-', '.', ':', '/', 'é', '漢', '😀',
+            ]),
+            any::<char>(),
+        ]
+    }
+
+    fn edgy_text(max: usize) -> impl Strategy<Value = String> {
+        prop::collection::vec(edgy_char(), 0..max).prop_map(|c| c.into_iter().collect())
+    }
+
+    fn matches(pattern: &str, text: &str) -> bool {
+        regex::Regex::new(pattern).unwrap().is_match(text)
+    }
+
+    proptest! {
+        /// The schema's patterns say exactly what the rules accept.
+        #[test]
+        fn text_patterns_match_the_rules(text in edgy_text(12)) {
+            let n = text.chars().count();
+            prop_assert_eq!(validate_text("t", &text, 100, true).is_ok(), matches(pattern::LINE, &text) && n <= 100);
+            prop_assert_eq!(validate_text("t", &text, 100, false).is_ok(), matches(pattern::BLOCK, &text));
+            prop_assert_eq!(validate_text("t", &text, 5, false).is_ok(), matches(pattern::BLOCK, &text) && n <= 5);
+            prop_assert_eq!(validate_optional_block("t", &text, 100).is_ok(), matches(pattern::OPTIONAL_BLOCK, &text));
+        }
+
+        #[test]
+        fn the_brand_id_pattern_matches_the_rule(
+            id in prop_oneof![edgy_text(6), "[a-z0-9-]{0,42}", "[a-zA-Z0-9 _-]{1,5}"],
+        ) {
+            prop_assert_eq!(validate_brand_id(&id).is_ok(), matches(pattern::BRAND_ID, &id), "{:?}", id);
+        }
+
+        #[test]
+        fn the_origin_pattern_matches_the_rule(
+            origin in prop_oneof![
+                "(https?|ftp)://[a-z0-9.-]{0,12}(:[0-9]{0,6})?/?",
+                "https?://[a-zA-Z0-9.:/@?#-]{0,14}",
+                "https://[a-z]{63,64}\\.example",
+                edgy_text(8),
+            ],
+        ) {
+            prop_assert_eq!(validate_origin("o", &origin).is_ok(), matches(pattern::ORIGIN, &origin), "{:?}", origin);
+        }
     }
 }
