@@ -4,7 +4,7 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
-    Brand, BrandPatch, CountryOption, Gateway, GatewayCredentials, GatewayKindInfo, NewBrand,
+    Brand, BrandPatch, CountryOption, Gateway, GatewayKindInfo, NewBrand,
     NewGateway, NewPayment, Payment, PaymentPatch, Portal, PortalDefaults, PortalInput,
 };
 use paycard_core::validation::FieldError;
@@ -103,14 +103,6 @@ async fn get<T: DeserializeOwned>(path: &str) -> Result<T, AdminError> {
     send(Request::get(path), None::<&()>).await
 }
 
-/// `DELETE /api/v1/admin/payments/{id}` answers either way.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Deleted {
-    Gone,
-    /// It has shared cards: deactivated instead.
-    Deactivated(Payment),
-}
-
 pub async fn countries() -> Result<Vec<CountryOption>, AdminError> {
     get("/api/v1/admin/countries").await
 }
@@ -153,7 +145,7 @@ pub async fn add_gateway(input: &NewGateway) -> Result<Gateway, AdminError> {
     send(Request::post("/api/v1/admin/gateways"), Some(input)).await
 }
 
-pub async fn replace_gateway(id: &str, input: &GatewayCredentials) -> Result<Gateway, AdminError> {
+pub async fn replace_gateway(id: &str, input: &NewGateway) -> Result<Gateway, AdminError> {
     send(
         Request::put(&format!("/api/v1/admin/gateways/{id}")),
         Some(input),
@@ -185,16 +177,14 @@ pub async fn update_payment(id: &str, patch: &PaymentPatch) -> Result<Payment, A
     .await
 }
 
-pub async fn delete_payment(id: &str) -> Result<Deleted, AdminError> {
-    let answer: Option<Payment> = send(
+/// Deletes a payment (one with shared cards stays for them, hidden and inactive).
+pub async fn delete_payment(id: &str) -> Result<(), AdminError> {
+    let _: Option<Payment> = send(
         Request::delete(&format!("/api/v1/admin/payments/{id}")),
         None::<&()>,
     )
     .await?;
-    Ok(match answer {
-        Some(p) => Deleted::Deactivated(p),
-        None => Deleted::Gone,
-    })
+    Ok(())
 }
 
 pub async fn brands() -> Result<Vec<Brand>, AdminError> {

@@ -49,3 +49,7 @@ CREATE INDEX gateway_sessions_by_gateway ON gateway_sessions (gateway_id, status
 
 -- The operator's conversation list pages by (updated_at, id).
 CREATE INDEX conversations_by_activity ON conversations (updated_at, id);
+
+-- A payment with shared cards that an admin deletes is kept for its cards, inactive and
+-- hidden from every list: to the API it is gone (404).
+ALTER TABLE payments ADD COLUMN deleted_at TEXT;

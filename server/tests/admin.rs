@@ -127,7 +127,7 @@ async fn a_country_fills_in_currency_and_time_zone() {
     let s = TestServer::start().await;
     let admin = s.admin().await;
     let es: Value = s
-        .get("/api/v1/admin/portal/defaults?country=es", Some(&admin))
+        .get("/api/v1/admin/portal/defaults?country=ES", Some(&admin))
         .await
         .json()
         .await
@@ -150,13 +150,21 @@ async fn a_country_fills_in_currency_and_time_zone() {
         (Some("JPY"), Some("Asia/Tokyo"))
     );
 
-    let body = assert_error(
+    assert_error(
         s.get("/api/v1/admin/portal/defaults", Some(&admin)).await,
+        400,
+        "bad_request",
+    )
+    .await;
+    // Codes as the countries list gives them.
+    let body = assert_error(
+        s.get("/api/v1/admin/portal/defaults?country=es", Some(&admin))
+            .await,
         400,
         "validation_failed",
     )
     .await;
-    assert_eq!(fields(&body), pairs(&[("country", "required")]));
+    assert_eq!(fields(&body), pairs(&[("country", "not_found")]));
     let body = assert_error(
         s.get("/api/v1/admin/portal/defaults?country=XX", Some(&admin))
             .await,
@@ -400,7 +408,7 @@ async fn gateways_need_a_portal_and_an_offered_kind() {
             Method::PUT,
             &format!("/api/v1/admin/gateways/{id}"),
             Some(&admin),
-            Some(json!({"credentials": {}})),
+            Some(json!({"kind": "sandbox", "credentials": {}})),
         )
         .await;
     assert_error(res, 404, "not_found").await;
@@ -414,7 +422,7 @@ async fn a_payment_is_validated_by_the_shared_rules() {
         .post_json(
             "/api/v1/admin/payments",
             Some(&admin),
-            json!({"brand_id": "nope", "title": "", "description": "x".repeat(2001),
+            json!({"brand_id": "No Brand", "title": "", "description": "x".repeat(2001),
                    "amount_minor": 0, "currency": "EURO",
                    "recurrence": {"interval": "week", "count": 0}}),
         )
@@ -423,23 +431,51 @@ async fn a_payment_is_validated_by_the_shared_rules() {
     assert_eq!(
         fields(&body),
         pairs(&[
+            ("brand_id", "invalid_format"),
             ("title", "required"),
             ("description", "too_long"),
             ("currency", "unknown_currency"),
             ("amount_minor", "not_positive"),
             ("recurrence.count", "out_of_range"),
-            ("brand_id", "not_found"),
         ])
     );
+    // A well-formed id of no brand: nothing to add the payment to.
     let res = s
         .post_json(
             "/api/v1/admin/payments",
             Some(&admin),
-            json!({"brand_id": "acme", "title": "Big", "amount_minor": 1_000_000_001, "currency": "EUR"}),
+            json!({"brand_id": "nope", "title": "Mug", "amount_minor": 100, "currency": "EUR"}),
+        )
+        .await;
+    assert_error(res, 404, "not_found").await;
+    // Codes are taken as the schema lists them; whole numbers may come as 2500.0.
+    let res = s
+        .post_json(
+            "/api/v1/admin/payments",
+            Some(&admin),
+            json!({"brand_id": "acme", "title": "Mug", "amount_minor": 100, "currency": "eur"}),
         )
         .await;
     let body = assert_error(res, 400, "validation_failed").await;
-    assert_eq!(body["error"]["fields"][0]["max"], 1_000_000_000);
+    assert_eq!(fields(&body), pairs(&[("currency", "unknown_currency")]));
+    let res = s
+        .post_json(
+            "/api/v1/admin/payments",
+            Some(&admin),
+            json!({"brand_id": "acme", "title": "Mug", "amount_minor": 2500.0, "currency": "EUR",
+                   "recurrence": {"interval": "month", "count": 3.0}}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let res = s
+        .post_json(
+            "/api/v1/admin/payments",
+            Some(&admin),
+            json!({"brand_id": "acme", "title": "Big", "amount_minor": 100_000_000, "currency": "EUR"}),
+        )
+        .await;
+    let body = assert_error(res, 400, "validation_failed").await;
+    assert_eq!(body["error"]["fields"][0]["max"], 99_999_999);
     let res = s
         .post_json(
             "/api/v1/admin/payments",
@@ -466,10 +502,16 @@ async fn a_payment_is_validated_by_the_shared_rules() {
         )
         .await;
     let body = assert_error(res, 400, "validation_failed").await;
-    assert_eq!(
-        fields(&body),
-        pairs(&[("amount_minor", "not_positive"), ("brand_id", "not_found")])
-    );
+    assert_eq!(fields(&body), pairs(&[("amount_minor", "not_positive")]));
+    let res = s
+        .send(
+            Method::PATCH,
+            "/api/v1/admin/payments/pay_demo_mug",
+            Some(&admin),
+            Some(json!({"brand_id": "nope"})),
+        )
+        .await;
+    assert_error(res, 404, "not_found").await;
     let res = s
         .send(
             Method::PATCH,
@@ -503,7 +545,7 @@ async fn payments_are_added_edited_moved_and_withdrawn_and_pickers_follow_live()
             "/api/v1/admin/payments",
             Some(&admin),
             json!({"brand_id": "acme", "title": "  Tasting club ", "description": "Beans to try",
-                   "amount_minor": 1500, "currency": "jpy",
+                   "amount_minor": 1500, "currency": "JPY",
                    "recurrence": {"interval": "week", "count": 2}}),
         )
         .await;
@@ -580,7 +622,7 @@ async fn payments_are_added_edited_moved_and_withdrawn_and_pickers_follow_live()
         .await
         .contains(&"Tasting club XL".to_owned()));
 
-    // Deleting a payment with a card deactivates it instead.
+    // Deleting a payment with a card: gone for the API, kept (inactive) for its cards.
     let res = s
         .send(
             Method::DELETE,
@@ -589,16 +631,28 @@ async fn payments_are_added_edited_moved_and_withdrawn_and_pickers_follow_live()
             None,
         )
         .await;
-    assert_eq!(res.status(), 200);
-    let kept: Value = res.json().await.unwrap();
-    assert_eq!(kept["active"], false);
-    let still: Value = s
-        .get(&format!("/api/v1/admin/payments/{id}"), Some(&admin))
+    assert_eq!(res.status(), 204);
+    assert_error(
+        s.get(&format!("/api/v1/admin/payments/{id}"), Some(&admin))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let listed: Vec<Value> = s
+        .get("/api/v1/admin/payments", Some(&admin))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(still["active"], false);
+    assert!(!listed.iter().any(|p| p["id"] == id.as_str()));
+    let kept: (bool, Option<String>) =
+        sqlx::query_as("SELECT active, deleted_at FROM payments WHERE id = ?")
+            .bind(&id)
+            .fetch_one(&s.state.db)
+            .await
+            .unwrap();
+    assert!(!kept.0 && kept.1.is_some(), "the row stays for its cards");
 
     // Deactivate and reactivate: the picker follows.
     let res = s
@@ -727,7 +781,7 @@ async fn brands_are_listed_with_their_payments_added_and_edited() {
         .post_json(
             "/api/v1/admin/brands",
             Some(&admin),
-            json!({"id": "tea-house", "name": "Tea House", "allowed_origins": ["https://Tea.Example/"]}),
+            json!({"id": "tea-house", "name": "Tea House", "allowed_origins": ["https://tea.example/"]}),
         )
         .await;
     assert_eq!(res.status(), 201);

@@ -463,8 +463,16 @@ async fn a_visitor_opens_a_conversation_and_chats_with_an_operator() {
 #[tokio::test]
 async fn conversation_input_is_checked() {
     let s = TestServer::start().await;
-    let body = assert_error(
+    // A well-formed id of no brand: 404; a malformed one: 400 with the field.
+    assert_error(
         s.post_json("/api/v1/conversations", None, json!({"brand_id": "nope"}))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let body = assert_error(
+        s.post_json("/api/v1/conversations", None, json!({"brand_id": "Not A Slug"}))
             .await,
         400,
         "validation_failed",
@@ -472,8 +480,16 @@ async fn conversation_input_is_checked() {
     .await;
     assert_eq!(
         body["error"]["fields"][0],
-        json!({"field": "brand_id", "code": "not_found"})
+        json!({"field": "brand_id", "code": "invalid_format"})
     );
+    // Arrays are not objects, even when serde could read them field by field.
+    assert_error(
+        s.post_json("/api/v1/conversations", None, json!(["acme", null]))
+            .await,
+        400,
+        "invalid_json",
+    )
+    .await;
     let body = assert_error(
         s.post_json(
             "/api/v1/conversations",

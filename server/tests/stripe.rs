@@ -429,7 +429,17 @@ async fn stripe_is_offered_its_credentials_stay_secret_and_the_page_offers_it() 
             reqwest::Method::PUT,
             &format!("/api/v1/admin/gateways/{}", w.gateway_id),
             Some(&admin),
-            Some(json!({"credentials": {"secret_key": "sk_test_51Replaced0000001111", "webhook_secret": WEBHOOK_SECRET}})),
+            Some(json!({"kind": "sandbox", "credentials": {}})),
+        )
+        .await;
+    assert_error(res, 409, "gateway_kind_mismatch").await;
+    let res = w
+        .s
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/admin/gateways/{}", w.gateway_id),
+            Some(&admin),
+            Some(json!({"kind": "stripe", "credentials": {"secret_key": "sk_test_51Replaced0000001111", "webhook_secret": WEBHOOK_SECRET}})),
         )
         .await;
     assert_eq!(res.status(), 200);

@@ -17,11 +17,13 @@ fn origins_text(origins: &[String]) -> String {
     origins.join("\n")
 }
 
+/// One origin a line, as the API takes them: trimmed and lowercase (an admin may type
+/// `https://Shop.Example`; browsers send it lowercase).
 fn origins_of(text: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .map(str::to_owned)
+        .map(str::to_ascii_lowercase)
         .collect()
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use paycard_core::api::{Gateway, GatewayCredentials, GatewayKindInfo, NewGateway};
+use paycard_core::api::{Gateway, GatewayKindInfo, NewGateway};
 use paycard_core::validation::FieldError;
 use paycard_core::Locale;
 
@@ -245,12 +245,24 @@ fn CredentialForm(
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         busy.set(true);
-        let credentials = values.get_untracked();
+        // Pasted keys often carry a space or a line break at either end.
+        let credentials: BTreeMap<String, String> = values
+            .get_untracked()
+            .into_iter()
+            .map(|(k, v)| (k, v.trim().to_owned()))
+            .collect();
         let (kind_name, gateway_id) = (kind_name.clone(), gateway_id.clone());
         leptos::task::spawn_local(async move {
             let result = match &gateway_id {
                 Some(id) => {
-                    admin_api::replace_gateway(id, &GatewayCredentials { credentials }).await
+                    admin_api::replace_gateway(
+                        id,
+                        &NewGateway {
+                            kind: kind_name,
+                            credentials,
+                        },
+                    )
+                    .await
                 }
                 None => {
                     admin_api::add_gateway(&NewGateway {

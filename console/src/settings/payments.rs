@@ -11,7 +11,7 @@ use paycard_core::validation::{validate_payment, FieldError, PaymentDraft, Probl
 use paycard_core::{Currency, Interval, Locale, Money, Recurrence};
 
 use super::{confirm, error_for, failure_text, report, Clears, FormActions, FormField, Modal};
-use crate::admin_api::{self, Deleted};
+use crate::admin_api;
 use crate::i18n::tr;
 
 /// The frequency choices of the form; custom is every N days, weeks, months or years.
@@ -137,13 +137,9 @@ pub fn PaymentSettings(locale: Locale) -> impl IntoView {
         }
         leptos::task::spawn_local(async move {
             match admin_api::delete_payment(&p.id).await {
-                Ok(Deleted::Gone) => notice.set(Some(match locale {
-                    Locale::En => format!("“{}” was deleted.", p.title),
-                    Locale::Es => format!("«{}» se ha eliminado.", p.title),
-                })),
-                Ok(Deleted::Deactivated(_)) => notice.set(Some(match locale {
-                    Locale::En => format!("“{}” has been shared in chats, so it was deactivated instead of deleted.", p.title),
-                    Locale::Es => format!("«{}» se ha compartido en chats, así que se ha desactivado en vez de eliminarse.", p.title),
+                Ok(()) => notice.set(Some(match locale {
+                    Locale::En => format!("“{}” was deleted. Cards already shared keep it as it was.", p.title),
+                    Locale::Es => format!("«{}» se ha eliminado. Las tarjetas ya compartidas lo conservan como estaba.", p.title),
                 })),
                 Err(e) => failure.set(Some(failure_text(&e, locale))),
             }

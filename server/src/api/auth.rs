@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{Duration, Utc};
 use paycard_core::api::{LoggedIn, Login, OperatorAccount, Role, StreamTicket};
+use paycard_core::validation::{FieldError, Problem};
 
 use super::ApiJson;
 use crate::error::AppError;
@@ -253,14 +254,34 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| password::hash("paycard-t
 /// crawls, and the account's owner, elsewhere, is never locked out. At most a few
 /// password checks run at once (429 beyond that).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
-    responses((status = 200, body = LoggedIn), (status = 400, body = paycard_core::api::ErrorBody),
-              (status = 401, body = paycard_core::api::ErrorBody), (status = 413, body = paycard_core::api::ErrorBody),
-              (status = 429, body = paycard_core::api::ErrorBody)))]
+    responses((status = 200, body = LoggedIn), super::doc::BadRequest, super::doc::Unauthorized, super::doc::BodyRejected, super::doc::TooManyRequests),
+    security(()))]
 pub async fn login(
     State(state): State<AppState>,
     client: Client,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, AppError> {
+    use paycard_core::schema::{LOGIN_EMAIL_MAX_CHARS, PASSWORD_MAX_CHARS};
+    let mut too_long = Vec::new();
+    if login.email.chars().count() > LOGIN_EMAIL_MAX_CHARS {
+        too_long.push(FieldError::new(
+            "email",
+            Problem::TooLong {
+                max: LOGIN_EMAIL_MAX_CHARS as u32,
+            },
+        ));
+    }
+    if login.password.chars().count() > PASSWORD_MAX_CHARS {
+        too_long.push(FieldError::new(
+            "password",
+            Problem::TooLong {
+                max: PASSWORD_MAX_CHARS as u32,
+            },
+        ));
+    }
+    if !too_long.is_empty() {
+        return Err(AppError::Validation(too_long));
+    }
     let email = login.email.trim().to_lowercase();
     state.limits.login_per_address.check(&client.addr)?;
     state
@@ -321,7 +342,9 @@ pub async fn login(
 }
 
 /// Sign out: ends the session (bearer or cookie) and clears the cookie.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204, description = "signed out"), super::doc::Unauthorized, super::doc::Forbidden),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn logout(
     State(state): State<AppState>,
     who: OperatorAuth,
@@ -341,14 +364,18 @@ pub async fn logout(
 }
 
 /// The signed-in account.
-#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = OperatorAccount), (status = 401)))]
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
+    responses((status = 200, body = OperatorAccount), super::doc::Unauthorized),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn me(who: OperatorAuth) -> Json<OperatorAccount> {
     Json(who.account)
 }
 
 /// A single-use ticket, valid for a minute, to open the caller's live stream with
 /// `EventSource` (`?ticket=…`), which cannot send an `Authorization` header.
-#[utoipa::path(post, path = "/api/v1/stream-tickets", tag = "live", responses((status = 201, body = StreamTicket), (status = 401)))]
+#[utoipa::path(post, path = "/api/v1/stream-tickets", tag = "live",
+    responses((status = 201, body = StreamTicket), super::doc::Unauthorized, super::doc::Forbidden),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn stream_ticket(
     State(state): State<AppState>,
     who: Caller,

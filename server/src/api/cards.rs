@@ -350,7 +350,8 @@ fn etag(card: &Card) -> String {
 /// A card, for the visitor of its conversation or an operator of its brand. `ETag`
 /// is the card's version; `If-None-Match` with it answers 304 until the card changes.
 #[utoipa::path(get, path = "/api/v1/cards/{id}", tag = "visitor", params(("id" = String, Path)),
-    responses((status = 200, body = Card), (status = 304), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 200, body = Card, headers(("ETag" = String))), (status = 304, description = "not modified since the ETag given"), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn get_card(
     State(state): State<AppState>,
     caller: Caller,
@@ -385,7 +386,8 @@ pub async fn get_card(
 /// A link to the hosted checkout page for this card, while it can be paid (pending,
 /// or failed and retryable). Each call makes a new link; all die with the card.
 #[utoipa::path(post, path = "/api/v1/cards/{id}/checkout", tag = "visitor", params(("id" = String, Path)),
-    responses((status = 200, body = Checkout), (status = 401), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = Checkout), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound, super::doc::Conflict, super::doc::TooManyRequests),
+    security(("bearer" = [])))]
 pub async fn checkout(
     State(state): State<AppState>,
     visitor: VisitorAuth,
@@ -423,7 +425,8 @@ pub async fn checkout(
 
 /// The visitor declines the card.
 #[utoipa::path(post, path = "/api/v1/cards/{id}/decline", tag = "visitor", params(("id" = String, Path)),
-    responses((status = 200, body = Card), (status = 401), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = Card), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound, super::doc::Conflict),
+    security(("bearer" = [])))]
 pub async fn decline(
     State(state): State<AppState>,
     visitor: VisitorAuth,
@@ -441,7 +444,8 @@ pub async fn decline(
 
 /// The operator withdraws the card ("Cancel request").
 #[utoipa::path(post, path = "/api/v1/operator/cards/{id}/cancel", tag = "operator", params(("id" = String, Path)),
-    responses((status = 200, body = Card), (status = 401), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = Card), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound, super::doc::Conflict),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,
     who: OperatorAuth,
@@ -463,8 +467,10 @@ const IDEMPOTENCY_KEY_MAX: usize = 255;
 /// both sides at once. The card snapshots the payment. With an `Idempotency-Key`, a
 /// retried request returns the card the first one made instead of a second card.
 #[utoipa::path(post, path = "/api/v1/operator/conversations/{id}/cards", tag = "operator", request_body = ShareCard,
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = Card), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409)))]
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255,
+        pattern = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$", description = "a retried Share with the same key returns the same card")),
+    responses((status = 201, body = Card), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound, super::doc::Conflict, super::doc::BodyRejected),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn share(
     State(state): State<AppState>,
     who: OperatorAuth,
@@ -475,8 +481,13 @@ pub async fn share(
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(value) => {
-            let key = value.to_str().map(str::trim).unwrap_or("");
-            if key.is_empty() || key.len() > IDEMPOTENCY_KEY_MAX {
+            // Printable ASCII, not starting or ending with a space (the schema's pattern).
+            let bytes = value.as_bytes();
+            let ok = (1..=IDEMPOTENCY_KEY_MAX).contains(&bytes.len())
+                && bytes.iter().all(|b| (0x20..=0x7e).contains(b))
+                && bytes.first() != Some(&b' ')
+                && bytes.last() != Some(&b' ');
+            if !ok {
                 return Err(AppError::BadRequest {
                     code: "invalid_idempotency_key",
                     message: format!(
@@ -484,7 +495,7 @@ pub async fn share(
                     ),
                 });
             }
-            Some(key.to_owned())
+            Some(String::from_utf8_lossy(bytes).into_owned())
         }
     };
     let brand = conversation_brand(&state, &conversation_id).await?;
@@ -510,7 +521,7 @@ pub async fn share(
         }
     }
     let payment: PaymentRow = sqlx::query_as(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = ?"
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = ? AND deleted_at IS NULL"
     ))
     .bind(&body.payment_id)
     .fetch_optional(&mut *tx)
@@ -605,7 +616,8 @@ type AttemptRow = (
 
 /// The card's payment attempts, oldest first.
 #[utoipa::path(get, path = "/api/v1/operator/cards/{id}/attempts", tag = "operator", params(("id" = String, Path)),
-    responses((status = 200, body = Vec<Attempt>), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 200, body = Vec<Attempt>), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn attempts(
     State(state): State<AppState>,
     who: OperatorAuth,

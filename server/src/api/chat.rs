@@ -12,7 +12,7 @@ use paycard_core::api::{
     Message, MessageEvent, NewConversation, NewMessage, Payment, CONVERSATION_PAGE_DEFAULT,
     CONVERSATION_PAGE_MAX, MESSAGE_MAX_CHARS, VISITOR_NAME_MAX_CHARS,
 };
-use paycard_core::validation::{validate_text, FieldError, Problem};
+use paycard_core::validation::{validate_brand_id, validate_text, FieldError};
 use paycard_core::{Currency, Interval, Recurrence};
 use rand::Rng;
 use serde::Deserialize;
@@ -55,7 +55,8 @@ async fn ensure_own_conversation(
 /// Opens a conversation for a website visitor of a brand. No sign-in: the answer's
 /// `visitor_token` is the visitor's key to this conversation and nothing else.
 #[utoipa::path(post, path = "/api/v1/conversations", tag = "visitor", request_body = NewConversation,
-    responses((status = 201, body = ConversationCreated), (status = 400, body = paycard_core::api::ErrorBody)))]
+    responses((status = 201, body = ConversationCreated), super::doc::BadRequest, super::doc::NotFound, super::doc::BodyRejected, super::doc::TooManyRequests),
+    security(()))]
 pub async fn create_conversation(
     State(state): State<AppState>,
     client: Client,
@@ -64,24 +65,10 @@ pub async fn create_conversation(
 ) -> Result<(StatusCode, Json<ConversationCreated>), AppError> {
     state.limits.conversations.check(&client.addr)?;
     let mut errors = Vec::new();
-    let brand_exists: Option<String> = sqlx::query_scalar("SELECT id FROM brands WHERE id = ?")
-        .bind(body.brand_id.trim())
-        .fetch_optional(&state.db)
-        .await?;
-    if brand_exists.is_none() {
-        let problem = if body.brand_id.trim().is_empty() {
-            Problem::Required
-        } else {
-            Problem::NotFound
-        };
-        errors.push(FieldError::new("brand_id", problem));
+    if let Err(e) = validate_brand_id(&body.brand_id) {
+        errors.push(FieldError::new("brand_id", e.problem));
     }
-    let visitor_name = match body
-        .visitor_name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-    {
+    let visitor_name = match body.visitor_name.as_deref() {
         None => {
             // Named in the visitor's language (the widget's request carries it), with a
             // number to tell visitors apart in the console.
@@ -92,17 +79,19 @@ pub async fn create_conversation(
             };
             format!("{word} {:04}", rand::thread_rng().gen_range(0..10_000))
         }
-        Some(name) => match validate_text("visitor_name", name, VISITOR_NAME_MAX_CHARS, true) {
-            Ok(name) => name,
-            Err(e) => {
-                errors.push(e);
-                String::new()
-            }
-        },
+        Some(name) => validate_text("visitor_name", name, VISITOR_NAME_MAX_CHARS, true)
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default(),
     };
-    let Some(brand_id) = brand_exists.filter(|_| errors.is_empty()) else {
+    if !errors.is_empty() {
         return Err(AppError::Validation(errors));
-    };
+    }
+    // A well-formed id of no brand: there is no such website to chat on.
+    let brand_id: String = sqlx::query_scalar("SELECT id FROM brands WHERE id = ?")
+        .bind(&body.brand_id)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("brand"))?;
 
     let (visitor_token, token_hash) = new_secret(secrets::VISITOR_TOKEN);
     let now = secrets::now();
@@ -307,7 +296,9 @@ pub async fn insert_message(
 
 /// The visitor's conversation, oldest message first.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "visitor",
-    params(("id" = String, Path)), responses((status = 200, body = Vec<Message>), (status = 304), (status = 401), (status = 403), (status = 404)))]
+    params(("id" = String, Path)),
+    responses((status = 200, body = Vec<Message>, headers(("ETag" = String), ("Last-Event-ID" = i64, description = "the event this snapshot reflects"))), (status = 304, description = "not modified since the ETag given"), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound),
+    security(("bearer" = [])))]
 pub async fn visitor_messages(
     State(state): State<AppState>,
     visitor: VisitorAuth,
@@ -320,7 +311,9 @@ pub async fn visitor_messages(
 
 /// The visitor writes.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "visitor", request_body = NewMessage,
-    params(("id" = String, Path)), responses((status = 201, body = Message), (status = 400), (status = 401), (status = 403)))]
+    params(("id" = String, Path)),
+    responses((status = 201, body = Message), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound, super::doc::BodyRejected, super::doc::TooManyRequests),
+    security(("bearer" = [])))]
 pub async fn visitor_post_message(
     State(state): State<AppState>,
     visitor: VisitorAuth,
@@ -359,40 +352,53 @@ struct ConversationRow {
 pub struct PageQuery {
     /// How many conversations, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
+    #[serde(default, deserialize_with = "paycard_core::whole::query_option")]
     limit: Option<u32>,
     /// The previous page's `next`: the conversations after it.
-    #[param(max_length = 200)]
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z/[A-Za-z0-9_]{1,64}$")]
     before: Option<String>,
 }
 
-/// Where a page ends: the last conversation's activity time and id, the list's order.
-/// Opaque to clients (base64url of `updated_at|id`).
+/// Where a page ends: the last conversation's activity time and id, the list's order
+/// (`2026-11-27T10:00:00.000Z/conv_…`). Opaque to clients; its pattern is in the schema.
 fn cursor(updated_at: &str, id: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{updated_at}|{id}"))
+    format!("{updated_at}/{id}")
 }
 
+/// The pattern of [`cursor`]: a timestamp as stored, `/`, an id.
+pub const CURSOR_PATTERN: &str =
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z/[A-Za-z0-9_]{1,64}$";
+
 fn read_cursor(text: &str) -> Result<(String, String), AppError> {
-    use base64::Engine;
     let invalid = || AppError::BadRequest {
         code: "invalid_cursor",
         message: "before must be the `next` of a previous page".into(),
     };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(text.trim())
-        .map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let (updated_at, id) = text.split_once('|').ok_or_else(invalid)?;
-    Ok((updated_at.to_owned(), id.to_owned()))
+    let (at, id) = text.split_once('/').ok_or_else(invalid)?;
+    let shape = "0000-00-00T00:00:00.000Z";
+    let at_ok = at.len() == shape.len()
+        && at.bytes().zip(shape.bytes()).all(|(b, s)| {
+            if s == b'0' {
+                b.is_ascii_digit()
+            } else {
+                b == s
+            }
+        });
+    let id_ok = (1..=64).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if at_ok && id_ok {
+        Ok((at.to_owned(), id.to_owned()))
+    } else {
+        Err(invalid())
+    }
 }
 
 /// The conversations of the caller's brands, most recently active first, a page at a
 /// time (SPEC §8.1): `?limit=` (default 50, at most 200) and `?before=` (the previous
 /// page's `next`).
 #[utoipa::path(get, path = "/api/v1/operator/conversations", tag = "operator", params(PageQuery),
-    responses((status = 200, body = ConversationPage, headers(("Last-Event-ID" = i64, description = "the event this snapshot reflects"))),
-              (status = 400, body = paycard_core::api::ErrorBody), (status = 401, body = paycard_core::api::ErrorBody),
-              (status = 403, body = paycard_core::api::ErrorBody)))]
+    responses((status = 200, body = ConversationPage, headers(("Last-Event-ID" = i64, description = "the event this snapshot reflects"))), super::doc::BadRequest, super::doc::Unauthorized),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn operator_conversations(
     State(state): State<AppState>,
     who: OperatorAuth,
@@ -459,7 +465,9 @@ pub async fn operator_conversations(
 
 /// A conversation's messages, for an operator of its brand.
 #[utoipa::path(get, path = "/api/v1/operator/conversations/{id}/messages", tag = "operator",
-    params(("id" = String, Path)), responses((status = 200, body = Vec<Message>), (status = 401), (status = 403), (status = 404)))]
+    params(("id" = String, Path)),
+    responses((status = 200, body = Vec<Message>, headers(("ETag" = String), ("Last-Event-ID" = i64, description = "the event this snapshot reflects"))), (status = 304, description = "not modified since the ETag given"), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn operator_messages(
     State(state): State<AppState>,
     who: OperatorAuth,
@@ -472,7 +480,9 @@ pub async fn operator_messages(
 
 /// The operator writes.
 #[utoipa::path(post, path = "/api/v1/operator/conversations/{id}/messages", tag = "operator", request_body = NewMessage,
-    params(("id" = String, Path)), responses((status = 201, body = Message), (status = 400), (status = 401), (status = 403), (status = 404)))]
+    params(("id" = String, Path)),
+    responses((status = 201, body = Message), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound, super::doc::BodyRejected),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn operator_post_message(
     State(state): State<AppState>,
     who: OperatorAuth,
@@ -561,7 +571,8 @@ pub const PAYMENT_COLUMNS: &str =
 /// The Payments picker: the active payments of the conversation's brand, by title.
 #[utoipa::path(get, path = "/api/v1/operator/conversations/{id}/payments", tag = "operator",
     params(("id" = String, Path), ("q" = Option<String>, Query, description = "search in title and description")),
-    responses((status = 200, body = Vec<Payment>), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 200, body = Vec<Payment>), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn picker(
     State(state): State<AppState>,
     who: OperatorAuth,

@@ -264,24 +264,30 @@ async fn resume_point(
     headers: &HeaderMap,
     uri: &axum::http::Uri,
 ) -> Result<i64, AppError> {
+    let invalid = || AppError::BadRequest {
+        code: "invalid_last_event_id",
+        message: "Last-Event-ID must be an event id this server sent".into(),
+    };
+    // Digits only, at most 18 of them (the schema's pattern): always an i64.
+    let read = |text: &str| {
+        Some(text)
+            .filter(|t| (1..=18).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|t| t.parse::<i64>().ok())
+            .ok_or_else(invalid)
+    };
     let from_query = Query::<ResumeQuery>::try_from_uri(uri)
-        .ok()
-        .and_then(|Query(q)| q.last_event_id);
-    let given = headers
+        .map_err(|_| invalid())?
+        .0
+        .last_event_id
+        .as_deref()
+        .map(read)
+        .transpose()?;
+    let from_header = headers
         .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .or(from_query);
-    match given {
-        Some(text) => text
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .ok_or(AppError::BadRequest {
-                code: "invalid_last_event_id",
-                message: "Last-Event-ID must be an event id this server sent".into(),
-            }),
+        .map(|v| read(&String::from_utf8_lossy(v.as_bytes())))
+        .transpose()?;
+    match from_header.or(from_query) {
+        Some(seq) => Ok(seq),
         None => latest_seq(state).await,
     }
 }
@@ -307,8 +313,10 @@ fn sse(state: AppState, caller: &Caller, scope: Scope, after: i64) -> EventSse {
 /// The visitor's conversation, live: `message`, `card` and `conversation` events.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/events", tag = "live",
     params(("id" = String, Path), ("ticket" = Option<String>, Query, description = "a stream ticket, for EventSource"),
-           ("Last-Event-ID" = Option<String>, Header, description = "resume after this event")),
-    responses((status = 200, description = "text/event-stream"), (status = 401), (status = 403), (status = 404)))]
+           ("Last-Event-ID" = Option<String>, Header, nullable = false, pattern = r"^[0-9]{1,18}$", description = "resume after this event"),
+           ("last_event_id" = Option<String>, Query, pattern = r"^[0-9]{1,18}$", description = "resume after this event (a first connection after a snapshot)")),
+    responses((status = 200, content_type = "text/event-stream", description = "the events, as they happen"), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound),
+    security(("bearer" = [])))]
 pub async fn visitor_events(
     State(state): State<AppState>,
     StreamCaller(caller): StreamCaller,
@@ -332,8 +340,10 @@ pub async fn visitor_events(
 /// Every conversation of the operator's brands, live, and their payments (`payment` events).
 #[utoipa::path(get, path = "/api/v1/operator/events", tag = "live",
     params(("ticket" = Option<String>, Query, description = "a stream ticket, for EventSource"),
-           ("Last-Event-ID" = Option<String>, Header, description = "resume after this event")),
-    responses((status = 200, description = "text/event-stream"), (status = 401), (status = 403)))]
+           ("Last-Event-ID" = Option<String>, Header, nullable = false, pattern = r"^[0-9]{1,18}$", description = "resume after this event"),
+           ("last_event_id" = Option<String>, Query, pattern = r"^[0-9]{1,18}$", description = "resume after this event (a first connection after a snapshot)")),
+    responses((status = 200, content_type = "text/event-stream", description = "the events, as they happen"), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn operator_events(
     State(state): State<AppState>,
     StreamCaller(caller): StreamCaller,

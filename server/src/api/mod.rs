@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod doc;
 pub mod cards;
 pub mod chat;
 pub mod live;
@@ -23,6 +24,8 @@ use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
+
+use self::doc::{Security, TimeZones};
 
 use crate::error::AppError;
 use crate::AppState;
@@ -237,6 +240,9 @@ pub(crate) async fn json_errors(response: Response) -> Response {
         admin::brands::list, admin::brands::create, admin::brands::update,
         crate::checkout::redirect::stripe_webhook,
     ),
+    // The error answers inline ErrorBody (api::doc): its parts are named here.
+    components(schemas(paycard_core::api::ErrorBody, paycard_core::api::ErrorDetail)),
+    modifiers(&Security, &TimeZones),
     tags(
         (name = "auth", description = "Sign-in and sessions"),
         (name = "visitor", description = "The visitor widget's side of a conversation"),

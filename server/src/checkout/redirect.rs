@@ -389,9 +389,8 @@ async fn settle_session(
     params(("gateway_id" = String, Path, description = "the configured Stripe gateway"),
            ("Stripe-Signature" = String, Header, description = "t=…,v1=…")),
     request_body(content = String, content_type = "application/json", description = "a Stripe event"),
-    responses((status = 200, description = "received (also for an event seen before)"),
-              (status = 400, body = paycard_core::api::ErrorBody, description = "invalid_signature"),
-              (status = 404, body = paycard_core::api::ErrorBody)))]
+    responses((status = 200, description = "received (also for an event seen before)"), crate::api::doc::BadRequest, crate::api::doc::NotFound, crate::api::doc::BodyRejected),
+    security(()))]
 pub async fn stripe_webhook(
     State(state): State<AppState>,
     Path(gateway_id): Path<String>,

@@ -33,7 +33,7 @@ async fn brands(state: &AppState, only: Option<&str>) -> Result<Vec<Brand>, AppE
     .fetch_all(&state.db)
     .await?;
     let payments: Vec<PaymentRow> = sqlx::query_as(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE ?1 IS NULL OR brand_id = ?1
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE (?1 IS NULL OR brand_id = ?1) AND deleted_at IS NULL
          ORDER BY title COLLATE NOCASE, id"
     ))
     .bind(only)
@@ -68,7 +68,8 @@ async fn one(state: &AppState, id: &str) -> Result<Brand, AppError> {
 
 /// `GET /api/v1/admin/brands`: brands with their payments.
 #[utoipa::path(get, path = "/api/v1/admin/brands", tag = "admin",
-    responses((status = 200, body = Vec<Brand>), (status = 401), (status = 403)))]
+    responses((status = 200, body = Vec<Brand>), crate::api::doc::Unauthorized, crate::api::doc::Forbidden),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     _admin: AdminAuth,
@@ -79,8 +80,8 @@ pub async fn list(
 /// `POST /api/v1/admin/brands`: a new brand. Every admin works for it at once, so its
 /// conversations reach their consoles; operators are assigned separately.
 #[utoipa::path(post, path = "/api/v1/admin/brands", tag = "admin", request_body = NewBrand,
-    responses((status = 201, body = Brand), (status = 400, body = paycard_core::api::ErrorBody), (status = 401), (status = 403),
-              (status = 409, description = "a brand with that id exists")))]
+    responses((status = 201, body = Brand), crate::api::doc::BadRequest, crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::Conflict, crate::api::doc::BodyRejected),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     AdminAuth(who): AdminAuth,
@@ -124,7 +125,8 @@ pub async fn create(
 /// `PATCH /api/v1/admin/brands/{id}`: renames a brand or changes its allowed origins.
 #[utoipa::path(patch, path = "/api/v1/admin/brands/{id}", tag = "admin", request_body = BrandPatch,
     params(("id" = String, Path)),
-    responses((status = 200, body = Brand), (status = 400, body = paycard_core::api::ErrorBody), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 200, body = Brand), crate::api::doc::BadRequest, crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::NotFound, crate::api::doc::BodyRejected),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn update(
     State(state): State<AppState>,
     AdminAuth(who): AdminAuth,

@@ -8,9 +8,7 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use paycard_core::api::{
-    Gateway, GatewayCredentials, GatewayFieldInfo, GatewayKindInfo, NewGateway,
-};
+use paycard_core::api::{Gateway, GatewayFieldInfo, GatewayKindInfo, NewGateway};
 use paycard_core::gateways::{
     gateway_kind, mask, offered_kinds, validate_credentials, Edition, GatewayKind,
 };
@@ -30,8 +28,8 @@ fn edition_of(portal: &paycard_core::api::Portal) -> Result<Edition, AppError> {
 
 /// `GET /api/v1/admin/gateway-kinds`: what Add offers, with each kind's credential form.
 #[utoipa::path(get, path = "/api/v1/admin/gateway-kinds", tag = "admin",
-    responses((status = 200, body = Vec<GatewayKindInfo>), (status = 401), (status = 403),
-              (status = 409, description = "no portal connected")))]
+    responses((status = 200, body = Vec<GatewayKindInfo>), crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::Conflict),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn kinds(
     State(state): State<AppState>,
     _admin: AdminAuth,
@@ -150,7 +148,8 @@ fn seal(
 
 /// `GET /api/v1/admin/gateways`: the connected portal's gateways, credentials masked.
 #[utoipa::path(get, path = "/api/v1/admin/gateways", tag = "admin",
-    responses((status = 200, body = Vec<Gateway>), (status = 401), (status = 403)))]
+    responses((status = 200, body = Vec<Gateway>), crate::api::doc::Unauthorized, crate::api::doc::Forbidden),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     _admin: AdminAuth,
@@ -158,26 +157,41 @@ pub async fn list(
     configured(&state).await.map(Json)
 }
 
+/// A kind that works, as the request names it; else a field error (the schema lists the
+/// kinds).
+fn known_kind(name: &str) -> Result<&'static GatewayKind, AppError> {
+    gateway_kind(name).filter(|k| k.works).ok_or_else(|| {
+        let problem = if name.is_empty() {
+            Problem::Required
+        } else {
+            Problem::NotFound
+        };
+        AppError::Validation(vec![FieldError::new("kind", problem)])
+    })
+}
+
 /// `POST /api/v1/admin/gateways`: adds a gateway of a kind the edition offers.
 #[utoipa::path(post, path = "/api/v1/admin/gateways", tag = "admin", request_body = NewGateway,
-    responses((status = 201, body = Gateway), (status = 400, body = paycard_core::api::ErrorBody), (status = 401), (status = 403),
-              (status = 409, description = "no portal, or that kind is already configured")))]
+    responses((status = 201, body = Gateway), crate::api::doc::BadRequest, crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::Conflict, crate::api::doc::BodyRejected),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     AdminAuth(who): AdminAuth,
     ApiJson(input): ApiJson<NewGateway>,
 ) -> Result<(StatusCode, Json<Gateway>), AppError> {
     let portal = require_connected(&state).await?;
-    let kind = offered_kinds(edition_of(&portal)?)
-        .find(|k| k.kind == input.kind.trim())
-        .ok_or_else(|| {
-            let problem = if input.kind.trim().is_empty() {
-                Problem::Required
-            } else {
-                Problem::NotFound
-            };
-            AppError::Validation(vec![FieldError::new("kind", problem)])
-        })?;
+    let kind = known_kind(&input.kind)?;
+    let edition = edition_of(&portal)?;
+    if !offered_kinds(edition).any(|k| k.kind == kind.kind) {
+        return Err(AppError::Conflict {
+            code: "gateway_not_offered",
+            message: format!(
+                "the {} edition of the portal does not offer {}",
+                edition.as_str(),
+                kind.name
+            ),
+        });
+    }
     let id = new_id("gw");
     let (sealed, masked) = seal(&state, kind, &id, &input.credentials)?;
     let now = now();
@@ -213,16 +227,19 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(gateway)))
 }
 
-/// `PUT /api/v1/admin/gateways/{id}`: replaces a gateway's credentials.
-#[utoipa::path(put, path = "/api/v1/admin/gateways/{id}", tag = "admin", request_body = GatewayCredentials,
+/// `PUT /api/v1/admin/gateways/{id}`: replaces a gateway's credentials. The body names
+/// the gateway's kind (409 `gateway_kind_mismatch` if it is another).
+#[utoipa::path(put, path = "/api/v1/admin/gateways/{id}", tag = "admin", request_body = NewGateway,
     params(("id" = String, Path)),
-    responses((status = 200, body = Gateway), (status = 400, body = paycard_core::api::ErrorBody), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 200, body = Gateway), crate::api::doc::BadRequest, crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::NotFound, crate::api::doc::Conflict, crate::api::doc::BodyRejected),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn replace(
     State(state): State<AppState>,
     AdminAuth(who): AdminAuth,
     Path(id): Path<String>,
-    ApiJson(input): ApiJson<GatewayCredentials>,
+    ApiJson(input): ApiJson<NewGateway>,
 ) -> Result<Json<Gateway>, AppError> {
+    let named = known_kind(&input.kind)?;
     let kind_name: Option<String> = sqlx::query_scalar(
         "SELECT g.kind FROM gateways g JOIN portal_connection c ON c.portal_id = g.portal_id WHERE g.id = ?",
     )
@@ -233,6 +250,12 @@ pub async fn replace(
         .as_deref()
         .and_then(gateway_kind)
         .ok_or(AppError::NotFound("gateway"))?;
+    if kind.kind != named.kind {
+        return Err(AppError::Conflict {
+            code: "gateway_kind_mismatch",
+            message: format!("this gateway is {}, not {}", kind.name, named.name),
+        });
+    }
     let (sealed, masked) = seal(&state, kind, &id, &input.credentials)?;
     sqlx::query("UPDATE gateways SET credentials = ?, masked = ?, updated_at = ? WHERE id = ?")
         .bind(&sealed)
@@ -254,7 +277,8 @@ pub async fn replace(
 /// `gateway_in_use` while payments are under way through it.
 #[utoipa::path(delete, path = "/api/v1/admin/gateways/{id}", tag = "admin",
     params(("id" = String, Path)),
-    responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 204, description = "removed"), crate::api::doc::BadRequest, crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::NotFound, crate::api::doc::Conflict),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     AdminAuth(who): AdminAuth,

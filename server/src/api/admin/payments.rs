@@ -4,10 +4,9 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use paycard_core::api::{NewPayment, Payment, PaymentEvent, PaymentPatch};
-use paycard_core::validation::{validate_payment, FieldError, PaymentDraft, Problem, ValidPayment};
+use paycard_core::validation::{validate_payment, PaymentDraft, ValidPayment};
 use serde::Deserialize;
 
 use super::AdminAuth;
@@ -25,7 +24,7 @@ pub struct ListQuery {
 
 async fn load(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Payment, AppError> {
     let row: Option<PaymentRow> = sqlx::query_as(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = ?"
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = ? AND deleted_at IS NULL"
     ))
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -33,26 +32,21 @@ async fn load(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Payment, Ap
     row.ok_or(AppError::NotFound("payment"))?.into_api()
 }
 
-/// The shared rules, then the one rule they cannot know: the brand must exist.
+/// The shared rules (400 with every field error), then the one they cannot know: the
+/// brand must exist (404 for a well-formed id of no brand).
 async fn validate(
     conn: &mut sqlx::SqliteConnection,
     draft: &PaymentDraft,
 ) -> Result<ValidPayment, AppError> {
-    let result = validate_payment(draft);
-    let mut errors = result.as_ref().err().cloned().unwrap_or_default();
-    let brand = draft.brand_id.trim();
-    if !brand.is_empty() {
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM brands WHERE id = ?)")
-            .bind(brand)
-            .fetch_one(&mut *conn)
-            .await?;
-        if !exists {
-            errors.push(FieldError::new("brand_id", Problem::NotFound));
-        }
-    }
-    match result {
-        Ok(valid) if errors.is_empty() => Ok(valid),
-        _ => Err(AppError::Validation(errors)),
+    let valid = validate_payment(draft).map_err(AppError::Validation)?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM brands WHERE id = ?)")
+        .bind(&valid.brand_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    if exists {
+        Ok(valid)
+    } else {
+        Err(AppError::NotFound("brand"))
     }
 }
 
@@ -102,14 +96,15 @@ async fn announce(
 /// `GET /api/v1/admin/payments`: every payment, active or not, by brand and title.
 #[utoipa::path(get, path = "/api/v1/admin/payments", tag = "admin",
     params(("brand_id" = Option<String>, Query, description = "only this brand's")),
-    responses((status = 200, body = Vec<Payment>), (status = 401), (status = 403)))]
+    responses((status = 200, body = Vec<Payment>), crate::api::doc::Unauthorized, crate::api::doc::Forbidden),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     _admin: AdminAuth,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<Payment>>, AppError> {
     let rows: Vec<PaymentRow> = sqlx::query_as(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE ?1 IS NULL OR brand_id = ?1
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE (?1 IS NULL OR brand_id = ?1) AND deleted_at IS NULL
          ORDER BY brand_id, title COLLATE NOCASE, id"
     ))
     .bind(query.brand_id.as_deref().map(str::trim))
@@ -123,7 +118,8 @@ pub async fn list(
 
 /// `GET /api/v1/admin/payments/{id}`
 #[utoipa::path(get, path = "/api/v1/admin/payments/{id}", tag = "admin", params(("id" = String, Path)),
-    responses((status = 200, body = Payment), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 200, body = Payment), crate::api::doc::BadRequest, crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::NotFound),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     _admin: AdminAuth,
@@ -135,7 +131,8 @@ pub async fn get(
 
 /// `POST /api/v1/admin/payments`: adds a payment to a brand.
 #[utoipa::path(post, path = "/api/v1/admin/payments", tag = "admin", request_body = NewPayment,
-    responses((status = 201, body = Payment), (status = 400, body = paycard_core::api::ErrorBody), (status = 401), (status = 403)))]
+    responses((status = 201, body = Payment), crate::api::doc::BadRequest, crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::NotFound, crate::api::doc::BodyRejected),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     AdminAuth(who): AdminAuth,
@@ -158,7 +155,8 @@ pub async fn create(
 /// (de)activates it. Cards already shared keep their snapshot.
 #[utoipa::path(patch, path = "/api/v1/admin/payments/{id}", tag = "admin", request_body = PaymentPatch,
     params(("id" = String, Path)),
-    responses((status = 200, body = Payment), (status = 400, body = paycard_core::api::ErrorBody), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 200, body = Payment), crate::api::doc::BadRequest, crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::NotFound, crate::api::doc::BodyRejected),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn update(
     State(state): State<AppState>,
     AdminAuth(who): AdminAuth,
@@ -214,16 +212,17 @@ pub async fn update(
     Ok(Json(payment))
 }
 
-/// `DELETE /api/v1/admin/payments/{id}`: deletes a payment never shared (204); one with
-/// shared cards is deactivated instead, since cards refer to it (200 with the payment).
+/// `DELETE /api/v1/admin/payments/{id}`: the payment is gone from the catalogue (204;
+/// then 404). One never shared is deleted; one with shared cards is deactivated and
+/// hidden instead, since its cards refer to it (they keep their snapshot).
 #[utoipa::path(delete, path = "/api/v1/admin/payments/{id}", tag = "admin", params(("id" = String, Path)),
-    responses((status = 204, description = "deleted"), (status = 200, body = Payment, description = "it has cards: deactivated instead"),
-              (status = 401), (status = 403), (status = 404)))]
+    responses((status = 204, description = "deleted"), crate::api::doc::BadRequest, crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::NotFound),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     AdminAuth(who): AdminAuth,
     Path(id): Path<String>,
-) -> Result<Response, AppError> {
+) -> Result<StatusCode, AppError> {
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     let mut payment = load(&mut tx, &id).await?;
     let shared: bool =
@@ -232,8 +231,10 @@ pub async fn delete(
             .fetch_one(&mut *tx)
             .await?;
     if shared {
-        sqlx::query("UPDATE payments SET active = 0, updated_at = ? WHERE id = ?")
-            .bind(now())
+        let now = now();
+        sqlx::query("UPDATE payments SET active = 0, deleted_at = ?, updated_at = ? WHERE id = ?")
+            .bind(&now)
+            .bind(&now)
             .bind(&id)
             .execute(&mut *tx)
             .await?;
@@ -248,10 +249,9 @@ pub async fn delete(
     tx.commit().await?;
     state.live.published(seq);
     if shared {
-        tracing::info!(payment = %id, by = %who.account.email, "payment has cards: deactivated, not deleted");
-        Ok((StatusCode::OK, Json(payment)).into_response())
+        tracing::info!(payment = %id, by = %who.account.email, "payment deleted (kept, hidden and inactive, for its cards)");
     } else {
         tracing::info!(payment = %id, by = %who.account.email, "payment deleted");
-        Ok(StatusCode::NO_CONTENT.into_response())
     }
+    Ok(StatusCode::NO_CONTENT)
 }

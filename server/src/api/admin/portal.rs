@@ -101,25 +101,25 @@ pub fn country_time_zones(country: &str) -> Vec<String> {
     zones
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DefaultsQuery {
-    country: Option<String>,
+    /// ISO 3166-1 alpha-2, as the countries list gives it.
+    #[param(value_type = paycard_core::schema::CountryCode, inline)]
+    country: String,
 }
 
 /// `GET /api/v1/admin/portal/defaults?country=ES`: the currency and time zones of a
 /// business location, to fill in the setup dialog.
 #[utoipa::path(get, path = "/api/v1/admin/portal/defaults", tag = "admin",
-    params(("country" = String, Query, description = "ISO 3166-1 alpha-2")),
-    responses((status = 200, body = PortalDefaults), (status = 400), (status = 401), (status = 403)))]
+    params(DefaultsQuery),
+    responses((status = 200, body = PortalDefaults), crate::api::doc::BadRequest, crate::api::doc::Unauthorized, crate::api::doc::Forbidden),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn defaults(
     _admin: AdminAuth,
     Query(query): Query<DefaultsQuery>,
 ) -> Result<Json<PortalDefaults>, AppError> {
-    let country = query
-        .country
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_uppercase();
+    let country = query.country;
     if country.is_empty() {
         return Err(AppError::Validation(vec![FieldError::new(
             "country",
@@ -197,7 +197,8 @@ pub async fn require_connected(state: &AppState) -> Result<Portal, AppError> {
 
 /// `GET /api/v1/admin/portal`: the connected portal and who connected it; 404 if none.
 #[utoipa::path(get, path = "/api/v1/admin/portal", tag = "admin",
-    responses((status = 200, body = Portal), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 200, body = Portal), crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::NotFound),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn get_portal(
     State(state): State<AppState>,
     _admin: AdminAuth,
@@ -210,7 +211,8 @@ pub async fn get_portal(
 
 /// `GET /api/v1/admin/portals`: every portal known (connected before), to pick from.
 #[utoipa::path(get, path = "/api/v1/admin/portals", tag = "admin",
-    responses((status = 200, body = Vec<Portal>), (status = 401), (status = 403)))]
+    responses((status = 200, body = Vec<Portal>), crate::api::doc::Unauthorized, crate::api::doc::Forbidden),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn list_portals(
     State(state): State<AppState>,
     _admin: AdminAuth,
@@ -225,7 +227,8 @@ pub async fn list_portals(
 /// `PUT /api/v1/admin/portal`: connects the portal of that name (its settings updated),
 /// creating it if it is new. Replaces any portal connected before.
 #[utoipa::path(put, path = "/api/v1/admin/portal", tag = "admin", request_body = PortalInput,
-    responses((status = 200, body = Portal), (status = 400, body = paycard_core::api::ErrorBody), (status = 401), (status = 403)))]
+    responses((status = 200, body = Portal), crate::api::doc::BadRequest, crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::BodyRejected),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn put_portal(
     State(state): State<AppState>,
     AdminAuth(who): AdminAuth,
@@ -275,7 +278,8 @@ pub async fn put_portal(
 /// `DELETE /api/v1/admin/portal`: disconnects the portal. It and its gateways are kept,
 /// to be picked again; payments and cards are untouched.
 #[utoipa::path(delete, path = "/api/v1/admin/portal", tag = "admin",
-    responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+    responses((status = 204, description = "disconnected"), crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::NotFound),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn delete_portal(
     State(state): State<AppState>,
     AdminAuth(who): AdminAuth,
@@ -293,7 +297,8 @@ pub async fn delete_portal(
 
 /// `GET /api/v1/admin/countries`: ISO 3166-1 countries, for the business location.
 #[utoipa::path(get, path = "/api/v1/admin/countries", tag = "admin",
-    responses((status = 200, body = Vec<paycard_core::api::CountryOption>), (status = 401), (status = 403)))]
+    responses((status = 200, body = Vec<paycard_core::api::CountryOption>), crate::api::doc::Unauthorized, crate::api::doc::Forbidden),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn list_countries(_admin: AdminAuth) -> Json<Vec<paycard_core::api::CountryOption>> {
     Json(
         countries()
