@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tokio::sync::Semaphore;
 
 use crate::config::{Limits, Rate};
 use crate::error::AppError;
@@ -94,50 +93,67 @@ impl Limiters {
     }
 }
 
-/// Runs password hashing (argon2: ~19 MiB and tens of milliseconds of CPU each) at most
-/// `n` at a time on the blocking pool, with at most `3 * n` more waiting; anyone beyond
-/// that gets 429 at once. A flood of sign-ins from many addresses then costs a bounded
-/// amount of memory, and the rest of the server keeps its CPUs.
+/// Runs password checks (argon2: ~19 MiB and tens of milliseconds of CPU each) on `n`
+/// threads of its own, with at most `3 * n` more waiting; anyone beyond that gets 429 at
+/// once. A flood of sign-ins from many addresses then costs a bounded amount of memory
+/// (own threads, not the blocking pool: each thread's allocator keeps the memory of
+/// the largest hash it ran, so their number must not grow with the traffic) and the
+/// rest of the server keeps the other CPUs.
 pub struct HashGate {
-    running: Arc<Semaphore>,
-    places: Arc<Semaphore>,
+    jobs: std::sync::mpsc::SyncSender<Job>,
 }
+
+type Job = Box<dyn FnOnce(&mut crate::password::Workspace) + Send>;
 
 impl HashGate {
     pub fn new(n: usize) -> HashGate {
         let n = n.max(1);
-        HashGate {
-            running: Arc::new(Semaphore::new(n)),
-            places: Arc::new(Semaphore::new(n * 4)),
+        // Running ones are off the queue: n running, 3n waiting.
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(n * 3);
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..n {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("paycard-hash-{i}"))
+                .spawn(move || {
+                    // Allocated at the first check: an idle server holds none.
+                    let mut workspace = None;
+                    loop {
+                        // The lock is held only while waiting for the next job; the
+                        // gate's end (every sender dropped) ends the thread.
+                        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        match next {
+                            Ok(job) => job(workspace.get_or_insert_with(Default::default)),
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .expect("start a password-hashing thread");
         }
+        HashGate { jobs }
     }
 
-    /// Runs `work` when a slot is free. Work that started finishes even if the request
-    /// is dropped meanwhile, and keeps its slot until then.
+    /// Runs `work` on a hashing thread (with its reusable argon2 workspace) when one is
+    /// free. Work that started finishes even if the request is dropped meanwhile.
     pub async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut crate::password::Workspace) -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let place = self
-            .places
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| AppError::TooManyRequests {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |workspace| {
+            let _ = done.send(work(workspace));
+        });
+        self.jobs.try_send(job).map_err(|e| match e {
+            std::sync::mpsc::TrySendError::Full(_) => AppError::TooManyRequests {
                 retry_after_secs: 1,
-            })?;
-        let slot = self
-            .running
-            .clone()
-            .acquire_owned()
+            },
+            std::sync::mpsc::TrySendError::Disconnected(_) => {
+                AppError::Internal("the password-hashing threads are gone".into())
+            }
+        })?;
+        result
             .await
-            .map_err(|e| AppError::Internal(format!("password gate: {e}")))?;
-        tokio::task::spawn_blocking(move || {
-            let out = work();
-            drop((slot, place));
-            out
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("password check: {e}")))
+            .map_err(|e| AppError::Internal(format!("password check: {e}")))
     }
 }
 
@@ -178,7 +194,7 @@ mod tests {
         for _ in 0..20 {
             let (gate, running, most) = (gate.clone(), running.clone(), most.clone());
             tasks.push(tokio::spawn(async move {
-                gate.run(move || {
+                gate.run(move |_| {
                     use std::sync::atomic::Ordering::SeqCst;
                     let now = running.fetch_add(1, SeqCst) + 1;
                     most.fetch_max(now, SeqCst);
@@ -198,7 +214,7 @@ mod tests {
             }
         }
         assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), 1);
-        assert!(done >= 1 && done <= 4, "{done} ran");
+        assert!((1..=4).contains(&done), "{done} ran");
         assert_eq!(done + refused, 20);
     }
 }

@@ -303,7 +303,9 @@ pub async fn login(
     let matches = state
         .limits
         .password_hashes
-        .run(move || password::verify(&password, stored.as_deref().unwrap_or(&DUMMY_HASH)))
+        .run(move |workspace| {
+            password::verify_in(workspace, &password, stored.as_deref().unwrap_or(&DUMMY_HASH))
+        })
         .await?;
     let Some(account_id) = account_id.filter(|_| matches) else {
         tracing::info!(client = %client.addr, "sign-in refused");
