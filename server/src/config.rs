@@ -36,6 +36,10 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// What anonymous traffic may do, and how long it may take (SPEC §8.1).
     pub limits: Limits,
+    /// `PAYCARD_SANDBOX_LATENCY_MS`: how long the sandbox gateway takes to answer, as a
+    /// real one over the network would (demos, load tests, tests of what happens
+    /// meanwhile). Default 0.
+    pub sandbox_latency: Duration,
 }
 
 /// A rate: `count` requests at once, refilled evenly over `per` (a token bucket).
@@ -263,6 +267,20 @@ impl Config {
             public_url,
             trusted_proxies,
             limits,
+            sandbox_latency: match get("PAYCARD_SANDBOX_LATENCY_MS") {
+                None => Duration::ZERO,
+                Some(text) => text
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|ms| *ms <= 60_000)
+                    .map(Duration::from_millis)
+                    .ok_or(ConfigError::Invalid {
+                        name: "PAYCARD_SANDBOX_LATENCY_MS",
+                        value: text,
+                        why: "expected milliseconds, 0 to 60000",
+                    })?,
+            },
         })
     }
 

@@ -75,6 +75,9 @@ pub async fn serve(
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(header_timeout)
+            // A request that arrived whole is handled to its end even if the client
+            // hangs up right after sending it (a visitor who closes the tab on Pay).
+            .half_close(true)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

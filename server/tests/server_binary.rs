@@ -1,82 +1,11 @@
 //! Starts the real `paycard-server` binary, as `make run` does, on port 0 with a
 //! temporary database, and talks to it over HTTP.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-struct Server {
-    child: Child,
-    base: String,
-    stdout_lines: Vec<String>,
-}
+use std::process::{Command, Stdio};
 
-/// Spawns the binary and waits for the "listening on" line it prints once ready.
-fn start(db: &Path, password: Option<&str>) -> Server {
-    start_with(db, password, &[], Stdio::inherit())
-}
-
-/// As [`start`], with more settings (`RUST_LOG`…) and the logs (stderr) sent to `logs`.
-fn start_with(db: &Path, password: Option<&str>, vars: &[(&str, &str)], logs: Stdio) -> Server {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paycard-server"));
-    cmd.env("PAYCARD_ADDR", "127.0.0.1:0")
-        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
-        .env("PAYCARD_DEMO", "1")
-        .env_remove("PAYCARD_DEMO_PASSWORD")
-        .env("RUST_LOG", "warn")
-        .envs(vars.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(logs);
-    if let Some(pw) = password {
-        cmd.env("PAYCARD_DEMO_PASSWORD", pw);
-    }
-    let mut child = cmd.spawn().expect("spawn paycard-server");
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut stdout_lines = Vec::new();
-    let mut base = None;
-    // The welcome block ends with the password line in demo mode.
-    for line in reader.by_ref().lines() {
-        let line = line.expect("read stdout");
-        if let Some(url) = line.strip_prefix("paycard listening on ") {
-            base = Some(url.trim().to_owned());
-        }
-        let done = line.trim_start().starts_with("password");
-        stdout_lines.push(line);
-        if done {
-            break;
-        }
-    }
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in reader.lines() {});
-    Server {
-        child,
-        base: base.expect("the server printed its address"),
-        stdout_lines,
-    }
-}
-
-impl Server {
-    /// Sends SIGTERM and returns whether the process exited cleanly in time.
-    fn terminate(mut self) -> bool {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.success();
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
+use common::binary::{start, start_with};
 
 #[tokio::test]
 async fn serves_health_demo_and_loader_then_stops_cleanly_on_sigterm() {

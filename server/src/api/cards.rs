@@ -230,7 +230,7 @@ async fn settle_stuck_attempt(
     last4: Option<&str>,
 ) -> Result<(), AppError> {
     let outcome = match gateway {
-        paycard_core::gateways::SANDBOX => crate::checkout::gateway::Sandbox::new(state.db.clone())
+        paycard_core::gateways::SANDBOX => crate::checkout::gateway::Sandbox::new(state.db.clone(), state.config.sandbox_latency)
             .resolve(attempt_id)
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?,

@@ -131,11 +131,13 @@ pub trait Gateway: Send + Sync {
 /// later ([`Sandbox::resolve`]) instead of guessed.
 pub struct Sandbox {
     ledger: crate::db::Pool,
+    latency: std::time::Duration,
 }
 
 impl Sandbox {
-    pub fn new(ledger: crate::db::Pool) -> Sandbox {
-        Sandbox { ledger }
+    /// `latency`: how long a charge takes (`PAYCARD_SANDBOX_LATENCY_MS`).
+    pub fn new(ledger: crate::db::Pool, latency: std::time::Duration) -> Sandbox {
+        Sandbox { ledger, latency }
     }
 
     /// SPEC §4's test cards. Any other number is refused as a sandbox never charges
@@ -215,6 +217,7 @@ impl Gateway for Sandbox {
             .card
             .ok_or_else(|| GatewayError::Refused("the sandbox needs card details".into()))?;
         let outcome = Sandbox::outcome_for(&card.number);
+        tokio::time::sleep(self.latency).await;
         Ok(Begun::Done(
             self.record(charge.idempotency_key, &outcome).await?,
         ))
@@ -239,18 +242,15 @@ impl Gateway for Sandbox {
 mod tests {
     use super::*;
 
-    async fn ledger() -> (tempfile::TempDir, crate::db::Pool) {
+    async fn ledger() -> (tempfile::TempDir, Sandbox) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let pool = crate::db::connect(&url).await.unwrap();
-        (dir, pool)
+        (dir, Sandbox::new(pool, std::time::Duration::ZERO))
     }
 
-    #[tokio::test]
-    async fn the_sandbox_charges_at_once_never_notifies_and_has_nothing_to_close() {
-        let (_dir, pool) = ledger().await;
-        let sandbox = Sandbox::new(pool);
-        let card = paycard_core::card_form::validate_card_form(
+    fn good_card() -> ValidCard {
+        paycard_core::card_form::validate_card_form(
             &paycard_core::card_form::CardForm {
                 name: "Ana".into(),
                 email: "ana@example.com".into(),
@@ -260,8 +260,11 @@ mod tests {
             },
             chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         )
-        .unwrap();
-        let charge = Charge {
+        .unwrap()
+    }
+
+    fn charge<'a>(card: &'a ValidCard, idempotency_key: &'a str) -> Charge<'a> {
+        Charge {
             card_id: "card_1",
             amount_minor: 2500,
             currency: Currency::from_code("EUR").unwrap(),
@@ -270,13 +273,19 @@ mod tests {
             description: "",
             email: "ana@example.com",
             locale: "en",
-            card: Some(&card),
-            idempotency_key: "att_1",
+            card: Some(card),
+            idempotency_key,
             success_url: "http://localhost/pay/t",
             cancel_url: "http://localhost/pay/t",
             expires_at: 0,
-        };
-        let begun = sandbox.begin(&charge).await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sandbox_charges_at_once_never_notifies_and_has_nothing_to_close() {
+        let (_dir, sandbox) = ledger().await;
+        let card = good_card();
+        let begun = sandbox.begin(&charge(&card, "att_1")).await.unwrap();
         assert_eq!(
             begun,
             Begun::Done(Outcome::Succeeded {
@@ -299,40 +308,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_charge_the_sandbox_never_saw_is_voided_for_good() {
-        let (_dir, pool) = ledger().await;
-        let sandbox = Sandbox::new(pool);
+        let (_dir, sandbox) = ledger().await;
         let failed = Outcome::Failed {
             reason: "processing_error".into(),
         };
         assert_eq!(sandbox.resolve("att_lost").await.unwrap(), failed);
         // The request that was lost arrives after all: its key is spent.
-        let card = paycard_core::card_form::validate_card_form(
-            &paycard_core::card_form::CardForm {
-                name: "Ana".into(),
-                email: "ana@example.com".into(),
-                card_number: "4242424242424242".into(),
-                expiry: "12/40".into(),
-                cvc: "123".into(),
-            },
-            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        )
-        .unwrap();
-        let charge = Charge {
-            card_id: "card_1",
-            amount_minor: 100,
-            currency: Currency::from_code("EUR").unwrap(),
-            recurrence: None,
-            title: "t",
-            description: "",
-            email: "ana@example.com",
-            locale: "en",
-            card: Some(&card),
-            idempotency_key: "att_lost",
-            success_url: "",
-            cancel_url: "",
-            expires_at: 0,
-        };
-        assert_eq!(sandbox.begin(&charge).await.unwrap(), Begun::Done(failed));
+        let card = good_card();
+        assert_eq!(
+            sandbox.begin(&charge(&card, "att_lost")).await.unwrap(),
+            Begun::Done(failed)
+        );
     }
 
     #[test]

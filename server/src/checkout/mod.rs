@@ -469,7 +469,7 @@ async fn pay_to_the_end(
             ))
         }
     };
-    let gateway = Sandbox::new(state.db.clone());
+    let gateway = Sandbox::new(state.db.clone(), state.config.sandbox_latency);
     // A session left open at another gateway (Stripe, in another tab) must not be
     // payable once this card is charged here: close it first. If it was paid, it wins:
     // taking the card below then meets a paid card and shows so.

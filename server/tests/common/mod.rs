@@ -2,6 +2,8 @@
 //! helpers to play both sides of a conversation over HTTP.
 #![allow(dead_code)]
 
+pub mod binary;
+
 use std::time::Duration;
 
 use futures_util::StreamExt;
