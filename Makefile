@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 SERVER := target/release/paycard-server
 
-.PHONY: setup build run test test-native test-wasm test-e2e bench bench-size
+.PHONY: setup build run test test-native test-wasm test-e2e test-contract bench bench-size
 
 setup:
 	@scripts/setup.sh
@@ -23,8 +23,9 @@ build: setup
 run: build
 	PAYCARD_DEMO=1 $(SERVER)
 
-## test: every test — native (rules, server), wasm in headless Chromium, end to end.
-test: setup test-native test-wasm test-e2e
+## test: every test — native (rules, server, the real binary under abuse and kill -9),
+## wasm in headless Chromium, end to end, and the API against its OpenAPI contract.
+test: setup test-native test-wasm test-e2e test-contract
 
 test-native:
 	cargo test --locked -p paycard-core -p paycard-server
@@ -35,6 +36,10 @@ test-wasm:
 
 test-e2e:
 	scripts/e2e.sh
+
+## test-contract: schemathesis, every check, as admin, operator and visitor (after test-e2e's release build).
+test-contract:
+	scripts/contract.sh
 
 ## bench: the widget's first-load payload, Share -> card in the visitor's DOM (p50/p95),
 ## and the checkout's time per payment with 50 visitors paying at once (p50/p99).

@@ -10,6 +10,7 @@
 #   - wasm-opt from npm's binaryen package (tools/): Debian's binaryen 108 breaks the
 #     reference-types table wasm-bindgen emits; Chromium and chromedriver (Debian's)
 #   - the end-to-end tests' npm packages (playwright-core, @axe-core/playwright)
+#   - schemathesis, in a project-local virtualenv (tools/venv), for the contract tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,5 +60,18 @@ for dir in tools e2e; do
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 done
+
+# --- Python tools: schemathesis (contract tests), in tools/venv -------------------------
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  say "installing python3-venv (apt)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+fi
+if [ ! -f tools/venv/.installed ] || [ tools/requirements.txt -nt tools/venv/.installed ]; then
+  say "installing Python tools in tools/venv (schemathesis)"
+  python3 -m venv tools/venv
+  tools/venv/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+  touch tools/venv/.installed
+fi
 
 say "ready"

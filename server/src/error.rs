@@ -21,6 +21,10 @@ pub enum AppError {
     /// A failed sign-in. One message for a wrong password and an unknown email.
     #[error("wrong email or password")]
     BadCredentials,
+    /// A gateway's notification whose signature does not match its body (or is too
+    /// old): the signature is its credential.
+    #[error("the signature does not match this body, or is too old")]
+    BadSignature,
     /// A cookie-authenticated change that did not come from this site.
     #[error("cross-site request refused")]
     BadOrigin,
@@ -55,7 +59,9 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest { .. } | AppError::Validation(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::BadCredentials | AppError::BadSignature => {
+                StatusCode::UNAUTHORIZED
+            }
             AppError::BadOrigin => StatusCode::FORBIDDEN,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -77,6 +83,7 @@ impl AppError {
             AppError::Validation(_) => "validation_failed",
             AppError::Unauthorized => "unauthorized",
             AppError::BadCredentials => "invalid_credentials",
+            AppError::BadSignature => "invalid_signature",
             AppError::BadOrigin => "cross_site_request",
             AppError::Forbidden => "forbidden",
             AppError::NotFound(_) => "not_found",

@@ -680,9 +680,9 @@ async fn forged_stale_and_replayed_webhooks_change_nothing() {
     let forged = w
         .webhook_signed(&paid, "whsec_someoneElsesSecret000", now())
         .await;
-    assert_error(forged, 400, "invalid_signature").await;
+    assert_error(forged, 401, "invalid_signature").await;
     let stale = w.webhook_signed(&paid, WEBHOOK_SECRET, now() - 301).await;
-    assert_error(stale, 400, "invalid_signature").await;
+    assert_error(stale, 401, "invalid_signature").await;
     let unsigned =
         w.s.http
             .post(w.s.url(&format!("/webhooks/stripe/{}", w.gateway_id)))
@@ -690,7 +690,7 @@ async fn forged_stale_and_replayed_webhooks_change_nothing() {
             .send()
             .await
             .unwrap();
-    assert_error(unsigned, 400, "invalid_signature").await;
+    assert_error(unsigned, 401, "invalid_signature").await;
     // A body changed after signing.
     let body = serde_json::to_vec(&paid).unwrap();
     let header = sign(&body, WEBHOOK_SECRET, now());
@@ -704,7 +704,7 @@ async fn forged_stale_and_replayed_webhooks_change_nothing() {
             .send()
             .await
             .unwrap();
-    assert_error(res, 400, "invalid_signature").await;
+    assert_error(res, 401, "invalid_signature").await;
     let res =
         w.s.http
             .post(w.s.url("/webhooks/stripe/gw_unknown"))
@@ -1045,4 +1045,92 @@ async fn a_cancel_loses_to_a_bank_debit_under_way_without_calling_it_paid() {
     ))
     .await;
     assert_eq!(w.card(&p).await["status"], "paid");
+}
+
+#[tokio::test]
+async fn a_gateway_with_payments_under_way_cannot_be_removed() {
+    let w = world().await;
+    let admin = w.s.admin().await;
+    let p = w.share("pay_demo_mug").await;
+    w.pay_with_stripe(&p).await;
+    let path = format!("/api/v1/admin/gateways/{}", w.gateway_id);
+    let remove = || w.s.send(reqwest::Method::DELETE, &path, Some(&admin), None);
+    assert_error(remove().await, 409, "gateway_in_use").await;
+    // Cancel and decline still reach it: the card's session is closed first.
+    let res = w
+        .s
+        .post(&format!("/api/v1/operator/cards/{}/cancel", p.card_id), Some(&w.op))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(w.stripe.lock().unwrap().expire_calls.len(), 1);
+    // Nothing under way any more: it may go.
+    assert_eq!(remove().await.status(), 204);
+}
+
+#[tokio::test]
+async fn a_cancel_while_the_visitor_is_being_sent_to_stripe_waits_for_a_sure_answer() {
+    let w = world().await;
+    let p = w.share("pay_demo_mug").await;
+    // The visitor pressed Pay this instant: the session is being created at Stripe.
+    sqlx::query(
+        "INSERT INTO gateway_sessions (attempt_id, card_id, gateway_id, kind, status, created_at, updated_at)
+         VALUES ('att_now', ?, ?, 'stripe', 'creating', ?, ?)",
+    )
+    .bind(&p.card_id)
+    .bind(&w.gateway_id)
+    .bind(paycard_server::secrets::now())
+    .bind(paycard_server::secrets::now())
+    .execute(&w.s.state.db)
+    .await
+    .unwrap();
+    let res = w
+        .s
+        .post(&format!("/api/v1/operator/cards/{}/cancel", p.card_id), Some(&w.op))
+        .await;
+    assert_error(res, 409, "payment_in_progress").await;
+    assert_eq!(w.card(&p).await["status"], "pending", "the card is unchanged");
+}
+
+#[tokio::test]
+async fn the_expiry_job_goes_on_past_a_card_whose_gateway_is_down() {
+    let w = world().await;
+    let stuck = w.share("pay_demo_mug").await;
+    w.pay_with_stripe(&stuck).await;
+    let plain = w.share("pay_demo_mug").await;
+    sqlx::query("UPDATE cards SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id IN (?, ?)")
+        .bind(&stuck.card_id)
+        .bind(&plain.card_id)
+        .execute(&w.s.state.db)
+        .await
+        .unwrap();
+    w.stripe.lock().unwrap().down = true;
+    // The card with a session Stripe cannot close waits; the other expires.
+    assert_eq!(
+        paycard_server::api::cards::expire_due_cards(&w.s.state).await,
+        1
+    );
+    assert_eq!(w.card(&stuck).await["status"], "pending");
+    assert_eq!(w.card(&plain).await["status"], "expired");
+    // Stripe back: the next round expires it.
+    w.stripe.lock().unwrap().down = false;
+    assert_eq!(
+        paycard_server::api::cards::expire_due_cards(&w.s.state).await,
+        1
+    );
+    assert_eq!(w.card(&stuck).await["status"], "expired");
+}
+
+#[tokio::test]
+async fn webhook_errors_are_json_too() {
+    let w = world().await;
+    let res = w
+        .s
+        .http
+        .post(w.s.url(&format!("/webhooks/stripe/{}", w.gateway_id)))
+        .header("content-type", "application/json")
+        .body(vec![b'x'; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 413, "payload_too_large").await;
 }

@@ -71,6 +71,13 @@ impl Modify for Security {
             ),
         );
         components.add_security_scheme(
+            "stripe_signature",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Stripe-Signature",
+                "`t=…,v1=…`: HMAC-SHA256 of `t.body` with the gateway's webhook secret",
+            ))),
+        );
+        components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 crate::api::auth::SESSION_COOKIE,

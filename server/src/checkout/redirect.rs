@@ -386,11 +386,11 @@ async fn settle_session(
 /// body; each event id takes effect once; a forged or stale one is refused (400) and
 /// changes nothing.
 #[utoipa::path(post, path = "/webhooks/stripe/{gateway_id}", tag = "webhooks",
-    params(("gateway_id" = String, Path, description = "the configured Stripe gateway"),
-           ("Stripe-Signature" = String, Header, description = "t=…,v1=…")),
+    params(("gateway_id" = String, Path, description = "the configured Stripe gateway")),
     request_body(content = String, content_type = "application/json", description = "a Stripe event"),
-    responses((status = 200, description = "received (also for an event seen before)"), crate::api::doc::BadRequest, crate::api::doc::NotFound, crate::api::doc::BodyRejected),
-    security(()))]
+    responses((status = 200, description = "received (also for an event seen before)"), crate::api::doc::BadRequest,
+        crate::api::doc::Unauthorized, crate::api::doc::NotFound, crate::api::doc::BodyRejected),
+    security(("stripe_signature" = [])))]
 pub async fn stripe_webhook(
     State(state): State<AppState>,
     Path(gateway_id): Path<String>,
@@ -400,10 +400,7 @@ pub async fn stripe_webhook(
     let stripe = stripe_for(&state, &gateway_id).await?;
     let notification = stripe.verify_notification(&headers, &body).map_err(|err| {
         tracing::warn!(gateway = %gateway_id, error = %err, "stripe: webhook refused");
-        AppError::BadRequest {
-            code: "invalid_signature",
-            message: "the Stripe-Signature header does not match this body, or is too old".into(),
-        }
+        AppError::BadSignature
     })?;
 
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
