@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import AxeBuilder from '@axe-core/playwright';
-import { startServer, launchBrowser, screenshotPath } from './lib/harness.mjs';
+import { startServer, launchBrowser, screenshotPath, watchCsp } from './lib/harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -29,10 +29,13 @@ test('the demo page embeds a launcher that opens the chat', async () => {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  const refused = watchCsp(page);
   await page.goto(`${server.base}/demo`);
 
   const launcher = page.getByRole('button', { name: 'Open chat' });
   await launcher.waitFor();
+  // Styled under the demo page's strict policy (no inline styles but its own, by hash).
+  assert.equal(await launcher.evaluate((b) => getComputedStyle(b).position), 'fixed');
   assert.equal(await launcher.getAttribute('aria-expanded'), 'false');
   assert.equal(await page.locator('iframe').count(), 0, 'nothing heavy loads before the visitor asks');
 
@@ -57,6 +60,7 @@ test('the demo page embeds a launcher that opens the chat', async () => {
   await close.click();
   assert.equal(await page.getByRole('button', { name: 'Open chat' }).getAttribute('aria-expanded'), 'false');
   assert.deepEqual(errors, []);
+  assert.deepEqual(refused, [], 'the demo page and the widget need nothing their policies refuse');
   await context.close();
 });
 

@@ -136,7 +136,13 @@ pub fn spawn_live(
             } else {
                 LiveStatus::Reconnecting
             });
-            if let Ok(url) = source.stream_url(last).await {
+            let url = source.stream_url(last).await;
+            if let Err(ApiError::Http { status: 401, .. }) = url {
+                // The session (or visitor token) is gone: signed out elsewhere.
+                status.set(LiveStatus::Revoked);
+                return;
+            }
+            if let Ok(url) = url {
                 if flag.get() {
                     break;
                 }

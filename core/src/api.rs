@@ -380,6 +380,9 @@ pub struct Gateway {
     /// gateways that send them: the admin registers this URL at the gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_path: Option<String>,
+    /// The same, whole: the server's public URL and the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -441,6 +444,9 @@ pub struct Brand {
     pub allowed_origins: Vec<String>,
     #[serde(default)]
     pub payments: Vec<Payment>,
+    /// The tag that embeds this brand's widget in a website, with the server's public URL.
+    #[serde(default)]
+    pub embed_tag: String,
 }
 
 /// `POST /api/v1/admin/brands`

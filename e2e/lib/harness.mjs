@@ -28,6 +28,14 @@ export async function startServer(extraEnv = {}) {
       PAYCARD_DEMO: '1',
       PAYCARD_DEMO_PASSWORD: DEMO_PASSWORD,
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      // Every browser here is 127.0.0.1: the per-address limits (which a person never
+      // meets, but a test suite or a benchmark would) are tested in server/tests/abuse.rs.
+      PAYCARD_LIMIT_LOGIN: 'off',
+      PAYCARD_LIMIT_LOGIN_ACCOUNT: 'off',
+      PAYCARD_LIMIT_CONVERSATIONS: 'off',
+      PAYCARD_LIMIT_MESSAGES: 'off',
+      PAYCARD_LIMIT_CHECKOUT_LINKS: 'off',
+      PAYCARD_LIMIT_PAYMENTS: 'off',
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -61,6 +69,18 @@ export function launchBrowser() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
+}
+
+/**
+ * Collects what the page's Content-Security-Policy refused (in the page and its frames),
+ * as Chromium reports it on the console: a page of ours must need nothing it forbids.
+ */
+export function watchCsp(page) {
+  const refused = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+  });
+  return refused;
 }
 
 /** Where screenshots go, for a person to look at (not committed). */

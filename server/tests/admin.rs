@@ -789,7 +789,8 @@ async fn brands_are_listed_with_their_payments_added_and_edited() {
     assert_eq!(
         tea,
         json!({"id": "tea-house", "name": "Tea House",
-                           "allowed_origins": ["https://tea.example"], "payments": []})
+               "allowed_origins": ["https://tea.example"], "payments": [],
+               "embed_tag": format!("<script src=\"{}/widget.js\" data-brand=\"tea-house\" async></script>", s.base)})
     );
     // Admins work for a new brand at once.
     let me: Value = s

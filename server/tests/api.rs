@@ -1697,3 +1697,139 @@ async fn the_openapi_document_covers_the_contract() {
 }
 
 use common::SseEvent;
+
+#[tokio::test]
+async fn links_start_with_the_public_url_whatever_the_host_header_says() {
+    let s = TestServer::start_with(&[("PAYCARD_PUBLIC_URL", "https://pay.example.com/")]).await;
+    let op = s.operator().await;
+    let (conv, visitor) = s.conversation("acme").await;
+    let card = s.share(&op, &conv, "pay_demo_mug").await;
+    let link: Value = s
+        .http
+        .post(s.url(&format!("/api/v1/cards/{}/checkout", card["id"].as_str().unwrap())))
+        .bearer_auth(&visitor)
+        .header("host", "evil.example")
+        .header("x-forwarded-proto", "http")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = link["checkout_url"].as_str().unwrap();
+    assert!(url.starts_with("https://pay.example.com/pay/pck_"), "{url}");
+    // So do the embed tag and a gateway's webhook address the console shows.
+    let admin = s.admin().await;
+    let brands: Vec<Value> = s
+        .get("/api/v1/admin/brands", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        brands[0]["embed_tag"],
+        format!(
+            "<script src=\"https://pay.example.com/widget.js\" data-brand=\"{}\" async></script>",
+            brands[0]["id"].as_str().unwrap()
+        )
+    );
+}
+
+#[tokio::test]
+async fn the_operator_list_comes_in_pages_newest_activity_first() {
+    let s = TestServer::start().await;
+    let op = s.operator().await;
+    let mut opened = Vec::new();
+    for _ in 0..7 {
+        opened.push(s.conversation("acme").await.0);
+    }
+    // Activity moves one to the top.
+    let oldest = opened[0].clone();
+    s.post_json(
+        &format!("/api/v1/operator/conversations/{oldest}/messages"),
+        Some(&op),
+        json!({"text": "Still there?"}),
+    )
+    .await;
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/operator/conversations?limit=3".to_owned();
+    loop {
+        let res = s.get(&path, Some(&op)).await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers().contains_key("last-event-id"));
+        let page: Value = res.json().await.unwrap();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 3);
+        seen.extend(items.iter().map(|c| c["id"].as_str().unwrap().to_owned()));
+        match page["next"].as_str() {
+            Some(next) => path = format!("/api/v1/operator/conversations?limit=3&before={next}"),
+            None => break,
+        }
+    }
+    let mut expected: Vec<String> = opened[1..].iter().rev().cloned().collect();
+    expected.insert(0, oldest);
+    assert_eq!(seen, expected, "every conversation once, newest activity first");
+    // The default page is 50; limits and cursors are checked.
+    let all: Value = s
+        .get("/api/v1/operator/conversations", Some(&op))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["items"].as_array().unwrap().len(), 7);
+    assert_eq!(all["next"], Value::Null);
+    for bad in ["limit=0", "limit=201", "limit=ten", "before=yesterday"] {
+        let res = s
+            .get(&format!("/api/v1/operator/conversations?{bad}"), Some(&op))
+            .await;
+        assert_eq!(res.status(), 400, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn streams_end_when_their_session_is_revoked_anywhere() {
+    let s = TestServer::start_with(&[("PAYCARD_HEARTBEAT_SECONDS", "1")]).await;
+    let admin = s.admin().await;
+    let open_stream = |token: String| {
+        let s = &s;
+        async move {
+            common::SseClient::connect(s.get("/api/v1/operator/events", Some(&token)).await).await
+        }
+    };
+    // Signed out on another instance (the session row is gone): ends within a heartbeat.
+    let mut stream = open_stream(admin.clone()).await;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        .bind(paycard_server::secrets::hash_secret(&admin))
+        .execute(&s.state.db)
+        .await
+        .unwrap();
+    let ended = stream.next(Duration::from_secs(4)).await.expect("a last event");
+    assert_eq!(ended.event.as_deref(), Some("closed"));
+    assert!(ended.data.contains("revoked"), "{}", ended.data);
+    assert!(stream.next(Duration::from_secs(1)).await.is_none(), "and nothing after");
+
+    // An account that loses a brand: its stream (of the old brands) ends.
+    let admin = s.admin().await;
+    let mut stream = open_stream(admin.clone()).await;
+    sqlx::query("DELETE FROM account_brands WHERE brand_id = 'zen'")
+        .execute(&s.state.db)
+        .await
+        .unwrap();
+    let ended = stream.next(Duration::from_secs(4)).await.expect("a last event");
+    assert_eq!(ended.event.as_deref(), Some("closed"));
+    // A new stream carries the brands the account has now.
+    let _fresh = open_stream(admin).await;
+    assert_eq!(s.state.streams.count(), 1);
+}
+
+#[tokio::test]
+async fn arrays_are_not_objects() {
+    let s = TestServer::start().await;
+    let admin = s.admin().await;
+    for path in ["/api/v1/admin/brands/acme", "/api/v1/admin/payments/pay_demo_mug"] {
+        let res = s
+            .send(reqwest::Method::PATCH, path, Some(&admin), Some(json!([null, null])))
+            .await;
+        assert_error(res, 400, "invalid_json").await;
+    }
+}

@@ -170,11 +170,7 @@ fn BrandPanel(
                 })
         })
     });
-    let embed = format!(
-        "<script src=\"{}/widget.js\" data-brand=\"{}\" async></script>",
-        window().location().origin().unwrap_or_default(),
-        brand.id
-    );
+    let embed = brand.embed_tag.clone();
     view! {
         <section class="panel brand" aria-labelledby=labelled_by>
             <h3 class="settings__subheading" id=heading_id>{brand.name.clone()}<span class="brand__id">{format!(" ({})", brand.id)}</span></h3>

@@ -120,8 +120,7 @@ pub fn GatewaySettings(locale: Locale) -> impl IntoView {
                                         let facts = g.masked.iter().map(|(k, v)| format!("{}: {v}", label(k))).collect::<Vec<_>>().join(" · ");
                                         let (for_replace, for_remove) = (g.clone(), g.clone());
                                         let name = g.name.clone();
-                                        let webhook = g.webhook_path.clone().map(|path| {
-                                            let url = format!("{}{path}", window().location().origin().unwrap_or_default());
+                                        let webhook = g.webhook_url.clone().map(|url| {
                                             view! {
                                                 <span class="row__meta">{tr(locale, "Webhook endpoint to register at the gateway: ", "Endpoint de webhooks que registrar en la pasarela: ")}
                                                     <code class="webhook-url">{url}</code></span>

@@ -52,6 +52,10 @@ async fn brands(state: &AppState, only: Option<&str>) -> Result<Vec<Brand>, AppE
         .map(|r| Brand {
             allowed_origins: serde_json::from_str(&r.allowed_origins).unwrap_or_default(),
             payments: by_brand.remove(&r.id).unwrap_or_default(),
+            embed_tag: format!(
+                "<script src=\"{}/widget.js\" data-brand=\"{}\" async></script>",
+                state.public_url, r.id
+            ),
             id: r.id,
             name: r.name,
         })

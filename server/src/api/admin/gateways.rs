@@ -67,14 +67,17 @@ struct GatewayRow {
 }
 
 impl GatewayRow {
-    fn into_api(self) -> Gateway {
+    /// `public_url`: the server's, for the webhook URL.
+    fn into_api(self, public_url: &str) -> Gateway {
+        let webhook_path = (self.kind == paycard_core::gateways::STRIPE)
+            .then(|| format!("/webhooks/stripe/{}", self.id));
         Gateway {
             name: gateway_kind(&self.kind)
                 .map(|k| k.name.to_owned())
                 .unwrap_or_else(|| self.kind.clone()),
             masked: serde_json::from_str(&self.masked).unwrap_or_default(),
-            webhook_path: (self.kind == paycard_core::gateways::STRIPE)
-                .then(|| format!("/webhooks/stripe/{}", self.id)),
+            webhook_url: webhook_path.as_ref().map(|path| format!("{public_url}{path}")),
+            webhook_path,
             id: self.id,
             kind: self.kind,
             created_at: self.created_at,
@@ -92,7 +95,10 @@ pub async fn configured(state: &AppState) -> Result<Vec<Gateway>, AppError> {
     )
     .fetch_all(&state.db)
     .await?;
-    Ok(rows.into_iter().map(GatewayRow::into_api).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| row.into_api(&state.public_url))
+        .collect())
 }
 
 /// The credentials of gateway `id` (any portal), opened.
