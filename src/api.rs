@@ -3,8 +3,8 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
-    Card, Checkout, ConversationCreated, ConversationPage, LoggedIn, Login, Message, NewConversation,
-    NewMessage, OperatorAccount, Payment, ShareCard, StreamTicket,
+    Card, Checkout, ConversationCreated, ConversationPage, LoggedIn, Login, Message,
+    NewConversation, NewMessage, OperatorAccount, Payment, ShareCard, StreamTicket,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -4,8 +4,8 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
-    Brand, BrandPatch, CountryOption, Gateway, GatewayKindInfo, NewBrand,
-    NewGateway, NewPayment, Payment, PaymentPatch, Portal, PortalDefaults, PortalInput,
+    Brand, BrandPatch, CountryOption, Gateway, GatewayKindInfo, NewBrand, NewGateway, NewPayment,
+    Payment, PaymentPatch, Portal, PortalDefaults, PortalInput,
 };
 use paycard_core::validation::FieldError;
 use paycard_widget::json;

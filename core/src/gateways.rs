@@ -62,10 +62,9 @@ impl Shape {
     /// The shape as a JSON Schema pattern, for the API's schema.
     pub fn pattern(self) -> String {
         match self {
-            Shape::Prefixed { prefixes, min_rest } => format!(
-                "^({})[A-Za-z0-9_]{{{min_rest},}}$",
-                prefixes.join("|")
-            ),
+            Shape::Prefixed { prefixes, min_rest } => {
+                format!("^({})[A-Za-z0-9_]{{{min_rest},}}$", prefixes.join("|"))
+            }
             Shape::Token { min, max } => format!("^[A-Za-z0-9_-]{{{min},{max}}}$"),
         }
     }

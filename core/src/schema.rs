@@ -53,11 +53,17 @@ pub fn visitor_name() -> Schema {
 }
 
 pub fn brand_id() -> Schema {
-    string(pattern::BRAND_ID, 40).min_length(Some(2)).build().into()
+    string(pattern::BRAND_ID, 40)
+        .min_length(Some(2))
+        .build()
+        .into()
 }
 
 pub fn brand_id_or_null() -> Schema {
-    or_null(string(pattern::BRAND_ID, 40).min_length(Some(2)), Type::String)
+    or_null(
+        string(pattern::BRAND_ID, 40).min_length(Some(2)),
+        Type::String,
+    )
 }
 
 pub fn brand_name() -> Schema {
@@ -86,11 +92,16 @@ pub fn allowed_origins_or_null() -> Schema {
 }
 
 pub fn title() -> Schema {
-    string(pattern::LINE, TITLE_MAX_CHARS as usize).build().into()
+    string(pattern::LINE, TITLE_MAX_CHARS as usize)
+        .build()
+        .into()
 }
 
 pub fn title_or_null() -> Schema {
-    or_null(string(pattern::LINE, TITLE_MAX_CHARS as usize), Type::String)
+    or_null(
+        string(pattern::LINE, TITLE_MAX_CHARS as usize),
+        Type::String,
+    )
 }
 
 pub fn description() -> Schema {

@@ -199,16 +199,14 @@ pub fn validate_payment(draft: &PaymentDraft) -> Result<ValidPayment, Vec<FieldE
     }
 
     match (title, description, currency) {
-        (Some(title), Some(description), Some(currency)) if errors.is_empty() => {
-            Ok(ValidPayment {
-                brand_id: draft.brand_id.clone(),
-                title,
-                description,
-                amount_minor: draft.amount_minor,
-                currency,
-                recurrence: draft.recurrence,
-            })
-        }
+        (Some(title), Some(description), Some(currency)) if errors.is_empty() => Ok(ValidPayment {
+            brand_id: draft.brand_id.clone(),
+            title,
+            description,
+            amount_minor: draft.amount_minor,
+            currency,
+            recurrence: draft.recurrence,
+        }),
         _ => Err(errors),
     }
 }
@@ -307,7 +305,10 @@ pub fn validate_origin(field: &str, text: &str) -> Result<String, FieldError> {
                 && p.len() <= 5
                 && !p.starts_with('0')
                 && p.bytes().all(|b| b.is_ascii_digit());
-            let n = p.parse::<u32>().ok().filter(|n| ok && (1..=65535).contains(n));
+            let n = p
+                .parse::<u32>()
+                .ok()
+                .filter(|n| ok && (1..=65535).contains(n));
             Some(n.ok_or_else(invalid)?)
         }
     };

@@ -106,12 +106,24 @@ mod tests {
 
     #[test]
     fn whole_floats_are_integers_and_the_rest_are_not() {
-        assert_eq!(read(r#"{"count": 3}"#).unwrap(), Sample { count: 3, amount: None });
+        assert_eq!(
+            read(r#"{"count": 3}"#).unwrap(),
+            Sample {
+                count: 3,
+                amount: None
+            }
+        );
         assert_eq!(
             read(r#"{"count": 137.0, "amount": 2500.0}"#).unwrap(),
-            Sample { count: 137, amount: Some(2500) }
+            Sample {
+                count: 137,
+                amount: Some(2500)
+            }
         );
-        assert_eq!(read(r#"{"count": 1, "amount": null}"#).unwrap().amount, None);
+        assert_eq!(
+            read(r#"{"count": 1, "amount": null}"#).unwrap().amount,
+            None
+        );
         for bad in [
             r#"{"count": 1.5}"#,
             r#"{"count": -1}"#,

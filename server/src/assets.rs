@@ -208,7 +208,8 @@ mod tests {
                 hash("p{}")
             )
         );
-        assert!(super::page_policy("<p>no scripts</p>", "").contains("script-src 'self' 'wasm-unsafe-eval';"));
+        assert!(super::page_policy("<p>no scripts</p>", "")
+            .contains("script-src 'self' 'wasm-unsafe-eval';"));
     }
 
     #[test]

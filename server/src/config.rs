@@ -67,7 +67,8 @@ impl Rate {
         if text.eq_ignore_ascii_case("off") {
             return Ok(None);
         }
-        const WHY: &str = "expected COUNT/UNIT (UNIT: second, minute or hour), such as 20/minute, or off";
+        const WHY: &str =
+            "expected COUNT/UNIT (UNIT: second, minute or hour), such as 20/minute, or off";
         let (count, unit) = text.split_once('/').ok_or(WHY)?;
         let count = count
             .trim()
@@ -297,7 +298,8 @@ impl Config {
 
 /// `http(s)://host[:port][/path]`, nothing after the path: the links' common start.
 fn parse_public_url(text: &str) -> Result<url::Url, &'static str> {
-    const WHY: &str = "expected an http(s) URL such as https://pay.example.com, with no query or fragment";
+    const WHY: &str =
+        "expected an http(s) URL such as https://pay.example.com, with no query or fragment";
     let url = url::Url::parse(text.trim()).map_err(|_| WHY)?;
     let ok = matches!(url.scheme(), "http" | "https")
         && url.host().is_some()

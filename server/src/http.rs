@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -97,9 +97,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/webhooks/stripe/{gateway_id}",
-            axum::routing::post(crate::checkout::redirect::stripe_webhook).layer(
-                axum::middleware::map_response(crate::api::json_errors),
-            ),
+            axum::routing::post(crate::checkout::redirect::stripe_webhook)
+                .layer(axum::middleware::map_response(crate::api::json_errors)),
         )
         .route(
             "/console",
@@ -160,7 +159,10 @@ async fn body_within_deadline(
     let (parts, body) = request.into_parts();
     let read = axum::body::to_bytes(body, MAX_ANY_BODY);
     match tokio::time::timeout(state.config.limits.body_timeout, read).await {
-        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         // Over the limit (or the client gave up, and reads no answer).
         Ok(Err(_)) => AppError::PayloadTooLarge.into_response(),
         Err(_) => {

@@ -98,10 +98,13 @@ pub async fn serve(
     Ok(())
 }
 
+/// Open connections by client address.
+type PerAddress = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
 /// Counts open connections, in all and per address.
 struct ConnectionGate {
     total: Arc<Semaphore>,
-    per_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    per_address: PerAddress,
     max_per_address: usize,
     trusted: Vec<ipnet::IpNet>,
 }
@@ -109,7 +112,7 @@ struct ConnectionGate {
 /// An open connection's place; given back when dropped.
 struct Admitted {
     _total: OwnedSemaphorePermit,
-    address: Option<(IpAddr, Arc<Mutex<HashMap<IpAddr, usize>>>)>,
+    address: Option<(IpAddr, PerAddress)>,
 }
 
 impl Drop for Admitted {

@@ -112,7 +112,11 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 }
 
 /// Middleware: works out each request's [`Client`] once, for the extractor below.
-pub async fn identify_client(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn identify_client(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -156,7 +160,10 @@ mod tests {
         ]);
         assert_eq!(Provenance::of(&h).origin_is_ours("http://x"), Some(true));
         let h = headers(&[("host", "pay.example"), ("origin", "https://evil.example")]);
-        assert_eq!(Provenance::of(&h).origin_is_ours("https://pay.example"), Some(false));
+        assert_eq!(
+            Provenance::of(&h).origin_is_ours("https://pay.example"),
+            Some(false)
+        );
         let h = headers(&[
             ("host", "pay.example"),
             ("origin", "null"),
@@ -164,15 +171,25 @@ mod tests {
         ]);
         let p = Provenance::of(&h);
         assert_eq!(
-            (p.origin_is_ours("https://pay.example"), p.origin, p.fetch_site),
+            (
+                p.origin_is_ours("https://pay.example"),
+                p.origin,
+                p.fetch_site
+            ),
             (None, Some("null"), Some("same-origin"))
         );
-        assert_eq!(Provenance::of(&HeaderMap::new()).origin_is_ours("http://x"), None);
+        assert_eq!(
+            Provenance::of(&HeaderMap::new()).origin_is_ours("http://x"),
+            None
+        );
     }
 
     #[test]
     fn the_public_origin_counts_as_ours_behind_a_proxy_that_rewrites_host() {
-        let h = headers(&[("host", "127.0.0.1:8080"), ("origin", "https://pay.example")]);
+        let h = headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "https://pay.example"),
+        ]);
         let p = Provenance::of(&h);
         assert_eq!(p.origin_is_ours("https://pay.example"), Some(true));
         assert_eq!(p.origin_is_ours("https://other.example"), Some(false));
@@ -192,19 +209,31 @@ mod tests {
         // From a stranger, the headers are ignored.
         assert_eq!(
             Client::identify(ip("198.51.100.1"), &forwarded, &trusted),
-            Client { addr: ip("198.51.100.1"), https: false }
+            Client {
+                addr: ip("198.51.100.1"),
+                https: false
+            }
         );
         // From our proxy: the nearest address that is not ours; what the client wrote
         // itself (6.6.6.6) is not believed.
         assert_eq!(
             Client::identify(ip("10.0.0.9"), &forwarded, &trusted),
-            Client { addr: ip("203.0.113.7"), https: true }
+            Client {
+                addr: ip("203.0.113.7"),
+                https: true
+            }
         );
         // Ports and IPv6 are read; garbage stops the walk at the last trusted hop.
         let odd = headers(&[("x-forwarded-for", "[2001:db8::1]:443")]);
-        assert_eq!(Client::identify(ip("10.0.0.9"), &odd, &trusted).addr, ip("2001:db8::1"));
+        assert_eq!(
+            Client::identify(ip("10.0.0.9"), &odd, &trusted).addr,
+            ip("2001:db8::1")
+        );
         let junk = headers(&[("x-forwarded-for", "not-an-ip, 10.0.0.5")]);
-        assert_eq!(Client::identify(ip("10.0.0.9"), &junk, &trusted).addr, ip("10.0.0.5"));
+        assert_eq!(
+            Client::identify(ip("10.0.0.9"), &junk, &trusted).addr,
+            ip("10.0.0.5")
+        );
         // No header: the proxy itself.
         assert_eq!(
             Client::identify(ip("10.0.0.9"), &HeaderMap::new(), &trusted).addr,

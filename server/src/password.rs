@@ -68,8 +68,7 @@ pub fn verify_in(workspace: &mut Workspace, password: &str, stored: &str) -> boo
         &mut workspace.blocks[..needed],
     );
     // `Output`'s equality is constant-time.
-    computed.is_ok()
-        && argon2::password_hash::Output::new(&out).is_ok_and(|out| out == expected)
+    computed.is_ok() && argon2::password_hash::Output::new(&out).is_ok_and(|out| out == expected)
 }
 
 /// Whether `password` matches a stored hash. A malformed stored hash never matches.
@@ -100,7 +99,11 @@ mod tests {
         assert!(super::verify_in(&mut workspace, "correct horse", &a));
         assert!(super::verify_in(&mut workspace, "correct horse", &b));
         assert!(!super::verify_in(&mut workspace, "correct horse!", &a));
-        assert!(!super::verify_in(&mut workspace, "correct horse", "not a hash"));
+        assert!(!super::verify_in(
+            &mut workspace,
+            "correct horse",
+            "not a hash"
+        ));
         assert!(!super::verify_in(
             &mut workspace,
             "correct horse",

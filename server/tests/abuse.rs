@@ -31,7 +31,12 @@ fn client_from(ip: &str) -> reqwest::Client {
         .unwrap()
 }
 
-async fn login(http: &reqwest::Client, s: &Server, email: &str, password: &str) -> reqwest::Response {
+async fn login(
+    http: &reqwest::Client,
+    s: &Server,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
     http.post(format!("{}/api/v1/auth/login", s.base))
         .json(&json!({"email": email, "password": password}))
         .send()
@@ -58,7 +63,12 @@ fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
         match stream.read(&mut buf) {
             Ok(0) => return true,
             Ok(_) => continue, // an answer (such as 408) before the close
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 return false
             }
             Err(_) => return true,
@@ -77,7 +87,12 @@ async fn a_sign_in_flood_neither_exhausts_memory_nor_stalls_the_server() {
     ]);
     let http = client_from("127.0.0.2");
     // One sign-in first, so the baseline includes argon2's working memory once.
-    assert_eq!(login(&http, &s, "admin@example.com", PASSWORD).await.status(), 200);
+    assert_eq!(
+        login(&http, &s, "admin@example.com", PASSWORD)
+            .await
+            .status(),
+        200
+    );
     let baseline = s.rss_kib();
     let flood: Vec<_> = (0..150)
         .map(|i| {
@@ -99,7 +114,11 @@ async fn a_sign_in_flood_neither_exhausts_memory_nor_stalls_the_server() {
     while !flood.iter().all(|t| t.is_finished()) && started.elapsed() < Duration::from_secs(60) {
         peak = peak.max(s.rss_kib());
         let asked = Instant::now();
-        let health = watcher.get(format!("{}/healthz", s.base)).send().await.unwrap();
+        let health = watcher
+            .get(format!("{}/healthz", s.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(health.status(), 200);
         slowest = slowest.max(asked.elapsed());
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -115,13 +134,19 @@ async fn a_sign_in_flood_neither_exhausts_memory_nor_stalls_the_server() {
         baseline, peak
     );
     assert_eq!(checked + refused, 150, "{statuses:?}");
-    assert!(refused > 0, "beyond the gate's queue, requests are turned away");
+    assert!(
+        refused > 0,
+        "beyond the gate's queue, requests are turned away"
+    );
     // Before the gate: 150 argon2 runs at once, 123 MiB -> 2.9 GiB.
     assert!(
         peak < baseline + 64 * 1024,
         "memory grew from {baseline} KiB to {peak} KiB"
     );
-    assert!(slowest < Duration::from_millis(1000), "/healthz took {slowest:?}");
+    assert!(
+        slowest < Duration::from_millis(1000),
+        "/healthz took {slowest:?}"
+    );
 }
 
 #[tokio::test]
@@ -145,7 +170,12 @@ async fn guessing_from_one_address_never_locks_the_owner_out_from_another() {
     assert_eq!(res.status(), 429);
     assert!(res.headers().contains_key("retry-after"));
     // …while the owner, elsewhere, signs in.
-    assert_eq!(login(&owner, &s, "admin@example.com", PASSWORD).await.status(), 200);
+    assert_eq!(
+        login(&owner, &s, "admin@example.com", PASSWORD)
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -158,7 +188,8 @@ async fn slow_and_idle_connections_are_closed() {
     let mut half: Vec<TcpStream> = (0..100)
         .map(|_| {
             let mut c = connect_from("127.0.0.2", &s);
-            c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+            c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                .unwrap();
             c
         })
         .collect();
@@ -180,14 +211,25 @@ async fn slow_and_idle_connections_are_closed() {
 
     let started = Instant::now();
     for c in half.iter_mut() {
-        assert!(closed_within(c, Duration::from_secs(5)), "a half-sent request stays open");
+        assert!(
+            closed_within(c, Duration::from_secs(5)),
+            "a half-sent request stays open"
+        );
     }
-    assert!(closed_within(&mut silent, Duration::from_secs(5)), "an idle connection stays open");
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(5)),
+        "an idle connection stays open"
+    );
     let mut answer = String::new();
-    trickle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    trickle
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let _ = trickle.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
     assert!(answer.contains("request_timeout"), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(6));
 }
@@ -198,10 +240,16 @@ async fn one_address_cannot_hold_every_connection() {
     let mut held: Vec<TcpStream> = (0..25).map(|_| connect_from("127.0.0.2", &s)).collect();
     // The connections over the limit are closed at once; the first 20 stay.
     for c in held[20..].iter_mut() {
-        assert!(closed_within(c, Duration::from_secs(2)), "over the limit, yet open");
+        assert!(
+            closed_within(c, Duration::from_secs(2)),
+            "over the limit, yet open"
+        );
     }
     for c in held[..20].iter_mut() {
-        assert!(!closed_within(c, Duration::from_millis(20)), "within the limit, yet closed");
+        assert!(
+            !closed_within(c, Duration::from_millis(20)),
+            "within the limit, yet closed"
+        );
     }
     // Another address is served.
     let health = client_from("127.0.0.3")
@@ -233,16 +281,27 @@ async fn anonymous_traffic_meets_its_limits_per_address() {
         if res.status() == 201 && first.is_none() {
             first = Some(res.json::<Value>().await.unwrap());
         } else if res.status() == 429 {
-            let wait: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            let wait: u64 = res.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
             assert!((1..=60).contains(&wait));
             let body: Value = res.json().await.unwrap();
             assert_eq!(body["error"]["code"], "too_many_requests");
         }
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 20, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        20,
+        "{statuses:?}"
+    );
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 5);
     // Another address is not held back.
-    assert_eq!(conversation(&client_from("127.0.0.3"), &s).await.status(), 201);
+    assert_eq!(
+        conversation(&client_from("127.0.0.3"), &s).await.status(),
+        201
+    );
 
     // Visitor messages: 60 a minute from one address.
     let first = first.unwrap();
@@ -263,13 +322,21 @@ async fn anonymous_traffic_meets_its_limits_per_address() {
     assert_eq!(sent.iter().filter(|s| **s == 429).count(), 5);
 
     // Checkout links: 30 a minute.
-    let op: Value = login(&client_from("127.0.0.4"), &s, "operator@example.com", PASSWORD)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let op: Value = login(
+        &client_from("127.0.0.4"),
+        &s,
+        "operator@example.com",
+        PASSWORD,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let card: Value = client_from("127.0.0.4")
-        .post(format!("{}/api/v1/operator/conversations/{conv}/cards", s.base))
+        .post(format!(
+            "{}/api/v1/operator/conversations/{conv}/cards",
+            s.base
+        ))
         .bearer_auth(op["token"].as_str().unwrap())
         .json(&json!({"payment_id": "pay_demo_mug"}))
         .send()
@@ -281,7 +348,11 @@ async fn anonymous_traffic_meets_its_limits_per_address() {
     let mut links = Vec::new();
     for _ in 0..35 {
         let res = busy
-            .post(format!("{}/api/v1/cards/{}/checkout", s.base, card["id"].as_str().unwrap()))
+            .post(format!(
+                "{}/api/v1/cards/{}/checkout",
+                s.base,
+                card["id"].as_str().unwrap()
+            ))
             .bearer_auth(token)
             .send()
             .await
@@ -342,13 +413,18 @@ async fn a_credential_holds_five_streams_and_sign_out_ends_its_streams() {
         closed.push(events(res, Duration::from_millis(700)).await);
     }
     let replaced = |e: &Vec<(String, String)>| {
-        e.iter().any(|(event, data)| event == "closed" && data.contains("too_many_streams"))
+        e.iter()
+            .any(|(event, data)| event == "closed" && data.contains("too_many_streams"))
     };
     assert!(closed[..2].iter().all(replaced), "{closed:?}");
     assert!(!closed[2..].iter().any(replaced), "{closed:?}");
 
     // An operator's stream, opened with a ticket, ends when the session signs out.
-    let op: Value = login(&http, &s, "operator@example.com", PASSWORD).await.json().await.unwrap();
+    let op: Value = login(&http, &s, "operator@example.com", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
     let session = op["token"].as_str().unwrap();
     let ticket: Value = http
         .post(format!("{}/api/v1/stream-tickets", s.base))
@@ -360,7 +436,11 @@ async fn a_credential_holds_five_streams_and_sign_out_ends_its_streams() {
         .await
         .unwrap();
     let stream = http
-        .get(format!("{}/api/v1/operator/events?ticket={}", s.base, ticket["ticket"].as_str().unwrap()))
+        .get(format!(
+            "{}/api/v1/operator/events?ticket={}",
+            s.base,
+            ticket["ticket"].as_str().unwrap()
+        ))
         .send()
         .await
         .unwrap();
@@ -376,7 +456,8 @@ async fn a_credential_holds_five_streams_and_sign_out_ends_its_streams() {
     assert_eq!(out.status(), 204);
     let seen = reading.await.unwrap();
     assert!(
-        seen.iter().any(|(event, data)| event == "closed" && data.contains("revoked")),
+        seen.iter()
+            .any(|(event, data)| event == "closed" && data.contains("revoked")),
         "{seen:?}"
     );
 }
@@ -391,14 +472,21 @@ async fn a_visitor_who_leaves_right_after_pressing_pay_still_gets_their_payment_
         ("PAYCARD_LIMIT_CONVERSATIONS", "off"),
     ]);
     let http = client_from("127.0.0.2");
-    let op: Value = login(&http, &s, "operator@example.com", PASSWORD).await.json().await.unwrap();
+    let op: Value = login(&http, &s, "operator@example.com", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
     let op = op["token"].as_str().unwrap().to_owned();
     let mut cards = Vec::new();
     for _ in 0..30 {
         let created: Value = conversation(&http, &s).await.json().await.unwrap();
         let conv = created["conversation"]["id"].as_str().unwrap();
         let card: Value = http
-            .post(format!("{}/api/v1/operator/conversations/{conv}/cards", s.base))
+            .post(format!(
+                "{}/api/v1/operator/conversations/{conv}/cards",
+                s.base
+            ))
             .bearer_auth(&op)
             .json(&json!({"payment_id": "pay_demo_mug"}))
             .send()
@@ -408,7 +496,11 @@ async fn a_visitor_who_leaves_right_after_pressing_pay_still_gets_their_payment_
             .await
             .unwrap();
         let link: Value = http
-            .post(format!("{}/api/v1/cards/{}/checkout", s.base, card["id"].as_str().unwrap()))
+            .post(format!(
+                "{}/api/v1/cards/{}/checkout",
+                s.base,
+                card["id"].as_str().unwrap()
+            ))
             .bearer_auth(created["visitor_token"].as_str().unwrap())
             .send()
             .await
@@ -416,16 +508,23 @@ async fn a_visitor_who_leaves_right_after_pressing_pay_still_gets_their_payment_
             .json()
             .await
             .unwrap();
-        let path = link["checkout_url"].as_str().unwrap().trim_start_matches(&s.base).to_owned();
+        let path = link["checkout_url"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches(&s.base)
+            .to_owned();
         cards.push((card["id"].as_str().unwrap().to_owned(), path));
     }
     // Submit every form and hang up at once, without reading the answer: half the
     // connections end politely (FIN), half are reset (RST, as a killed tab's may be).
-    let body = "name=Ana&email=ana%40example.com&card_number=4242424242424242&expiry=12%2F34&cvc=123";
+    let body =
+        "name=Ana&email=ana%40example.com&card_number=4242424242424242&expiry=12%2F34&cvc=123";
     for (i, (_, path)) in cards.iter().enumerate() {
         let mut c = connect_from("127.0.0.2", &s);
         if i % 2 == 1 {
-            socket2::SockRef::from(&c).set_linger(Some(Duration::ZERO)).unwrap();
+            socket2::SockRef::from(&c)
+                .set_linger(Some(Duration::ZERO))
+                .unwrap();
         }
         write!(
             c,

@@ -821,7 +821,9 @@ async fn brands_are_listed_with_their_payments_added_and_edited() {
     );
     // The brand's widget page may now be framed by exactly those sites.
     let widget = s.get("/widget/?brand=tea-house", None).await;
-    let policy = widget.headers()["content-security-policy"].to_str().unwrap();
+    let policy = widget.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
     assert!(
         policy.ends_with("; frame-ancestors 'self' https://tea.example http://localhost:3000"),
         "{policy}"

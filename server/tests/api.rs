@@ -122,7 +122,9 @@ async fn sign_in_is_limited_per_email_and_address_never_locking_the_owner_out() 
     };
     let attacker = "203.0.113.66";
     for _ in 0..10 {
-        let res = login(attacker, "operator@example.com", "guess").await.unwrap();
+        let res = login(attacker, "operator@example.com", "guess")
+            .await
+            .unwrap();
         assert_eq!(res.status(), 401);
     }
     let limited = login(attacker, "OPERATOR@example.com", common::PASSWORD)
@@ -141,12 +143,16 @@ async fn sign_in_is_limited_per_email_and_address_never_locking_the_owner_out() 
         .unwrap();
     assert_eq!(owner.status(), 200);
     // The attacker's address may still try other accounts, up to its own limit…
-    let other = login(attacker, "admin@example.com", common::PASSWORD).await.unwrap();
+    let other = login(attacker, "admin@example.com", common::PASSWORD)
+        .await
+        .unwrap();
     assert_eq!(other.status(), 200);
     // …which a flood of emails soon meets.
     let mut codes = Vec::new();
     for i in 0..25 {
-        let res = login(attacker, &format!("nobody{i}@example.com"), "x").await.unwrap();
+        let res = login(attacker, &format!("nobody{i}@example.com"), "x")
+            .await
+            .unwrap();
         codes.push(res.status().as_u16());
     }
     // 30 in all from the address: 12 above, 18 here.
@@ -350,10 +356,15 @@ async fn page_policy(s: &TestServer, path: &str) -> String {
         "object-src 'none'",
         "base-uri 'none'",
     ] {
-        assert!(policy.contains(directive), "{path}: {directive} missing from {policy}");
+        assert!(
+            policy.contains(directive),
+            "{path}: {directive} missing from {policy}"
+        );
     }
     assert!(!policy.contains("unsafe-inline"), "{policy}");
-    let (_, ancestors) = policy.split_once("frame-ancestors").expect("frame-ancestors");
+    let (_, ancestors) = policy
+        .split_once("frame-ancestors")
+        .expect("frame-ancestors");
     format!("frame-ancestors{ancestors}")
 }
 
@@ -472,8 +483,12 @@ async fn conversation_input_is_checked() {
     )
     .await;
     let body = assert_error(
-        s.post_json("/api/v1/conversations", None, json!({"brand_id": "Not A Slug"}))
-            .await,
+        s.post_json(
+            "/api/v1/conversations",
+            None,
+            json!({"brand_id": "Not A Slug"}),
+        )
+        .await,
         400,
         "validation_failed",
     )
@@ -1706,7 +1721,10 @@ async fn links_start_with_the_public_url_whatever_the_host_header_says() {
     let card = s.share(&op, &conv, "pay_demo_mug").await;
     let link: Value = s
         .http
-        .post(s.url(&format!("/api/v1/cards/{}/checkout", card["id"].as_str().unwrap())))
+        .post(s.url(&format!(
+            "/api/v1/cards/{}/checkout",
+            card["id"].as_str().unwrap()
+        )))
         .bearer_auth(&visitor)
         .header("host", "evil.example")
         .header("x-forwarded-proto", "http")
@@ -1768,7 +1786,10 @@ async fn the_operator_list_comes_in_pages_newest_activity_first() {
     }
     let mut expected: Vec<String> = opened[1..].iter().rev().cloned().collect();
     expected.insert(0, oldest);
-    assert_eq!(seen, expected, "every conversation once, newest activity first");
+    assert_eq!(
+        seen, expected,
+        "every conversation once, newest activity first"
+    );
     // The default page is 50; limits and cursors are checked.
     let all: Value = s
         .get("/api/v1/operator/conversations", Some(&op))
@@ -1803,10 +1824,16 @@ async fn streams_end_when_their_session_is_revoked_anywhere() {
         .execute(&s.state.db)
         .await
         .unwrap();
-    let ended = stream.next(Duration::from_secs(4)).await.expect("a last event");
+    let ended = stream
+        .next(Duration::from_secs(4))
+        .await
+        .expect("a last event");
     assert_eq!(ended.event.as_deref(), Some("closed"));
     assert!(ended.data.contains("revoked"), "{}", ended.data);
-    assert!(stream.next(Duration::from_secs(1)).await.is_none(), "and nothing after");
+    assert!(
+        stream.next(Duration::from_secs(1)).await.is_none(),
+        "and nothing after"
+    );
 
     // An account that loses a brand: its stream (of the old brands) ends.
     let admin = s.admin().await;
@@ -1815,7 +1842,10 @@ async fn streams_end_when_their_session_is_revoked_anywhere() {
         .execute(&s.state.db)
         .await
         .unwrap();
-    let ended = stream.next(Duration::from_secs(4)).await.expect("a last event");
+    let ended = stream
+        .next(Duration::from_secs(4))
+        .await
+        .expect("a last event");
     assert_eq!(ended.event.as_deref(), Some("closed"));
     // A new stream carries the brands the account has now.
     let _fresh = open_stream(admin).await;
@@ -1826,9 +1856,17 @@ async fn streams_end_when_their_session_is_revoked_anywhere() {
 async fn arrays_are_not_objects() {
     let s = TestServer::start().await;
     let admin = s.admin().await;
-    for path in ["/api/v1/admin/brands/acme", "/api/v1/admin/payments/pay_demo_mug"] {
+    for path in [
+        "/api/v1/admin/brands/acme",
+        "/api/v1/admin/payments/pay_demo_mug",
+    ] {
         let res = s
-            .send(reqwest::Method::PATCH, path, Some(&admin), Some(json!([null, null])))
+            .send(
+                reqwest::Method::PATCH,
+                path,
+                Some(&admin),
+                Some(json!([null, null])),
+            )
             .await;
         assert_error(res, 400, "invalid_json").await;
     }

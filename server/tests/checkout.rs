@@ -592,7 +592,12 @@ async fn a_payment_whose_request_died_is_settled_by_asking_the_gateway() {
     let tried: Vec<(String, String)> = attempts(&s, &charged)
         .await
         .iter()
-        .map(|a| (a["status"].as_str().unwrap().into(), a["card_last4"].as_str().unwrap().into()))
+        .map(|a| {
+            (
+                a["status"].as_str().unwrap().into(),
+                a["card_last4"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(tried, [("succeeded".to_owned(), "4242".to_owned())]);
     let c = card(&s, &unseen).await;
@@ -600,8 +605,15 @@ async fn a_payment_whose_request_died_is_settled_by_asking_the_gateway() {
         (c["status"].as_str(), c["failure_reason"].as_str()),
         (Some("failed"), Some("processing_error"))
     );
-    assert_eq!(card(&s, &fresh).await["status"], "processing", "in flight: left alone");
-    assert!(attempts(&s, &fresh).await.is_empty(), "a pending attempt is not listed");
+    assert_eq!(
+        card(&s, &fresh).await["status"],
+        "processing",
+        "in flight: left alone"
+    );
+    assert!(
+        attempts(&s, &fresh).await.is_empty(),
+        "a pending attempt is not listed"
+    );
 
     // The lost request for `unseen` arriving now charges nothing: its key is voided.
     let ledger: (String, Option<String>) = sqlx::query_as(
@@ -656,7 +668,10 @@ async fn a_card_succeeds_at_most_once_also_in_the_database() {
     .bind(p.card["id"].as_str().unwrap())
     .execute(&s.state.db)
     .await;
-    assert!(second.is_err(), "a second success is refused by the database");
+    assert!(
+        second.is_err(),
+        "a second success is refused by the database"
+    );
 }
 
 #[tokio::test]

@@ -106,14 +106,21 @@ async fn nothing_acknowledged_is_lost_to_kill_9() {
     // Back up on the same database: every acknowledged write is there.
     let server = start_with(&db, Some(PASSWORD), NO_LIMITS, Stdio::null());
     let http = reqwest::Client::new();
-    let acked = acked.lock().unwrap();
-    assert!(acked.messages.len() > 50, "the writers wrote: {}", acked.messages.len());
+    let acked = std::mem::take(&mut *acked.lock().unwrap());
+    assert!(
+        acked.messages.len() > 50,
+        "the writers wrote: {}",
+        acked.messages.len()
+    );
     assert!(!acked.cards.is_empty());
     let mut found_messages = HashSet::new();
     let mut found_cards = HashSet::new();
     for (conv, token) in &acked.conversations {
         let res = http
-            .get(format!("{}/api/v1/conversations/{conv}/messages", server.base))
+            .get(format!(
+                "{}/api/v1/conversations/{conv}/messages",
+                server.base
+            ))
             .bearer_auth(token)
             .send()
             .await
@@ -129,7 +136,11 @@ async fn nothing_acknowledged_is_lost_to_kill_9() {
     }
     let lost_messages: Vec<_> = acked.messages.difference(&found_messages).collect();
     let lost_cards: Vec<_> = acked.cards.difference(&found_cards).collect();
-    assert!(lost_messages.is_empty(), "lost {} messages: {lost_messages:?}", lost_messages.len());
+    assert!(
+        lost_messages.is_empty(),
+        "lost {} messages: {lost_messages:?}",
+        lost_messages.len()
+    );
     assert!(lost_cards.is_empty(), "lost cards: {lost_cards:?}");
     println!(
         "kill -9 three times: {} messages, {} cards and {} conversations acknowledged, none lost",

@@ -423,9 +423,8 @@ async fn stripe_is_offered_its_credentials_stay_secret_and_the_page_offers_it() 
         .await;
     assert_error(res, 409, "gateway_exists").await;
     // Replaced credentials are masked anew.
-    let res = w
-        .s
-        .send(
+    let res =
+        w.s.send(
             reqwest::Method::PUT,
             &format!("/api/v1/admin/gateways/{}", w.gateway_id),
             Some(&admin),
@@ -1057,9 +1056,11 @@ async fn a_gateway_with_payments_under_way_cannot_be_removed() {
     let remove = || w.s.send(reqwest::Method::DELETE, &path, Some(&admin), None);
     assert_error(remove().await, 409, "gateway_in_use").await;
     // Cancel and decline still reach it: the card's session is closed first.
-    let res = w
-        .s
-        .post(&format!("/api/v1/operator/cards/{}/cancel", p.card_id), Some(&w.op))
+    let res =
+        w.s.post(
+            &format!("/api/v1/operator/cards/{}/cancel", p.card_id),
+            Some(&w.op),
+        )
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(w.stripe.lock().unwrap().expire_calls.len(), 1);
@@ -1083,12 +1084,18 @@ async fn a_cancel_while_the_visitor_is_being_sent_to_stripe_waits_for_a_sure_ans
     .execute(&w.s.state.db)
     .await
     .unwrap();
-    let res = w
-        .s
-        .post(&format!("/api/v1/operator/cards/{}/cancel", p.card_id), Some(&w.op))
+    let res =
+        w.s.post(
+            &format!("/api/v1/operator/cards/{}/cancel", p.card_id),
+            Some(&w.op),
+        )
         .await;
     assert_error(res, 409, "payment_in_progress").await;
-    assert_eq!(w.card(&p).await["status"], "pending", "the card is unchanged");
+    assert_eq!(
+        w.card(&p).await["status"],
+        "pending",
+        "the card is unchanged"
+    );
 }
 
 #[tokio::test]
@@ -1123,14 +1130,13 @@ async fn the_expiry_job_goes_on_past_a_card_whose_gateway_is_down() {
 #[tokio::test]
 async fn webhook_errors_are_json_too() {
     let w = world().await;
-    let res = w
-        .s
-        .http
-        .post(w.s.url(&format!("/webhooks/stripe/{}", w.gateway_id)))
-        .header("content-type", "application/json")
-        .body(vec![b'x'; 2 * 1024 * 1024])
-        .send()
-        .await
-        .unwrap();
+    let res =
+        w.s.http
+            .post(w.s.url(&format!("/webhooks/stripe/{}", w.gateway_id)))
+            .header("content-type", "application/json")
+            .body(vec![b'x'; 2 * 1024 * 1024])
+            .send()
+            .await
+            .unwrap();
     assert_error(res, 413, "payload_too_large").await;
 }

@@ -304,7 +304,11 @@ pub async fn login(
         .limits
         .password_hashes
         .run(move |workspace| {
-            password::verify_in(workspace, &password, stored.as_deref().unwrap_or(&DUMMY_HASH))
+            password::verify_in(
+                workspace,
+                &password,
+                stored.as_deref().unwrap_or(&DUMMY_HASH),
+            )
         })
         .await?;
     let Some(account_id) = account_id.filter(|_| matches) else {

@@ -230,10 +230,12 @@ async fn settle_stuck_attempt(
     last4: Option<&str>,
 ) -> Result<(), AppError> {
     let outcome = match gateway {
-        paycard_core::gateways::SANDBOX => crate::checkout::gateway::Sandbox::new(state.db.clone(), state.config.sandbox_latency)
-            .resolve(attempt_id)
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?,
+        paycard_core::gateways::SANDBOX => {
+            crate::checkout::gateway::Sandbox::new(state.db.clone(), state.config.sandbox_latency)
+                .resolve(attempt_id)
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?
+        }
         other => {
             return Err(AppError::Internal(format!(
                 "no way to ask gateway {other:?} about an attempt"
@@ -280,7 +282,9 @@ async fn fail_unrecorded_payments(state: &AppState) -> usize {
         match transition(state, None, &id, action).await {
             Ok(_) => failed += 1,
             Err(AppError::Conflict { .. }) => {}
-            Err(err) => tracing::warn!(error = %err, card = %id, "failing a card left processing failed"),
+            Err(err) => {
+                tracing::warn!(error = %err, card = %id, "failing a card left processing failed")
+            }
         }
     }
     failed
@@ -337,7 +341,9 @@ pub async fn expire_due_cards(state: &AppState) -> usize {
                 tracing::warn!(card = %id, code, "a card due to expire could not be closed at its gateway; will retry")
             }
             Err(AppError::Conflict { .. }) => {}
-            Err(err) => tracing::warn!(error = %err, card = %id, "expiring a card failed; will retry"),
+            Err(err) => {
+                tracing::warn!(error = %err, card = %id, "expiring a card failed; will retry")
+            }
         }
     }
     expired

@@ -355,7 +355,9 @@ pub struct PageQuery {
     #[serde(default, deserialize_with = "paycard_core::whole::query_option")]
     limit: Option<u32>,
     /// The previous page's `next`: the conversations after it.
-    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z/[A-Za-z0-9_]{1,64}$")]
+    #[param(
+        pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z/[A-Za-z0-9_]{1,64}$"
+    )]
     before: Option<String>,
 }
 
@@ -384,8 +386,8 @@ fn read_cursor(text: &str) -> Result<(String, String), AppError> {
                 b == s
             }
         });
-    let id_ok = (1..=64).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let id_ok =
+        (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if at_ok && id_ok {
         Ok((at.to_owned(), id.to_owned()))
     } else {

@@ -18,8 +18,8 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use super::auth::{Caller, StreamCaller};
-use super::streams::Registration;
 use super::chat::conversation_brand;
+use super::streams::Registration;
 use crate::error::AppError;
 use crate::AppState;
 

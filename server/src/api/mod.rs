@@ -8,14 +8,14 @@
 
 pub mod admin;
 pub mod auth;
-pub mod doc;
 pub mod cards;
 pub mod chat;
+pub mod doc;
 pub mod live;
 pub mod streams;
 
-use axum::extract::rejection::JsonRejection;
 use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
@@ -91,7 +91,12 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
     let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }

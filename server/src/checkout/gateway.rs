@@ -165,7 +165,8 @@ impl Sandbox {
             Outcome::Succeeded { .. } => ("succeeded", None),
             Outcome::Failed { reason } => ("failed", Some(reason.as_str())),
         };
-        let unavailable = |e: sqlx::Error| GatewayError::Unavailable(format!("sandbox ledger: {e}"));
+        let unavailable =
+            |e: sqlx::Error| GatewayError::Unavailable(format!("sandbox ledger: {e}"));
         sqlx::query(
             "INSERT INTO sandbox_charges (idempotency_key, outcome, failure_reason, created_at)
              VALUES (?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",

@@ -435,7 +435,13 @@ async fn pay_to_the_end(
             email: typed.email,
             ..CardForm::default()
         };
-        let mut page = form_page(about, &kept, &[], Some(w.too_many), StatusCode::TOO_MANY_REQUESTS);
+        let mut page = form_page(
+            about,
+            &kept,
+            &[],
+            Some(w.too_many),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
         page.headers_mut()
             .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
         return Ok(page);
@@ -492,7 +498,13 @@ async fn pay_to_the_end(
     if redirect::session_in_flight(&mut tx, &card.id).await? {
         // The visitor is being sent to another gateway in another tab this very moment.
         drop(tx);
-        return Ok(form_page(about, &typed, &[], Some(w.busy), StatusCode::CONFLICT));
+        return Ok(form_page(
+            about,
+            &typed,
+            &[],
+            Some(w.busy),
+            StatusCode::CONFLICT,
+        ));
     }
     let taken = transition_in(&mut tx, None, &card.id, &CardAction::StartPayment).await;
     let (processing, seq) = match taken {
@@ -503,7 +515,14 @@ async fn pay_to_the_end(
         }
         Err(other) => return Err(other),
     };
-    record_pending_attempt(&mut tx, &attempt_id, &processing, gateway.kind(), Some(&last4)).await?;
+    record_pending_attempt(
+        &mut tx,
+        &attempt_id,
+        &processing,
+        gateway.kind(),
+        Some(last4),
+    )
+    .await?;
     tx.commit().await?;
     state.live.published(seq);
 
@@ -554,7 +573,7 @@ async fn pay_to_the_end(
         &attempt_id,
         &processing.id,
         gateway.kind(),
-        Some(&last4),
+        Some(last4),
         &outcome,
     )
     .await?;

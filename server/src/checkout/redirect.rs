@@ -137,10 +137,11 @@ pub async fn pay_with_stripe(
     }
     fail_stale_creating(&mut tx, &card_id).await?;
     // The gateway may have been removed since the page was shown.
-    let configured: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM gateways WHERE id = ?)")
-        .bind(&gateway_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let configured: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM gateways WHERE id = ?)")
+            .bind(&gateway_id)
+            .fetch_one(&mut *tx)
+            .await?;
     if !configured {
         drop(tx);
         return Ok(super::form_page(
@@ -593,13 +594,16 @@ pub async fn close_card(
             tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(round + 1))).await;
             continue;
         }
-        let (card, seq) = crate::api::cards::transition_in(&mut tx, caller, card_id, &action).await?;
+        let (card, seq) =
+            crate::api::cards::transition_in(&mut tx, caller, card_id, &action).await?;
         tx.commit().await?;
         state.live.published(seq);
         return Ok(card);
     }
     Err(AppError::Conflict {
         code: "payment_in_progress",
-        message: "the visitor is being sent to the payment provider right now; try again in a moment".into(),
+        message:
+            "the visitor is being sent to the payment provider right now; try again in a moment"
+                .into(),
     })
 }

@@ -76,7 +76,9 @@ impl GatewayRow {
                 .map(|k| k.name.to_owned())
                 .unwrap_or_else(|| self.kind.clone()),
             masked: serde_json::from_str(&self.masked).unwrap_or_default(),
-            webhook_url: webhook_path.as_ref().map(|path| format!("{public_url}{path}")),
+            webhook_url: webhook_path
+                .as_ref()
+                .map(|path| format!("{public_url}{path}")),
             webhook_path,
             id: self.id,
             kind: self.kind,
@@ -305,7 +307,8 @@ pub async fn delete(
     if in_use {
         return Err(AppError::Conflict {
             code: "gateway_in_use",
-            message: "payments are under way through this gateway; remove it once they have ended".into(),
+            message: "payments are under way through this gateway; remove it once they have ended"
+                .into(),
         });
     }
     let gone = sqlx::query("DELETE FROM gateways WHERE id = ?")
