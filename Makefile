@@ -42,11 +42,13 @@ test-contract:
 	scripts/contract.sh
 
 ## bench: the widget's first-load payload, Share -> card in the visitor's DOM (p50/p95),
-## and the checkout's time per payment with 50 visitors paying at once (p50/p99).
+## the checkout's time per payment with 50 visitors paying at once (p50/p99), and the
+## server under issue 11's attacks (memory under a sign-in flood, floods, slow clients).
 bench: build
 	scripts/bench-size.sh
 	cd e2e && PAYCARD_BIN=$(CURDIR)/$(SERVER) node bench-share.mjs
 	cd e2e && PAYCARD_BIN=$(CURDIR)/$(SERVER) node bench-checkout.mjs
+	cd e2e && PAYCARD_BIN=$(CURDIR)/$(SERVER) node bench-abuse.mjs
 
 ## bench-size: the widget's first-load payload only, raw and gzipped.
 bench-size: setup

@@ -20,6 +20,7 @@ fn brands() -> Vec<Brand> {
         name: "Acme Coffee".into(),
         allowed_origins: vec![],
         payments: vec![],
+        embed_tag: String::new(),
     }]
 }
 

@@ -13,9 +13,10 @@ export const DEMO_PASSWORD = 'e2e-demo-password';
 
 /**
  * Starts `paycard-server` (PAYCARD_BIN, else the release build) on a free port with a fresh
- * SQLite database and the demo data. Resolves once it prints its address.
+ * SQLite database and the demo data. Resolves once it prints its address. The per-address
+ * rate limits are off unless `limits: 'default'`.
  */
-export async function startServer(extraEnv = {}) {
+export async function startServer(extraEnv = {}, { limits = 'off' } = {}) {
   const bin = process.env.PAYCARD_BIN ?? join(repoRoot, 'target', 'release', 'paycard-server');
   const dir = mkdtempSync(join(tmpdir(), 'paycard-e2e-'));
   const child = spawn(bin, [], {
@@ -30,12 +31,14 @@ export async function startServer(extraEnv = {}) {
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
       // Every browser here is 127.0.0.1: the per-address limits (which a person never
       // meets, but a test suite or a benchmark would) are tested in server/tests/abuse.rs.
-      PAYCARD_LIMIT_LOGIN: 'off',
-      PAYCARD_LIMIT_LOGIN_ACCOUNT: 'off',
-      PAYCARD_LIMIT_CONVERSATIONS: 'off',
-      PAYCARD_LIMIT_MESSAGES: 'off',
-      PAYCARD_LIMIT_CHECKOUT_LINKS: 'off',
-      PAYCARD_LIMIT_PAYMENTS: 'off',
+      ...(limits === 'off' ? {
+        PAYCARD_LIMIT_LOGIN: 'off',
+        PAYCARD_LIMIT_LOGIN_ACCOUNT: 'off',
+        PAYCARD_LIMIT_CONVERSATIONS: 'off',
+        PAYCARD_LIMIT_MESSAGES: 'off',
+        PAYCARD_LIMIT_CHECKOUT_LINKS: 'off',
+        PAYCARD_LIMIT_PAYMENTS: 'off',
+      } : {}),
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -50,6 +53,7 @@ export async function startServer(extraEnv = {}) {
   });
   return {
     base,
+    pid: child.pid,
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
