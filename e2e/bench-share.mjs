@@ -32,7 +32,7 @@ try {
     body: JSON.stringify({ email: 'operator@example.com', password: DEMO_PASSWORD }),
   })).json();
   const headers = { authorization: `Bearer ${login.token}`, 'content-type': 'application/json' };
-  const [conversation] = await (await fetch(`${server.base}/api/v1/operator/conversations`, { headers })).json();
+  const { items: [conversation] } = await (await fetch(`${server.base}/api/v1/operator/conversations`, { headers })).json();
 
   const times = [];
   for (let i = 1; i <= SHARES; i++) {

@@ -45,7 +45,9 @@ impl Interval {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Recurrence {
     pub interval: Interval,
-    #[serde(deserialize_with = "crate::whole::number")]
+    // The server takes 3.0 for 3, as JSON Schema's `integer` does; the apps read what
+    // the server writes, and keep the plain (smaller) decoder.
+    #[cfg_attr(feature = "openapi", serde(deserialize_with = "crate::whole::number"))]
     pub count: u32,
 }
 
