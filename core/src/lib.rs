@@ -5,6 +5,7 @@
 //! amount is written in Spanish, when a monthly plan next charges) is written once.
 //!
 //! - [`status`]: the card state machine of SPEC §3.
+//! - [`session`]: a gateway session's state machine (the visitor on the gateway's page).
 //! - [`money`]: currencies (ISO 4217, from `iso_currency`), integer minor units,
 //!   locale-aware parsing and formatting.
 //! - [`recurrence`]: one-time and recurring payments, next charge dates, their text.
@@ -24,6 +25,7 @@ pub mod money;
 pub mod recurrence;
 #[cfg(feature = "openapi")]
 pub mod schema;
+pub mod session;
 pub mod status;
 pub mod transcript;
 pub mod validation;
@@ -32,4 +34,5 @@ pub mod whole;
 pub use locale::Locale;
 pub use money::{Currency, Money};
 pub use recurrence::{Interval, Recurrence};
+pub use session::{SessionEvent, SessionStatus};
 pub use status::{CardAction, CardState, CardStatus, TransitionError};
