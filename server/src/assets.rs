@@ -28,14 +28,11 @@ pub async fn widget_index(
 ) -> Response {
     let origins: Vec<String> = match query.brand.as_deref() {
         Some(brand) => {
-            sqlx::query_scalar::<_, String>("SELECT allowed_origins FROM brands WHERE id = ?")
-                .bind(brand)
-                .fetch_optional(&state.db)
-                .await
-                .ok()
-                .flatten()
-                .and_then(|json| serde_json::from_str(&json).ok())
-                .unwrap_or_default()
+            let found = match state.store.read().await {
+                Ok(mut db) => crate::store::brands::allowed_origins(&mut db, brand).await,
+                Err(err) => Err(err),
+            };
+            found.ok().flatten().unwrap_or_default()
         }
         None => Vec::new(),
     };

@@ -135,8 +135,8 @@ impl IntoResponse for AppError {
     }
 }
 
-impl From<sqlx::Error> for AppError {
-    fn from(err: sqlx::Error) -> Self {
+impl From<crate::store::Error> for AppError {
+    fn from(err: crate::store::Error) -> Self {
         AppError::Internal(format!("database: {err}"))
     }
 }

@@ -1,6 +1,4 @@
-//! The router and the state every handler shares.
-
-use std::sync::Arc;
+//! The router: every route, and the layers every request passes through.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -13,70 +11,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use tokio::sync::watch;
-
-use crate::api::live::Live;
-use crate::api::streams::Streams;
-use crate::db::Pool;
 use crate::error::AppError;
-use crate::limits::Limiters;
-use crate::{assets, pages, Config};
-
-/// Shared by every request: cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Pool,
-    pub config: Arc<Config>,
-    /// Wakes live streams after each commit that writes events.
-    pub live: Live,
-    /// The open live streams, by credential: caps and revocation.
-    pub streams: Streams,
-    /// Where people reach this server: every link it makes starts with this
-    /// (`PAYCARD_PUBLIC_URL`, else `http://` and the listening address), no trailing `/`.
-    pub public_url: Arc<str>,
-    /// Rate limits by client address, and the password-hashing gate.
-    pub limits: Arc<Limiters>,
-    /// Seals and opens gateway credentials.
-    pub vault: Arc<crate::vault::Vault>,
-    /// For calls to payment gateways (one connection pool).
-    pub http: reqwest::Client,
-    /// Turns true when the server begins to shut down: live streams end, so the
-    /// graceful shutdown does not wait for them for ever.
-    pub shutdown: watch::Receiver<bool>,
-    shutdown_tx: Arc<watch::Sender<bool>>,
-}
-
-impl AppState {
-    /// `config.addr` is the address actually listened on (port 0 resolved), for the
-    /// default public URL.
-    pub fn new(db: Pool, config: Config, vault: crate::vault::Vault) -> AppState {
-        let (shutdown_tx, shutdown) = watch::channel(false);
-        AppState {
-            db,
-            public_url: config.public_url_for(config.addr).into(),
-            limits: Arc::new(Limiters::new(&config.limits)),
-            config: Arc::new(config),
-            live: Live::new(),
-            streams: Streams::default(),
-            vault: Arc::new(vault),
-            // A gateway that does not answer must not hold a payment (or a cancel) for
-            // ever: the caller then says the gateway is unavailable.
-            http: reqwest::Client::builder()
-                .user_agent(concat!("paycard/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(std::time::Duration::from_secs(5))
-                .timeout(std::time::Duration::from_secs(30))
-                .build()
-                .unwrap_or_default(),
-            shutdown,
-            shutdown_tx: Arc::new(shutdown_tx),
-        }
-    }
-
-    /// Ends every live stream; in-flight requests finish as usual.
-    pub fn begin_shutdown(&self) {
-        self.shutdown_tx.send_replace(true);
-    }
-}
+use crate::state::AppState;
+use crate::{assets, pages};
 
 /// The whole HTTP surface. Built apart from `main` so tests drive the same router.
 pub fn app(state: AppState) -> Router {
@@ -97,7 +34,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/webhooks/stripe/{gateway_id}",
-            axum::routing::post(crate::checkout::redirect::stripe_webhook)
+            axum::routing::post(crate::checkout::webhooks::stripe)
                 .layer(axum::middleware::map_response(crate::api::json_errors)),
         )
         .route(
@@ -128,11 +65,8 @@ pub fn app(state: AppState) -> Router {
 /// 200 when the server is up and its database answers; 503 otherwise, so a load
 /// balancer stops sending traffic to an instance that lost its database.
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    match sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&state.db)
-        .await
-    {
-        Ok(_) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))),
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))),
         Err(err) => {
             tracing::error!(error = %err, "health check: database unavailable");
             (

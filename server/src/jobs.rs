@@ -5,7 +5,7 @@
 //!   lost connection left `processing` by asking their gateway, prune expired sessions,
 //!   stream tickets and old gateway event ids, and forget idle rate-limit buckets.
 //! - Every heartbeat: end the live streams whose session was revoked
-//!   ([`crate::api::streams`]).
+//!   ([`crate::domain::streams`]).
 //!
 //! Each job works card by card and logs what fails: one card a gateway cannot close
 //! does not stop the others from expiring.
@@ -13,22 +13,25 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::api;
-use crate::AppState;
+use crate::domain::{accounts, charges};
+use crate::state::AppState;
 
 pub fn spawn(state: AppState) {
     let every = (state.config.card_ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(30));
     spawn_every(state.clone(), every, |state| async move {
-        let expired = api::cards::expire_due_cards(&state).await;
+        let expired = charges::expire_due(&state).await;
         if expired > 0 {
             tracing::info!(cards = expired, "expired unpaid cards");
         }
-        let settled = api::cards::settle_stuck_payments(&state).await;
+        let settled = charges::settle_stuck(&state).await;
         if settled > 0 {
             tracing::warn!(cards = settled, "settled payments left processing");
         }
-        if let Err(err) = api::cards::prune_expired_credentials(&state).await {
+        if let Err(err) = accounts::prune_expired(&state).await {
             tracing::warn!(error = %err, "pruning expired sessions failed");
+        }
+        if let Err(err) = charges::prune_notifications(&state).await {
+            tracing::warn!(error = %err, "pruning old gateway notifications failed");
         }
         state.limits.prune();
     });

@@ -2,14 +2,18 @@
 //! built widget and console, over one SQLite (or Postgres) database.
 //!
 //! - [`config`]: settings from the environment (SPEC §7).
-//! - [`db`]: the connection pool and migrations.
-//! - [`http`]: the router (`app`), shared state and the JSON error type.
+//! - [`store`]: the database: every SQL statement, row and transaction shape.
+//! - [`domain`]: what the product does (cards, charges, chat, settings, the live hub),
+//!   called by the API, the checkout and the jobs; it works through the store.
+//! - [`state`]: what every request and job shares (`AppState`).
+//! - [`http`]: the router (`app`) and the layers every request passes through.
+//! - [`error`]: the JSON error type every handler answers with.
 //! - [`pages`]: server-rendered pages: `/demo`, the `/widget.js` loader.
 //! - [`assets`]: the built widget and console, embedded in release builds.
 //! - [`seed`]: the demo brands, payments and accounts.
 //! - [`password`]: argon2 password hashing.
-//! - [`api`]: the JSON API, auth and live streams.
-//! - [`checkout`]: the hosted checkout page and the payment gateways.
+//! - [`api`]: the JSON API's handlers: parse, call the domain, answer.
+//! - [`checkout`]: the hosted checkout page and the gateways' notifications.
 //! - [`origin`]: where a request comes from: the client's address, what a browser says.
 //! - [`net`]: the accept loop: header timeouts and connection limits.
 //! - [`limits`]: rate limits by client address, and the password-hashing gate.
@@ -21,7 +25,7 @@ pub mod api;
 pub mod assets;
 pub mod checkout;
 pub mod config;
-pub mod db;
+pub mod domain;
 pub mod error;
 pub mod http;
 pub mod jobs;
@@ -32,6 +36,8 @@ pub mod pages;
 pub mod password;
 pub mod secrets;
 pub mod seed;
+pub mod state;
+pub mod store;
 pub mod vault;
 
 use std::future::Future;
@@ -39,15 +45,14 @@ use std::future::Future;
 use tokio::net::TcpListener;
 
 pub use config::Config;
-pub use http::{app, AppState};
+pub use http::app;
+pub use state::AppState;
 
 /// Everything that can stop the server from starting.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Store(#[from] store::OpenError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -69,9 +74,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let vault = vault::Vault::load(&config)?;
-    let pool = db::connect(&config.database_url).await?;
+    let store = store::Store::open(&config.database_url).await?;
     let demo_password = if config.demo {
-        Some(seed::seed_demo(&pool, config.demo_password.as_deref()).await?)
+        Some(seed::seed_demo(&store, config.demo_password.as_deref()).await?)
     } else {
         None
     };
@@ -83,15 +88,15 @@ pub async fn run(
             source,
         })?;
     config.addr = listener.local_addr().map_err(StartError::Serve)?;
-    let state = AppState::new(pool.clone(), config, vault);
+    let state = AppState::new(store.clone(), config, vault);
     print_welcome(&state.public_url, demo_password.as_ref());
     tracing::info!(addr = %state.config.addr, public_url = %state.public_url,
-        database = %db::redact(&state.config.database_url), demo = state.config.demo, "paycard started");
+        database = %store::redact(&state.config.database_url), demo = state.config.demo, "paycard started");
 
     serve(listener, state, shutdown)
         .await
         .map_err(StartError::Serve)?;
-    pool.close().await;
+    store.close().await;
     tracing::info!("paycard stopped");
     Ok(())
 }
@@ -103,6 +108,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
+    tokio::spawn(
+        state
+            .hub
+            .clone()
+            .run(state.store.clone(), state.shutdown.clone()),
+    );
     jobs::spawn(state.clone());
     let stopping = state.clone();
     net::serve(

@@ -10,8 +10,8 @@ use paycard_core::validation::{validate_payment, PaymentDraft};
 use paycard_core::{Interval, Recurrence};
 use rand::distributions::{Alphanumeric, DistString};
 
-use crate::db::Pool;
 use crate::password;
+use crate::store::{self, Store};
 
 pub struct DemoAccount {
     pub id: &'static str,
@@ -123,13 +123,16 @@ pub enum DemoCredentials {
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
     #[error("{0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] store::Error),
     #[error("demo payment {0} breaks the payment rules")]
     InvalidPayment(&'static str),
 }
 
 /// Writes the demo data in one transaction and returns the password to print.
-pub async fn seed_demo(pool: &Pool, password: Option<&str>) -> Result<DemoCredentials, SeedError> {
+pub async fn seed_demo(
+    store: &Store,
+    password: Option<&str>,
+) -> Result<DemoCredentials, SeedError> {
     let (password, credentials) = match password {
         Some(pw) => (pw.to_owned(), DemoCredentials::Given),
         None => {
@@ -145,14 +148,9 @@ pub async fn seed_demo(pool: &Pool, password: Option<&str>) -> Result<DemoCreden
         .collect();
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
 
-    let mut tx = pool.begin().await?;
+    let mut tx = store.write().await?;
     for (id, name) in DEMO_BRANDS {
-        sqlx::query("INSERT INTO brands (id, name, allowed_origins, created_at) VALUES (?, ?, '[]', ?) ON CONFLICT (id) DO NOTHING")
-            .bind(id)
-            .bind(name)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
+        store::brands::insert(&mut tx, id, name, &[], &now).await?;
     }
     for (id, brand, title, description, amount_minor, currency, recurrence) in DEMO_PAYMENTS {
         let draft = PaymentDraft {
@@ -164,30 +162,21 @@ pub async fn seed_demo(pool: &Pool, password: Option<&str>) -> Result<DemoCreden
             recurrence,
         };
         let valid = validate_payment(&draft).map_err(|_| SeedError::InvalidPayment(id))?;
-        crate::api::admin::payments::insert_payment(&mut tx, id, &valid, &now).await?;
+        store::payments::insert(&mut tx, id, &valid, &now).await?;
     }
     for (account, hash) in DEMO_ACCOUNTS.iter().zip(&hashes) {
-        sqlx::query(
-            "INSERT INTO accounts (id, email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash",
+        store::accounts::upsert(
+            &mut tx,
+            account.id,
+            account.email,
+            account.name,
+            account.role,
+            hash,
+            &now,
         )
-        .bind(account.id)
-        .bind(account.email)
-        .bind(account.name)
-        .bind(account.role)
-        .bind(hash)
-        .bind(&now)
-        .execute(&mut *tx)
         .await?;
         for brand in account.brands {
-            sqlx::query(
-                "INSERT INTO account_brands (account_id, brand_id)
-                 SELECT id, ? FROM accounts WHERE email = ? ON CONFLICT DO NOTHING",
-            )
-            .bind(brand)
-            .bind(account.email)
-            .execute(&mut *tx)
-            .await?;
+            store::accounts::join_brand(&mut tx, account.email, brand).await?;
         }
     }
     tx.commit().await?;
@@ -204,71 +193,89 @@ pub async fn seed_demo(pool: &Pool, password: Option<&str>) -> Result<DemoCreden
 mod tests {
     use super::*;
 
-    async fn pool() -> (tempfile::TempDir, Pool) {
+    async fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("seed.db").display());
-        (dir, crate::db::connect(&url).await.unwrap())
-    }
-
-    async fn count(pool: &Pool, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+        (dir, Store::open(&url).await.unwrap())
     }
 
     #[tokio::test]
     async fn seeds_brands_payments_and_accounts_once() {
-        let (_dir, pool) = pool().await;
+        let (_dir, store) = store().await;
         assert_eq!(
-            seed_demo(&pool, Some("pw-one")).await.unwrap(),
+            seed_demo(&store, Some("pw-one")).await.unwrap(),
             DemoCredentials::Given
         );
         // Restart with another (generated) password: no duplicates, the new password works.
-        let DemoCredentials::Generated(generated) = seed_demo(&pool, None).await.unwrap() else {
+        let DemoCredentials::Generated(generated) = seed_demo(&store, None).await.unwrap() else {
             panic!("expected a generated password");
         };
         assert_eq!(generated.len(), 16);
-        assert_eq!(count(&pool, "SELECT count(*) FROM brands").await, 2);
-        assert_eq!(count(&pool, "SELECT count(*) FROM payments").await, 6);
+        let mut db = store.read().await.unwrap();
+        let brands = store::brands::list(&mut db, None).await.unwrap();
+        assert_eq!(brands.len(), 2);
+        let payments = store::payments::list(&mut db, None).await.unwrap();
+        assert_eq!(payments.len(), 6);
         assert_eq!(
-            count(
-                &pool,
-                "SELECT count(*) FROM payments WHERE recurrence_interval IS NOT NULL"
-            )
-            .await,
+            payments.iter().filter(|p| p.recurrence.is_some()).count(),
             3
         );
-        assert_eq!(count(&pool, "SELECT count(*) FROM accounts").await, 2);
-        assert_eq!(count(&pool, "SELECT count(*) FROM account_brands").await, 3);
-        let brands: Vec<String> = sqlx::query_scalar(
-            "SELECT brand_id FROM account_brands JOIN accounts ON accounts.id = account_id WHERE email = 'operator@example.com'",
-        )
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-        assert_eq!(brands, ["acme"]);
-        let hash: String = sqlx::query_scalar(
-            "SELECT password_hash FROM accounts WHERE email = 'admin@example.com'",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        assert!(password::verify(&generated, &hash));
-        assert!(!password::verify("pw-one", &hash));
+        let admin = store::accounts::password_hash(&mut db, "admin@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        let operator = store::accounts::password_hash(&mut db, "operator@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        let admin_account = store::accounts::account(&mut db, &admin.0)
+            .await
+            .unwrap()
+            .unwrap();
+        let operator_account = store::accounts::account(&mut db, &operator.0)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(admin_account.brands, ["acme", "zen"]);
+        assert_eq!(operator_account.brands, ["acme"]);
+        assert!(password::verify(&generated, &admin.1));
+        assert!(!password::verify("pw-one", &admin.1));
     }
 
     #[tokio::test]
     async fn a_restart_keeps_what_an_admin_changed() {
-        let (_dir, pool) = pool().await;
-        seed_demo(&pool, Some("pw")).await.unwrap();
-        sqlx::query("UPDATE payments SET title = 'Big mug', active = 0 WHERE id = 'pay_demo_mug'")
-            .execute(&pool)
+        let (_dir, store) = store().await;
+        seed_demo(&store, Some("pw")).await.unwrap();
+        let mut tx = store.write().await.unwrap();
+        let mug = store::payments::get(&mut tx, "pay_demo_mug")
             .await
+            .unwrap()
             .unwrap();
-        seed_demo(&pool, Some("pw")).await.unwrap();
-        let (title, active): (String, i64) =
-            sqlx::query_as("SELECT title, active FROM payments WHERE id = 'pay_demo_mug'")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        assert_eq!((title.as_str(), active), ("Big mug", 0));
+        let draft = PaymentDraft {
+            brand_id: mug.brand_id.clone(),
+            title: "Big mug".into(),
+            description: mug.description.clone(),
+            amount_minor: mug.amount_minor,
+            currency: mug.currency.code().into(),
+            recurrence: mug.recurrence,
+        };
+        let valid = validate_payment(&draft).unwrap();
+        store::payments::update(
+            &mut tx,
+            "pay_demo_mug",
+            &valid,
+            false,
+            "2026-01-01T00:00:00.000Z",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        seed_demo(&store, Some("pw")).await.unwrap();
+        let mut db = store.read().await.unwrap();
+        let mug = store::payments::get(&mut db, "pay_demo_mug")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((mug.title.as_str(), mug.active), ("Big mug", false));
     }
 }

@@ -649,7 +649,7 @@ async fn payments_are_added_edited_moved_and_withdrawn_and_pickers_follow_live()
     let kept: (bool, Option<String>) =
         sqlx::query_as("SELECT active, deleted_at FROM payments WHERE id = ?")
             .bind(&id)
-            .fetch_one(&s.state.db)
+            .fetch_one(s.state.store.sqlite_pool())
             .await
             .unwrap();
     assert!(!kept.0 && kept.1.is_some(), "the row stays for its cards");

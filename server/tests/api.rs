@@ -388,7 +388,7 @@ async fn the_widget_page_may_be_framed_only_by_the_brands_sites() {
     sqlx::query(
         "UPDATE brands SET allowed_origins = '[\"https://shop.example\"]' WHERE id = 'acme'",
     )
-    .execute(&s.state.db)
+    .execute(s.state.store.sqlite_pool())
     .await
     .unwrap();
     assert_eq!(
@@ -737,7 +737,7 @@ async fn the_picker_lists_the_brands_active_payments() {
     let (acme, _) = s.conversation("acme").await;
     let (zen, _) = s.conversation("zen").await;
     sqlx::query("UPDATE payments SET active = 0 WHERE id = 'pay_demo_workshop'")
-        .execute(&s.state.db)
+        .execute(s.state.store.sqlite_pool())
         .await
         .unwrap();
 
@@ -818,7 +818,7 @@ async fn share_puts_a_snapshot_card_into_the_conversation_for_both_sides() {
     sqlx::query(
         "UPDATE payments SET title = 'Renamed', amount_minor = 1 WHERE id = 'pay_demo_beans'",
     )
-    .execute(&s.state.db)
+    .execute(s.state.store.sqlite_pool())
     .await
     .unwrap();
     let messages: Value = s
@@ -873,7 +873,7 @@ async fn share_refuses_foreign_missing_and_inactive_payments() {
     )
     .await;
     sqlx::query("UPDATE payments SET active = 0 WHERE id = 'pay_demo_mug'")
-        .execute(&s.state.db)
+        .execute(s.state.store.sqlite_pool())
         .await
         .unwrap();
     assert_error(
@@ -1285,7 +1285,7 @@ async fn concurrent_cancel_and_decline_end_in_exactly_one_terminal_state() {
         let card_events: i64 =
             sqlx::query_scalar("SELECT count(*) FROM events WHERE kind = 'card' AND data LIKE ?")
                 .bind(format!("%{id}%"))
-                .fetch_one(&s.state.db)
+                .fetch_one(s.state.store.sqlite_pool())
                 .await
                 .unwrap();
         assert_eq!(card_events, 1, "round {round}: one event");
@@ -1643,7 +1643,7 @@ async fn stale_stream_tickets_are_refused() {
         .await
         .unwrap();
     sqlx::query("UPDATE stream_tickets SET expires_at = '2000-01-01T00:00:00.000Z'")
-        .execute(&s.state.db)
+        .execute(s.state.store.sqlite_pool())
         .await
         .unwrap();
     let res = s
@@ -1821,7 +1821,7 @@ async fn streams_end_when_their_session_is_revoked_anywhere() {
     let mut stream = open_stream(admin.clone()).await;
     sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
         .bind(paycard_server::secrets::hash_secret(&admin))
-        .execute(&s.state.db)
+        .execute(s.state.store.sqlite_pool())
         .await
         .unwrap();
     let ended = stream
@@ -1839,7 +1839,7 @@ async fn streams_end_when_their_session_is_revoked_anywhere() {
     let admin = s.admin().await;
     let mut stream = open_stream(admin.clone()).await;
     sqlx::query("DELETE FROM account_brands WHERE brand_id = 'zen'")
-        .execute(&s.state.db)
+        .execute(s.state.store.sqlite_pool())
         .await
         .unwrap();
     let ended = stream

@@ -175,7 +175,7 @@ async fn a_good_card_pays_once_and_both_sides_learn_it() {
     let statuses: Vec<String> = sqlx::query_scalar(
         "SELECT json_extract(data, '$.card.status') FROM events WHERE kind = 'card' ORDER BY seq",
     )
-    .fetch_all(&s.state.db)
+    .fetch_all(s.state.store.sqlite_pool())
     .await
     .unwrap();
     assert_eq!(statuses, ["processing", "paid"]);
@@ -348,7 +348,7 @@ async fn dead_links_say_why_and_offer_no_form() {
                     "UPDATE cards SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?",
                 )
                 .bind(id)
-                .execute(&s.state.db)
+                .execute(s.state.store.sqlite_pool())
                 .await
                 .unwrap();
             }
@@ -470,7 +470,7 @@ async fn a_paid_recurring_card_starts_a_subscription() {
         "SELECT interval, count, started_on, next_charge_on FROM subscriptions WHERE card_id = ?",
     )
     .bind(p.card["id"].as_str().unwrap())
-    .fetch_one(&s.state.db)
+    .fetch_one(s.state.store.sqlite_pool())
     .await
     .unwrap();
     assert_eq!((interval.as_str(), count), ("month", 1));
@@ -483,7 +483,7 @@ async fn a_paid_recurring_card_starts_a_subscription() {
     let one_time = shared(&s, "pay_demo_mug").await;
     pay(&s, &one_time.link, &form(GOOD)).await;
     let subs: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
-        .fetch_one(&s.state.db)
+        .fetch_one(s.state.store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(subs, 1);
@@ -495,15 +495,15 @@ async fn unpaid_cards_expire_on_time_for_both_sides() {
     let p = shared(&s, "pay_demo_mug").await;
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(
-        paycard_server::api::cards::expire_due_cards(&s.state).await,
+        paycard_server::domain::charges::expire_due(&s.state).await,
         1
     );
     assert_eq!(card(&s, &p).await["status"], "expired");
     let last: String = sqlx::query_scalar("SELECT json_extract(data, '$.card.status') FROM events WHERE kind = 'card' ORDER BY seq DESC LIMIT 1")
-        .fetch_one(&s.state.db).await.unwrap();
+        .fetch_one(s.state.store.sqlite_pool()).await.unwrap();
     assert_eq!(last, "expired", "the chat hears of it");
     assert_eq!(
-        paycard_server::api::cards::expire_due_cards(&s.state).await,
+        paycard_server::domain::charges::expire_due(&s.state).await,
         0,
         "once"
     );
@@ -526,7 +526,7 @@ async fn card_numbers_never_reach_the_database() {
         "both attempts were made and keep their last four digits"
     );
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&s.state.db)
+        .execute(s.state.store.sqlite_pool())
         .await
         .unwrap();
     let dir = s.db_path().parent().unwrap().to_owned();
@@ -559,7 +559,7 @@ async fn taken(s: &TestServer, p: &Paying, attempt: &str, created_at: &str) {
     .bind(attempt)
     .bind(id)
     .bind(created_at)
-    .execute(&s.state.db)
+    .execute(s.state.store.sqlite_pool())
     .await
     .unwrap();
 }
@@ -573,7 +573,7 @@ async fn a_payment_whose_request_died_is_settled_by_asking_the_gateway() {
     taken(&s, &charged, "att_charged", long_ago).await;
     sqlx::query("INSERT INTO sandbox_charges (idempotency_key, outcome, created_at) VALUES ('att_charged', 'succeeded', ?)")
         .bind(long_ago)
-        .execute(&s.state.db)
+        .execute(s.state.store.sqlite_pool())
         .await
         .unwrap();
     // The request died before the sandbox saw this one.
@@ -584,7 +584,7 @@ async fn a_payment_whose_request_died_is_settled_by_asking_the_gateway() {
     taken(&s, &fresh, "att_fresh", &paycard_server::secrets::now()).await;
 
     assert_eq!(
-        paycard_server::api::cards::settle_stuck_payments(&s.state).await,
+        paycard_server::domain::charges::settle_stuck(&s.state).await,
         2
     );
     // What the gateway said: paid, and never charged (so payable again).
@@ -619,7 +619,7 @@ async fn a_payment_whose_request_died_is_settled_by_asking_the_gateway() {
     let ledger: (String, Option<String>) = sqlx::query_as(
         "SELECT outcome, failure_reason FROM sandbox_charges WHERE idempotency_key = 'att_unseen'",
     )
-    .fetch_one(&s.state.db)
+    .fetch_one(s.state.store.sqlite_pool())
     .await
     .unwrap();
     assert_eq!(ledger, ("failed".into(), Some("processing_error".into())));
@@ -628,7 +628,7 @@ async fn a_payment_whose_request_died_is_settled_by_asking_the_gateway() {
     assert!(html.contains("Payment successful"));
     // Asking again changes nothing.
     assert_eq!(
-        paycard_server::api::cards::settle_stuck_payments(&s.state).await,
+        paycard_server::domain::charges::settle_stuck(&s.state).await,
         0
     );
 }
@@ -641,11 +641,11 @@ async fn a_card_left_processing_with_nothing_on_record_fails_after_a_while() {
     // Data from before attempts were recorded ahead of the charge.
     sqlx::query("UPDATE cards SET status = 'processing', version = version + 1, updated_at = '2000-01-01T00:00:00.000Z' WHERE id = ?")
         .bind(id)
-        .execute(&s.state.db)
+        .execute(s.state.store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(
-        paycard_server::api::cards::settle_stuck_payments(&s.state).await,
+        paycard_server::domain::charges::settle_stuck(&s.state).await,
         1
     );
     let c = card(&s, &p).await;
@@ -666,7 +666,7 @@ async fn a_card_succeeds_at_most_once_also_in_the_database() {
          VALUES ('att_second', ?, 'succeeded', 2500, 'EUR', 'sandbox', '2026-01-01T00:00:00.000Z')",
     )
     .bind(p.card["id"].as_str().unwrap())
-    .execute(&s.state.db)
+    .execute(s.state.store.sqlite_pool())
     .await;
     assert!(
         second.is_err(),
@@ -681,11 +681,11 @@ async fn expired_sessions_and_tickets_are_pruned() {
     s.post("/api/v1/stream-tickets", Some(&op)).await;
     s.post("/api/v1/stream-tickets", Some(&op)).await;
     sqlx::query("UPDATE stream_tickets SET expires_at = '2000-01-01T00:00:00.000Z'")
-        .execute(&s.state.db)
+        .execute(s.state.store.sqlite_pool())
         .await
         .unwrap();
     assert_eq!(
-        paycard_server::api::cards::prune_expired_credentials(&s.state)
+        paycard_server::domain::accounts::prune_expired(&s.state)
             .await
             .unwrap(),
         2

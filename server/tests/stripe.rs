@@ -13,7 +13,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use common::{assert_error, TestServer};
-use paycard_server::checkout::stripe::sign;
+use paycard_server::domain::gateways::stripe::sign;
 use serde_json::{json, Value};
 
 const SECRET_KEY: &str = "sk_test_51PaycardStandInKey4242";
@@ -375,7 +375,7 @@ async fn stripe_is_offered_its_credentials_stay_secret_and_the_page_offers_it() 
     );
     assert!(!listed.contains(SECRET_KEY) && !listed.contains(WEBHOOK_SECRET));
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&w.s.state.db)
+        .execute(w.s.state.store.sqlite_pool())
         .await
         .unwrap();
     let mut file = std::fs::read(w.s.db_path()).unwrap();
@@ -578,7 +578,7 @@ async fn a_recurring_card_opens_a_subscription_session() {
     let subscriptions: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE card_id = ?")
             .bind(&p.card_id)
-            .fetch_one(&w.s.state.db)
+            .fetch_one(w.s.state.store.sqlite_pool())
             .await
             .unwrap();
     assert_eq!(subscriptions, 1);
@@ -939,7 +939,7 @@ async fn a_session_left_creating_by_a_crash_does_not_block_the_card() {
     .bind(&w.gateway_id)
     .bind(&long_ago)
     .bind(&long_ago)
-    .execute(&w.s.state.db)
+    .execute(w.s.state.store.sqlite_pool())
     .await
     .unwrap();
     let location = w.pay_with_stripe(&p).await;
@@ -1081,7 +1081,7 @@ async fn a_cancel_while_the_visitor_is_being_sent_to_stripe_waits_for_a_sure_ans
     .bind(&w.gateway_id)
     .bind(paycard_server::secrets::now())
     .bind(paycard_server::secrets::now())
-    .execute(&w.s.state.db)
+    .execute(w.s.state.store.sqlite_pool())
     .await
     .unwrap();
     let res =
@@ -1107,13 +1107,13 @@ async fn the_expiry_job_goes_on_past_a_card_whose_gateway_is_down() {
     sqlx::query("UPDATE cards SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id IN (?, ?)")
         .bind(&stuck.card_id)
         .bind(&plain.card_id)
-        .execute(&w.s.state.db)
+        .execute(w.s.state.store.sqlite_pool())
         .await
         .unwrap();
     w.stripe.lock().unwrap().down = true;
     // The card with a session Stripe cannot close waits; the other expires.
     assert_eq!(
-        paycard_server::api::cards::expire_due_cards(&w.s.state).await,
+        paycard_server::domain::charges::expire_due(&w.s.state).await,
         1
     );
     assert_eq!(w.card(&stuck).await["status"], "pending");
@@ -1121,7 +1121,7 @@ async fn the_expiry_job_goes_on_past_a_card_whose_gateway_is_down() {
     // Stripe back: the next round expires it.
     w.stripe.lock().unwrap().down = false;
     assert_eq!(
-        paycard_server::api::cards::expire_due_cards(&w.s.state).await,
+        paycard_server::domain::charges::expire_due(&w.s.state).await,
         1
     );
     assert_eq!(w.card(&stuck).await["status"], "expired");

@@ -3,7 +3,7 @@
 //! - [`auth`]: sign-in, sessions, visitor tokens, stream tickets; the caller extractors.
 //! - [`chat`]: conversations, messages, the Payments picker.
 //! - [`cards`]: Share, the card, checkout links, Decline, Cancel request, attempts.
-//! - [`live`]: the event log and the SSE streams that replay it.
+//! - [`live`]: the SSE streams (the hub behind them is `domain::live`).
 //! - [`admin`]: the settings of SPEC §2.1–2.4, for admins only.
 
 pub mod admin;
@@ -12,7 +12,6 @@ pub mod cards;
 pub mod chat;
 pub mod doc;
 pub mod live;
-pub mod streams;
 
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
@@ -243,7 +242,7 @@ pub(crate) async fn json_errors(response: Response) -> Response {
         admin::payments::list, admin::payments::get, admin::payments::create,
         admin::payments::update, admin::payments::delete,
         admin::brands::list, admin::brands::create, admin::brands::update,
-        crate::checkout::redirect::stripe_webhook,
+        crate::checkout::webhooks::stripe,
     ),
     // The error answers inline ErrorBody (api::doc): its parts are named here.
     components(schemas(paycard_core::api::ErrorBody, paycard_core::api::ErrorDetail)),

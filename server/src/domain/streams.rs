@@ -11,15 +11,15 @@
 //! A closed stream's last event says why (`event: closed`, `{"reason": …}`), so a
 //! client does not reconnect in a loop.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
-use super::auth::Caller;
+use super::accounts::Caller;
 use crate::error::AppError;
-use crate::secrets;
-use crate::AppState;
+use crate::state::AppState;
+use crate::{secrets, store};
 
 /// Why the server ended a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,40 +164,13 @@ impl Streams {
         if visitors.is_empty() && sessions.is_empty() {
             return Ok(0);
         }
-        let as_json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
-        let live_visitors: HashSet<String> = if visitors.is_empty() {
-            HashSet::new()
-        } else {
-            sqlx::query_scalar(
-                "SELECT visitor_token_hash FROM conversations
-                 WHERE visitor_token_hash IN (SELECT value FROM json_each(?))",
-            )
-            .bind(as_json(&visitors))
-            .fetch_all(&state.db)
-            .await?
-            .into_iter()
-            .collect()
-        };
-        // Each live session with its account's brands, sorted as the holders keep them.
-        let mut live_sessions: HashMap<String, (String, Vec<String>)> = HashMap::new();
-        if !sessions.is_empty() {
-            let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
-                "SELECT s.token_hash, s.account_id, b.brand_id FROM sessions s
-                 LEFT JOIN account_brands b ON b.account_id = s.account_id
-                 WHERE s.token_hash IN (SELECT value FROM json_each(?)) AND s.expires_at > ?
-                 ORDER BY s.token_hash, b.brand_id",
-            )
-            .bind(as_json(&sessions))
-            .bind(secrets::now())
-            .fetch_all(&state.db)
-            .await?;
-            for (token_hash, account_id, brand) in rows {
-                let entry = live_sessions
-                    .entry(token_hash)
-                    .or_insert_with(|| (account_id, Vec::new()));
-                entry.1.extend(brand);
-            }
-        }
+        let mut db = state.store.read().await?;
+        let live_visitors = store::conversations::live_visitor_tokens(&mut db, &visitors).await?;
+        // Each live session with its account and the account's brands, sorted as the
+        // holders keep them.
+        let live_sessions =
+            store::accounts::live_sessions(&mut db, &sessions, &secrets::now()).await?;
+        drop(db);
         let mut ended = 0;
         let mut registry = self.lock();
         registry.open.retain(|credential, entries| {
@@ -223,7 +196,7 @@ impl Streams {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::auth::VisitorAuth;
+    use crate::domain::accounts::VisitorAuth;
 
     fn visitor(credential: &str) -> Caller {
         Caller::Visitor(VisitorAuth {

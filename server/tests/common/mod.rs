@@ -33,8 +33,8 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("test.db");
         let url = format!("sqlite://{}", db_path.display());
-        let pool = paycard_server::db::connect(&url).await.unwrap();
-        paycard_server::seed::seed_demo(&pool, Some(PASSWORD))
+        let store = paycard_server::store::Store::open(&url).await.unwrap();
+        paycard_server::seed::seed_demo(&store, Some(PASSWORD))
             .await
             .unwrap();
         let key_file = dir.path().join("paycard.key").display().to_string();
@@ -50,7 +50,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         config.addr = listener.local_addr().unwrap();
         let base = format!("http://{}", config.addr);
-        let state = AppState::new(pool, config, vault);
+        let state = AppState::new(store, config, vault);
         let serving = state.clone();
         tokio::spawn(async move {
             paycard_server::serve(listener, serving, std::future::pending())
@@ -181,7 +181,7 @@ impl TestServer {
         sqlx::query("UPDATE cards SET status = ?, version = version + 1 WHERE id = ?")
             .bind(status)
             .bind(card)
-            .execute(&self.state.db)
+            .execute(self.state.store.sqlite_pool())
             .await
             .unwrap();
     }

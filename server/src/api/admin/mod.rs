@@ -14,9 +14,9 @@ pub mod portal;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use super::auth::OperatorAuth;
+use crate::domain::accounts::OperatorAuth;
 use crate::error::AppError;
-use crate::AppState;
+use crate::state::AppState;
 
 /// A signed-in admin.
 #[derive(Debug, Clone)]

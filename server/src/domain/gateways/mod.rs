@@ -1,12 +1,27 @@
 //! Payment gateways. The checkout asks a gateway to begin a payment; a gateway either
 //! charges at once (the sandbox) or sends the visitor to its own page and reports the
-//! result later in a signed notification (Stripe Checkout). The operator's cancel asks
-//! it to close whatever it has open for the card. Real gateways implement the same trait.
+//! result later in a signed notification (Stripe Checkout). Closing a card asks it to
+//! close whatever it has open for the card.
+//!
+//! [`Gateway`] is the one way to a gateway: the kind of the configured gateway chooses
+//! the variant, and every call dispatches on it.
+//!
+//! - [`sandbox`]: the built-in test gateway, with its ledger.
+//! - [`stripe`]: Stripe Checkout over Stripe's HTTP API.
 
-use std::future::Future;
+pub mod sandbox;
+pub mod stripe;
+
+use std::collections::BTreeMap;
 
 use paycard_core::card_form::ValidCard;
+use paycard_core::gateways::{SANDBOX, STRIPE};
 use paycard_core::{Currency, Recurrence};
+
+pub use self::sandbox::Sandbox;
+pub use self::stripe::Stripe;
+use crate::error::AppError;
+use crate::state::AppState;
 
 /// One charge, as a gateway needs it.
 pub struct Charge<'a> {
@@ -104,244 +119,118 @@ pub enum GatewayError {
     Refused(String),
 }
 
-pub trait Gateway: Send + Sync {
+/// A gateway, ready to call.
+pub enum Gateway {
+    Sandbox(Sandbox),
+    Stripe(Stripe),
+}
+
+impl Gateway {
+    /// The gateway configured as `gateway_id`, with its credentials opened.
+    pub async fn configured(state: &AppState, gateway_id: &str) -> Result<Gateway, AppError> {
+        let found = {
+            let mut db = state.store.read().await?;
+            crate::store::gateways::sealed_credentials(&mut db, gateway_id).await?
+        };
+        let (kind, sealed) = found.ok_or(AppError::NotFound("gateway"))?;
+        let plain = state.vault.open(&sealed, gateway_id).map_err(|e| {
+            AppError::Internal(format!(
+                "gateway {gateway_id}: {e}; was PAYCARD_SECRET_KEY or the key file changed?"
+            ))
+        })?;
+        let credentials: BTreeMap<String, String> = serde_json::from_slice(&plain)
+            .map_err(|e| AppError::Internal(format!("gateway {gateway_id}: credentials: {e}")))?;
+        match kind.as_str() {
+            SANDBOX => Ok(Gateway::Sandbox(Sandbox::new(state))),
+            STRIPE => Stripe::new(
+                state.http.clone(),
+                &state.config.stripe_api_base,
+                &credentials,
+            )
+            .map(Gateway::Stripe)
+            .ok_or_else(|| {
+                AppError::Internal(format!("gateway {gateway_id}: incomplete credentials"))
+            }),
+            other => Err(AppError::Internal(format!(
+                "gateway {gateway_id}: unknown kind {other:?}"
+            ))),
+        }
+    }
+
+    /// The gateway behind a way to pay: a configured one, or the built-in sandbox.
+    pub async fn of(
+        state: &AppState,
+        kind: &str,
+        gateway_id: Option<&str>,
+    ) -> Result<Gateway, AppError> {
+        match gateway_id {
+            // The sandbox needs no credentials.
+            _ if kind == SANDBOX => Ok(Gateway::Sandbox(Sandbox::new(state))),
+            Some(id) => Gateway::configured(state, id).await,
+            None => Err(AppError::Internal(format!(
+                "{kind} offered without a gateway"
+            ))),
+        }
+    }
+
     /// The kind, as in `gateway-kinds` and the attempts' `gateway` field.
-    fn kind(&self) -> &'static str;
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Gateway::Sandbox(_) => SANDBOX,
+            Gateway::Stripe(_) => STRIPE,
+        }
+    }
+
+    /// Whether it sends the visitor to a page of its own (and settles by notification).
+    pub fn redirects(&self) -> bool {
+        matches!(self, Gateway::Stripe(_))
+    }
 
     /// Begins a payment: a charge, or a redirect to the gateway's page.
-    fn begin(
-        &self,
-        charge: &Charge<'_>,
-    ) -> impl Future<Output = Result<Begun, GatewayError>> + Send;
+    pub async fn begin(&self, charge: &Charge<'_>) -> Result<Begun, GatewayError> {
+        match self {
+            Gateway::Sandbox(g) => g.begin(charge).await,
+            Gateway::Stripe(g) => g.begin(charge).await,
+        }
+    }
+
+    /// What became of a charge made at once, by its idempotency key, for good.
+    pub async fn resolve(&self, key: &str) -> Result<Outcome, GatewayError> {
+        match self {
+            Gateway::Sandbox(g) => g.resolve(key).await,
+            Gateway::Stripe(_) => Err(GatewayError::Refused(
+                "Stripe payments are settled by their session".into(),
+            )),
+        }
+    }
+
+    /// How a session stands at the gateway, as a notification would say it.
+    pub async fn session_outcome(&self, reference: &str) -> Result<Happened, GatewayError> {
+        match self {
+            Gateway::Sandbox(_) => Ok(Happened::Other),
+            Gateway::Stripe(g) => g.session_outcome(reference).await,
+        }
+    }
+
+    /// Closes what is open at the gateway for a card (`reference` from a redirect).
+    pub async fn close(&self, reference: &str) -> Result<Closed, GatewayError> {
+        match self {
+            // Nothing stays open at the sandbox.
+            Gateway::Sandbox(_) => Ok(Closed::Closed),
+            Gateway::Stripe(g) => g.close(reference).await,
+        }
+    }
 
     /// Checks a notification's signature on the raw body and reads it.
-    fn verify_notification(
+    pub fn verify_notification(
         &self,
         headers: &axum::http::HeaderMap,
         body: &[u8],
-    ) -> Result<Notification, GatewayError>;
-
-    /// Closes what is open at the gateway for a card (`reference` from a redirect).
-    fn close(&self, reference: &str) -> impl Future<Output = Result<Closed, GatewayError>> + Send;
-}
-
-/// The built-in sandbox: test card numbers decide the outcome; no network. Like a real
-/// gateway, it keeps a ledger of its charges by idempotency key (a table of its own,
-/// `sandbox_charges`): a payment whose answer was lost to a crash can be asked about
-/// later ([`Sandbox::resolve`]) instead of guessed.
-pub struct Sandbox {
-    ledger: crate::db::Pool,
-    latency: std::time::Duration,
-}
-
-impl Sandbox {
-    /// `latency`: how long a charge takes (`PAYCARD_SANDBOX_LATENCY_MS`).
-    pub fn new(ledger: crate::db::Pool, latency: std::time::Duration) -> Sandbox {
-        Sandbox { ledger, latency }
-    }
-
-    /// SPEC §4's test cards. Any other number is refused as a sandbox never charges
-    /// a real card.
-    pub fn outcome_for(number: &str) -> Outcome {
-        let failed = |reason: &str| Outcome::Failed {
-            reason: reason.to_owned(),
-        };
-        match number {
-            "4242424242424242" => Outcome::Succeeded {
-                reference: String::new(),
-            },
-            "4000000000000002" => failed("card_declined"),
-            "4000000000009995" => failed("insufficient_funds"),
-            "4000000000000069" => failed("expired_card"),
-            "4000000000000119" => failed("processing_error"),
-            _ => failed("card_declined"),
-        }
-    }
-
-    /// Writes `outcome` under `key` unless the key is already in the ledger, and
-    /// returns what the ledger holds: a key seen before keeps its first outcome.
-    async fn record(&self, key: &str, outcome: &Outcome) -> Result<Outcome, GatewayError> {
-        let (status, reason) = match outcome {
-            Outcome::Succeeded { .. } => ("succeeded", None),
-            Outcome::Failed { reason } => ("failed", Some(reason.as_str())),
-        };
-        let unavailable =
-            |e: sqlx::Error| GatewayError::Unavailable(format!("sandbox ledger: {e}"));
-        sqlx::query(
-            "INSERT INTO sandbox_charges (idempotency_key, outcome, failure_reason, created_at)
-             VALUES (?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(status)
-        .bind(reason)
-        .bind(crate::secrets::now())
-        .execute(&self.ledger)
-        .await
-        .map_err(unavailable)?;
-        let (status, reason): (String, Option<String>) = sqlx::query_as(
-            "SELECT outcome, failure_reason FROM sandbox_charges WHERE idempotency_key = ?",
-        )
-        .bind(key)
-        .fetch_one(&self.ledger)
-        .await
-        .map_err(unavailable)?;
-        Ok(if status == "succeeded" {
-            Outcome::Succeeded {
-                reference: format!("sandbox_{key}"),
-            }
-        } else {
-            Outcome::Failed {
-                reason: reason.unwrap_or_else(|| "processing_error".into()),
-            }
-        })
-    }
-
-    /// What became of the charge with idempotency key `key`. A charge the sandbox never
-    /// saw is voided first (its key recorded as failed), so it cannot happen later: the
-    /// answer holds for good.
-    pub async fn resolve(&self, key: &str) -> Result<Outcome, GatewayError> {
-        let never_seen = Outcome::Failed {
-            reason: "processing_error".into(),
-        };
-        self.record(key, &never_seen).await
-    }
-}
-
-impl Gateway for Sandbox {
-    fn kind(&self) -> &'static str {
-        "sandbox"
-    }
-
-    /// Charges at once; the ledger keeps the outcome under the idempotency key.
-    async fn begin(&self, charge: &Charge<'_>) -> Result<Begun, GatewayError> {
-        let card = charge
-            .card
-            .ok_or_else(|| GatewayError::Refused("the sandbox needs card details".into()))?;
-        let outcome = Sandbox::outcome_for(&card.number);
-        tokio::time::sleep(self.latency).await;
-        Ok(Begun::Done(
-            self.record(charge.idempotency_key, &outcome).await?,
-        ))
-    }
-
-    /// The sandbox settles every charge at once, so it never notifies.
-    fn verify_notification(
-        &self,
-        _headers: &axum::http::HeaderMap,
-        _body: &[u8],
     ) -> Result<Notification, GatewayError> {
-        Err(GatewayError::NoNotifications)
-    }
-
-    /// Nothing stays open at the sandbox.
-    async fn close(&self, _reference: &str) -> Result<Closed, GatewayError> {
-        Ok(Closed::Closed)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn ledger() -> (tempfile::TempDir, Sandbox) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let pool = crate::db::connect(&url).await.unwrap();
-        (dir, Sandbox::new(pool, std::time::Duration::ZERO))
-    }
-
-    fn good_card() -> ValidCard {
-        paycard_core::card_form::validate_card_form(
-            &paycard_core::card_form::CardForm {
-                name: "Ana".into(),
-                email: "ana@example.com".into(),
-                card_number: "4242424242424242".into(),
-                expiry: "12/40".into(),
-                cvc: "123".into(),
-            },
-            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        )
-        .unwrap()
-    }
-
-    fn charge<'a>(card: &'a ValidCard, idempotency_key: &'a str) -> Charge<'a> {
-        Charge {
-            card_id: "card_1",
-            amount_minor: 2500,
-            currency: Currency::from_code("EUR").unwrap(),
-            recurrence: None,
-            title: "Custom mug",
-            description: "",
-            email: "ana@example.com",
-            locale: "en",
-            card: Some(card),
-            idempotency_key,
-            success_url: "http://localhost/pay/t",
-            cancel_url: "http://localhost/pay/t",
-            expires_at: 0,
-        }
-    }
-
-    #[tokio::test]
-    async fn the_sandbox_charges_at_once_never_notifies_and_has_nothing_to_close() {
-        let (_dir, sandbox) = ledger().await;
-        let card = good_card();
-        let begun = sandbox.begin(&charge(&card, "att_1")).await.unwrap();
-        assert_eq!(
-            begun,
-            Begun::Done(Outcome::Succeeded {
-                reference: "sandbox_att_1".into()
-            })
-        );
-        assert!(matches!(
-            sandbox.verify_notification(&Default::default(), b"{}"),
-            Err(GatewayError::NoNotifications)
-        ));
-        assert_eq!(sandbox.close("anything").await.unwrap(), Closed::Closed);
-        // Asked later, the ledger says what happened to the charge.
-        assert_eq!(
-            sandbox.resolve("att_1").await.unwrap(),
-            Outcome::Succeeded {
-                reference: "sandbox_att_1".into()
-            }
-        );
-    }
-
-    #[tokio::test]
-    async fn a_charge_the_sandbox_never_saw_is_voided_for_good() {
-        let (_dir, sandbox) = ledger().await;
-        let failed = Outcome::Failed {
-            reason: "processing_error".into(),
-        };
-        assert_eq!(sandbox.resolve("att_lost").await.unwrap(), failed);
-        // The request that was lost arrives after all: its key is spent.
-        let card = good_card();
-        assert_eq!(
-            sandbox.begin(&charge(&card, "att_lost")).await.unwrap(),
-            Begun::Done(failed)
-        );
-    }
-
-    #[test]
-    fn the_test_cards_decide_the_outcome() {
-        assert!(matches!(
-            Sandbox::outcome_for("4242424242424242"),
-            Outcome::Succeeded { .. }
-        ));
-        for (number, reason) in [
-            ("4000000000000002", "card_declined"),
-            ("4000000000009995", "insufficient_funds"),
-            ("4000000000000069", "expired_card"),
-            ("4000000000000119", "processing_error"),
-            ("5555555555554444", "card_declined"),
-        ] {
-            assert_eq!(
-                Sandbox::outcome_for(number),
-                Outcome::Failed {
-                    reason: reason.into()
-                },
-                "{number}"
-            );
+        match self {
+            // The sandbox settles every charge at once, so it never notifies.
+            Gateway::Sandbox(_) => Err(GatewayError::NoNotifications),
+            Gateway::Stripe(g) => g.verify_notification(headers, body),
         }
     }
 }

@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::gateway::{Begun, Charge, Closed, Gateway, GatewayError, Happened, Notification};
+use super::{Begun, Charge, Closed, GatewayError, Happened, Notification};
 
 /// How far a webhook's timestamp may be from now (SPEC §4, as Stripe's own libraries).
 pub const SIGNATURE_TOLERANCE_SECS: i64 = 300;
@@ -252,13 +252,9 @@ impl Stripe {
     }
 }
 
-impl Gateway for Stripe {
-    fn kind(&self) -> &'static str {
-        paycard_core::gateways::STRIPE
-    }
-
+impl Stripe {
     /// Creates a Checkout Session; the visitor goes to its `url`.
-    async fn begin(&self, charge: &Charge<'_>) -> Result<Begun, GatewayError> {
+    pub async fn begin(&self, charge: &Charge<'_>) -> Result<Begun, GatewayError> {
         let url = format!("{}/v1/checkout/sessions", self.api_base);
         let request = self
             .http
@@ -276,7 +272,8 @@ impl Gateway for Stripe {
         })
     }
 
-    fn verify_notification(
+    /// Checks a webhook's `Stripe-Signature` on the raw body, and reads it.
+    pub fn verify_notification(
         &self,
         headers: &axum::http::HeaderMap,
         body: &[u8],
@@ -310,7 +307,7 @@ impl Gateway for Stripe {
 
     /// Expires the session. If Stripe will not (it completed meanwhile), asks how it
     /// ended: a completed session, paid or with its payment on the way, wins.
-    async fn close(&self, reference: &str) -> Result<Closed, GatewayError> {
+    pub async fn close(&self, reference: &str) -> Result<Closed, GatewayError> {
         let url = format!("{}/v1/checkout/sessions/{reference}/expire", self.api_base);
         match self.call(self.http.post(url)).await {
             Ok(_) => Ok(Closed::Closed),

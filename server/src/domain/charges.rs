@@ -1,0 +1,827 @@
+//! Taking the money: the ways to pay a card, charging it, the sessions of gateways with
+//! pages of their own, settling what a gateway says, and closing a card at its gateway.
+//!
+//! A card is charged at most once:
+//! - A charge made at once (the sandbox) first takes the card (pending/failed ->
+//!   processing) and records its attempt, in one transaction that only one request can
+//!   win; the attempt is on record before the gateway is called, so whatever happens to
+//!   the request, the charge can be asked about and settled ([`settle_stuck`]).
+//! - A gateway with a page of its own (Stripe) leaves the card payable while the visitor
+//!   is there; at most one session per card is open (a second Pay goes to the same
+//!   one). Its notification settles the card.
+//! - Closing a card (cancel, decline, expiry) first closes its open session at the
+//!   gateway; a payment completed there first wins. A closed card is never payable at a
+//!   gateway: when that cannot be made sure, the close is refused ([`close`]).
+//! - At most one attempt per card succeeds, also as a database rule: a second success
+//!   is recorded as failed `duplicate_payment`, to be refunded.
+
+use paycard_core::api::Card;
+use paycard_core::card_form::ValidCard;
+use paycard_core::gateways::{offered_kinds, Edition, SANDBOX};
+use paycard_core::{CardAction, CardStatus, SessionEvent, SessionStatus};
+
+use super::accounts::Caller;
+use super::cards::{self, load, transition, transition_in};
+use super::gateways::{
+    Begun, Charge, Closed, Gateway, GatewayError, Happened, Notification, Outcome,
+};
+use crate::error::AppError;
+use crate::secrets::{self, hash_secret, new_id};
+use crate::state::AppState;
+use crate::store::{self, gateways::SessionRow, Db};
+
+/// A way to pay the checkout offers: a gateway kind, and the configured gateway behind
+/// it (none for the built-in sandbox when nothing is configured).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Method {
+    pub kind: &'static str,
+    pub gateway_id: Option<String>,
+}
+
+/// The ways to pay: the connected portal's configured gateways that work and that its
+/// edition offers, sandbox first; the sandbox alone when none is configured (SPEC §2.2:
+/// it is the embedded default).
+pub async fn methods(state: &AppState) -> Result<Vec<Method>, AppError> {
+    let mut db = state.store.read().await?;
+    let edition = store::portals::connected(&mut db)
+        .await?
+        .and_then(|p| Edition::parse(&p.edition));
+    let mut methods: Vec<Method> = match edition {
+        Some(edition) => store::gateways::configured(&mut db)
+            .await?
+            .into_iter()
+            .filter_map(|g| {
+                let kind = offered_kinds(edition).find(|k| k.kind == g.kind)?;
+                Some(Method {
+                    kind: kind.kind,
+                    gateway_id: Some(g.id),
+                })
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    methods.sort_by_key(|m| m.kind != SANDBOX);
+    if methods.is_empty() {
+        methods.push(Method {
+            kind: SANDBOX,
+            gateway_id: None,
+        });
+    }
+    Ok(methods)
+}
+
+/// The card behind a checkout link, with its brand's name. A card past its time
+/// expires now, even if the background job has not come by yet.
+pub async fn card_of_link(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(Card, String)>, AppError> {
+    let mut db = state.store.read().await?;
+    let Some(card_id) = store::cards::of_checkout_token(&mut db, &hash_secret(token)).await? else {
+        return Ok(None);
+    };
+    let (row, _) = load(&mut db, &card_id).await?;
+    let brand = store::conversations::brand_name(&mut db, &row.conversation_id)
+        .await?
+        .unwrap_or_default();
+    drop(db);
+    let mut card = row.into_api()?;
+    if cards::overdue(&card) {
+        match close(state, None, &card.id, CardAction::Expire).await {
+            Ok(expired) => card = expired,
+            Err(AppError::Conflict { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(Some((card, brand)))
+}
+
+/// How paying at once went.
+pub enum Charged {
+    /// The gateway answered: the card is paid, or failed (the visitor may retry).
+    Settled(Box<Card>),
+    /// Another request took the card first, or it changed: show it as it is now.
+    Taken,
+    /// The visitor is being sent to another gateway in another tab this very moment.
+    Busy,
+    /// A session open at another gateway could not be closed: nothing was charged.
+    GatewayDown,
+    /// The gateway's answer is unknown: the attempt stays on record and is settled
+    /// once the gateway answers ([`settle_stuck`]).
+    Unsettled,
+}
+
+/// Charges a card at once through `gateway` (the sandbox), with the card details the
+/// visitor typed. Runs to its end even if the request that asked for it goes away.
+pub async fn charge(
+    state: &AppState,
+    gateway: &Gateway,
+    card_id: &str,
+    valid: &ValidCard,
+    locale: &str,
+) -> Result<Charged, AppError> {
+    // A session left open at another gateway (Stripe, in another tab) must not be
+    // payable once this card is charged here: close it first. If it was paid, it wins:
+    // taking the card below then meets a paid card and shows so.
+    if close_sessions(state, card_id).await.is_err() {
+        return Ok(Charged::GatewayDown);
+    }
+
+    // 1. Take the card (pending/failed -> processing; exactly one request can) and put
+    //    the attempt on record in the same transaction.
+    let attempt_id = new_id("att");
+    let last4 = valid.last4();
+    let mut tx = state.store.write().await?;
+    if session_in_flight(&mut tx, card_id).await? {
+        return Ok(Charged::Busy);
+    }
+    let processing = match transition_in(&mut tx, None, card_id, &CardAction::StartPayment).await {
+        Ok(card) => card,
+        Err(AppError::Conflict { .. }) => return Ok(Charged::Taken),
+        Err(other) => return Err(other),
+    };
+    store::attempts::insert_pending(
+        &mut tx,
+        &attempt_id,
+        card_id,
+        processing.amount_minor,
+        processing.currency.code(),
+        gateway.kind(),
+        Some(last4),
+        &secrets::now(),
+    )
+    .await?;
+    state.commit(tx).await?;
+
+    // 2. Charge.
+    let begun = gateway
+        .begin(&Charge {
+            card_id,
+            amount_minor: processing.amount_minor,
+            currency: processing.currency,
+            recurrence: processing.recurrence,
+            title: &processing.title,
+            description: &processing.description,
+            email: &valid.email,
+            locale,
+            card: Some(valid),
+            idempotency_key: &attempt_id,
+            success_url: "",
+            cancel_url: "",
+            expires_at: 0,
+        })
+        .await;
+    let outcome = match begun {
+        Ok(Begun::Done(outcome)) => outcome,
+        // A charging gateway never redirects; were it to, nothing was charged here.
+        Ok(Begun::Redirect { .. }) => Outcome::Failed {
+            reason: "processing_error".into(),
+        },
+        Err(err) => {
+            // The gateway's answer is unknown: ask it again rather than guess (its
+            // ledger decides for good), as the background job would.
+            tracing::warn!(error = %err, gateway = gateway.kind(), attempt = %attempt_id, "gateway failed; asking it what happened");
+            match gateway.resolve(&attempt_id).await {
+                Ok(outcome) => outcome,
+                Err(err) => {
+                    tracing::error!(error = %err, attempt = %attempt_id, "gateway unreachable; the payment will be settled later");
+                    return Ok(Charged::Unsettled);
+                }
+            }
+        }
+    };
+
+    // 3. Record the result.
+    let mut tx = state.store.write().await?;
+    let card = settle(
+        &mut tx,
+        &attempt_id,
+        card_id,
+        gateway.kind(),
+        Some(last4),
+        &outcome,
+    )
+    .await?;
+    state.commit(tx).await?;
+    tracing::info!(card = %card.id, attempt = %attempt_id, status = %card.status, gateway = gateway.kind(), "payment attempt");
+    Ok(Charged::Settled(Box::new(card)))
+}
+
+/// Records an attempt's outcome on its card, inside the caller's transaction: the card
+/// is taken to `processing` first if it is not there yet (a gateway that reports later),
+/// then to `paid` or `failed`; a paid recurring card gets its subscription. The attempt
+/// row is written, or its `pending` row completed. Settling an attempt already settled
+/// changes nothing (a replayed notification, a recovery racing the request).
+///
+/// At most one attempt per card succeeds (also a database constraint): a second success
+/// (money taken twice at a gateway, which the rules above prevent) is recorded as
+/// failed with `duplicate_payment`, to be refunded, and logged as an error. So is an
+/// outcome that arrives for a card already closed, which is left as it is.
+pub async fn settle(
+    db: &mut impl Db,
+    attempt_id: &str,
+    card_id: &str,
+    gateway: &str,
+    last4: Option<&str>,
+    outcome: &Outcome,
+) -> Result<Card, AppError> {
+    let (row, _) = load(db, card_id).await?;
+    let mut card = row.into_api()?;
+    let recorded = store::attempts::status(db, attempt_id).await?;
+    if recorded.as_deref().is_some_and(|s| s != "pending") {
+        return Ok(card);
+    }
+    if cards::payable(&card) {
+        card = transition_in(db, None, card_id, &CardAction::StartPayment).await?;
+    }
+    let now = secrets::now();
+    let (mut status, mut reason, action) = match outcome {
+        Outcome::Succeeded { .. } => ("succeeded", None, CardAction::PaymentSucceeded),
+        Outcome::Failed { reason } => (
+            "failed",
+            Some(reason.clone()),
+            CardAction::PaymentFailed {
+                reason: reason.clone(),
+            },
+        ),
+    };
+    if status == "succeeded" && store::attempts::other_success(db, card_id, attempt_id).await? {
+        tracing::error!(card = %card.id, attempt = %attempt_id, gateway,
+            "a second payment succeeded for a card already paid; refund it at the gateway");
+        (status, reason) = ("failed", Some("duplicate_payment".to_owned()));
+    }
+    store::attempts::record(
+        db,
+        attempt_id,
+        card_id,
+        status,
+        card.amount_minor,
+        card.currency.code(),
+        gateway,
+        last4,
+        reason.as_deref(),
+        &now,
+    )
+    .await?;
+    if card.status != CardStatus::Processing {
+        if status == "succeeded" {
+            tracing::error!(card = %card.id, attempt = %attempt_id, status = %card.status,
+                "a payment succeeded for a card that is closed; refund it at the gateway");
+        }
+        return Ok(card);
+    }
+    let result = transition_in(db, None, card_id, &action).await?;
+    if let (CardStatus::Paid, Some(recurrence)) = (result.status, result.recurrence) {
+        let today = chrono::Utc::now().date_naive();
+        let next = recurrence
+            .next_charge_date(today)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        store::attempts::insert_subscription(
+            db,
+            &new_id("sub"),
+            &result.id,
+            result.amount_minor,
+            result.currency.code(),
+            recurrence,
+            &today.to_string(),
+            &next,
+            &now,
+        )
+        .await?;
+    }
+    Ok(result)
+}
+
+/// How sending the visitor to a gateway's page went.
+pub enum Sent {
+    /// To this address: the card's open session, or a new one.
+    To(String),
+    /// A session is being made this instant (another tab): wait a moment.
+    Awaiting,
+    /// The card cannot be paid now (paid meanwhile, closed…): show it as it is.
+    NotPayable,
+    /// The gateway was removed since the page was shown.
+    GatewayGone,
+    /// The gateway could not be reached: nothing was charged.
+    GatewayDown,
+}
+
+/// A session left `creating` by a crash between asking the gateway and recording its
+/// answer (the gateway answers in seconds) must not block its card for ever. Its
+/// address was never given to anyone, so it cannot be paid.
+const STALE_CREATING: chrono::Duration = chrono::Duration::minutes(2);
+
+/// Moves a session by `event`, if the event applies to it.
+async fn move_session(
+    db: &mut impl Db,
+    session: &SessionRow,
+    event: SessionEvent,
+    made: Option<(&str, &str)>,
+) -> Result<(), AppError> {
+    if let Some(next) = session.status()?.after(event) {
+        store::gateways::set_session(db, &session.attempt_id, next, made, &secrets::now()).await?;
+    }
+    Ok(())
+}
+
+/// Whether a gateway session of the card is being made or is open, inside the caller's
+/// transaction: then the card must not be closed, or charged elsewhere, yet. A session
+/// left half-made by a crash is failed first.
+async fn session_in_flight(db: &mut impl Db, card_id: &str) -> Result<bool, AppError> {
+    let stale = secrets::timestamp(chrono::Utc::now() - STALE_CREATING);
+    for attempt in store::gateways::creating_since(db, card_id, &stale).await? {
+        if let Some(session) = store::gateways::session(db, &attempt).await? {
+            move_session(db, &session, SessionEvent::NotCreated, None).await?;
+        }
+    }
+    Ok(!store::gateways::sessions_in_flight(db, card_id)
+        .await?
+        .is_empty())
+}
+
+/// A session this request recorded.
+async fn recorded_session(db: &mut impl Db, attempt_id: &str) -> Result<SessionRow, AppError> {
+    store::gateways::session(db, attempt_id)
+        .await?
+        .ok_or_else(|| AppError::Internal("a session just recorded is gone".into()))
+}
+
+/// Whether the card has a session open at a gateway (the visitor may be paying there).
+pub async fn session_open(state: &AppState, card_id: &str) -> Result<bool, AppError> {
+    let mut db = state.store.read().await?;
+    Ok(!store::gateways::sessions_in_flight(&mut db, card_id)
+        .await?
+        .is_empty())
+}
+
+/// The card's sessions open at a gateway (made there, not settled).
+async fn open_sessions(state: &AppState, card_id: &str) -> Result<Vec<SessionRow>, AppError> {
+    let mut db = state.store.read().await?;
+    let sessions = store::gateways::sessions_in_flight(&mut db, card_id).await?;
+    Ok(sessions
+        .into_iter()
+        .filter(|s| s.reference.is_some() && s.status().is_ok_and(|st| st == SessionStatus::Open))
+        .collect())
+}
+
+/// Sends the visitor to pay at `gateway`'s own page: to the card's open session if it
+/// still is open there, else a new one. `back` is this checkout's address, where the
+/// gateway sends the visitor back.
+pub async fn send_to_gateway(
+    state: &AppState,
+    gateway: &Gateway,
+    gateway_id: &str,
+    card_id: &str,
+    email: &str,
+    locale: &str,
+    back: &str,
+) -> Result<Sent, AppError> {
+    // 0. A session already open goes on if it still is at the gateway (its notification
+    //    may be late or lost): ask it first; completed, the card is paid (or on its
+    //    way); ended, a new one is made below; still open, or it cannot say, back to it.
+    reconcile(state, card_id).await?;
+    if let Some(url) = open_sessions(state, card_id)
+        .await?
+        .into_iter()
+        .find_map(|s| s.url)
+    {
+        return Ok(Sent::To(url));
+    }
+
+    // 1. One session per card: reuse the open one, or claim the right to make one.
+    let attempt_id = new_id("att");
+    let mut tx = state.store.write().await?;
+    let (row, _) = load(&mut tx, card_id).await?;
+    let card = row.into_api()?;
+    if !cards::payable(&card) {
+        return Ok(Sent::NotPayable);
+    }
+    if session_in_flight(&mut tx, card_id).await? {
+        let sessions = store::gateways::sessions_in_flight(&mut tx, card_id).await?;
+        return Ok(match sessions.into_iter().find_map(|s| s.url) {
+            Some(url) => Sent::To(url),
+            None => Sent::Awaiting,
+        });
+    }
+    if !store::gateways::exists(&mut tx, gateway_id).await? {
+        return Ok(Sent::GatewayGone);
+    }
+    store::gateways::insert_session(
+        &mut tx,
+        &attempt_id,
+        card_id,
+        gateway_id,
+        gateway.kind(),
+        &secrets::now(),
+    )
+    .await?;
+    tx.commit().await?;
+
+    // 2. Ask the gateway, outside any transaction.
+    let expires_at = chrono::DateTime::parse_from_rfc3339(&card.expires_at)
+        .map(|t| t.timestamp())
+        .unwrap_or(0);
+    let begun = gateway
+        .begin(&Charge {
+            card_id,
+            amount_minor: card.amount_minor,
+            currency: card.currency,
+            recurrence: card.recurrence,
+            title: &card.title,
+            description: &card.description,
+            email,
+            locale,
+            card: None,
+            idempotency_key: &attempt_id,
+            success_url: &format!("{back}&return={}", gateway.kind()),
+            cancel_url: back,
+            expires_at,
+        })
+        .await;
+    let (url, reference) = match begun {
+        Ok(Begun::Redirect { url, reference }) => (url, reference),
+        other => {
+            if let Err(err) = &other {
+                tracing::warn!(error = %err, card = %card_id, gateway = gateway.kind(), "making a gateway session failed");
+            }
+            let mut tx = state.store.write().await?;
+            let made = recorded_session(&mut tx, &attempt_id).await?;
+            move_session(&mut tx, &made, SessionEvent::NotCreated, None).await?;
+            tx.commit().await?;
+            return Ok(Sent::GatewayDown);
+        }
+    };
+
+    // 3. Open, unless the card was closed meanwhile (then the session goes too).
+    let mut tx = state.store.write().await?;
+    let (row, _) = load(&mut tx, card_id).await?;
+    let still_payable = cards::payable(&row.into_api()?);
+    let made = recorded_session(&mut tx, &attempt_id).await?;
+    let event = if still_payable {
+        SessionEvent::Created
+    } else {
+        SessionEvent::CreatedTooLate
+    };
+    move_session(&mut tx, &made, event, Some((&reference, &url))).await?;
+    tx.commit().await?;
+    tracing::info!(card = %card_id, attempt = %attempt_id, session = %reference, gateway = gateway.kind(), "gateway session open");
+    if !still_payable {
+        // Nobody was given this session's address, so it cannot be paid; closed at the
+        // gateway too when it answers.
+        if gateway.close(&reference).await.is_err() {
+            tracing::warn!(card = %card_id, session = %reference, "a session for a closed card could not be closed; its address was never given out");
+        }
+        return Ok(Sent::NotPayable);
+    }
+    Ok(Sent::To(url))
+}
+
+/// What a gateway says happened to a session, applied to it and its card. Safe to apply
+/// more than once and out of order: a settled session's attempt is recorded once, and a
+/// late "still processing" does not reopen a session already settled.
+async fn apply(
+    db: &mut impl Db,
+    session: &SessionRow,
+    happened: &Happened,
+    reference: &str,
+) -> Result<(), AppError> {
+    let settled = store::attempts::status(db, &session.attempt_id)
+        .await?
+        .is_some_and(|s| s != "pending");
+    let outcome = match happened {
+        Happened::Paid => Outcome::Succeeded {
+            reference: reference.to_owned(),
+        },
+        Happened::Failed { reason } => Outcome::Failed {
+            reason: reason.clone(),
+        },
+        Happened::Processing => {
+            if !settled {
+                // Completed, the money on its way: the card waits in `processing`.
+                move_session(db, session, SessionEvent::Completed, None).await?;
+                let (row, _) = load(db, &session.card_id).await?;
+                if cards::payable(&row.into_api()?) {
+                    transition_in(db, None, &session.card_id, &CardAction::StartPayment).await?;
+                }
+            }
+            return Ok(());
+        }
+        Happened::Expired => {
+            // The card stays as it is: payable again through a new session.
+            return move_session(db, session, SessionEvent::Ended, None).await;
+        }
+        Happened::Other => return Ok(()),
+    };
+    let event = match outcome {
+        Outcome::Succeeded { .. } => SessionEvent::Completed,
+        Outcome::Failed { .. } => SessionEvent::PaymentFailed,
+    };
+    move_session(db, session, event, None).await?;
+    if settled {
+        return Ok(());
+    }
+    let card = settle(
+        db,
+        &session.attempt_id,
+        &session.card_id,
+        &session.kind,
+        None,
+        &outcome,
+    )
+    .await?;
+    tracing::info!(card = %card.id, attempt = %session.attempt_id, status = %card.status, "gateway payment settled");
+    Ok(())
+}
+
+async fn apply_now(
+    state: &AppState,
+    session: &SessionRow,
+    happened: &Happened,
+    reference: &str,
+) -> Result<(), AppError> {
+    let mut tx = state.store.write().await?;
+    apply(&mut tx, session, happened, reference).await?;
+    state.commit(tx).await?;
+    Ok(())
+}
+
+/// Back from a gateway's page: asks the gateway how the card's open sessions ended, so
+/// the page can tell at once even if the notification is late, or lost to a
+/// misconfigured endpoint.
+pub async fn reconcile(state: &AppState, card_id: &str) -> Result<(), AppError> {
+    for session in open_sessions(state, card_id).await? {
+        let reference = session.reference.clone().unwrap_or_default();
+        let Ok(gateway) = Gateway::configured(state, &session.gateway_id).await else {
+            continue;
+        };
+        let Ok(happened) = gateway.session_outcome(&reference).await else {
+            continue;
+        };
+        apply_now(state, &session, &happened, &reference).await?;
+    }
+    Ok(())
+}
+
+/// How a gateway's notification was taken.
+pub enum Received {
+    /// Applied (or seen before, or about a session this server did not open: ignored).
+    Taken,
+    /// Not from the gateway: the signature does not match.
+    Forged,
+}
+
+/// A notification from gateway `gateway_id`: verified on the raw body, each event id
+/// taking effect once, in the transaction that records it.
+pub async fn notification(
+    state: &AppState,
+    gateway: &Gateway,
+    gateway_id: &str,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<Received, AppError> {
+    let notification: Notification = match gateway.verify_notification(headers, body) {
+        Ok(n) => n,
+        Err(err) => {
+            tracing::warn!(gateway = %gateway_id, error = %err, "notification refused");
+            return Ok(Received::Forged);
+        }
+    };
+    let mut tx = state.store.write().await?;
+    if !store::gateways::first_notification(
+        &mut tx,
+        gateway_id,
+        &notification.event_id,
+        &secrets::now(),
+    )
+    .await?
+    {
+        tracing::info!(event = %notification.event_id, "notification seen before; ignored");
+        return Ok(Received::Taken);
+    }
+    match store::gateways::session_by_reference(&mut tx, gateway_id, &notification.reference)
+        .await?
+    {
+        None => {
+            tracing::warn!(session = %notification.reference, event = %notification.event_id,
+                "notification about a session this server did not open; ignored")
+        }
+        Some(s)
+            if notification
+                .card_id
+                .as_deref()
+                .is_some_and(|c| c != s.card_id) =>
+        {
+            tracing::warn!(session = %notification.reference, "notification names another card; ignored")
+        }
+        Some(s) => apply(&mut tx, &s, &notification.happened, &notification.reference).await?,
+    }
+    state.commit(tx).await?;
+    Ok(Received::Taken)
+}
+
+/// Closes the card's open gateway sessions, so none can be paid after this. One the
+/// customer completed first is applied instead (the card is paid, or waits for its
+/// payment), and the card's state then decides what may still happen to it. A gateway
+/// that cannot be reached is a 409 `gateway_unavailable`: it cannot be said that
+/// nothing was paid.
+pub async fn close_sessions(state: &AppState, card_id: &str) -> Result<(), AppError> {
+    let unavailable = || AppError::Conflict {
+        code: "gateway_unavailable",
+        message: "the payment gateway could not be reached to close the open payment; try again"
+            .into(),
+    };
+    for session in open_sessions(state, card_id).await? {
+        let reference = session.reference.clone().unwrap_or_default();
+        let gateway = Gateway::configured(state, &session.gateway_id).await.map_err(|err| {
+            tracing::warn!(error = %err, session = %reference, "no client for an open session's gateway");
+            unavailable()
+        })?;
+        let closed = gateway.close(&reference).await.map_err(|err: GatewayError| {
+            tracing::warn!(error = %err, session = %reference, "closing a gateway session failed");
+            unavailable()
+        })?;
+        let happened = match closed {
+            Closed::Closed => Happened::Expired,
+            Closed::Completed(happened) => happened,
+        };
+        apply_now(state, &session, &happened, &reference).await?;
+    }
+    Ok(())
+}
+
+/// How many times a close looks again for gateway sessions opened while it ran.
+const CLOSE_ROUNDS: u32 = 6;
+
+/// Closes a card (cancel, decline, expire) after closing its gateway sessions, so that a
+/// closed card is never payable at a gateway:
+/// - what is open at the gateway is closed first; a payment that completed there first
+///   wins, and the close gets the state machine's 409;
+/// - the card is then closed in a transaction that finds no session being made or
+///   open; one that appeared meanwhile (the visitor pressed Pay that same instant) sends
+///   the close round again;
+/// - a gateway that cannot be reached, or a session still being made after the last
+///   round, leaves the card as it is: 409 (`gateway_unavailable`, `payment_in_progress`).
+pub async fn close(
+    state: &AppState,
+    caller: Option<&Caller>,
+    card_id: &str,
+    action: CardAction,
+) -> Result<Card, AppError> {
+    if let Some(caller) = caller {
+        // Who may act, and whether the card can be closed at all, before any gateway
+        // is asked to do anything.
+        let mut db = state.store.read().await?;
+        let (row, brand) = load(&mut db, card_id).await?;
+        cards::authorize(caller, &row, &brand)?;
+        row.state()?.apply(&action)?;
+    }
+    for round in 0..CLOSE_ROUNDS {
+        close_sessions(state, card_id).await?;
+        let mut tx = state.store.write().await?;
+        if session_in_flight(&mut tx, card_id).await? {
+            drop(tx);
+            tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(round + 1))).await;
+            continue;
+        }
+        let card = transition_in(&mut tx, caller, card_id, &action).await?;
+        state.commit(tx).await?;
+        return Ok(card);
+    }
+    Err(AppError::Conflict {
+        code: "payment_in_progress",
+        message:
+            "the visitor is being sent to the payment provider right now; try again in a moment"
+                .into(),
+    })
+}
+
+/// Expires every card past its time to pay (pending or failed, not processing). Card by
+/// card: one whose gateway cannot be reached is logged and tried again next time, and
+/// the others still expire. Returns how many expired.
+pub async fn expire_due(state: &AppState) -> usize {
+    let due = async {
+        let mut db = state.store.read().await?;
+        store::cards::due_to_expire(&mut db, &secrets::now()).await
+    };
+    let due = match due.await {
+        Ok(due) => due,
+        Err(err) => {
+            tracing::warn!(error = %err, "listing cards to expire failed");
+            return 0;
+        }
+    };
+    let mut expired = 0;
+    for id in due {
+        // Another request may have paid or cancelled it meanwhile: that one wins.
+        match close(state, None, &id, CardAction::Expire).await {
+            Ok(_) => expired += 1,
+            Err(AppError::Conflict { code, .. })
+                if matches!(code, "gateway_unavailable" | "payment_in_progress") =>
+            {
+                tracing::warn!(card = %id, code, "a card due to expire could not be closed at its gateway; will retry")
+            }
+            Err(AppError::Conflict { .. }) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, card = %id, "expiring a card failed; will retry")
+            }
+        }
+    }
+    expired
+}
+
+/// How long an attempt may stay `pending` before the request that made it is taken as
+/// gone: the sandbox answers at once, and calls to a gateway time out after 30 s.
+pub const STUCK_ATTEMPT: chrono::Duration = chrono::Duration::minutes(2);
+
+/// How long a card may stay `processing` with no attempt on record before it is failed.
+/// Only cards from before attempts were recorded ahead of the charge can be there.
+pub const STUCK_PROCESSING: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Settles the payments that a crash or a lost connection left `processing`: each
+/// attempt still `pending` after [`STUCK_ATTEMPT`] is settled with what its gateway says
+/// became of it (never by guessing: a charge the gateway never saw is voided there
+/// first). Card by card: one that fails is logged and the others go on. Returns how many
+/// were settled.
+pub async fn settle_stuck(state: &AppState) -> usize {
+    let before = secrets::timestamp(chrono::Utc::now() - STUCK_ATTEMPT);
+    let stuck = async {
+        let mut db = state.store.read().await?;
+        store::attempts::pending_since(&mut db, &before).await
+    };
+    let stuck = match stuck.await {
+        Ok(rows) => rows,
+        Err(err) => {
+            tracing::warn!(error = %err, "listing pending attempts failed");
+            return 0;
+        }
+    };
+    let mut settled = 0;
+    for (attempt_id, card_id, gateway, last4) in stuck {
+        match settle_stuck_attempt(state, &attempt_id, &card_id, &gateway, last4.as_deref()).await {
+            Ok(()) => settled += 1,
+            Err(err) => {
+                tracing::warn!(error = %err, attempt = %attempt_id, card = %card_id, "settling a pending attempt failed; will retry")
+            }
+        }
+    }
+    settled + fail_unrecorded(state).await
+}
+
+async fn settle_stuck_attempt(
+    state: &AppState,
+    attempt_id: &str,
+    card_id: &str,
+    kind: &str,
+    last4: Option<&str>,
+) -> Result<(), AppError> {
+    let gateway = Gateway::of(state, kind, None).await?;
+    let outcome = gateway
+        .resolve(attempt_id)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut tx = state.store.write().await?;
+    let card = settle(&mut tx, attempt_id, card_id, kind, last4, &outcome).await?;
+    state.commit(tx).await?;
+    tracing::warn!(card = %card.id, attempt = %attempt_id, status = %card.status, "settled a payment its request left pending");
+    Ok(())
+}
+
+/// Fails cards left `processing` with nothing on record that can settle them: only data
+/// from before attempts were recorded ahead of the charge.
+async fn fail_unrecorded(state: &AppState) -> usize {
+    let before = secrets::timestamp(chrono::Utc::now() - STUCK_PROCESSING);
+    let stuck = async {
+        let mut db = state.store.read().await?;
+        store::cards::processing_unrecorded(&mut db, &before).await
+    };
+    let stuck = match stuck.await {
+        Ok(ids) => ids,
+        Err(err) => {
+            tracing::warn!(error = %err, "listing cards left processing failed");
+            return 0;
+        }
+    };
+    let mut failed = 0;
+    for id in stuck {
+        let action = CardAction::PaymentFailed {
+            reason: "processing_error".into(),
+        };
+        match transition(state, None, &id, action).await {
+            Ok(_) => failed += 1,
+            Err(AppError::Conflict { .. }) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, card = %id, "failing a card left processing failed")
+            }
+        }
+    }
+    failed
+}
+
+/// Forgets gateway notification ids too old to be replayed (Stripe retries for three
+/// days; a month is plenty).
+pub async fn prune_notifications(state: &AppState) -> Result<u64, AppError> {
+    let month_ago = secrets::timestamp(chrono::Utc::now() - chrono::Duration::days(30));
+    let mut db = state.store.read().await?;
+    Ok(store::gateways::prune_notifications(&mut db, &month_ago).await?)
+}

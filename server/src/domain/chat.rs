@@ -1,0 +1,287 @@
+//! Conversations and their messages, from both sides, and the Payments picker.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use paycard_core::api::{
+    Author, Conversation, ConversationCreated, ConversationEvent, ConversationPage, Message,
+    MessageEvent, NewConversation, Payment, MESSAGE_MAX_CHARS, VISITOR_NAME_MAX_CHARS,
+};
+use paycard_core::validation::{validate_brand_id, validate_text, FieldError};
+use paycard_core::Locale;
+use rand::Rng;
+
+use super::accounts::{OperatorAuth, VisitorAuth};
+use super::live::{self, EventKind};
+use crate::error::AppError;
+use crate::secrets::{self, new_id, new_secret};
+use crate::state::AppState;
+use crate::store;
+
+/// The brand of a conversation, or 404.
+pub async fn brand_of(state: &AppState, conversation_id: &str) -> Result<String, AppError> {
+    let mut db = state.store.read().await?;
+    store::conversations::brand_of(&mut db, conversation_id)
+        .await?
+        .ok_or(AppError::NotFound("conversation"))
+}
+
+/// A visitor may open only their own conversation: 404 if there is no such
+/// conversation, 403 if it is someone else's.
+pub async fn ensure_own(state: &AppState, visitor: &VisitorAuth, id: &str) -> Result<(), AppError> {
+    if visitor.conversation_id == id {
+        return Ok(());
+    }
+    brand_of(state, id).await?;
+    Err(AppError::Forbidden)
+}
+
+/// The brand of a conversation an operator works for: 404 if there is none, 403 if
+/// another brand's.
+pub async fn brand_for(state: &AppState, who: &OperatorAuth, id: &str) -> Result<String, AppError> {
+    let brand = brand_of(state, id).await?;
+    who.ensure_brand(&brand)?;
+    Ok(brand)
+}
+
+/// Opens a conversation for a website visitor of a brand. No sign-in: the answer's
+/// `visitor_token` is the visitor's key to this conversation and nothing else. A
+/// visitor with no name is named in their language, with a number to tell them apart.
+pub async fn open(
+    state: &AppState,
+    client: IpAddr,
+    locale: Locale,
+    input: NewConversation,
+) -> Result<ConversationCreated, AppError> {
+    state.limits.conversations.check(&client)?;
+    let mut errors = Vec::new();
+    if let Err(e) = validate_brand_id(&input.brand_id) {
+        errors.push(FieldError::new("brand_id", e.problem));
+    }
+    let visitor_name = match input.visitor_name.as_deref() {
+        None => {
+            let word = match locale {
+                Locale::En => "Visitor",
+                Locale::Es => "Visitante",
+            };
+            format!("{word} {:04}", rand::thread_rng().gen_range(0..10_000))
+        }
+        Some(name) => validate_text("visitor_name", name, VISITOR_NAME_MAX_CHARS, true)
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default(),
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let (visitor_token, token_hash) = new_secret(secrets::VISITOR_TOKEN);
+    let now = secrets::now();
+    let conversation = Conversation {
+        id: new_id("conv"),
+        brand_id: input.brand_id,
+        visitor_name,
+        created_at: now.clone(),
+        updated_at: now,
+        last_message: None,
+    };
+    let mut tx = state.store.write().await?;
+    // A well-formed id of no brand: there is no such website to chat on.
+    if !store::brands::exists(&mut tx, &conversation.brand_id).await? {
+        return Err(AppError::NotFound("brand"));
+    }
+    store::conversations::insert(&mut tx, &conversation, &token_hash).await?;
+    let event = ConversationEvent {
+        conversation: conversation.clone(),
+    };
+    live::record(
+        &mut tx,
+        &conversation.brand_id,
+        Some(&conversation.id),
+        EventKind::Conversation,
+        &event,
+    )
+    .await?;
+    state.commit(tx).await?;
+    tracing::info!(conversation = %conversation.id, brand = %conversation.brand_id, "conversation opened");
+    Ok(ConversationCreated {
+        conversation,
+        visitor_token,
+    })
+}
+
+/// Writes a text message and its event.
+pub async fn post(
+    state: &AppState,
+    conversation_id: &str,
+    brand_id: &str,
+    author: Author,
+    author_name: &str,
+    text: &str,
+) -> Result<Message, AppError> {
+    let text = validate_text("text", text, MESSAGE_MAX_CHARS, false)
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    let message = Message {
+        id: new_id("msg"),
+        conversation_id: conversation_id.to_owned(),
+        author,
+        author_name: author_name.to_owned(),
+        text: Some(text),
+        card: None,
+        created_at: secrets::now(),
+    };
+    let mut tx = state.store.write().await?;
+    store::messages::insert(&mut tx, &message).await?;
+    live::record(
+        &mut tx,
+        brand_id,
+        Some(conversation_id),
+        EventKind::Message,
+        &MessageEvent {
+            message: message.clone(),
+        },
+    )
+    .await?;
+    state.commit(tx).await?;
+    Ok(message)
+}
+
+/// Which version of a conversation a client holds: the newest event of all (where a
+/// stream opened with this snapshot resumes) and the newest of the conversation (it
+/// changes with every event of it: the transcript's ETag).
+pub struct Version {
+    pub latest: i64,
+    pub conversation: i64,
+}
+
+pub async fn version(state: &AppState, conversation_id: &str) -> Result<Version, AppError> {
+    let mut db = state.store.read().await?;
+    // The newest of all first: a stream resumed from it replays anything newer.
+    let latest = store::events::latest(&mut db).await?;
+    let conversation = store::events::latest_in_conversation(&mut db, conversation_id).await?;
+    Ok(Version {
+        latest,
+        conversation,
+    })
+}
+
+/// A conversation's messages, oldest first, card messages with their card as it is now.
+pub async fn messages(state: &AppState, conversation_id: &str) -> Result<Vec<Message>, AppError> {
+    let mut db = state.store.read().await?;
+    let rows = store::messages::list(&mut db, conversation_id).await?;
+    let mut cards: HashMap<String, store::cards::CardRow> =
+        store::cards::in_conversation(&mut db, conversation_id)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+    let mut messages = Vec::with_capacity(rows.len());
+    for row in rows {
+        let card = match row.card_id.as_ref().and_then(|id| cards.remove(id)) {
+            Some(card) => Some(card.into_api()?),
+            None => None,
+        };
+        messages.push(Message {
+            author: row.author(),
+            id: row.id,
+            conversation_id: row.conversation_id,
+            author_name: row.author_name,
+            text: row.text,
+            card,
+            created_at: row.created_at,
+        });
+    }
+    Ok(messages)
+}
+
+/// Where one page of the operators' list ends: the last conversation's activity time
+/// and id, the list's order (`2026-11-27T10:00:00.000Z/conv_…`). Opaque to clients; its
+/// pattern is in the schema.
+pub fn cursor(conversation: &Conversation) -> String {
+    format!("{}/{}", conversation.updated_at, conversation.id)
+}
+
+/// Reads a [`cursor`]: a timestamp as stored, `/`, an id.
+pub fn read_cursor(text: &str) -> Option<(String, String)> {
+    let (at, id) = text.split_once('/')?;
+    let shape = "0000-00-00T00:00:00.000Z";
+    let at_ok = at.len() == shape.len()
+        && at.bytes().zip(shape.bytes()).all(|(b, s)| {
+            if s == b'0' {
+                b.is_ascii_digit()
+            } else {
+                b == s
+            }
+        });
+    let id_ok =
+        (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    (at_ok && id_ok).then(|| (at.to_owned(), id.to_owned()))
+}
+
+/// One page of the conversations of the operator's brands, most recent activity first,
+/// and the event it reflects.
+pub async fn page(
+    state: &AppState,
+    who: &OperatorAuth,
+    before: Option<(String, String)>,
+    limit: u32,
+) -> Result<(ConversationPage, i64), AppError> {
+    let mut db = state.store.read().await?;
+    // Read before the list: a stream resumed from it replays anything newer.
+    let seq = store::events::latest(&mut db).await?;
+    // One more than asked: whether there is a next page.
+    let mut items = store::conversations::page(
+        &mut db,
+        &who.account.brands,
+        before.as_ref().map(|(at, id)| (at.as_str(), id.as_str())),
+        limit + 1,
+    )
+    .await?;
+    let next = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(cursor)
+    } else {
+        None
+    };
+    Ok((ConversationPage { items, next }, seq))
+}
+
+/// The Payments picker: the active payments of the conversation's brand, by title.
+pub async fn picker(
+    state: &AppState,
+    who: &OperatorAuth,
+    conversation_id: &str,
+    search: Option<&str>,
+) -> Result<Vec<Payment>, AppError> {
+    let brand = brand_for(state, who, conversation_id).await?;
+    let search = search.map(str::trim).filter(|q| !q.is_empty());
+    let mut db = state.store.read().await?;
+    Ok(store::payments::picker(&mut db, &brand, search).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cursors_read_back_and_nothing_else_does() {
+        let c = paycard_core::api::Conversation {
+            id: "conv_01ab".into(),
+            brand_id: "acme".into(),
+            visitor_name: "Ana".into(),
+            created_at: "2026-11-27T10:00:00.000Z".into(),
+            updated_at: "2026-11-27T10:00:00.000Z".into(),
+            last_message: None,
+        };
+        let text = super::cursor(&c);
+        assert_eq!(
+            super::read_cursor(&text),
+            Some((c.updated_at.clone(), c.id.clone()))
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-11-27T10:00:00.000Z/",
+            "2026-11-27/conv_1",
+            "2026-11-27T10:00:00.000Z/a b",
+        ] {
+            assert_eq!(super::read_cursor(bad), None, "{bad}");
+        }
+    }
+}

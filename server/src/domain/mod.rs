@@ -1,0 +1,23 @@
+//! What the product does, apart from how it is asked over HTTP: the operations the API
+//! handlers, the hosted checkout and the background jobs call. Each works through the
+//! [`store`](crate::store) and the shared rules of `paycard_core`.
+//!
+//! - [`accounts`]: who is calling (visitors, console sessions), signing in and out,
+//!   stream tickets.
+//! - [`chat`]: conversations, messages, the Payments picker.
+//! - [`cards`]: Share, a card, checkout links, every change of a card's status.
+//! - [`charges`]: taking the money: the ways to pay, charging, gateway sessions,
+//!   settling what a gateway says, closing a card at its gateway, the sweepers.
+//! - [`gateways`]: the gateways themselves (the sandbox, Stripe), one enum to call them.
+//! - [`live`]: the event log and the hub that hands it to the live streams.
+//! - [`streams`]: who holds the open streams: caps and revocation.
+//! - [`settings`]: the admins' portal, gateways, payments and brands.
+
+pub mod accounts;
+pub mod cards;
+pub mod charges;
+pub mod chat;
+pub mod gateways;
+pub mod live;
+pub mod settings;
+pub mod streams;

@@ -1,0 +1,169 @@
+//! Conversations: a brand's visitor, the visitor's token (hashed), and the time of the
+//! last activity, which orders the operators' list.
+
+use std::collections::HashSet;
+
+use paycard_core::api::{Conversation, LastMessage};
+
+use super::{placeholders, Db, Error};
+
+/// Opens a conversation.
+pub async fn insert(
+    db: &mut impl Db,
+    conversation: &Conversation,
+    token_hash: &str,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO conversations (id, brand_id, visitor_name, visitor_token_hash, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&conversation.id)
+    .bind(&conversation.brand_id)
+    .bind(&conversation.visitor_name)
+    .bind(token_hash)
+    .bind(&conversation.created_at)
+    .bind(&conversation.updated_at)
+    .execute(db.connection())
+    .await?;
+    Ok(())
+}
+
+/// The brand of a conversation.
+pub async fn brand_of(db: &mut impl Db, id: &str) -> Result<Option<String>, Error> {
+    sqlx::query_scalar("SELECT brand_id FROM conversations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.connection())
+        .await
+}
+
+/// A conversation's brand and the brand's name.
+pub async fn brand_name(db: &mut impl Db, id: &str) -> Result<Option<String>, Error> {
+    sqlx::query_scalar(
+        "SELECT b.name FROM brands b JOIN conversations c ON c.brand_id = b.id WHERE c.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.connection())
+    .await
+}
+
+/// The visitor of a conversation: (conversation, brand, visitor's name).
+pub type Visitor = (String, String, String);
+
+/// The conversation whose visitor token has this hash.
+pub async fn by_visitor_token(
+    db: &mut impl Db,
+    token_hash: &str,
+) -> Result<Option<Visitor>, Error> {
+    sqlx::query_as(
+        "SELECT id, brand_id, visitor_name FROM conversations WHERE visitor_token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(db.connection())
+    .await
+}
+
+/// (brand, visitor's name) of a conversation.
+pub async fn visitor_of(db: &mut impl Db, id: &str) -> Result<Option<(String, String)>, Error> {
+    sqlx::query_as("SELECT brand_id, visitor_name FROM conversations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.connection())
+        .await
+}
+
+/// Of `token_hashes`, those of conversations that still exist.
+pub async fn live_visitor_tokens(
+    db: &mut impl Db,
+    token_hashes: &[String],
+) -> Result<HashSet<String>, Error> {
+    let mut live = HashSet::new();
+    for chunk in token_hashes.chunks(500) {
+        let sql = format!(
+            "SELECT visitor_token_hash FROM conversations WHERE visitor_token_hash IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for hash in chunk {
+            query = query.bind(hash);
+        }
+        live.extend(query.fetch_all(db.connection()).await?);
+    }
+    Ok(live)
+}
+
+/// Marks a conversation as active at `at` (a message was written).
+pub async fn touch(db: &mut impl Db, id: &str, at: &str) -> Result<(), Error> {
+    sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(db.connection())
+        .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct ListRow {
+    id: String,
+    brand_id: String,
+    visitor_name: String,
+    created_at: String,
+    updated_at: String,
+    last_author: Option<String>,
+    last_text: Option<String>,
+    last_card_title: Option<String>,
+    last_at: Option<String>,
+}
+
+impl ListRow {
+    fn into_api(self) -> Conversation {
+        Conversation {
+            last_message: self.last_at.map(|created_at| LastMessage {
+                author: super::messages::author(self.last_author.as_deref().unwrap_or("visitor")),
+                text: self.last_text.or(self.last_card_title).unwrap_or_default(),
+                created_at,
+            }),
+            id: self.id,
+            brand_id: self.brand_id,
+            visitor_name: self.visitor_name,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// Up to `limit` conversations of `brands`, most recent activity first, after the
+/// position `before` (activity time, id) of a previous page.
+pub async fn page(
+    db: &mut impl Db,
+    brands: &[String],
+    before: Option<(&str, &str)>,
+    limit: u32,
+) -> Result<Vec<Conversation>, Error> {
+    if brands.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (before_at, before_id) = before.unzip();
+    let sql = format!(
+        "SELECT c.id, c.brand_id, c.visitor_name, c.created_at, c.updated_at,
+                m.author AS last_author, m.text AS last_text, k.title AS last_card_title, m.created_at AS last_at
+         FROM conversations c
+         LEFT JOIN messages m ON m.id = (SELECT id FROM messages WHERE conversation_id = c.id ORDER BY id DESC LIMIT 1)
+         LEFT JOIN cards k ON k.id = m.card_id
+         WHERE ($1 IS NULL OR (c.updated_at, c.id) < ($1, $2)) AND c.brand_id IN ({})
+         ORDER BY c.updated_at DESC, c.id DESC
+         LIMIT $3",
+        placeholders(4, brands.len())
+    );
+    let mut query = sqlx::query_as::<_, ListRow>(&sql)
+        .bind(before_at)
+        .bind(before_id)
+        .bind(i64::from(limit));
+    for brand in brands {
+        query = query.bind(brand);
+    }
+    Ok(query
+        .fetch_all(db.connection())
+        .await?
+        .into_iter()
+        .map(ListRow::into_api)
+        .collect())
+}

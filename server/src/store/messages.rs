@@ -1,0 +1,65 @@
+//! Messages: text, or a payment card (`card_id`). Ids are UUIDv7, so ordering by id is
+//! ordering by time.
+
+use paycard_core::api::{Author, Message};
+
+use super::{Db, Error};
+
+pub(super) fn author(text: &str) -> Author {
+    if text == "operator" {
+        Author::Operator
+    } else {
+        Author::Visitor
+    }
+}
+
+/// Writes a message (text or card) and marks its conversation as active.
+pub async fn insert(db: &mut impl Db, message: &Message) -> Result<(), Error> {
+    let author = match message.author {
+        Author::Visitor => "visitor",
+        Author::Operator => "operator",
+    };
+    sqlx::query(
+        "INSERT INTO messages (id, conversation_id, author, author_name, text, card_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&message.id)
+    .bind(&message.conversation_id)
+    .bind(author)
+    .bind(&message.author_name)
+    .bind(&message.text)
+    .bind(message.card.as_ref().map(|c| &c.id))
+    .bind(&message.created_at)
+    .execute(db.connection())
+    .await?;
+    super::conversations::touch(db, &message.conversation_id, &message.created_at).await
+}
+
+/// A message as stored: its card, if any, by id.
+#[derive(sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: String,
+    pub conversation_id: String,
+    author: String,
+    pub author_name: String,
+    pub text: Option<String>,
+    pub card_id: Option<String>,
+    pub created_at: String,
+}
+
+impl MessageRow {
+    pub fn author(&self) -> Author {
+        author(&self.author)
+    }
+}
+
+/// A conversation's messages, oldest first.
+pub async fn list(db: &mut impl Db, conversation_id: &str) -> Result<Vec<MessageRow>, Error> {
+    sqlx::query_as(
+        "SELECT id, conversation_id, author, author_name, text, card_id, created_at FROM messages
+         WHERE conversation_id = $1 ORDER BY id",
+    )
+    .bind(conversation_id)
+    .fetch_all(db.connection())
+    .await
+}
