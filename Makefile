@@ -31,7 +31,7 @@ test-native:
 	cargo test --locked -p paycard-core -p paycard-server
 
 test-wasm:
-	RUST_BACKTRACE=0 cargo test --locked --target wasm32-unknown-unknown -p paycard-widget
+	RUST_BACKTRACE=0 cargo test --locked --target wasm32-unknown-unknown -p paycard-client -p paycard-widget
 	cd console && RUST_BACKTRACE=0 cargo test --locked --target wasm32-unknown-unknown -p paycard-console
 
 test-e2e:

@@ -1,22 +1,9 @@
-//! The widget's words. Status lines, amounts and recurrences come from `paycard-core`;
-//! what is here is only the widget's own chrome.
+//! The widget's own words. The card's and the transcript's come from `paycard-client`;
+//! status lines, amounts and recurrences from `paycard-core`.
 
 pub use paycard_core::Locale;
 
-/// The locale for this page: `?lang=en|es` if given, else the browser's languages.
-pub fn detect_locale() -> Locale {
-    let window = leptos::prelude::window();
-    let from_query = crate::query_param("lang").and_then(|tag| Locale::from_tag(&tag));
-    from_query.unwrap_or_else(|| {
-        let languages: Vec<String> = window
-            .navigator()
-            .languages()
-            .iter()
-            .filter_map(|v| v.as_string())
-            .collect();
-        Locale::negotiate(languages.iter().map(String::as_str))
-    })
-}
+pub use paycard_client::page::detect_locale;
 
 /// Every string the widget shows, by key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,20 +15,12 @@ pub enum Text {
     MessagePlaceholder,
     Send,
     MessagesLabel,
-    PayNow,
-    Cancel,
-    ConfirmDecline,
-    YesDecline,
-    KeepIt,
-    CancelRequest,
-    PaymentRequest,
     OpenPaymentPage,
     PaymentPageOpened,
     Reconnecting,
     Offline,
     SomethingWrong,
     Unavailable,
-    You,
 }
 
 pub fn t(locale: Locale, text: Text) -> &'static str {
@@ -62,20 +41,6 @@ pub fn t(locale: Locale, text: Text) -> &'static str {
         (Send, Es) => "Enviar",
         (MessagesLabel, En) => "Conversation",
         (MessagesLabel, Es) => "Conversación",
-        (PayNow, En) => "Pay Now",
-        (PayNow, Es) => "Pagar ahora",
-        (Cancel, En) => "Cancel",
-        (Cancel, Es) => "Cancelar",
-        (ConfirmDecline, En) => "Decline this payment request?",
-        (ConfirmDecline, Es) => "¿Rechazar esta solicitud de pago?",
-        (YesDecline, En) => "Yes, decline",
-        (YesDecline, Es) => "Sí, rechazar",
-        (KeepIt, En) => "Keep it",
-        (KeepIt, Es) => "Mantener",
-        (CancelRequest, En) => "Cancel request",
-        (CancelRequest, Es) => "Cancelar solicitud",
-        (PaymentRequest, En) => "Payment request",
-        (PaymentRequest, Es) => "Solicitud de pago",
         (OpenPaymentPage, En) => "Open the payment page",
         (OpenPaymentPage, Es) => "Abrir la página de pago",
         (PaymentPageOpened, En) => "The payment page opened in a new tab.",
@@ -90,7 +55,5 @@ pub fn t(locale: Locale, text: Text) -> &'static str {
         (SomethingWrong, Es) => "Algo salió mal. Inténtalo de nuevo.",
         (Unavailable, En) => "This chat is not available right now.",
         (Unavailable, Es) => "Este chat no está disponible ahora mismo.",
-        (You, En) => "You",
-        (You, Es) => "Tú",
     }
 }

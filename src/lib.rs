@@ -1,32 +1,18 @@
-//! The paycard visitor widget and the browser pieces the console shares.
+//! The paycard visitor widget.
 //!
 //! - [`WidgetApp`]: the page mounted in the iframe the `/widget.js` loader adds.
-//! - [`chat`]: the visitor's chat panel (transcript and message box).
-//! - [`card`]: the payment card, for both sides of the chat.
-//! - [`api`]: a typed client for the paycard API.
-//! - [`live`]: live updates by server-sent events, with polling when they fail.
-//! - [`i18n`]: the words in English and Spanish, and the locale choice.
-//! - [`json`]: JSON by the browser's own parser (smaller than shipping one).
+//! - [`chat`]: the visitor's chat panel.
+//! - [`i18n`]: the widget's own words in English and Spanish, and the locale choice.
 //!
-//! Money, recurrence, card-status rules and transcript merging come from
-//! `paycard-core`, shared with the server, so the widget writes "€49.00 / month" exactly
-//! as the checkout page does. The console is a separate crate and bundle: nothing of it
-//! ships to visitors.
+//! The API client, live updates, the payment card and the transcript come from
+//! `paycard-client` (shared with the console); money, recurrence, card-status rules and
+//! transcript merging from `paycard-core` (shared with the server too), so the widget
+//! writes "€49.00 / month" exactly as the checkout page does. The console is a separate
+//! crate and bundle: nothing of it ships to visitors.
 
-pub mod api;
-pub mod card;
 pub mod chat;
 pub mod i18n;
-pub mod json;
-pub mod live;
 pub mod widget;
 
+pub use paycard_client::page::query_param;
 pub use widget::WidgetApp;
-
-/// A query parameter of this page (`?brand=…`, `?lang=…`), decoded; `None` if absent
-/// or empty.
-pub fn query_param(name: &str) -> Option<String> {
-    let search = leptos::prelude::window().location().search().ok()?;
-    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
-    params.get(name).filter(|v| !v.is_empty())
-}

@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
-use crate::api::{Api, ApiError, Auth};
 use crate::chat::ChatPanel;
 use crate::i18n::{self, t, Text};
-use crate::live::{
+use crate::query_param;
+use paycard_client::api::{Api, ApiError, Auth};
+use paycard_client::live::{
     spawn_live, LiveConfig, LiveEvent, LiveHandle, LiveSource, LiveStatus, LocalFuture,
 };
-use crate::query_param;
 
 /// What the widget remembers between page loads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +34,7 @@ fn storage_key(brand: &str) -> String {
 fn load_session(brand: &str) -> Option<VisitorSession> {
     let storage = window().local_storage().ok()??;
     let text = storage.get_item(&storage_key(brand)).ok()??;
-    crate::json::parse(&text)
+    paycard_client::json::parse(&text)
 }
 
 fn save_session(brand: &str, session: Option<&VisitorSession>) {
@@ -42,7 +42,7 @@ fn save_session(brand: &str, session: Option<&VisitorSession>) {
         return;
     };
     let key = storage_key(brand);
-    let _ = match session.and_then(crate::json::stringify) {
+    let _ = match session.and_then(paycard_client::json::stringify) {
         Some(text) => storage.set_item(&key, &text),
         None => storage.remove_item(&key),
     };

@@ -1,11 +1,8 @@
-//! Browser tests of the widget's components, in headless Chromium
+//! Browser tests of the widget's chat panel, in headless Chromium
 //! (`cargo test --target wasm32-unknown-unknown`, see `.cargo/config.toml`).
 //! They find elements by role and accessible name, as a person (or a screen reader)
-//! does, and assert on text and attributes.
+//! does, and assert on text and attributes. The card's own tests are `paycard-client`'s.
 #![cfg(target_arch = "wasm32")]
-
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 
 use leptos::mount::mount_to;
 use leptos::prelude::*;
@@ -13,14 +10,12 @@ use leptos::task::tick;
 use leptos::wasm_bindgen::JsCast;
 use paycard_core::api::{Author, Card, Message};
 use paycard_core::{CardStatus, Currency, Locale, Recurrence};
-use paycard_widget::api::ApiError;
-use paycard_widget::card::{PaymentCard, Side};
 use paycard_widget::chat::ChatPanel;
-use paycard_widget::live::{spawn_live, LiveConfig, LiveSource, LiveStatus, LocalFuture};
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlButtonElement, HtmlElement, HtmlInputElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
 
 /// A fresh element in the page to mount into.
 fn container() -> HtmlElement {
@@ -252,228 +247,3 @@ async fn the_transcript_shows_cards_among_messages_and_redraws_them_when_they_ch
         .contains("Cancelled by the operator"));
 }
 
-// ---------------------------------------------------------------- the card in each state
-
-struct Rendered {
-    status: String,
-    buttons: Vec<String>,
-    status_line: String,
-    price: String,
-}
-
-async fn render_card(status: CardStatus, side: Side, locale: Locale) -> Rendered {
-    let root = container();
-    let c = card(status, Some(Recurrence::MONTHLY));
-    let noop = Callback::new(|_: String| ());
-    mount_to(root.clone(), move || match side {
-        Side::Visitor => {
-            view! { <PaymentCard card=c locale=locale side=side on_pay=noop on_decline=noop/> }
-                .into_any()
-        }
-        Side::Operator => {
-            view! { <PaymentCard card=c locale=locale side=side on_cancel=noop/> }.into_any()
-        }
-    })
-    .forget();
-    tick().await;
-    let group = card_group(&root, "Coffee subscription");
-    let line = group
-        .query_selector("[aria-live=polite]")
-        .unwrap()
-        .expect("a polite live status line");
-    Rendered {
-        status: group.get_attribute("data-status").unwrap(),
-        buttons: button_names(&group),
-        status_line: line.text_content().unwrap().trim().to_owned(),
-        price: group
-            .query_selector(".card__price")
-            .unwrap()
-            .unwrap()
-            .text_content()
-            .unwrap(),
-    }
-}
-
-#[wasm_bindgen_test]
-async fn the_card_in_each_of_its_seven_states_in_english() {
-    use CardStatus::*;
-    let expected: [(CardStatus, &[&str], &[&str], &str); 7] = [
-        (
-            Pending,
-            &["Pay Now", "Cancel"],
-            &["Cancel request"],
-            "Awaiting payment",
-        ),
-        (Processing, &[], &[], "Payment in progress"),
-        (Paid, &[], &[], "Payment successful"),
-        (
-            Failed,
-            &["Pay Now", "Cancel"],
-            &["Cancel request"],
-            "Payment failed: insufficient funds",
-        ),
-        (Cancelled, &[], &[], "Cancelled by the operator"),
-        (Declined, &[], &[], "Declined by the visitor"),
-        (Expired, &[], &[], "Expired"),
-    ];
-    for (status, visitor_buttons, operator_buttons, line) in expected {
-        let visitor = render_card(status, Side::Visitor, Locale::En).await;
-        assert_eq!(visitor.status, status.as_str());
-        assert_eq!(
-            visitor.buttons, visitor_buttons,
-            "visitor buttons when {status}"
-        );
-        assert_eq!(visitor.status_line, line);
-        assert_eq!(visitor.price, "€49.00 / month");
-        let operator = render_card(status, Side::Operator, Locale::En).await;
-        assert_eq!(
-            operator.buttons, operator_buttons,
-            "operator buttons when {status}"
-        );
-        assert_eq!(operator.status_line, line);
-    }
-}
-
-#[wasm_bindgen_test]
-async fn the_card_in_each_of_its_seven_states_in_spanish() {
-    use CardStatus::*;
-    let expected: [(CardStatus, &[&str], &str); 7] = [
-        (Pending, &["Pagar ahora", "Cancelar"], "Pendiente de pago"),
-        (Processing, &[], "Pago en curso"),
-        (Paid, &[], "Pago realizado"),
-        (
-            Failed,
-            &["Pagar ahora", "Cancelar"],
-            "Pago fallido: fondos insuficientes",
-        ),
-        (Cancelled, &[], "Cancelado por el operador"),
-        (Declined, &[], "Rechazado por el visitante"),
-        (Expired, &[], "Caducado"),
-    ];
-    for (status, buttons, line) in expected {
-        let r = render_card(status, Side::Visitor, Locale::Es).await;
-        assert_eq!(r.status, status.as_str());
-        assert_eq!(r.buttons, buttons, "{status}");
-        assert_eq!(r.status_line, line);
-        assert_eq!(r.price, "49,00 € / mes");
-        let operator = render_card(status, Side::Operator, Locale::Es).await;
-        let can_cancel = matches!(status, Pending | Failed);
-        assert_eq!(
-            operator.buttons.contains(&"Cancelar solicitud".to_owned()),
-            can_cancel,
-            "{status}"
-        );
-    }
-}
-
-#[wasm_bindgen_test]
-async fn pay_now_and_a_confirmed_decline_report_the_card() {
-    let root = container();
-    let paid = RwSignal::new(Vec::<String>::new());
-    let declined = RwSignal::new(Vec::<String>::new());
-    let c = card(CardStatus::Pending, None);
-    mount_to(root.clone(), move || {
-        view! {
-            <PaymentCard card=c locale=Locale::En side=Side::Visitor
-                on_pay=Callback::new(move |id| paid.update(|p| p.push(id)))
-                on_decline=Callback::new(move |id| declined.update(|d| d.push(id)))/>
-        }
-    })
-    .forget();
-    tick().await;
-    button(&root, "Pay Now").click();
-    tick().await;
-    assert_eq!(paid.get_untracked(), ["card_1"]);
-
-    // Cancel asks first; "Keep it" changes nothing.
-    button(&root, "Cancel").click();
-    tick().await;
-    assert!(root
-        .text_content()
-        .unwrap()
-        .contains("Decline this payment request?"));
-    button(&root, "Keep it").click();
-    tick().await;
-    assert!(declined.get_untracked().is_empty());
-    button(&root, "Cancel").click();
-    tick().await;
-    button(&root, "Yes, decline").click();
-    tick().await;
-    assert_eq!(declined.get_untracked(), ["card_1"]);
-}
-
-// ---------------------------------------------------------------- live updates
-
-/// A source whose stream never connects (a closed port) and whose polling is counted.
-struct BrokenStream {
-    stream_attempts: Rc<Cell<u32>>,
-    polls: Rc<RefCell<Vec<u32>>>,
-}
-
-impl LiveSource for BrokenStream {
-    fn stream_url(&self, _last: i64) -> LocalFuture<Result<String, ApiError>> {
-        self.stream_attempts.set(self.stream_attempts.get() + 1);
-        Box::pin(async { Ok("http://127.0.0.1:9/nothing-listens-here".to_owned()) })
-    }
-
-    fn poll(&self) -> LocalFuture<Result<Option<i64>, ApiError>> {
-        let polls = self.polls.clone();
-        let attempts = self.stream_attempts.get();
-        Box::pin(async move {
-            polls.borrow_mut().push(attempts);
-            Ok(Some(42))
-        })
-    }
-}
-
-#[wasm_bindgen_test]
-async fn live_updates_fall_back_to_polling_and_then_try_streaming_again() {
-    let _owner = Owner::new();
-    let stream_attempts = Rc::new(Cell::new(0));
-    let polls = Rc::new(RefCell::new(Vec::new()));
-    let source = Rc::new(BrokenStream {
-        stream_attempts: stream_attempts.clone(),
-        polls: polls.clone(),
-    });
-    let status = RwSignal::new(LiveStatus::Connecting);
-    let seen_statuses = Rc::new(RefCell::new(Vec::new()));
-    let config = LiveConfig {
-        retry_delays_ms: vec![20, 20],
-        poll_every_ms: 50,
-        retry_stream_after_ms: 200,
-        ..LiveConfig::default()
-    };
-    let handle = spawn_live(source, 0, Rc::new(|_| ()), status, config);
-
-    // Record every status the subscription goes through (an effect sees each one: the
-    // loop always waits on a timer or the network between two of them).
-    let record = seen_statuses.clone();
-    Effect::new(move |_| {
-        let now = status.get();
-        let mut seen = record.borrow_mut();
-        if seen.last() != Some(&now) {
-            seen.push(now);
-        }
-    });
-    // Wait up to 5 s for the fallback and the return to streaming.
-    for _ in 0..100 {
-        if stream_attempts.get() >= 5 && !polls.borrow().is_empty() {
-            break;
-        }
-        gloo_timers::future::TimeoutFuture::new(50).await;
-    }
-    handle.stop();
-    let seen = seen_statuses.borrow().clone();
-    assert!(seen.contains(&LiveStatus::Reconnecting), "{seen:?}");
-    assert!(seen.contains(&LiveStatus::Polling), "{seen:?}");
-    assert!(!polls.borrow().is_empty(), "it polled");
-    assert_eq!(
-        polls.borrow()[0],
-        3,
-        "polling starts after three failed streams"
-    );
-    assert!(
-        stream_attempts.get() >= 4,
-        "and it tries the stream again after polling a while"
-    );
-}

@@ -5,12 +5,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use leptos::html;
 use leptos::prelude::*;
+use paycard_client::api::{Api, Auth};
+use paycard_client::card::Side;
+use paycard_client::transcript::{MessageBox, TranscriptList};
 use paycard_core::api::Payment;
 use paycard_core::transcript::Transcript;
 use paycard_core::Locale;
-use paycard_widget::api::{Api, Auth};
-use paycard_widget::card::Side;
-use paycard_widget::chat::{MessageBox, TranscriptList};
 
 use crate::i18n::{t, Text};
 use crate::picker::Picker;
@@ -31,7 +31,7 @@ pub async fn reload(
     api: &Api,
     conversation_id: &str,
     transcript: RwSignal<Transcript>,
-) -> Result<i64, paycard_widget::api::ApiError> {
+) -> Result<i64, paycard_client::api::ApiError> {
     match api.messages(&Auth::Session, conversation_id, None).await? {
         Some(snapshot) => {
             transcript.set(Transcript::new(snapshot.messages));

@@ -1,4 +1,5 @@
-//! The console's own words; card words come from the widget crate and paycard-core.
+//! The console's own words; the card's and the transcript's come from `paycard-client`,
+//! amounts and status lines from `paycard-core`.
 
 pub use paycard_core::Locale;
 

@@ -5,11 +5,13 @@
 //! - [`conversation`]: one conversation, operator side.
 //! - [`picker`]: the Payments picker.
 //! - [`settings`]: the admins' Settings pages (portal, gateways, payments, brands), over
-//!   [`admin_api`].
+//!   `paycard_client::admin`.
 //! - [`mount_conversation`]: the operator side of one conversation, mounted on its own
 //!   into another page (SPEC §6).
+//!
+//! The API client, live updates, the payment card and the transcript come from
+//! `paycard-client`, shared with the visitor widget.
 
-pub mod admin_api;
 pub mod conversation;
 pub mod i18n;
 pub mod picker;
@@ -23,13 +25,13 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::use_params_map;
 use leptos_router::path;
+use paycard_client::api::{Api, ApiError, Auth};
+use paycard_client::live::{
+    spawn_live, LiveConfig, LiveEvent, LiveHandle, LiveSource, LiveStatus, LocalFuture,
+};
 use paycard_core::api::{Author, Conversation, OperatorAccount, Role};
 use paycard_core::transcript::Transcript;
 use paycard_core::Locale;
-use paycard_widget::api::{Api, ApiError, Auth};
-use paycard_widget::live::{
-    spawn_live, LiveConfig, LiveEvent, LiveHandle, LiveSource, LiveStatus, LocalFuture,
-};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::conversation::{reload, ConversationView};
@@ -87,7 +89,7 @@ fn start_operator_live(
 /// The console page.
 #[component]
 pub fn ConsoleApp() -> impl IntoView {
-    let locale = paycard_widget::i18n::detect_locale();
+    let locale = paycard_client::page::detect_locale();
     let account = RwSignal::new(None::<OperatorAccount>);
     let checked = RwSignal::new(false);
     let api = Api::new("");
@@ -516,7 +518,7 @@ fn embedded_conversation() -> Option<String> {
 /// page must be same-origin and signed in): `wasmBindings.mount_conversation(el, id)`.
 #[wasm_bindgen]
 pub fn mount_conversation(element: web_sys::HtmlElement, conversation_id: String) {
-    let locale = paycard_widget::i18n::detect_locale();
+    let locale = paycard_client::page::detect_locale();
     leptos::mount::mount_to(element, move || {
         view! { <StandaloneConversation locale=locale conversation_id=conversation_id/> }
     })

@@ -10,8 +10,8 @@ use paycard_core::validation::{validate_brand, FieldError};
 use paycard_core::{Locale, Money};
 
 use super::{error_for, failure_text, report, Clears, FormActions, FormField, Modal};
-use crate::admin_api;
 use crate::i18n::tr;
+use paycard_client::admin;
 
 fn origins_text(origins: &[String]) -> String {
     origins.join("\n")
@@ -36,7 +36,7 @@ pub fn BrandSettings(locale: Locale) -> impl IntoView {
 
     let load = move || {
         leptos::task::spawn_local(async move {
-            match admin_api::brands().await {
+            match admin::brands().await {
                 Ok(list) => brands.set(Some(list)),
                 Err(e) => failure.set(Some(failure_text(&e, locale))),
             }
@@ -50,7 +50,7 @@ pub fn BrandSettings(locale: Locale) -> impl IntoView {
                 brand_id: Some(to),
                 ..Default::default()
             };
-            match admin_api::update_payment(&payment_id, &patch).await {
+            match admin::update_payment(&payment_id, &patch).await {
                 Ok(_) => {
                     failure.set(None);
                     notice.set(Some(match locale {
@@ -137,7 +137,7 @@ fn BrandPanel(
                     allowed_origins: Some(list),
                     ..Default::default()
                 };
-                match admin_api::update_brand(&id, &patch).await {
+                match admin::update_brand(&id, &patch).await {
                     Ok(_) => on_saved.run(name),
                     Err(e) => errors.set(e.fields().to_vec()),
                 }
@@ -257,7 +257,7 @@ fn BrandForm(locale: Locale, on_done: Callback<Brand>, on_cancel: Callback<()>) 
         errors.set(Vec::new());
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match admin_api::add_brand(&input).await {
+            match admin::add_brand(&input).await {
                 Ok(b) => on_done.run(b),
                 Err(e) => report(&e, errors, failure, locale),
             }

@@ -12,8 +12,8 @@ use paycard_core::validation::FieldError;
 use paycard_core::Locale;
 
 use super::{confirm, error_for, failure_text, report, Clears, FormActions, FormField, Modal};
-use crate::admin_api;
 use crate::i18n::tr;
+use paycard_client::admin;
 
 /// What the page knows: `None` while loading.
 #[derive(Clone)]
@@ -34,17 +34,14 @@ pub fn GatewaySettings(locale: Locale) -> impl IntoView {
 
     let load = move || {
         leptos::task::spawn_local(async move {
-            let portal = admin_api::portal().await;
+            let portal = admin::portal().await;
             let result = match portal {
                 Ok(None) => Ok(Loaded {
                     connected: false,
                     gateways: Vec::new(),
                     kinds: Vec::new(),
                 }),
-                Ok(Some(_)) => match (
-                    admin_api::gateways().await,
-                    admin_api::gateway_kinds().await,
-                ) {
+                Ok(Some(_)) => match (admin::gateways().await, admin::gateway_kinds().await) {
                     (Ok(gateways), Ok(kinds)) => Ok(Loaded {
                         connected: true,
                         gateways,
@@ -71,7 +68,7 @@ pub fn GatewaySettings(locale: Locale) -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            match admin_api::remove_gateway(&g.id).await {
+            match admin::remove_gateway(&g.id).await {
                 Ok(()) => {
                     failure.set(None);
                     load();
@@ -254,7 +251,7 @@ fn CredentialForm(
         leptos::task::spawn_local(async move {
             let result = match &gateway_id {
                 Some(id) => {
-                    admin_api::replace_gateway(
+                    admin::replace_gateway(
                         id,
                         &NewGateway {
                             kind: kind_name,
@@ -264,7 +261,7 @@ fn CredentialForm(
                     .await
                 }
                 None => {
-                    admin_api::add_gateway(&NewGateway {
+                    admin::add_gateway(&NewGateway {
                         kind: kind_name,
                         credentials,
                     })

@@ -14,8 +14,8 @@ use leptos_router::components::A;
 use paycard_core::validation::FieldError;
 use paycard_core::Locale;
 
-use crate::admin_api::AdminError;
 use crate::i18n::tr;
+use paycard_client::ApiError;
 
 /// The settings pages, in the order of the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +95,7 @@ pub fn error_for(errors: &[FieldError], field: &str, locale: Locale) -> Option<S
 }
 
 /// What to say when a request failed other than with field errors.
-pub fn failure_text(error: &AdminError, locale: Locale) -> &'static str {
+pub fn failure_text(error: &ApiError, locale: Locale) -> &'static str {
     match error.code() {
         "no_portal" => tr(
             locale,
@@ -223,7 +223,7 @@ pub fn Modal(
 /// Shows a failed save: its field errors beside their fields, or else one line saying
 /// what went wrong.
 pub fn report(
-    error: &AdminError,
+    error: &ApiError,
     errors: RwSignal<Vec<FieldError>>,
     failure: RwSignal<Option<&'static str>>,
     locale: Locale,

@@ -11,8 +11,8 @@ use paycard_core::validation::{validate_payment, FieldError, PaymentDraft, Probl
 use paycard_core::{Currency, Interval, Locale, Money, Recurrence};
 
 use super::{confirm, error_for, failure_text, report, Clears, FormActions, FormField, Modal};
-use crate::admin_api;
 use crate::i18n::tr;
+use paycard_client::admin;
 
 /// The frequency choices of the form; custom is every N days, weeks, months or years.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,14 +90,14 @@ pub fn PaymentSettings(locale: Locale) -> impl IntoView {
 
     let load = move || {
         leptos::task::spawn_local(async move {
-            match (admin_api::payments().await, admin_api::brands().await) {
+            match (admin::payments().await, admin::brands().await) {
                 (Ok(list), Ok(b)) => {
                     payments.set(Some(list));
                     brands.set(b);
                 }
                 (Err(e), _) | (_, Err(e)) => failure.set(Some(failure_text(&e, locale))),
             }
-            if let Ok(Some(portal)) = admin_api::portal().await {
+            if let Ok(Some(portal)) = admin::portal().await {
                 default_currency.set(portal.currency);
             }
         });
@@ -118,7 +118,7 @@ pub fn PaymentSettings(locale: Locale) -> impl IntoView {
                 active: Some(active),
                 ..Default::default()
             };
-            match admin_api::update_payment(&p.id, &patch).await {
+            match admin::update_payment(&p.id, &patch).await {
                 Ok(_) => {
                     failure.set(None);
                     load();
@@ -136,7 +136,7 @@ pub fn PaymentSettings(locale: Locale) -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            match admin_api::delete_payment(&p.id).await {
+            match admin::delete_payment(&p.id).await {
                 Ok(()) => notice.set(Some(match locale {
                     Locale::En => format!("“{}” was deleted. Cards already shared keep it as it was.", p.title),
                     Locale::Es => format!("«{}» se ha eliminado. Las tarjetas ya compartidas lo conservan como estaba.", p.title),
@@ -358,9 +358,9 @@ pub fn PaymentForm(
                         recurrence: Some(draft.recurrence),
                         active: None,
                     };
-                    admin_api::update_payment(id, &patch).await
+                    admin::update_payment(id, &patch).await
                 }
-                None => admin_api::add_payment(&draft).await,
+                None => admin::add_payment(&draft).await,
             };
             match result {
                 Ok(p) => on_done.run(p),

@@ -11,8 +11,8 @@ use paycard_core::validation::{validate_portal, FieldError};
 use paycard_core::{Currency, Locale};
 
 use super::{confirm, error_for, failure_text, report, Clears, FormActions, FormField, Modal};
-use crate::admin_api;
 use crate::i18n::tr;
+use paycard_client::admin;
 
 fn country_name(code: &str) -> String {
     countries()
@@ -33,10 +33,10 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
 
     let load = move || {
         leptos::task::spawn_local(async move {
-            match admin_api::portal().await {
+            match admin::portal().await {
                 Ok(p) => {
                     if p.is_none() {
-                        known.set(admin_api::portals().await.unwrap_or_default());
+                        known.set(admin::portals().await.unwrap_or_default());
                     }
                     portal.set(Some(p));
                 }
@@ -56,7 +56,7 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
                 time_zone: p.time_zone,
                 edition: p.edition,
             };
-            match admin_api::connect_portal(&input).await {
+            match admin::connect_portal(&input).await {
                 Ok(p) => {
                     portal.set(Some(Some(p)));
                     failure.set(None);
@@ -76,7 +76,7 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
         }
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match admin_api::disconnect_portal().await {
+            match admin::disconnect_portal().await {
                 Ok(()) => {
                     portal.set(None);
                     load();
@@ -176,7 +176,7 @@ fn PortalForm(locale: Locale, on_done: Callback<Portal>, on_cancel: Callback<()>
         }
         filling.set(true);
         leptos::task::spawn_local(async move {
-            if let Ok(d) = admin_api::portal_defaults(&code).await {
+            if let Ok(d) = admin::portal_defaults(&code).await {
                 if let Some(c) = d.currency {
                     currency.set(c);
                 }
@@ -206,7 +206,7 @@ fn PortalForm(locale: Locale, on_done: Callback<Portal>, on_cancel: Callback<()>
         errors.set(Vec::new());
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match admin_api::connect_portal(&input).await {
+            match admin::connect_portal(&input).await {
                 Ok(p) => on_done.run(p),
                 Err(e) => report(&e, errors, failure, locale),
             }

@@ -8,7 +8,7 @@ use paycard_core::api::Card;
 use paycard_core::recurrence::price_text;
 use paycard_core::{CardAction, Locale};
 
-use crate::i18n::{t, Text};
+use crate::words::{t, Text};
 
 /// Which side of the chat the card is shown on: it decides the buttons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

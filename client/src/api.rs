@@ -1,22 +1,29 @@
 //! A typed client for the paycard API (SPEC §4), shared by the widget and the console.
-//! Every non-2xx answer becomes an [`ApiError`] carrying the server's error code.
+//! Every non-2xx answer becomes an [`ApiError`] carrying the server's error code; the
+//! admin endpoints ([`crate::admin`]) also keep its field errors.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
     Card, Checkout, ConversationCreated, ConversationPage, LoggedIn, Login, Message,
     NewConversation, NewMessage, OperatorAccount, Payment, ShareCard, StreamTicket,
 };
+use paycard_core::validation::FieldError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+/// What went wrong with a request, for both apps.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// The server answered with an error.
     #[error("{message}")]
     Http {
         status: u16,
+        /// The error's code (SPEC §4), `http_error` when the body said none.
         code: String,
         message: String,
+        /// Which fields were wrong and how; read by the admin endpoints only (the
+        /// visitor's calls have no forms to show them on).
+        fields: Vec<FieldError>,
     },
     /// No answer: offline, or the server is down.
     #[error("network error: {0}")]
@@ -28,6 +35,22 @@ impl ApiError {
         match self {
             ApiError::Http { status, .. } => Some(*status),
             ApiError::Network(_) => None,
+        }
+    }
+
+    /// The server's error code; `network` when there was no answer.
+    pub fn code(&self) -> &str {
+        match self {
+            ApiError::Http { code, .. } => code,
+            ApiError::Network(_) => "network",
+        }
+    }
+
+    /// The fields the server found wrong (admin forms).
+    pub fn fields(&self) -> &[FieldError] {
+        match self {
+            ApiError::Http { fields, .. } => fields,
+            ApiError::Network(_) => &[],
         }
     }
 
@@ -60,7 +83,7 @@ pub struct Api {
     base: String,
 }
 
-fn network(err: gloo_net::Error) -> ApiError {
+pub(crate) fn network(err: gloo_net::Error) -> ApiError {
     ApiError::Network(err.to_string())
 }
 
@@ -89,11 +112,13 @@ async fn fail(res: Response) -> ApiError {
             status,
             code: body.error.code,
             message: body.error.message,
+            fields: Vec::new(),
         },
         None => ApiError::Http {
             status,
             code: "http_error".into(),
             message: format!("HTTP {status}"),
+            fields: Vec::new(),
         },
     }
 }
@@ -108,7 +133,10 @@ async fn json<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
 }
 
 /// Sets a JSON body.
-fn with_json<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<Request, ApiError> {
+pub(crate) fn with_json<B: Serialize>(
+    builder: RequestBuilder,
+    body: &B,
+) -> Result<Request, ApiError> {
     let text = crate::json::stringify(body)
         .ok_or_else(|| ApiError::Network("cannot encode the request".into()))?;
     builder

@@ -1,0 +1,25 @@
+//! The browser side both paycard apps share, so that the visitor widget and the
+//! operator console talk to the server, and show a card, in exactly one way:
+//!
+//! - [`api`]: a typed client for the paycard API, with one error type ([`ApiError`]);
+//!   [`admin`]: the admin settings endpoints, on the same client and error.
+//! - [`live`]: live updates by server-sent events, with polling when they fail.
+//! - [`card`]: the payment card, for both sides of the chat.
+//! - [`transcript`]: the conversation's messages and the message box.
+//! - [`words`]: the words of the card and the transcript, in English and Spanish.
+//! - [`page`]: the page's query and languages.
+//! - [`json`]: JSON by the browser's own parser (smaller than shipping one).
+//!
+//! The widget loads on every page of a customer's website: what it does not call from
+//! here (the admin endpoints, operator calls) the linker leaves out of its bundle.
+
+pub mod admin;
+pub mod api;
+pub mod card;
+pub mod json;
+pub mod live;
+pub mod page;
+pub mod transcript;
+pub mod words;
+
+pub use api::{Api, ApiError, Auth};
