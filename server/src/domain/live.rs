@@ -392,7 +392,9 @@ pub fn follow(
                 f.catching_up = true;
             }
             if f.catching_up {
-                match read_scope_after(&f.store, &f.scope, f.last).await {
+                // Boxed: the read's future is large, and an idle stream (most of them,
+                // most of the time) should not carry its space while it waits.
+                match Box::pin(read_scope_after(&f.store, &f.scope, f.last)).await {
                     Ok(rows) => {
                         f.catching_up = rows.len() == BATCH as usize;
                         f.replay
