@@ -27,10 +27,7 @@ pub fn new_secret(prefix: &str) -> (String, String) {
 }
 
 pub fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 pub const VISITOR_TOKEN: &str = "pcv";

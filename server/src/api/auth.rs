@@ -30,6 +30,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The bearer token when it is a visitor's (by its prefix; not yet checked).
+fn visitor_bearer(headers: &HeaderMap) -> Option<&str> {
+    bearer(headers).filter(|t| t.starts_with(crate::secrets::VISITOR_TOKEN))
+}
+
 fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(COOKIE)
@@ -101,6 +106,26 @@ impl FromRequestParts<AppState> for Caller {
         OperatorAuth::from_request_parts(parts, state)
             .await
             .map(Caller::Operator)
+    }
+}
+
+/// Who reads a card: a visitor's bearer token as it is, for the card's read to check in
+/// the same query (the widget's most frequent request), or a caller resolved as usual.
+pub enum CardReader {
+    VisitorToken(String),
+    Caller(Caller),
+}
+
+impl FromRequestParts<AppState> for CardReader {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(token) = visitor_bearer(&parts.headers) {
+            return Ok(CardReader::VisitorToken(token.to_owned()));
+        }
+        Caller::from_request_parts(parts, state)
+            .await
+            .map(CardReader::Caller)
     }
 }
 

@@ -1,16 +1,18 @@
 //! Payment cards over HTTP: Share, read, checkout links, Decline, Cancel request,
 //! attempts.
 
-use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use paycard_core::api::{Attempt, Card, Checkout, ShareCard};
 use paycard_core::CardAction;
 
+use super::auth::CardReader;
 use super::ApiJson;
-use crate::domain::accounts::{Caller, OperatorAuth, VisitorAuth};
+use crate::domain::accounts::{self, Caller, OperatorAuth, VisitorAuth};
 use crate::domain::{cards, charges};
 use crate::error::AppError;
 use crate::origin::Client;
@@ -23,15 +25,28 @@ use crate::state::AppState;
     security(("bearer" = []), ("session" = [])))]
 pub async fn get_card(
     State(state): State<AppState>,
-    caller: Caller,
+    reader: CardReader,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    IfNoneMatch(candidates): IfNoneMatch,
 ) -> Result<Response, AppError> {
-    let card = cards::get(&state, &caller, &id).await?;
+    let card = match reader {
+        CardReader::Caller(caller) => cards::get(&state, &caller, &id).await?,
+        // A visitor reading a card of its own conversation costs one read; otherwise
+        // the token is resolved, for the right error (401, 403 or 404).
+        CardReader::VisitorToken(token) => match cards::get_for_visitor(&state, &token, &id).await?
+        {
+            Some(card) => card,
+            None => {
+                let visitor = accounts::visitor(&state, &token)
+                    .await?
+                    .ok_or(AppError::Unauthorized)?;
+                cards::get(&state, &Caller::Visitor(visitor), &id).await?
+            }
+        },
+    };
     let tag = format!("\"{}-v{}\"", card.id, card.version);
     let tag_value = HeaderValue::from_str(&tag).map_err(|e| AppError::Internal(e.to_string()))?;
-    let fresh = headers
-        .get_all(IF_NONE_MATCH)
+    let fresh = candidates
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
@@ -39,13 +54,39 @@ pub async fn get_card(
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        Json(card).into_response()
+        // Sized for a whole card at once (axum's `Json` starts at 128 bytes and grows).
+        let mut body = Vec::with_capacity(768);
+        serde_json::to_writer(&mut body, &card).map_err(|e| AppError::Internal(e.to_string()))?;
+        (
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response()
     };
     response.headers_mut().insert(ETAG, tag_value);
     response
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)
+}
+
+/// The `If-None-Match` values of a request, without copying its other headers (the
+/// card GET is the widget's most frequent request).
+pub struct IfNoneMatch(Vec<HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(IfNoneMatch(
+            parts
+                .headers
+                .get_all(IF_NONE_MATCH)
+                .iter()
+                .cloned()
+                .collect(),
+        ))
+    }
 }
 
 /// A link to the hosted checkout page for this card, while it can be paid (pending,

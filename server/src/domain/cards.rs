@@ -43,6 +43,21 @@ pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Result<Card, Ap
     Ok(row.into_api()?)
 }
 
+/// A card for the visitor holding `token`, in one read: the widget's most frequent
+/// request. `None` when the token is not that of the card's conversation (or there is
+/// no such card): then [`get`], with the caller resolved, says which error applies.
+pub async fn get_for_visitor(
+    state: &AppState,
+    token: &str,
+    id: &str,
+) -> Result<Option<Card>, AppError> {
+    let mut db = state.store.read().await?;
+    match store::cards::for_visitor(&mut db, id, &secrets::hash_secret(token)).await? {
+        Some(row) => Ok(Some(row.into_api()?)),
+        None => Ok(None),
+    }
+}
+
 /// Applies `action` to a card inside the caller's transaction: load, authorize (if a
 /// caller is given; the system and checkout links pass `None`), transition (or 409),
 /// write with the version as a lock, append the event. Returns the card as it now is.

@@ -7,9 +7,14 @@ use paycard_core::{CardState, CardStatus};
 use super::payments::{corrupt, currency, recurrence};
 use super::{Db, Error};
 
-const COLUMNS: &str = "k.id, k.conversation_id, k.payment_id, k.title, k.description, k.amount_minor, k.currency, \
+/// Written into each statement at compile time: no SQL is built per call.
+macro_rules! card_columns {
+    () => {
+        "k.id, k.conversation_id, k.payment_id, k.title, k.description, k.amount_minor, k.currency, \
      k.recurrence_interval, k.recurrence_count, k.status, k.failure_reason, k.version, k.created_at, \
-     k.updated_at, k.expires_at";
+     k.updated_at, k.expires_at"
+    };
+}
 
 #[derive(sqlx::FromRow, Debug, Clone)]
 pub struct CardRow {
@@ -73,8 +78,10 @@ struct WithBrand {
 
 /// A card and the brand of its conversation.
 pub async fn get(db: &mut impl Db, id: &str) -> Result<Option<(CardRow, String)>, Error> {
-    let row: Option<WithBrand> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS}, c.brand_id FROM cards k JOIN conversations c ON c.id = k.conversation_id
+    let row: Option<WithBrand> = sqlx::query_as(concat!(
+        "SELECT ",
+        card_columns!(),
+        ", c.brand_id FROM cards k JOIN conversations c ON c.id = k.conversation_id
          WHERE k.id = $1"
     ))
     .bind(id)
@@ -83,13 +90,34 @@ pub async fn get(db: &mut impl Db, id: &str) -> Result<Option<(CardRow, String)>
     Ok(row.map(|r| (r.card, r.brand_id)))
 }
 
+/// A card, if it is in the conversation of the visitor token with this hash: the card
+/// and the check of its reader in one read.
+pub async fn for_visitor(
+    db: &mut impl Db,
+    id: &str,
+    visitor_token_hash: &str,
+) -> Result<Option<CardRow>, Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        card_columns!(),
+        " FROM cards k JOIN conversations c ON c.id = k.conversation_id
+         WHERE k.id = $1 AND c.visitor_token_hash = $2"
+    ))
+    .bind(id)
+    .bind(visitor_token_hash)
+    .fetch_optional(db.connection())
+    .await
+}
+
 /// The cards of a conversation.
 pub async fn in_conversation(
     db: &mut impl Db,
     conversation_id: &str,
 ) -> Result<Vec<CardRow>, Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM cards k WHERE k.conversation_id = $1"
+    sqlx::query_as(concat!(
+        "SELECT ",
+        card_columns!(),
+        " FROM cards k WHERE k.conversation_id = $1"
     ))
     .bind(conversation_id)
     .fetch_all(db.connection())
@@ -102,8 +130,10 @@ pub async fn shared_with_key(
     account_id: &str,
     key: &str,
 ) -> Result<Option<CardRow>, Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM cards k WHERE k.shared_by = $1 AND k.idempotency_key = $2"
+    sqlx::query_as(concat!(
+        "SELECT ",
+        card_columns!(),
+        " FROM cards k WHERE k.shared_by = $1 AND k.idempotency_key = $2"
     ))
     .bind(account_id)
     .bind(key)

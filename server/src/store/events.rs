@@ -16,7 +16,12 @@ pub struct EventRow {
     pub data: String,
 }
 
-const COLUMNS: &str = "seq, brand_id, conversation_id, kind, data";
+/// Written into each statement at compile time: no SQL is built per call.
+macro_rules! event_columns {
+    () => {
+        "seq, brand_id, conversation_id, kind, data"
+    };
+}
 
 /// Appends an event; returns its sequence number.
 pub async fn append(
@@ -58,8 +63,10 @@ pub async fn latest_in_conversation(db: &mut impl Db, conversation_id: &str) -> 
 /// Up to `limit` events after `seq`, of every brand and conversation (the live hub's
 /// one reader).
 pub async fn after(db: &mut impl Db, seq: i64, limit: i64) -> Result<Vec<EventRow>, Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"
+    sqlx::query_as(concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"
     ))
     .bind(seq)
     .bind(limit)
@@ -74,8 +81,10 @@ pub async fn in_conversation_after(
     seq: i64,
     limit: i64,
 ) -> Result<Vec<EventRow>, Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM events WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+    sqlx::query_as(concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM events WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
     ))
     .bind(conversation_id)
     .bind(seq)
@@ -95,7 +104,11 @@ pub async fn of_brands_after(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM events WHERE seq > $1 AND brand_id IN ({}) ORDER BY seq LIMIT $2",
+        concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events WHERE seq > $1 AND brand_id IN ({}) ORDER BY seq LIMIT $2"
+        ),
         placeholders(3, brands.len())
     );
     let mut query = sqlx::query_as::<_, EventRow>(&sql).bind(seq).bind(limit);

@@ -146,12 +146,19 @@ impl SessionRow {
     }
 }
 
-const SESSION_COLUMNS: &str = "attempt_id, card_id, gateway_id, kind, reference, url, status";
+/// Written into each statement at compile time: no SQL is built per call.
+macro_rules! session_columns {
+    () => {
+        "attempt_id, card_id, gateway_id, kind, reference, url, status"
+    };
+}
 
 /// The card's sessions in flight (being made or open), oldest first.
 pub async fn sessions_in_flight(db: &mut impl Db, card_id: &str) -> Result<Vec<SessionRow>, Error> {
-    sqlx::query_as(&format!(
-        "SELECT {SESSION_COLUMNS} FROM gateway_sessions
+    sqlx::query_as(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM gateway_sessions
          WHERE card_id = $1 AND status IN ('creating', 'open') ORDER BY created_at"
     ))
     .bind(card_id)
@@ -165,8 +172,10 @@ pub async fn session_by_reference(
     gateway_id: &str,
     reference: &str,
 ) -> Result<Option<SessionRow>, Error> {
-    sqlx::query_as(&format!(
-        "SELECT {SESSION_COLUMNS} FROM gateway_sessions WHERE reference = $1 AND gateway_id = $2"
+    sqlx::query_as(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM gateway_sessions WHERE reference = $1 AND gateway_id = $2"
     ))
     .bind(reference)
     .bind(gateway_id)
@@ -175,8 +184,10 @@ pub async fn session_by_reference(
 }
 
 pub async fn session(db: &mut impl Db, attempt_id: &str) -> Result<Option<SessionRow>, Error> {
-    sqlx::query_as(&format!(
-        "SELECT {SESSION_COLUMNS} FROM gateway_sessions WHERE attempt_id = $1"
+    sqlx::query_as(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM gateway_sessions WHERE attempt_id = $1"
     ))
     .bind(attempt_id)
     .fetch_optional(db.connection())

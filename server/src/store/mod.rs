@@ -90,6 +90,10 @@ impl Store {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A SQLite connection is a file handle in this process: it cannot go stale
+            // as a network connection can, so pinging it before each use (a round trip
+            // to its worker thread) only costs time.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;

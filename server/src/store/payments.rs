@@ -7,8 +7,12 @@ use paycard_core::{Currency, Interval, Recurrence};
 
 use super::{Db, Error};
 
-pub const COLUMNS: &str =
-    "id, brand_id, title, description, amount_minor, currency, recurrence_interval, recurrence_count, active";
+/// Written into each statement at compile time: no SQL is built per call.
+macro_rules! payment_columns {
+    () => {
+        "id, brand_id, title, description, amount_minor, currency, recurrence_interval, recurrence_count, active"
+    };
+}
 
 #[derive(sqlx::FromRow)]
 pub struct PaymentRow {
@@ -72,8 +76,10 @@ fn payments(rows: Vec<PaymentRow>) -> Result<Vec<Payment>, Error> {
 
 /// A payment that has not been deleted.
 pub async fn get(db: &mut impl Db, id: &str) -> Result<Option<Payment>, Error> {
-    let row: Option<PaymentRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM payments WHERE id = $1 AND deleted_at IS NULL"
+    let row: Option<PaymentRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        payment_columns!(),
+        " FROM payments WHERE id = $1 AND deleted_at IS NULL"
     ))
     .bind(id)
     .fetch_optional(db.connection())
@@ -83,8 +89,10 @@ pub async fn get(db: &mut impl Db, id: &str) -> Result<Option<Payment>, Error> {
 
 /// Every payment (or a brand's), active or not, by brand and title.
 pub async fn list(db: &mut impl Db, brand: Option<&str>) -> Result<Vec<Payment>, Error> {
-    let rows = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM payments WHERE ($1 IS NULL OR brand_id = $1) AND deleted_at IS NULL
+    let rows = sqlx::query_as(concat!(
+        "SELECT ",
+        payment_columns!(),
+        " FROM payments WHERE ($1 IS NULL OR brand_id = $1) AND deleted_at IS NULL
          ORDER BY brand_id, lower(title), id"
     ))
     .bind(brand)
@@ -108,11 +116,9 @@ pub async fn picker(
             .replace('_', "\\_");
         format!("%{escaped}%")
     });
-    let rows = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM payments WHERE brand_id = $1 AND active = TRUE
+    let rows = sqlx::query_as(concat!("SELECT ", payment_columns!(), " FROM payments WHERE brand_id = $1 AND active = TRUE
            AND ($2 IS NULL OR lower(title) LIKE $2 ESCAPE '\\' OR lower(description) LIKE $2 ESCAPE '\\')
-         ORDER BY lower(title), id"
-    ))
+         ORDER BY lower(title), id"))
     .bind(brand)
     .bind(pattern)
     .fetch_all(db.connection())
