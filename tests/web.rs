@@ -16,7 +16,6 @@ use web_sys::{Element, HtmlButtonElement, HtmlElement, HtmlInputElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-
 /// A fresh element in the page to mount into.
 fn container() -> HtmlElement {
     let document = document();
@@ -246,4 +245,3 @@ async fn the_transcript_shows_cards_among_messages_and_redraws_them_when_they_ch
         .unwrap()
         .contains("Cancelled by the operator"));
 }
-

@@ -21,7 +21,6 @@ use web_sys::{Element, HtmlButtonElement, HtmlElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-
 /// A fresh element in the page to mount into.
 fn container() -> HtmlElement {
     let document = document();
@@ -32,7 +31,6 @@ fn container() -> HtmlElement {
     document.body().unwrap().append_child(&el).unwrap();
     el
 }
-
 
 fn buttons(root: &Element) -> Vec<HtmlButtonElement> {
     let list = root.query_selector_all("button").unwrap();
@@ -55,8 +53,6 @@ fn button(root: &Element, name: &str) -> HtmlButtonElement {
         .find(|b| b.text_content().unwrap_or_default().trim() == name)
         .unwrap_or_else(|| panic!("no button named {name:?} among {:?}", button_names(root)))
 }
-
-
 
 fn card(status: CardStatus, recurrence: Option<Recurrence>) -> Card {
     Card {

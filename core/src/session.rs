@@ -94,7 +94,6 @@ impl SessionStatus {
 mod tests {
     use super::SessionEvent as E;
     use super::SessionStatus as S;
-    use super::*;
 
     #[test]
     fn a_session_is_made_then_paid_or_ended() {
