@@ -9,6 +9,11 @@
 //!
 //! Each job works card by card and logs what fails: one card a gateway cannot close
 //! does not stop the others from expiring.
+//!
+//! Every instance runs the same timers. Housekeeping runs under a lease (one instance
+//! at a time on PostgreSQL; a dead instance's lease goes with its connection), and each
+//! of its changes is a conditional write anyway, so a card is expired or settled once.
+//! Ending revoked streams is each instance's own business: the streams are its own.
 
 use std::future::Future;
 use std::time::Duration;
@@ -16,9 +21,23 @@ use std::time::Duration;
 use crate::domain::{accounts, charges};
 use crate::state::AppState;
 
+/// The lease key of the housekeeping job ([`crate::store::Store::lease`]).
+const HOUSEKEEPING: i64 = 1;
+
 pub fn spawn(state: AppState) {
     let every = (state.config.card_ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(30));
     spawn_every(state.clone(), every, |state| async move {
+        // One instance does this at a time (on PostgreSQL, several share the database);
+        // the rate-limit buckets are this instance's own, so it always forgets its idle ones.
+        state.limits.prune();
+        let _lease = match state.store.lease(HOUSEKEEPING).await {
+            Ok(Some(lease)) => lease,
+            Ok(None) => return,
+            Err(err) => {
+                tracing::warn!(error = %err, "housekeeping: cannot take its lease");
+                return;
+            }
+        };
         let expired = charges::expire_due(&state).await;
         if expired > 0 {
             tracing::info!(cards = expired, "expired unpaid cards");
@@ -33,7 +52,6 @@ pub fn spawn(state: AppState) {
         if let Err(err) = charges::prune_notifications(&state).await {
             tracing::warn!(error = %err, "pruning old gateway notifications failed");
         }
-        state.limits.prune();
     });
     let heartbeat = state.config.heartbeat;
     spawn_every(state, heartbeat, |state| async move {

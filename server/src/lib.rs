@@ -114,6 +114,12 @@ pub async fn serve(
             .clone()
             .run(state.store.clone(), state.shutdown.clone()),
     );
+    tokio::spawn(
+        state
+            .hub
+            .clone()
+            .listen_to_other_instances(state.store.clone(), state.shutdown.clone()),
+    );
     jobs::spawn(state.clone());
     let stopping = state.clone();
     net::serve(

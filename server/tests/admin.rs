@@ -646,13 +646,16 @@ async fn payments_are_added_edited_moved_and_withdrawn_and_pickers_follow_live()
         .await
         .unwrap();
     assert!(!listed.iter().any(|p| p["id"] == id.as_str()));
-    let kept: (bool, Option<String>) =
-        sqlx::query_as("SELECT active, deleted_at FROM payments WHERE id = ?")
-            .bind(&id)
-            .fetch_one(s.state.store.sqlite_pool())
-            .await
-            .unwrap();
-    assert!(!kept.0 && kept.1.is_some(), "the row stays for its cards");
+    let kept = s
+        .rows(
+            "SELECT CASE WHEN active THEN 'yes' ELSE 'no' END, deleted_at FROM payments WHERE id = $1",
+            &[&id],
+        )
+        .await;
+    assert!(
+        kept[0][0].as_deref() == Some("no") && kept[0][1].is_some(),
+        "the row stays for its cards"
+    );
 
     // Deactivate and reactivate: the picker follows.
     let res = s

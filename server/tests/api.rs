@@ -385,12 +385,11 @@ async fn the_console_may_be_framed_only_for_one_conversation_by_its_own_site() {
 #[tokio::test]
 async fn the_widget_page_may_be_framed_only_by_the_brands_sites() {
     let s = TestServer::start().await;
-    sqlx::query(
+    s.sql(
         "UPDATE brands SET allowed_origins = '[\"https://shop.example\"]' WHERE id = 'acme'",
+        &[],
     )
-    .execute(s.state.store.sqlite_pool())
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         page_policy(&s, "/widget/?brand=acme").await,
         "frame-ancestors 'self' https://shop.example"
@@ -736,10 +735,11 @@ async fn the_picker_lists_the_brands_active_payments() {
     let op = s.operator().await;
     let (acme, _) = s.conversation("acme").await;
     let (zen, _) = s.conversation("zen").await;
-    sqlx::query("UPDATE payments SET active = 0 WHERE id = 'pay_demo_workshop'")
-        .execute(s.state.store.sqlite_pool())
-        .await
-        .unwrap();
+    s.sql(
+        "UPDATE payments SET active = FALSE WHERE id = 'pay_demo_workshop'",
+        &[],
+    )
+    .await;
 
     let list: Value = s
         .get(
@@ -815,12 +815,11 @@ async fn share_puts_a_snapshot_card_into_the_conversation_for_both_sides() {
     assert!(card["expires_at"].as_str().unwrap() > card["created_at"].as_str().unwrap());
 
     // A later edit of the payment does not change the card.
-    sqlx::query(
+    s.sql(
         "UPDATE payments SET title = 'Renamed', amount_minor = 1 WHERE id = 'pay_demo_beans'",
+        &[],
     )
-    .execute(s.state.store.sqlite_pool())
-    .await
-    .unwrap();
+    .await;
     let messages: Value = s
         .get(
             &format!("/api/v1/conversations/{conv}/messages"),
@@ -872,10 +871,11 @@ async fn share_refuses_foreign_missing_and_inactive_payments() {
         "not_found",
     )
     .await;
-    sqlx::query("UPDATE payments SET active = 0 WHERE id = 'pay_demo_mug'")
-        .execute(s.state.store.sqlite_pool())
-        .await
-        .unwrap();
+    s.sql(
+        "UPDATE payments SET active = FALSE WHERE id = 'pay_demo_mug'",
+        &[],
+    )
+    .await;
     assert_error(
         share(acme.clone(), "pay_demo_mug").await,
         409,
@@ -1282,12 +1282,14 @@ async fn concurrent_cancel_and_decline_end_in_exactly_one_terminal_state() {
         };
         assert_eq!(final_card["status"], expected, "round {round}");
         assert_eq!(final_card["version"], 2, "round {round}: one change only");
-        let card_events: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM events WHERE kind = 'card' AND data LIKE ?")
-                .bind(format!("%{id}%"))
-                .fetch_one(s.state.store.sqlite_pool())
-                .await
-                .unwrap();
+        let card_events: i64 = s
+            .value(
+                "SELECT CAST(count(*) AS TEXT) FROM events WHERE kind = 'card' AND data LIKE $1",
+                &[&format!("%{id}%")],
+            )
+            .await
+            .parse()
+            .unwrap();
         assert_eq!(card_events, 1, "round {round}: one event");
     }
 }
@@ -1642,10 +1644,11 @@ async fn stale_stream_tickets_are_refused() {
         .json()
         .await
         .unwrap();
-    sqlx::query("UPDATE stream_tickets SET expires_at = '2000-01-01T00:00:00.000Z'")
-        .execute(s.state.store.sqlite_pool())
-        .await
-        .unwrap();
+    s.sql(
+        "UPDATE stream_tickets SET expires_at = '2000-01-01T00:00:00.000Z'",
+        &[],
+    )
+    .await;
     let res = s
         .http
         .get(s.url(&format!(
@@ -1819,11 +1822,11 @@ async fn streams_end_when_their_session_is_revoked_anywhere() {
     };
     // Signed out on another instance (the session row is gone): ends within a heartbeat.
     let mut stream = open_stream(admin.clone()).await;
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-        .bind(paycard_server::secrets::hash_secret(&admin))
-        .execute(s.state.store.sqlite_pool())
-        .await
-        .unwrap();
+    s.sql(
+        "DELETE FROM sessions WHERE token_hash = $1",
+        &[&paycard_server::secrets::hash_secret(&admin)],
+    )
+    .await;
     let ended = stream
         .next(Duration::from_secs(4))
         .await
@@ -1838,10 +1841,8 @@ async fn streams_end_when_their_session_is_revoked_anywhere() {
     // An account that loses a brand: its stream (of the old brands) ends.
     let admin = s.admin().await;
     let mut stream = open_stream(admin.clone()).await;
-    sqlx::query("DELETE FROM account_brands WHERE brand_id = 'zen'")
-        .execute(s.state.store.sqlite_pool())
-        .await
-        .unwrap();
+    s.sql("DELETE FROM account_brands WHERE brand_id = 'zen'", &[])
+        .await;
     let ended = stream
         .next(Duration::from_secs(4))
         .await

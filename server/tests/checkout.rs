@@ -172,12 +172,15 @@ async fn a_good_card_pays_once_and_both_sides_learn_it() {
         (Some(2500), Some("EUR"))
     );
     // The chat learns it through the event log: processing, then paid.
-    let statuses: Vec<String> = sqlx::query_scalar(
-        "SELECT json_extract(data, '$.card.status') FROM events WHERE kind = 'card' ORDER BY seq",
-    )
-    .fetch_all(s.state.store.sqlite_pool())
-    .await
-    .unwrap();
+    let statuses: Vec<String> = s
+        .rows(
+            "SELECT data FROM events WHERE kind = 'card' ORDER BY seq",
+            &[],
+        )
+        .await
+        .into_iter()
+        .map(|row| card_status_in(row[0].as_deref().unwrap()))
+        .collect();
     assert_eq!(statuses, ["processing", "paid"]);
 
     // The link now says it is paid, with no form; paying again changes nothing.
@@ -344,13 +347,11 @@ async fn dead_links_say_why_and_offer_no_form() {
                 200
             ),
             _ => {
-                sqlx::query(
-                    "UPDATE cards SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?",
+                s.sql(
+                    "UPDATE cards SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = $1",
+                    &[id],
                 )
-                .bind(id)
-                .execute(s.state.store.sqlite_pool())
-                .await
-                .unwrap();
+                .await;
             }
         }
         let res = s.get(&p.link, None).await;
@@ -466,14 +467,17 @@ async fn a_paid_recurring_card_starts_a_subscription() {
     let p = shared(&s, "pay_demo_beans").await;
     let (_, html) = pay(&s, &p.link, &form(GOOD)).await;
     assert!(html.contains("Payment successful") && html.contains("€49.00 / month"));
-    let (interval, count, started, next): (String, i64, String, String) = sqlx::query_as(
-        "SELECT interval, count, started_on, next_charge_on FROM subscriptions WHERE card_id = ?",
-    )
-    .bind(p.card["id"].as_str().unwrap())
-    .fetch_one(s.state.store.sqlite_pool())
-    .await
-    .unwrap();
-    assert_eq!((interval.as_str(), count), ("month", 1));
+    let row = s
+        .rows(
+            "SELECT interval, CAST(count AS TEXT), started_on, next_charge_on FROM subscriptions WHERE card_id = $1",
+            &[p.card["id"].as_str().unwrap()],
+        )
+        .await
+        .remove(0);
+    let [interval, count, started, next] = <[Option<String>; 4]>::try_from(row)
+        .unwrap()
+        .map(Option::unwrap);
+    assert_eq!((interval.as_str(), count.as_str()), ("month", "1"));
     let started = chrono::NaiveDate::parse_from_str(&started, "%Y-%m-%d").unwrap();
     let expected = paycard_core::Recurrence::MONTHLY
         .next_charge_date(started)
@@ -482,9 +486,10 @@ async fn a_paid_recurring_card_starts_a_subscription() {
     // A one-time card starts none.
     let one_time = shared(&s, "pay_demo_mug").await;
     pay(&s, &one_time.link, &form(GOOD)).await;
-    let subs: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
-        .fetch_one(s.state.store.sqlite_pool())
+    let subs: i64 = s
+        .value("SELECT CAST(count(*) AS TEXT) FROM subscriptions", &[])
         .await
+        .parse()
         .unwrap();
     assert_eq!(subs, 1);
 }
@@ -499,8 +504,13 @@ async fn unpaid_cards_expire_on_time_for_both_sides() {
         1
     );
     assert_eq!(card(&s, &p).await["status"], "expired");
-    let last: String = sqlx::query_scalar("SELECT json_extract(data, '$.card.status') FROM events WHERE kind = 'card' ORDER BY seq DESC LIMIT 1")
-        .fetch_one(s.state.store.sqlite_pool()).await.unwrap();
+    let last = card_status_in(
+        &s.value(
+            "SELECT data FROM events WHERE kind = 'card' ORDER BY seq DESC LIMIT 1",
+            &[],
+        )
+        .await,
+    );
     assert_eq!(last, "expired", "the chat hears of it");
     assert_eq!(
         paycard_server::domain::charges::expire_due(&s.state).await,
@@ -525,26 +535,22 @@ async fn card_numbers_never_reach_the_database() {
         ["0002", "4242"],
         "both attempts were made and keep their last four digits"
     );
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(s.state.store.sqlite_pool())
-        .await
-        .unwrap();
-    let dir = s.db_path().parent().unwrap().to_owned();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-        let text = String::from_utf8_lossy(&bytes);
-        for secret in [
-            "4242424242424242",
-            "4242 4242 4242 4242",
-            "4000000000000002",
-            "4000 0000 0000 0002",
-        ] {
-            assert!(
-                !text.contains(secret),
-                "{secret} found in the database files"
-            );
-        }
+    let bytes = s.stored_bytes().await;
+    let text = String::from_utf8_lossy(&bytes);
+    for secret in [
+        "4242424242424242",
+        "4242 4242 4242 4242",
+        "4000000000000002",
+        "4000 0000 0000 0002",
+    ] {
+        assert!(!text.contains(secret), "{secret} found in the database");
     }
+}
+
+/// The card status in an event's data (`{"card": {"status": …}}`).
+fn card_status_in(data: &str) -> String {
+    let data: serde_json::Value = serde_json::from_str(data).unwrap();
+    data["card"]["status"].as_str().unwrap().to_owned()
 }
 
 /// Takes a card to `processing` with its attempt on record, as the checkout does just
@@ -552,16 +558,12 @@ async fn card_numbers_never_reach_the_database() {
 async fn taken(s: &TestServer, p: &Paying, attempt: &str, created_at: &str) {
     let id = p.card["id"].as_str().unwrap();
     s.force_status(id, "processing").await;
-    sqlx::query(
+    s.sql(
         "INSERT INTO attempts (id, card_id, status, amount_minor, currency, gateway, card_last4, created_at)
-         VALUES (?, ?, 'pending', 2500, 'EUR', 'sandbox', '4242', ?)",
+         VALUES ($1, $2, 'pending', 2500, 'EUR', 'sandbox', '4242', $3)",
+        &[attempt, id, created_at],
     )
-    .bind(attempt)
-    .bind(id)
-    .bind(created_at)
-    .execute(s.state.store.sqlite_pool())
-    .await
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
@@ -571,11 +573,8 @@ async fn a_payment_whose_request_died_is_settled_by_asking_the_gateway() {
     // The sandbox charged this one, but the answer never reached the card.
     let charged = shared(&s, "pay_demo_mug").await;
     taken(&s, &charged, "att_charged", long_ago).await;
-    sqlx::query("INSERT INTO sandbox_charges (idempotency_key, outcome, created_at) VALUES ('att_charged', 'succeeded', ?)")
-        .bind(long_ago)
-        .execute(s.state.store.sqlite_pool())
-        .await
-        .unwrap();
+    s.sql("INSERT INTO sandbox_charges (idempotency_key, outcome, created_at) VALUES ('att_charged', 'succeeded', $1)", &[long_ago])
+        .await;
     // The request died before the sandbox saw this one.
     let unseen = shared(&s, "pay_demo_mug").await;
     taken(&s, &unseen, "att_unseen", long_ago).await;
@@ -616,13 +615,19 @@ async fn a_payment_whose_request_died_is_settled_by_asking_the_gateway() {
     );
 
     // The lost request for `unseen` arriving now charges nothing: its key is voided.
-    let ledger: (String, Option<String>) = sqlx::query_as(
-        "SELECT outcome, failure_reason FROM sandbox_charges WHERE idempotency_key = 'att_unseen'",
-    )
-    .fetch_one(s.state.store.sqlite_pool())
-    .await
-    .unwrap();
-    assert_eq!(ledger, ("failed".into(), Some("processing_error".into())));
+    let ledger = s
+        .rows(
+            "SELECT outcome, failure_reason FROM sandbox_charges WHERE idempotency_key = 'att_unseen'",
+            &[],
+        )
+        .await;
+    assert_eq!(
+        ledger,
+        [[
+            Some("failed".to_owned()),
+            Some("processing_error".to_owned())
+        ]]
+    );
     // And the visitor can pay again.
     let (_, html) = pay(&s, &unseen.link, &form(GOOD)).await;
     assert!(html.contains("Payment successful"));
@@ -639,11 +644,8 @@ async fn a_card_left_processing_with_nothing_on_record_fails_after_a_while() {
     let p = shared(&s, "pay_demo_mug").await;
     let id = p.card["id"].as_str().unwrap();
     // Data from before attempts were recorded ahead of the charge.
-    sqlx::query("UPDATE cards SET status = 'processing', version = version + 1, updated_at = '2000-01-01T00:00:00.000Z' WHERE id = ?")
-        .bind(id)
-        .execute(s.state.store.sqlite_pool())
-        .await
-        .unwrap();
+    s.sql("UPDATE cards SET status = 'processing', version = version + 1, updated_at = '2000-01-01T00:00:00.000Z' WHERE id = $1", &[id])
+        .await;
     assert_eq!(
         paycard_server::domain::charges::settle_stuck(&s.state).await,
         1
@@ -661,13 +663,13 @@ async fn a_card_succeeds_at_most_once_also_in_the_database() {
     let p = shared(&s, "pay_demo_mug").await;
     let (_, html) = pay(&s, &p.link, &form(GOOD)).await;
     assert!(html.contains("Payment successful"));
-    let second = sqlx::query(
-        "INSERT INTO attempts (id, card_id, status, amount_minor, currency, gateway, created_at)
-         VALUES ('att_second', ?, 'succeeded', 2500, 'EUR', 'sandbox', '2026-01-01T00:00:00.000Z')",
-    )
-    .bind(p.card["id"].as_str().unwrap())
-    .execute(s.state.store.sqlite_pool())
-    .await;
+    let second = s
+        .try_sql(
+            "INSERT INTO attempts (id, card_id, status, amount_minor, currency, gateway, created_at)
+             VALUES ('att_second', $1, 'succeeded', 2500, 'EUR', 'sandbox', '2026-01-01T00:00:00.000Z')",
+            &[p.card["id"].as_str().unwrap()],
+        )
+        .await;
     assert!(
         second.is_err(),
         "a second success is refused by the database"
@@ -680,10 +682,11 @@ async fn expired_sessions_and_tickets_are_pruned() {
     let op = s.operator().await;
     s.post("/api/v1/stream-tickets", Some(&op)).await;
     s.post("/api/v1/stream-tickets", Some(&op)).await;
-    sqlx::query("UPDATE stream_tickets SET expires_at = '2000-01-01T00:00:00.000Z'")
-        .execute(s.state.store.sqlite_pool())
-        .await
-        .unwrap();
+    s.sql(
+        "UPDATE stream_tickets SET expires_at = '2000-01-01T00:00:00.000Z'",
+        &[],
+    )
+    .await;
     assert_eq!(
         paycard_server::domain::accounts::prune_expired(&s.state)
             .await

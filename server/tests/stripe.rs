@@ -374,14 +374,7 @@ async fn stripe_is_offered_its_credentials_stay_secret_and_the_page_offers_it() 
         "{listed}"
     );
     assert!(!listed.contains(SECRET_KEY) && !listed.contains(WEBHOOK_SECRET));
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(w.s.state.store.sqlite_pool())
-        .await
-        .unwrap();
-    let mut file = std::fs::read(w.s.db_path()).unwrap();
-    if let Ok(wal) = std::fs::read(w.s.db_path().with_extension("db-wal")) {
-        file.extend(wal);
-    }
+    let file = w.s.stored_bytes().await;
     for secret in [
         SECRET_KEY,
         WEBHOOK_SECRET,
@@ -576,11 +569,13 @@ async fn a_recurring_card_opens_a_subscription_session() {
     .await;
     assert_eq!(w.card(&p).await["status"], "paid");
     let subscriptions: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE card_id = ?")
-            .bind(&p.card_id)
-            .fetch_one(w.s.state.store.sqlite_pool())
-            .await
-            .unwrap();
+        w.s.value(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM subscriptions WHERE card_id = $1",
+            &[&p.card_id],
+        )
+        .await
+        .parse()
+        .unwrap();
     assert_eq!(subscriptions, 1);
 }
 
@@ -931,17 +926,12 @@ async fn a_session_left_creating_by_a_crash_does_not_block_the_card() {
     let p = w.share("pay_demo_mug").await;
     let long_ago = (chrono::Utc::now() - chrono::Duration::minutes(5))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    sqlx::query(
+    w.s.sql(
         "INSERT INTO gateway_sessions (attempt_id, card_id, gateway_id, kind, status, created_at, updated_at)
-         VALUES ('att_crashed', ?, ?, 'stripe', 'creating', ?, ?)",
+         VALUES ('att_crashed', $1, $2, 'stripe', 'creating', $3, $3)",
+        &[&p.card_id, &w.gateway_id, &long_ago],
     )
-    .bind(&p.card_id)
-    .bind(&w.gateway_id)
-    .bind(&long_ago)
-    .bind(&long_ago)
-    .execute(w.s.state.store.sqlite_pool())
-    .await
-    .unwrap();
+    .await;
     let location = w.pay_with_stripe(&p).await;
     assert!(location.contains("cs_test_"), "{location}");
 }
@@ -1073,17 +1063,12 @@ async fn a_cancel_while_the_visitor_is_being_sent_to_stripe_waits_for_a_sure_ans
     let w = world().await;
     let p = w.share("pay_demo_mug").await;
     // The visitor pressed Pay this instant: the session is being created at Stripe.
-    sqlx::query(
+    w.s.sql(
         "INSERT INTO gateway_sessions (attempt_id, card_id, gateway_id, kind, status, created_at, updated_at)
-         VALUES ('att_now', ?, ?, 'stripe', 'creating', ?, ?)",
+         VALUES ('att_now', $1, $2, 'stripe', 'creating', $3, $3)",
+        &[&p.card_id, &w.gateway_id, &paycard_server::secrets::now()],
     )
-    .bind(&p.card_id)
-    .bind(&w.gateway_id)
-    .bind(paycard_server::secrets::now())
-    .bind(paycard_server::secrets::now())
-    .execute(w.s.state.store.sqlite_pool())
-    .await
-    .unwrap();
+    .await;
     let res =
         w.s.post(
             &format!("/api/v1/operator/cards/{}/cancel", p.card_id),
@@ -1104,12 +1089,11 @@ async fn the_expiry_job_goes_on_past_a_card_whose_gateway_is_down() {
     let stuck = w.share("pay_demo_mug").await;
     w.pay_with_stripe(&stuck).await;
     let plain = w.share("pay_demo_mug").await;
-    sqlx::query("UPDATE cards SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id IN (?, ?)")
-        .bind(&stuck.card_id)
-        .bind(&plain.card_id)
-        .execute(w.s.state.store.sqlite_pool())
-        .await
-        .unwrap();
+    w.s.sql(
+        "UPDATE cards SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id IN ($1, $2)",
+        &[&stuck.card_id, &plain.card_id],
+    )
+    .await;
     w.stripe.lock().unwrap().down = true;
     // The card with a session Stripe cannot close waits; the other expires.
     assert_eq!(

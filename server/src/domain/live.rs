@@ -296,6 +296,52 @@ impl Hub {
     }
 }
 
+impl Hub {
+    /// The second wake-up source, on PostgreSQL: another instance's commit with events
+    /// notifies [`store::EVENTS_CHANNEL`], and this task wakes the hub, which reads the
+    /// log. A notification carries nothing the log does not have, so one that is lost
+    /// (the listener's connection dropped) costs no event: the task reconnects, wakes the
+    /// hub to catch up from the log, and listens again. On SQLite it returns at once.
+    pub async fn listen_to_other_instances(
+        self,
+        store: Store,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut retry = Duration::from_millis(100);
+        loop {
+            let mut listener = match store.listen().await {
+                None => return,
+                Some(Ok(listener)) => listener,
+                Some(Err(err)) => {
+                    tracing::warn!(error = %err, "live hub: cannot listen for other instances' events; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(retry) => {}
+                        _ = shutdown.changed() => return,
+                    }
+                    retry = (retry * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            retry = Duration::from_millis(100);
+            // Whatever committed while no one listened.
+            self.wake();
+            loop {
+                tokio::select! {
+                    received = listener.try_recv() => match received {
+                        Ok(Some(_)) => self.wake(),
+                        // The connection dropped: PgListener says so once; start afresh.
+                        Ok(None) | Err(_) => {
+                            tracing::warn!("live hub: lost the database listener; reconnecting");
+                            break;
+                        }
+                    },
+                    _ = shutdown.changed() => return,
+                }
+            }
+        }
+    }
+}
+
 /// The newest event's sequence number: where a stream that asks for no past starts.
 pub async fn latest_seq(store: &Store) -> Result<i64, store::Error> {
     let mut db = store.read().await?;

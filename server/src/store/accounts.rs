@@ -9,20 +9,21 @@ use super::{placeholders, Db, Error};
 
 /// An account with the brands it works for (sorted).
 pub async fn account(db: &mut impl Db, id: &str) -> Result<Option<OperatorAccount>, Error> {
-    let row: Option<(String, String, String, String)> =
-        sqlx::query_as("SELECT id, name, email, role FROM accounts WHERE id = $1")
-            .bind(id)
-            .fetch_optional(db.connection())
-            .await?;
+    let row: Option<(String, String, String, String)> = on!(db, |c| sqlx::query_as(
+        "SELECT id, name, email, role FROM accounts WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)?;
     let Some((id, name, email, role)) = row else {
         return Ok(None);
     };
-    let brands: Vec<String> = sqlx::query_scalar(
+    let brands: Vec<String> = on!(db, |c| sqlx::query_scalar(
         "SELECT brand_id FROM account_brands WHERE account_id = $1 ORDER BY brand_id",
     )
     .bind(&id)
-    .fetch_all(db.connection())
-    .await?;
+    .fetch_all(c)
+    .await)?;
     let role = if role == "admin" {
         Role::Admin
     } else {
@@ -42,10 +43,12 @@ pub async fn password_hash(
     db: &mut impl Db,
     email: &str,
 ) -> Result<Option<(String, String)>, Error> {
-    sqlx::query_as("SELECT id, password_hash FROM accounts WHERE lower(email) = lower($1)")
-        .bind(email)
-        .fetch_optional(db.connection())
-        .await
+    on!(db, |c| sqlx::query_as(
+        "SELECT id, password_hash FROM accounts WHERE lower(email) = lower($1)"
+    )
+    .bind(email)
+    .fetch_optional(c)
+    .await)
 }
 
 /// Creates an account, or sets the password of the one with that email (the demo's).
@@ -58,7 +61,8 @@ pub async fn upsert(
     password_hash: &str,
     now: &str,
 ) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO accounts (id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash",
     )
@@ -68,33 +72,34 @@ pub async fn upsert(
     .bind(role)
     .bind(password_hash)
     .bind(now)
-    .execute(db.connection())
-    .await?;
+    .execute(c).await
+    })?;
     Ok(())
 }
 
 /// The account of `email` works for `brand` (idempotent).
 pub async fn join_brand(db: &mut impl Db, email: &str, brand: &str) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| sqlx::query(
         "INSERT INTO account_brands (account_id, brand_id)
          SELECT id, $1 FROM accounts WHERE email = $2 ON CONFLICT DO NOTHING",
     )
     .bind(brand)
     .bind(email)
-    .execute(db.connection())
-    .await?;
+    .execute(c)
+    .await)?;
     Ok(())
 }
 
 /// Every admin works for a new brand.
 pub async fn admins_join_brand(db: &mut impl Db, brand: &str) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO account_brands (account_id, brand_id) SELECT id, $1 FROM accounts WHERE role = 'admin'
          ON CONFLICT DO NOTHING",
     )
     .bind(brand)
-    .execute(db.connection())
-    .await?;
+    .execute(c).await
+    })?;
     Ok(())
 }
 
@@ -105,15 +110,16 @@ pub async fn insert_session(
     created_at: &str,
     expires_at: &str,
 ) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(token_hash)
     .bind(account_id)
     .bind(created_at)
     .bind(expires_at)
-    .execute(db.connection())
-    .await?;
+    .execute(c).await
+    })?;
     Ok(())
 }
 
@@ -123,18 +129,22 @@ pub async fn session_account(
     token_hash: &str,
     now: &str,
 ) -> Result<Option<String>, Error> {
-    sqlx::query_scalar("SELECT account_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(db.connection())
-        .await
+    on!(db, |c| sqlx::query_scalar(
+        "SELECT account_id FROM sessions WHERE token_hash = $1 AND expires_at > $2"
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(c)
+    .await)
 }
 
 pub async fn delete_session(db: &mut impl Db, token_hash: &str) -> Result<(), Error> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(token_hash)
-        .execute(db.connection())
-        .await?;
+    exec!(db, |c| sqlx::query(
+        "DELETE FROM sessions WHERE token_hash = $1"
+    )
+    .bind(token_hash)
+    .execute(c)
+    .await)?;
     Ok(())
 }
 
@@ -155,11 +165,14 @@ pub async fn live_sessions(
              ORDER BY s.token_hash, b.brand_id",
             placeholders(2, chunk.len())
         );
-        let mut query = sqlx::query_as::<_, (String, String, Option<String>)>(&sql).bind(now);
-        for hash in chunk {
-            query = query.bind(hash);
-        }
-        for (token_hash, account_id, brand) in query.fetch_all(db.connection()).await? {
+        let rows: Vec<(String, String, Option<String>)> = on!(db, |c| {
+            let mut query = sqlx::query_as(&sql).bind(now);
+            for hash in chunk {
+                query = query.bind(hash);
+            }
+            query.fetch_all(c).await
+        })?;
+        for (token_hash, account_id, brand) in rows {
             live.entry(token_hash)
                 .or_insert_with(|| (account_id, Vec::new()))
                 .1
@@ -179,7 +192,8 @@ pub async fn insert_stream_ticket(
     credential_hash: &str,
     expires_at: &str,
 ) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO stream_tickets (ticket_hash, account_id, conversation_id, credential_hash, expires_at)
          VALUES ($1, $2, $3, $4, $5)",
     )
@@ -188,8 +202,8 @@ pub async fn insert_stream_ticket(
     .bind(conversation_id)
     .bind(credential_hash)
     .bind(expires_at)
-    .execute(db.connection())
-    .await?;
+    .execute(c).await
+    })?;
     Ok(())
 }
 
@@ -202,25 +216,29 @@ pub async fn redeem_stream_ticket(
     ticket_hash: &str,
     now: &str,
 ) -> Result<Option<TicketHolder>, Error> {
-    sqlx::query_as(
+    on!(db, |c| sqlx::query_as(
         "DELETE FROM stream_tickets WHERE ticket_hash = $1 AND expires_at > $2
          RETURNING account_id, conversation_id, credential_hash",
     )
     .bind(ticket_hash)
     .bind(now)
-    .fetch_optional(db.connection())
-    .await
+    .fetch_optional(c)
+    .await)
 }
 
 /// Deletes sessions and stream tickets past their expiry; returns how many.
 pub async fn prune(db: &mut impl Db, now: &str) -> Result<u64, Error> {
-    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(now)
-        .execute(db.connection())
-        .await?;
-    let tickets = sqlx::query("DELETE FROM stream_tickets WHERE expires_at <= $1")
-        .bind(now)
-        .execute(db.connection())
-        .await?;
-    Ok(sessions.rows_affected() + tickets.rows_affected())
+    let sessions = exec!(db, |c| sqlx::query(
+        "DELETE FROM sessions WHERE expires_at <= $1"
+    )
+    .bind(now)
+    .execute(c)
+    .await)?;
+    let tickets = exec!(db, |c| sqlx::query(
+        "DELETE FROM stream_tickets WHERE expires_at <= $1"
+    )
+    .bind(now)
+    .execute(c)
+    .await)?;
+    Ok(sessions + tickets)
 }

@@ -19,7 +19,8 @@ pub async fn insert_pending(
     last4: Option<&str>,
     now: &str,
 ) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO attempts (id, card_id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at)
          VALUES ($1, $2, 'pending', $3, $4, $5, $6, NULL, $7)",
     )
@@ -30,28 +31,31 @@ pub async fn insert_pending(
     .bind(gateway)
     .bind(last4)
     .bind(now)
-    .execute(db.connection())
-    .await?;
+    .execute(c).await
+    })?;
     Ok(())
 }
 
 /// An attempt's status (`pending`, `succeeded`, `failed`), if it is on record.
 pub async fn status(db: &mut impl Db, id: &str) -> Result<Option<String>, Error> {
-    sqlx::query_scalar("SELECT status FROM attempts WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.connection())
-        .await
+    on!(db, |c| sqlx::query_scalar(
+        "SELECT status FROM attempts WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)
 }
 
 /// Whether an attempt of the card other than `except` succeeded.
 pub async fn other_success(db: &mut impl Db, card_id: &str, except: &str) -> Result<bool, Error> {
-    sqlx::query_scalar(
+    on!(db, |c| {
+        sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM attempts WHERE card_id = $1 AND status = 'succeeded' AND id <> $2)",
     )
     .bind(card_id)
     .bind(except)
-    .fetch_one(db.connection())
-    .await
+    .fetch_one(c).await
+    })
 }
 
 /// An attempt's outcome: written, or its `pending` row completed.
@@ -68,7 +72,8 @@ pub async fn record(
     failure_reason: Option<&str>,
     now: &str,
 ) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO attempts (id, card_id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, failure_reason = excluded.failure_reason,
@@ -83,8 +88,8 @@ pub async fn record(
     .bind(last4)
     .bind(failure_reason)
     .bind(now)
-    .execute(db.connection())
-    .await?;
+    .execute(c).await
+    })?;
     Ok(())
 }
 
@@ -102,13 +107,15 @@ struct AttemptRow {
 
 /// A card's settled attempts, oldest first.
 pub async fn of_card(db: &mut impl Db, card_id: &str) -> Result<Vec<Attempt>, Error> {
-    let rows: Vec<AttemptRow> = sqlx::query_as(
+    let rows: Vec<AttemptRow> =
+        on!(db, |c| {
+            sqlx::query_as(
         "SELECT id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at
          FROM attempts WHERE card_id = $1 AND status <> 'pending' ORDER BY created_at, id",
     )
     .bind(card_id)
-    .fetch_all(db.connection())
-    .await?;
+    .fetch_all(c).await
+        })?;
     Ok(rows
         .into_iter()
         .map(|r| Attempt {
@@ -128,13 +135,14 @@ pub async fn of_card(db: &mut impl Db, card_id: &str) -> Result<Vec<Attempt>, Er
 pub type PendingAttempt = (String, String, String, Option<String>);
 
 pub async fn pending_since(db: &mut impl Db, before: &str) -> Result<Vec<PendingAttempt>, Error> {
-    sqlx::query_as(
+    on!(db, |c| {
+        sqlx::query_as(
         "SELECT id, card_id, gateway, card_last4 FROM attempts WHERE status = 'pending' AND created_at <= $1
          ORDER BY created_at",
     )
     .bind(before)
-    .fetch_all(db.connection())
-    .await
+    .fetch_all(c).await
+    })
 }
 
 /// A paid recurring card's subscription: what, how often, and when next.
@@ -150,7 +158,8 @@ pub async fn insert_subscription(
     next_charge_on: &str,
     now: &str,
 ) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO subscriptions (id, card_id, amount_minor, currency, interval, count, started_on, next_charge_on, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
@@ -163,8 +172,8 @@ pub async fn insert_subscription(
     .bind(started_on)
     .bind(next_charge_on)
     .bind(now)
-    .execute(db.connection())
-    .await?;
+    .execute(c).await
+    })?;
     Ok(())
 }
 
@@ -177,7 +186,7 @@ pub async fn sandbox_charge(
     failure_reason: Option<&str>,
     now: &str,
 ) -> Result<(String, Option<String>), Error> {
-    sqlx::query(
+    exec!(db, |c| sqlx::query(
         "INSERT INTO sandbox_charges (idempotency_key, outcome, failure_reason, created_at)
          VALUES ($1, $2, $3, $4) ON CONFLICT (idempotency_key) DO NOTHING",
     )
@@ -185,10 +194,12 @@ pub async fn sandbox_charge(
     .bind(outcome)
     .bind(failure_reason)
     .bind(now)
-    .execute(db.connection())
-    .await?;
-    sqlx::query_as("SELECT outcome, failure_reason FROM sandbox_charges WHERE idempotency_key = $1")
-        .bind(key)
-        .fetch_one(db.connection())
-        .await
+    .execute(c)
+    .await)?;
+    on!(db, |c| sqlx::query_as(
+        "SELECT outcome, failure_reason FROM sandbox_charges WHERE idempotency_key = $1"
+    )
+    .bind(key)
+    .fetch_one(c)
+    .await)
 }

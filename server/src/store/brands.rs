@@ -19,29 +19,32 @@ impl BrandRow {
 
 /// Every brand (or just `only`), by name.
 pub async fn list(db: &mut impl Db, only: Option<&str>) -> Result<Vec<BrandRow>, Error> {
-    sqlx::query_as(
+    on!(db, |c| sqlx::query_as(
         "SELECT id, name, allowed_origins FROM brands WHERE $1 IS NULL OR id = $1
          ORDER BY lower(name), id",
     )
     .bind(only)
-    .fetch_all(db.connection())
-    .await
+    .fetch_all(c)
+    .await)
 }
 
 pub async fn exists(db: &mut impl Db, id: &str) -> Result<bool, Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM brands WHERE id = $1)")
-        .bind(id)
-        .fetch_one(db.connection())
-        .await
+    on!(db, |c| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM brands WHERE id = $1)"
+    )
+    .bind(id)
+    .fetch_one(c)
+    .await)
 }
 
 /// A brand's allowed origins, if there is such a brand.
 pub async fn allowed_origins(db: &mut impl Db, id: &str) -> Result<Option<Vec<String>>, Error> {
-    let json: Option<String> =
-        sqlx::query_scalar("SELECT allowed_origins FROM brands WHERE id = $1")
-            .bind(id)
-            .fetch_optional(db.connection())
-            .await?;
+    let json: Option<String> = on!(db, |c| sqlx::query_scalar(
+        "SELECT allowed_origins FROM brands WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)?;
     Ok(json.map(|j| serde_json::from_str(&j).unwrap_or_default()))
 }
 
@@ -54,7 +57,7 @@ pub async fn insert(
     now: &str,
 ) -> Result<bool, Error> {
     let origins = serde_json::to_string(origins).unwrap_or_else(|_| "[]".into());
-    let inserted = sqlx::query(
+    let inserted = exec!(db, |c| sqlx::query(
         "INSERT INTO brands (id, name, allowed_origins, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (id) DO NOTHING",
     )
@@ -62,9 +65,9 @@ pub async fn insert(
     .bind(name)
     .bind(origins)
     .bind(now)
-    .execute(db.connection())
-    .await?;
-    Ok(inserted.rows_affected() == 1)
+    .execute(c)
+    .await)?;
+    Ok(inserted == 1)
 }
 
 /// Renames a brand and/or replaces its origins; `false` if there is no such brand.
@@ -75,14 +78,15 @@ pub async fn update(
     origins: Option<&[String]>,
 ) -> Result<bool, Error> {
     let origins = origins.map(|o| serde_json::to_string(o).unwrap_or_else(|_| "[]".into()));
-    let changed = sqlx::query(
+    let changed = exec!(db, |c| {
+        sqlx::query(
         "UPDATE brands SET name = COALESCE($1, name), allowed_origins = COALESCE($2, allowed_origins)
          WHERE id = $3",
     )
     .bind(name)
     .bind(origins)
     .bind(id)
-    .execute(db.connection())
-    .await?;
-    Ok(changed.rows_affected() == 1)
+    .execute(c).await
+    })?;
+    Ok(changed == 1)
 }

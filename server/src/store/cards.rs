@@ -78,15 +78,15 @@ struct WithBrand {
 
 /// A card and the brand of its conversation.
 pub async fn get(db: &mut impl Db, id: &str) -> Result<Option<(CardRow, String)>, Error> {
-    let row: Option<WithBrand> = sqlx::query_as(concat!(
+    let row: Option<WithBrand> = on!(db, |c| sqlx::query_as(concat!(
         "SELECT ",
         card_columns!(),
         ", c.brand_id FROM cards k JOIN conversations c ON c.id = k.conversation_id
          WHERE k.id = $1"
     ))
     .bind(id)
-    .fetch_optional(db.connection())
-    .await?;
+    .fetch_optional(c)
+    .await)?;
     Ok(row.map(|r| (r.card, r.brand_id)))
 }
 
@@ -97,7 +97,7 @@ pub async fn for_visitor(
     id: &str,
     visitor_token_hash: &str,
 ) -> Result<Option<CardRow>, Error> {
-    sqlx::query_as(concat!(
+    on!(db, |c| sqlx::query_as(concat!(
         "SELECT ",
         card_columns!(),
         " FROM cards k JOIN conversations c ON c.id = k.conversation_id
@@ -105,8 +105,8 @@ pub async fn for_visitor(
     ))
     .bind(id)
     .bind(visitor_token_hash)
-    .fetch_optional(db.connection())
-    .await
+    .fetch_optional(c)
+    .await)
 }
 
 /// The cards of a conversation.
@@ -114,14 +114,14 @@ pub async fn in_conversation(
     db: &mut impl Db,
     conversation_id: &str,
 ) -> Result<Vec<CardRow>, Error> {
-    sqlx::query_as(concat!(
+    on!(db, |c| sqlx::query_as(concat!(
         "SELECT ",
         card_columns!(),
         " FROM cards k WHERE k.conversation_id = $1"
     ))
     .bind(conversation_id)
-    .fetch_all(db.connection())
-    .await
+    .fetch_all(c)
+    .await)
 }
 
 /// The card an account shared with this Idempotency-Key, if any.
@@ -130,15 +130,15 @@ pub async fn shared_with_key(
     account_id: &str,
     key: &str,
 ) -> Result<Option<CardRow>, Error> {
-    sqlx::query_as(concat!(
+    on!(db, |c| sqlx::query_as(concat!(
         "SELECT ",
         card_columns!(),
         " FROM cards k WHERE k.shared_by = $1 AND k.idempotency_key = $2"
     ))
     .bind(account_id)
     .bind(key)
-    .fetch_optional(db.connection())
-    .await
+    .fetch_optional(c)
+    .await)
 }
 
 /// Writes a new card, shared by `shared_by` (with the Share's Idempotency-Key).
@@ -148,7 +148,8 @@ pub async fn insert(
     shared_by: &str,
     key: Option<&str>,
 ) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO cards (id, conversation_id, payment_id, title, description, amount_minor, currency,
              recurrence_interval, recurrence_count, status, failure_reason, version, shared_by, idempotency_key,
              created_at, updated_at, expires_at)
@@ -170,8 +171,8 @@ pub async fn insert(
     .bind(&card.created_at)
     .bind(&card.updated_at)
     .bind(&card.expires_at)
-    .execute(db.connection())
-    .await?;
+    .execute(c).await
+    })?;
     Ok(())
 }
 
@@ -184,7 +185,7 @@ pub async fn set_state(
     expected_version: i64,
     now: &str,
 ) -> Result<bool, Error> {
-    let updated = sqlx::query(
+    let updated = exec!(db, |c| sqlx::query(
         "UPDATE cards SET status = $1, failure_reason = $2, version = $3, updated_at = $4
          WHERE id = $5 AND version = $6",
     )
@@ -194,33 +195,35 @@ pub async fn set_state(
     .bind(now)
     .bind(id)
     .bind(expected_version)
-    .execute(db.connection())
-    .await?;
-    Ok(updated.rows_affected() == 1)
+    .execute(c)
+    .await)?;
+    Ok(updated == 1)
 }
 
 /// Cards that can still be paid but whose time is up at `now`, the oldest first.
 pub async fn due_to_expire(db: &mut impl Db, now: &str) -> Result<Vec<String>, Error> {
-    sqlx::query_scalar(
+    on!(db, |c| {
+        sqlx::query_scalar(
         "SELECT id FROM cards WHERE status IN ('pending', 'failed') AND expires_at <= $1 ORDER BY expires_at",
     )
     .bind(now)
-    .fetch_all(db.connection())
-    .await
+    .fetch_all(c).await
+    })
 }
 
 /// Cards `processing` since before `before` with nothing on record that can settle them:
 /// no pending attempt, no gateway session waiting for its payment.
 pub async fn processing_unrecorded(db: &mut impl Db, before: &str) -> Result<Vec<String>, Error> {
-    sqlx::query_scalar(
+    on!(db, |c| {
+        sqlx::query_scalar(
         "SELECT id FROM cards WHERE status = 'processing' AND updated_at <= $1
            AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.card_id = cards.id AND a.status = 'pending')
            AND NOT EXISTS (SELECT 1 FROM gateway_sessions s WHERE s.card_id = cards.id AND s.status = 'complete'
                            AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = s.attempt_id AND a.status <> 'pending'))",
     )
     .bind(before)
-    .fetch_all(db.connection())
-    .await
+    .fetch_all(c).await
+    })
 }
 
 pub async fn insert_checkout_token(
@@ -229,14 +232,14 @@ pub async fn insert_checkout_token(
     card_id: &str,
     now: &str,
 ) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| sqlx::query(
         "INSERT INTO checkout_tokens (token_hash, card_id, created_at) VALUES ($1, $2, $3)",
     )
     .bind(token_hash)
     .bind(card_id)
     .bind(now)
-    .execute(db.connection())
-    .await?;
+    .execute(c)
+    .await)?;
     Ok(())
 }
 
@@ -245,8 +248,10 @@ pub async fn of_checkout_token(
     db: &mut impl Db,
     token_hash: &str,
 ) -> Result<Option<String>, Error> {
-    sqlx::query_scalar("SELECT card_id FROM checkout_tokens WHERE token_hash = $1")
-        .bind(token_hash)
-        .fetch_optional(db.connection())
-        .await
+    on!(db, |c| sqlx::query_scalar(
+        "SELECT card_id FROM checkout_tokens WHERE token_hash = $1"
+    )
+    .bind(token_hash)
+    .fetch_optional(c)
+    .await)
 }

@@ -13,7 +13,8 @@ pub async fn insert(
     conversation: &Conversation,
     token_hash: &str,
 ) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO conversations (id, brand_id, visitor_name, visitor_token_hash, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -23,27 +24,29 @@ pub async fn insert(
     .bind(token_hash)
     .bind(&conversation.created_at)
     .bind(&conversation.updated_at)
-    .execute(db.connection())
-    .await?;
+    .execute(c).await
+    })?;
     Ok(())
 }
 
 /// The brand of a conversation.
 pub async fn brand_of(db: &mut impl Db, id: &str) -> Result<Option<String>, Error> {
-    sqlx::query_scalar("SELECT brand_id FROM conversations WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.connection())
-        .await
+    on!(db, |c| sqlx::query_scalar(
+        "SELECT brand_id FROM conversations WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)
 }
 
 /// A conversation's brand and the brand's name.
 pub async fn brand_name(db: &mut impl Db, id: &str) -> Result<Option<String>, Error> {
-    sqlx::query_scalar(
+    on!(db, |c| sqlx::query_scalar(
         "SELECT b.name FROM brands b JOIN conversations c ON c.brand_id = b.id WHERE c.id = $1",
     )
     .bind(id)
-    .fetch_optional(db.connection())
-    .await
+    .fetch_optional(c)
+    .await)
 }
 
 /// The visitor of a conversation: (conversation, brand, visitor's name).
@@ -54,20 +57,22 @@ pub async fn by_visitor_token(
     db: &mut impl Db,
     token_hash: &str,
 ) -> Result<Option<Visitor>, Error> {
-    sqlx::query_as(
+    on!(db, |c| sqlx::query_as(
         "SELECT id, brand_id, visitor_name FROM conversations WHERE visitor_token_hash = $1",
     )
     .bind(token_hash)
-    .fetch_optional(db.connection())
-    .await
+    .fetch_optional(c)
+    .await)
 }
 
 /// (brand, visitor's name) of a conversation.
 pub async fn visitor_of(db: &mut impl Db, id: &str) -> Result<Option<(String, String)>, Error> {
-    sqlx::query_as("SELECT brand_id, visitor_name FROM conversations WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.connection())
-        .await
+    on!(db, |c| sqlx::query_as(
+        "SELECT brand_id, visitor_name FROM conversations WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)
 }
 
 /// Of `token_hashes`, those of conversations that still exist.
@@ -81,22 +86,27 @@ pub async fn live_visitor_tokens(
             "SELECT visitor_token_hash FROM conversations WHERE visitor_token_hash IN ({})",
             placeholders(1, chunk.len())
         );
-        let mut query = sqlx::query_scalar::<_, String>(&sql);
-        for hash in chunk {
-            query = query.bind(hash);
-        }
-        live.extend(query.fetch_all(db.connection()).await?);
+        let found: Vec<String> = on!(db, |c| {
+            let mut query = sqlx::query_scalar(&sql);
+            for hash in chunk {
+                query = query.bind(hash);
+            }
+            query.fetch_all(c).await
+        })?;
+        live.extend(found);
     }
     Ok(live)
 }
 
 /// Marks a conversation as active at `at` (a message was written).
 pub async fn touch(db: &mut impl Db, id: &str, at: &str) -> Result<(), Error> {
-    sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(id)
-        .execute(db.connection())
-        .await?;
+    exec!(db, |c| sqlx::query(
+        "UPDATE conversations SET updated_at = $1 WHERE id = $2"
+    )
+    .bind(at)
+    .bind(id)
+    .execute(c)
+    .await)?;
     Ok(())
 }
 
@@ -153,17 +163,15 @@ pub async fn page(
          LIMIT $3",
         placeholders(4, brands.len())
     );
-    let mut query = sqlx::query_as::<_, ListRow>(&sql)
-        .bind(before_at)
-        .bind(before_id)
-        .bind(i64::from(limit));
-    for brand in brands {
-        query = query.bind(brand);
-    }
-    Ok(query
-        .fetch_all(db.connection())
-        .await?
-        .into_iter()
-        .map(ListRow::into_api)
-        .collect())
+    let rows: Vec<ListRow> = on!(db, |c| {
+        let mut query = sqlx::query_as(&sql)
+            .bind(before_at)
+            .bind(before_id)
+            .bind(i64::from(limit));
+        for brand in brands {
+            query = query.bind(brand);
+        }
+        query.fetch_all(c).await
+    })?;
+    Ok(rows.into_iter().map(ListRow::into_api).collect())
 }

@@ -1,7 +1,7 @@
 //! The event log: every change that live clients must see, appended in the transaction
-//! of the change. `seq` orders the log; it is handed out in commit order (one writer at
-//! a time), which is what lets a stream resume after the last event it saw and miss
-//! nothing.
+//! of the change. `seq` orders the log; it is handed out in commit order (one write
+//! transaction at a time on either backend, see [`super::Store::write`]), which is what
+//! lets a stream resume after the last event it saw and miss nothing.
 
 use super::{placeholders, Db, Error};
 
@@ -23,7 +23,9 @@ macro_rules! event_columns {
     };
 }
 
-/// Appends an event; returns its sequence number.
+/// Appends an event; returns its sequence number. On PostgreSQL the commit also
+/// notifies [`super::EVENTS_CHANNEL`], so the live hub of every instance reads the log
+/// (a notification is delivered at commit, once per transaction however many events).
 pub async fn append(
     db: &mut impl Db,
     brand_id: &str,
@@ -32,7 +34,8 @@ pub async fn append(
     data: &str,
     now: &str,
 ) -> Result<i64, Error> {
-    sqlx::query_scalar(
+    let seq = on!(db, |c| {
+        sqlx::query_scalar(
         "INSERT INTO events (brand_id, conversation_id, kind, data, created_at) VALUES ($1, $2, $3, $4, $5)
          RETURNING seq",
     )
@@ -41,37 +44,49 @@ pub async fn append(
     .bind(kind)
     .bind(data)
     .bind(now)
-    .fetch_one(db.connection())
+    .fetch_one(c)
     .await
+    })?;
+    if let super::Connection::Postgres(c) = db.connection() {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(super::EVENTS_CHANNEL)
+            .execute(c)
+            .await?;
+    }
+    Ok(seq)
 }
 
 /// The newest event's sequence number (0 when there is none).
 pub async fn latest(db: &mut impl Db) -> Result<i64, Error> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
-        .fetch_one(db.connection())
-        .await
+    on!(db, |c| sqlx::query_scalar(
+        "SELECT COALESCE(MAX(seq), 0) FROM events"
+    )
+    .fetch_one(c)
+    .await)
 }
 
 /// The newest event of a conversation (0 when there is none).
 pub async fn latest_in_conversation(db: &mut impl Db, conversation_id: &str) -> Result<i64, Error> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE conversation_id = $1")
-        .bind(conversation_id)
-        .fetch_one(db.connection())
-        .await
+    on!(db, |c| sqlx::query_scalar(
+        "SELECT COALESCE(MAX(seq), 0) FROM events WHERE conversation_id = $1"
+    )
+    .bind(conversation_id)
+    .fetch_one(c)
+    .await)
 }
 
 /// Up to `limit` events after `seq`, of every brand and conversation (the live hub's
 /// one reader).
 pub async fn after(db: &mut impl Db, seq: i64, limit: i64) -> Result<Vec<EventRow>, Error> {
-    sqlx::query_as(concat!(
+    on!(db, |c| sqlx::query_as(concat!(
         "SELECT ",
         event_columns!(),
         " FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"
     ))
     .bind(seq)
     .bind(limit)
-    .fetch_all(db.connection())
-    .await
+    .fetch_all(c)
+    .await)
 }
 
 /// Up to `limit` events of a conversation after `seq` (a stream catching up).
@@ -81,7 +96,7 @@ pub async fn in_conversation_after(
     seq: i64,
     limit: i64,
 ) -> Result<Vec<EventRow>, Error> {
-    sqlx::query_as(concat!(
+    on!(db, |c| sqlx::query_as(concat!(
         "SELECT ",
         event_columns!(),
         " FROM events WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
@@ -89,8 +104,8 @@ pub async fn in_conversation_after(
     .bind(conversation_id)
     .bind(seq)
     .bind(limit)
-    .fetch_all(db.connection())
-    .await
+    .fetch_all(c)
+    .await)
 }
 
 /// Up to `limit` events of `brands` after `seq` (an operator's stream catching up).
@@ -111,9 +126,11 @@ pub async fn of_brands_after(
         ),
         placeholders(3, brands.len())
     );
-    let mut query = sqlx::query_as::<_, EventRow>(&sql).bind(seq).bind(limit);
-    for brand in brands {
-        query = query.bind(brand);
-    }
-    query.fetch_all(db.connection()).await
+    on!(db, |c| {
+        let mut query = sqlx::query_as(&sql).bind(seq).bind(limit);
+        for brand in brands {
+            query = query.bind(brand);
+        }
+        query.fetch_all(c).await
+    })
 }

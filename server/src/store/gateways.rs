@@ -19,13 +19,13 @@ pub struct GatewayRow {
 
 /// The gateways of the connected portal, oldest first (none without a portal).
 pub async fn configured(db: &mut impl Db) -> Result<Vec<GatewayRow>, Error> {
-    sqlx::query_as(
+    on!(db, |c| sqlx::query_as(
         "SELECT g.id, g.kind, g.masked, g.created_at, g.updated_at
          FROM gateways g JOIN portal_connection c ON c.portal_id = g.portal_id
          ORDER BY g.created_at, g.id",
     )
-    .fetch_all(db.connection())
-    .await
+    .fetch_all(c)
+    .await)
 }
 
 /// A gateway's kind and sealed credentials (any portal).
@@ -33,27 +33,32 @@ pub async fn sealed_credentials(
     db: &mut impl Db,
     id: &str,
 ) -> Result<Option<(String, String)>, Error> {
-    sqlx::query_as("SELECT kind, credentials FROM gateways WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.connection())
-        .await
+    on!(db, |c| sqlx::query_as(
+        "SELECT kind, credentials FROM gateways WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)
 }
 
 /// The kind of a gateway of the connected portal.
 pub async fn kind_in_connected_portal(db: &mut impl Db, id: &str) -> Result<Option<String>, Error> {
-    sqlx::query_scalar(
+    on!(db, |c| {
+        sqlx::query_scalar(
         "SELECT g.kind FROM gateways g JOIN portal_connection c ON c.portal_id = g.portal_id WHERE g.id = $1",
     )
     .bind(id)
-    .fetch_optional(db.connection())
-    .await
+    .fetch_optional(c).await
+    })
 }
 
 pub async fn exists(db: &mut impl Db, id: &str) -> Result<bool, Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM gateways WHERE id = $1)")
-        .bind(id)
-        .fetch_one(db.connection())
-        .await
+    on!(db, |c| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM gateways WHERE id = $1)"
+    )
+    .bind(id)
+    .fetch_one(c)
+    .await)
 }
 
 /// Adds a gateway; `false` if the portal has one of that kind (nothing changes).
@@ -67,7 +72,9 @@ pub async fn insert(
     masked: &str,
     now: &str,
 ) -> Result<bool, Error> {
-    let inserted = sqlx::query(
+    let inserted =
+        exec!(db, |c| {
+            sqlx::query(
         "INSERT INTO gateways (id, portal_id, kind, credentials, masked, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (portal_id, kind) DO NOTHING",
     )
@@ -77,9 +84,9 @@ pub async fn insert(
     .bind(sealed)
     .bind(masked)
     .bind(now)
-    .execute(db.connection())
-    .await?;
-    Ok(inserted.rows_affected() == 1)
+    .execute(c).await
+        })?;
+    Ok(inserted == 1)
 }
 
 pub async fn replace_credentials(
@@ -89,37 +96,40 @@ pub async fn replace_credentials(
     masked: &str,
     now: &str,
 ) -> Result<(), Error> {
-    sqlx::query("UPDATE gateways SET credentials = $1, masked = $2, updated_at = $3 WHERE id = $4")
-        .bind(sealed)
-        .bind(masked)
-        .bind(now)
-        .bind(id)
-        .execute(db.connection())
-        .await?;
+    exec!(db, |c| sqlx::query(
+        "UPDATE gateways SET credentials = $1, masked = $2, updated_at = $3 WHERE id = $4"
+    )
+    .bind(sealed)
+    .bind(masked)
+    .bind(now)
+    .bind(id)
+    .execute(c)
+    .await)?;
     Ok(())
 }
 
 /// Whether payments are under way through a gateway: a session being made or open, or
 /// one completed whose payment it has yet to confirm.
 pub async fn in_use(db: &mut impl Db, id: &str) -> Result<bool, Error> {
-    sqlx::query_scalar(
+    on!(db, |c| {
+        sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM gateway_sessions s WHERE s.gateway_id = $1
            AND (s.status IN ('creating', 'open')
                 OR (s.status = 'complete'
                     AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = s.attempt_id AND a.status <> 'pending'))))",
     )
     .bind(id)
-    .fetch_one(db.connection())
-    .await
+    .fetch_one(c).await
+    })
 }
 
 /// Removes a gateway; `false` if there is none.
 pub async fn delete(db: &mut impl Db, id: &str) -> Result<bool, Error> {
-    let gone = sqlx::query("DELETE FROM gateways WHERE id = $1")
+    let gone = exec!(db, |c| sqlx::query("DELETE FROM gateways WHERE id = $1")
         .bind(id)
-        .execute(db.connection())
-        .await?;
-    Ok(gone.rows_affected() == 1)
+        .execute(c)
+        .await)?;
+    Ok(gone == 1)
 }
 
 /// A session at a gateway: ours (`attempt_id`, also the Idempotency-Key sent), the
@@ -155,15 +165,15 @@ macro_rules! session_columns {
 
 /// The card's sessions in flight (being made or open), oldest first.
 pub async fn sessions_in_flight(db: &mut impl Db, card_id: &str) -> Result<Vec<SessionRow>, Error> {
-    sqlx::query_as(concat!(
+    on!(db, |c| sqlx::query_as(concat!(
         "SELECT ",
         session_columns!(),
         " FROM gateway_sessions
          WHERE card_id = $1 AND status IN ('creating', 'open') ORDER BY created_at"
     ))
     .bind(card_id)
-    .fetch_all(db.connection())
-    .await
+    .fetch_all(c)
+    .await)
 }
 
 /// The session a gateway's notification is about.
@@ -172,26 +182,26 @@ pub async fn session_by_reference(
     gateway_id: &str,
     reference: &str,
 ) -> Result<Option<SessionRow>, Error> {
-    sqlx::query_as(concat!(
+    on!(db, |c| sqlx::query_as(concat!(
         "SELECT ",
         session_columns!(),
         " FROM gateway_sessions WHERE reference = $1 AND gateway_id = $2"
     ))
     .bind(reference)
     .bind(gateway_id)
-    .fetch_optional(db.connection())
-    .await
+    .fetch_optional(c)
+    .await)
 }
 
 pub async fn session(db: &mut impl Db, attempt_id: &str) -> Result<Option<SessionRow>, Error> {
-    sqlx::query_as(concat!(
+    on!(db, |c| sqlx::query_as(concat!(
         "SELECT ",
         session_columns!(),
         " FROM gateway_sessions WHERE attempt_id = $1"
     ))
     .bind(attempt_id)
-    .fetch_optional(db.connection())
-    .await
+    .fetch_optional(c)
+    .await)
 }
 
 /// The card's sessions still `creating` since before `before`: a crash left them
@@ -201,13 +211,14 @@ pub async fn creating_since(
     card_id: &str,
     before: &str,
 ) -> Result<Vec<String>, Error> {
-    sqlx::query_scalar(
+    on!(db, |c| {
+        sqlx::query_scalar(
         "SELECT attempt_id FROM gateway_sessions WHERE card_id = $1 AND status = 'creating' AND created_at <= $2",
     )
     .bind(card_id)
     .bind(before)
-    .fetch_all(db.connection())
-    .await
+    .fetch_all(c).await
+    })
 }
 
 /// Records a session being made (`creating`).
@@ -219,7 +230,8 @@ pub async fn insert_session(
     kind: &str,
     now: &str,
 ) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO gateway_sessions (attempt_id, card_id, gateway_id, kind, status, created_at, updated_at)
          VALUES ($1, $2, $3, $4, 'creating', $5, $5)",
     )
@@ -228,8 +240,8 @@ pub async fn insert_session(
     .bind(gateway_id)
     .bind(kind)
     .bind(now)
-    .execute(db.connection())
-    .await?;
+    .execute(c).await
+    })?;
     Ok(())
 }
 
@@ -242,7 +254,8 @@ pub async fn set_session(
     now: &str,
 ) -> Result<(), Error> {
     let (reference, url) = made.unzip();
-    sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "UPDATE gateway_sessions SET status = $1, reference = COALESCE($2, reference), url = COALESCE($3, url),
              updated_at = $4 WHERE attempt_id = $5",
     )
@@ -251,8 +264,8 @@ pub async fn set_session(
     .bind(url)
     .bind(now)
     .bind(attempt_id)
-    .execute(db.connection())
-    .await?;
+    .execute(c).await
+    })?;
     Ok(())
 }
 
@@ -263,24 +276,24 @@ pub async fn first_notification(
     event_id: &str,
     now: &str,
 ) -> Result<bool, Error> {
-    let inserted = sqlx::query(
+    let inserted = exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO gateway_events (gateway_id, event_id, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind(gateway_id)
     .bind(event_id)
     .bind(now)
-    .execute(db.connection())
-    .await?;
-    Ok(inserted.rows_affected() == 1)
+    .execute(c).await
+    })?;
+    Ok(inserted == 1)
 }
 
 /// Forgets notification ids received before `before` (too old to be replayed).
 pub async fn prune_notifications(db: &mut impl Db, before: &str) -> Result<u64, Error> {
-    Ok(
-        sqlx::query("DELETE FROM gateway_events WHERE received_at <= $1")
-            .bind(before)
-            .execute(db.connection())
-            .await?
-            .rows_affected(),
+    Ok(exec!(db, |c| sqlx::query(
+        "DELETE FROM gateway_events WHERE received_at <= $1"
     )
+    .bind(before)
+    .execute(c)
+    .await)?)
 }

@@ -19,7 +19,7 @@ pub async fn insert(db: &mut impl Db, message: &Message) -> Result<(), Error> {
         Author::Visitor => "visitor",
         Author::Operator => "operator",
     };
-    sqlx::query(
+    exec!(db, |c| sqlx::query(
         "INSERT INTO messages (id, conversation_id, author, author_name, text, card_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -30,8 +30,8 @@ pub async fn insert(db: &mut impl Db, message: &Message) -> Result<(), Error> {
     .bind(&message.text)
     .bind(message.card.as_ref().map(|c| &c.id))
     .bind(&message.created_at)
-    .execute(db.connection())
-    .await?;
+    .execute(c)
+    .await)?;
     super::conversations::touch(db, &message.conversation_id, &message.created_at).await
 }
 
@@ -55,11 +55,11 @@ impl MessageRow {
 
 /// A conversation's messages, oldest first.
 pub async fn list(db: &mut impl Db, conversation_id: &str) -> Result<Vec<MessageRow>, Error> {
-    sqlx::query_as(
+    on!(db, |c| sqlx::query_as(
         "SELECT id, conversation_id, author, author_name, text, card_id, created_at FROM messages
          WHERE conversation_id = $1 ORDER BY id",
     )
     .bind(conversation_id)
-    .fetch_all(db.connection())
-    .await
+    .fetch_all(c)
+    .await)
 }

@@ -1,8 +1,9 @@
 //! The store: every SQL statement of the server, the rows they read and the shapes of
 //! the transactions that write them. Nothing else names a query.
 //!
-//! - [`Store`]: the database (a SQLite file by default, created and migrated on first
-//!   start); [`Store::read`] lends a connection, [`Store::write`] opens the write
+//! - [`Store`]: the database, SQLite (a file, created and migrated on first start; one
+//!   instance) or PostgreSQL (any number of instances), chosen by `DATABASE_URL`'s
+//!   scheme. [`Store::read`] lends a connection, [`Store::write`] opens the write
 //!   transaction every change happens in.
 //! - One module per part of the schema: [`accounts`] (accounts, sessions, stream
 //!   tickets), [`brands`], [`payments`], [`conversations`], [`messages`], [`cards`]
@@ -11,9 +12,34 @@
 //!   [`gateways`] (configured gateways, their sessions and notifications).
 //!
 //! Functions take `&mut impl Db`: a pooled connection or a write transaction, so that
-//! the same read serves inside and outside one. The SQL is written to run on SQLite and
-//! PostgreSQL alike (`$1`-style parameters, no SQLite-only functions): the second
-//! backend is a second connection type behind [`Db`], not a second set of queries.
+//! the same read serves inside and outside one. Each statement is written once, in SQL
+//! both databases run (`$1` parameters, no functions of one only), and [`on!`] runs it
+//! on whichever connection it is given: the two backends cannot drift apart, because
+//! they have one set of queries. What differs lives here and nowhere else: how a write
+//! transaction begins (see [`Store::write`]), the migrations (`migrations/sqlite`,
+//! `migrations/postgres`), the wake-up of other instances ([`events::append`]) and the
+//! job lease ([`Store::lease`]).
+
+/// Runs `$body` with `$c` bound to the database connection of `$db`, whichever backend
+/// it is: the statement is written once and compiled for each.
+macro_rules! on {
+    ($db:expr, |$c:ident| $body:expr) => {
+        match $crate::store::Db::connection($db) {
+            $crate::store::Connection::Sqlite($c) => $body,
+            $crate::store::Connection::Postgres($c) => $body,
+        }
+    };
+}
+
+/// [`on!`] for a statement that returns no rows: the number of rows it changed.
+macro_rules! exec {
+    ($db:expr, |$c:ident| $body:expr) => {
+        match $crate::store::Db::connection($db) {
+            $crate::store::Connection::Sqlite($c) => $body.map(|done| done.rows_affected()),
+            $crate::store::Connection::Postgres($c) => $body.map(|done| done.rows_affected()),
+        }
+    };
+}
 
 pub mod accounts;
 pub mod attempts;
@@ -30,53 +56,112 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 pub use sqlx::Error;
 
+/// The channel a PostgreSQL commit with new events notifies: every instance's live hub
+/// listens to it (the payload is empty; the log is the message).
+pub const EVENTS_CHANNEL: &str = "paycard_events";
+
+/// The transaction-scoped advisory lock every PostgreSQL write transaction takes first
+/// (see [`Store::write`]). Any fixed number; this one spells "payc".
+const WRITE_LOCK: i64 = 0x7061_7963;
+
 /// The database every instance of the server shares.
 #[derive(Clone, Debug)]
-pub struct Store {
-    pool: SqlitePool,
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which database a connection belongs to, for [`on!`].
+pub enum Connection<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
 }
 
 /// What a query runs on: a connection lent by the pool, or a write transaction.
 pub trait Db: Send {
-    fn connection(&mut self) -> &mut SqliteConnection;
+    fn connection(&mut self) -> Connection<'_>;
 }
 
 /// A connection lent by the pool, for reads.
-pub struct Conn(PoolConnection<Sqlite>);
+pub enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
 
 /// The transaction a change happens in; nothing is written until [`Tx::commit`].
-pub struct Tx(Transaction<'static, Sqlite>);
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
 
 impl Db for Conn {
-    fn connection(&mut self) -> &mut SqliteConnection {
-        &mut self.0
+    fn connection(&mut self) -> Connection<'_> {
+        match self {
+            Conn::Sqlite(c) => Connection::Sqlite(c),
+            Conn::Postgres(c) => Connection::Postgres(c),
+        }
     }
 }
 
 impl Db for Tx {
-    fn connection(&mut self) -> &mut SqliteConnection {
-        &mut self.0
+    fn connection(&mut self) -> Connection<'_> {
+        match self {
+            Tx::Sqlite(t) => Connection::Sqlite(t),
+            Tx::Postgres(t) => Connection::Postgres(t),
+        }
     }
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<(), Error> {
-        self.0.commit().await
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+}
+
+/// Which database a `DATABASE_URL` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// By the URL's scheme; anything else is refused rather than guessed (a
+    /// `postgres://` URL once became a SQLite file named `postgres:`).
+    pub fn of(url: &str) -> Result<Backend, OpenError> {
+        let scheme = url.split_once(':').map(|(scheme, _)| scheme);
+        match scheme {
+            Some("sqlite") => Ok(Backend::Sqlite),
+            Some("postgres" | "postgresql") => Ok(Backend::Postgres),
+            _ => Err(OpenError::Scheme(redact(url))),
+        }
     }
 }
 
 impl Store {
-    /// Opens (creating if needed) the database and brings its schema up to date.
+    /// Opens the database `url` names and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Store, OpenError> {
+        match Backend::of(url)? {
+            Backend::Sqlite => Store::open_sqlite(url).await,
+            Backend::Postgres => Store::open_postgres(url).await,
+        }
+    }
+
+    /// A SQLite file, created if needed with its folder.
     ///
     /// WAL lets readers (card GETs, stream replays) run while one writer commits; the
     /// busy timeout makes a second writer wait for the first instead of failing at once;
     /// foreign keys are off by default in SQLite and we rely on them.
-    pub async fn open(url: &str) -> Result<Store, OpenError> {
+    async fn open_sqlite(url: &str) -> Result<Store, OpenError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -96,44 +181,167 @@ impl Store {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Store::Sqlite(pool))
+    }
+
+    /// A PostgreSQL database (14 or newer). The migrator holds an advisory lock while it
+    /// runs, so instances starting together migrate once, one after the other.
+    async fn open_postgres(url: &str) -> Result<Store, OpenError> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Store::Postgres(pool))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// A connection for reads.
     pub async fn read(&self) -> Result<Conn, Error> {
-        Ok(Conn(self.pool.acquire().await?))
+        Ok(match self {
+            Store::Sqlite(pool) => Conn::Sqlite(pool.acquire().await?),
+            Store::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
+        })
     }
 
-    /// A write transaction. SQLite lets one run at a time (`BEGIN IMMEDIATE` takes the
-    /// write lock at once): of two requests racing to change a card, the second sees
-    /// the first's result; and events get their sequence numbers in commit order, which
-    /// live streams rely on.
+    /// A write transaction; one runs at a time, on either backend. Of two requests
+    /// racing to change a card, the second sees the first's result; and events get their
+    /// sequence numbers in commit order, which live streams rely on to resume without
+    /// skipping one that committed late.
+    ///
+    /// SQLite: `BEGIN IMMEDIATE` takes the database's write lock at once. PostgreSQL:
+    /// the transaction first takes one transaction-scoped advisory lock, held until it
+    /// commits or rolls back, so writes from every instance queue as SQLite's do, and
+    /// reads never wait. Our writes are short (no gateway is called inside one), so
+    /// one at a time costs little at a chat's write rates, and every rule the domain
+    /// checks before it writes holds on both backends for the same reason. Card updates
+    /// also carry the version they read (a conditional update), as a second guard.
     pub async fn write(&self) -> Result<Tx, Error> {
-        Ok(Tx(self.pool.begin_with("BEGIN IMMEDIATE").await?))
+        match self {
+            Store::Sqlite(pool) => Ok(Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(Tx::Postgres(tx))
+            }
+        }
     }
 
     /// Whether the database answers (`/healthz`).
     pub async fn ping(&self) -> Result<(), Error> {
         let mut db = self.read().await?;
-        sqlx::query("SELECT 1").execute(db.connection()).await?;
+        exec!(&mut db, |c| sqlx::query("SELECT 1").execute(c).await)?;
         Ok(())
     }
 
     pub async fn close(&self) {
-        self.pool.close().await
+        match self {
+            Store::Sqlite(pool) => pool.close().await,
+            Store::Postgres(pool) => pool.close().await,
+        }
     }
 
-    /// The pool itself, for tests that set up states the API cannot reach.
-    #[doc(hidden)]
-    pub fn sqlite_pool(&self) -> &SqlitePool {
-        &self.pool
+    /// A lease on the background job `job` (a fixed number) for as long as the lease
+    /// lives: `None` when another instance holds it. On SQLite, one instance runs, and
+    /// the lease is always granted. On PostgreSQL it is a transaction-scoped advisory
+    /// lock taken without waiting, so of several instances running the same timer one
+    /// does the work; if that instance dies, its connection closes, the lock goes, and
+    /// the next tick of another instance takes it.
+    pub async fn lease(&self, job: i64) -> Result<Option<Lease>, Error> {
+        match self {
+            Store::Sqlite(_) => Ok(Some(Lease { _held: None })),
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+                    .bind(job)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                Ok(held.then_some(Lease { _held: Some(tx) }))
+            }
+        }
     }
+
+    /// A listener on [`EVENTS_CHANNEL`] (PostgreSQL only; `None` on SQLite, where the
+    /// one instance's own commits are all there is).
+    pub async fn listen(&self) -> Option<Result<PgListener, Error>> {
+        match self {
+            Store::Sqlite(_) => None,
+            Store::Postgres(pool) => Some(
+                async {
+                    let mut listener = PgListener::connect_with(pool).await?;
+                    listener.listen(EVENTS_CHANNEL).await?;
+                    Ok(listener)
+                }
+                .await,
+            ),
+        }
+    }
+
+    /// Runs one statement with text parameters, for tests that set up states the API
+    /// cannot reach. Returns the rows changed.
+    #[doc(hidden)]
+    pub async fn exec_for_tests(&self, sql: &str, binds: &[&str]) -> Result<u64, Error> {
+        let mut db = self.read().await?;
+        exec!(&mut db, |c| {
+            let mut query = sqlx::query(sql);
+            for bind in binds {
+                query = query.bind(*bind);
+            }
+            query.execute(c).await
+        })
+    }
+
+    /// The rows of a query with text parameters, each column as text (`NULL` as `None`),
+    /// for tests that look at what was stored. Cast other types in the SQL
+    /// (`CAST(x AS TEXT)`).
+    #[doc(hidden)]
+    pub async fn rows_for_tests(
+        &self,
+        sql: &str,
+        binds: &[&str],
+    ) -> Result<Vec<Vec<Option<String>>>, Error> {
+        use sqlx::Row;
+        let mut db = self.read().await?;
+        on!(&mut db, |c| {
+            let mut query = sqlx::query(sql);
+            for bind in binds {
+                query = query.bind(*bind);
+            }
+            let rows = query.fetch_all(c).await?;
+            rows.iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|i| row.try_get::<Option<String>, _>(i))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+    }
+}
+
+/// A background job's lease; see [`Store::lease`]. Dropping it lets the job go (the
+/// transaction holding the lock rolls back).
+pub struct Lease {
+    _held: Option<Transaction<'static, Postgres>>,
 }
 
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
+    #[error("DATABASE_URL {0:?}: use sqlite://PATH (one instance) or postgres://… (several)")]
+    Scheme(String),
     #[error("database: {0}")]
     Database(#[from] Error),
     #[error("migrations: {0}")]
@@ -178,6 +386,35 @@ mod tests {
     }
 
     #[test]
+    fn the_url_scheme_chooses_the_database_and_nothing_else_is_guessed() {
+        assert_eq!(
+            Backend::of("sqlite://data/paycard.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(Backend::of("sqlite::memory:").unwrap(), Backend::Sqlite);
+        assert_eq!(
+            Backend::of("postgres://u:p@db/paycard").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::of("postgresql://db/paycard").unwrap(),
+            Backend::Postgres
+        );
+        for url in ["mysql://db/paycard", "data/paycard.db", ""] {
+            let err = Backend::of(url).unwrap_err().to_string();
+            assert!(
+                err.contains("sqlite://") && err.contains("postgres://"),
+                "{err}"
+            );
+        }
+        // The password never reaches the message.
+        let err = Backend::of("mysql://app:s3cret@db/x")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    #[test]
     fn placeholders_number_binds() {
         assert_eq!(placeholders(2, 3), "$2, $3, $4");
     }
@@ -189,21 +426,27 @@ mod tests {
         let url = format!("sqlite://{}", path.display());
         let store = Store::open(&url).await.unwrap();
         assert!(path.exists());
+        let Store::Sqlite(pool) = &store else {
+            panic!("a sqlite:// URL opened {:?}", store.backend())
+        };
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(store.sqlite_pool())
+            .fetch_one(pool)
             .await
             .unwrap();
         assert_eq!(mode, "wal");
         let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(store.sqlite_pool())
+            .fetch_one(pool)
             .await
             .unwrap();
         assert_eq!(fk, 1);
         // Migrating again (a restart) is a no-op, not an error.
         store.close().await;
         let store = Store::open(&url).await.unwrap();
+        let Store::Sqlite(pool) = &store else {
+            unreachable!()
+        };
         let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('brands', 'payments', 'accounts', 'account_brands')")
-            .fetch_one(store.sqlite_pool())
+            .fetch_one(pool)
             .await
             .unwrap();
         assert_eq!(tables, 4);

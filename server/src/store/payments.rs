@@ -76,28 +76,28 @@ fn payments(rows: Vec<PaymentRow>) -> Result<Vec<Payment>, Error> {
 
 /// A payment that has not been deleted.
 pub async fn get(db: &mut impl Db, id: &str) -> Result<Option<Payment>, Error> {
-    let row: Option<PaymentRow> = sqlx::query_as(concat!(
+    let row: Option<PaymentRow> = on!(db, |c| sqlx::query_as(concat!(
         "SELECT ",
         payment_columns!(),
         " FROM payments WHERE id = $1 AND deleted_at IS NULL"
     ))
     .bind(id)
-    .fetch_optional(db.connection())
-    .await?;
+    .fetch_optional(c)
+    .await)?;
     row.map(PaymentRow::into_api).transpose()
 }
 
 /// Every payment (or a brand's), active or not, by brand and title.
 pub async fn list(db: &mut impl Db, brand: Option<&str>) -> Result<Vec<Payment>, Error> {
-    let rows = sqlx::query_as(concat!(
+    let rows = on!(db, |c| sqlx::query_as(concat!(
         "SELECT ",
         payment_columns!(),
         " FROM payments WHERE ($1 IS NULL OR brand_id = $1) AND deleted_at IS NULL
          ORDER BY brand_id, lower(title), id"
     ))
     .bind(brand)
-    .fetch_all(db.connection())
-    .await?;
+    .fetch_all(c)
+    .await)?;
     payments(rows)
 }
 
@@ -116,13 +116,14 @@ pub async fn picker(
             .replace('_', "\\_");
         format!("%{escaped}%")
     });
-    let rows = sqlx::query_as(concat!("SELECT ", payment_columns!(), " FROM payments WHERE brand_id = $1 AND active = TRUE
+    let rows = on!(db, |c| {
+        sqlx::query_as(concat!("SELECT ", payment_columns!(), " FROM payments WHERE brand_id = $1 AND active = TRUE
            AND ($2 IS NULL OR lower(title) LIKE $2 ESCAPE '\\' OR lower(description) LIKE $2 ESCAPE '\\')
          ORDER BY lower(title), id"))
     .bind(brand)
     .bind(pattern)
-    .fetch_all(db.connection())
-    .await?;
+    .fetch_all(c).await
+    })?;
     payments(rows)
 }
 
@@ -134,7 +135,8 @@ pub async fn insert(
     valid: &ValidPayment,
     now: &str,
 ) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO payments (id, brand_id, title, description, amount_minor, currency, recurrence_interval,
              recurrence_count, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9) ON CONFLICT (id) DO NOTHING",
@@ -148,8 +150,8 @@ pub async fn insert(
     .bind(valid.recurrence.map(|r| r.interval.as_str()))
     .bind(valid.recurrence.map(|r| i64::from(r.count)))
     .bind(now)
-    .execute(db.connection())
-    .await?;
+    .execute(c).await
+    })?;
     Ok(())
 }
 
@@ -160,7 +162,8 @@ pub async fn update(
     active: bool,
     now: &str,
 ) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "UPDATE payments SET brand_id = $1, title = $2, description = $3, amount_minor = $4, currency = $5,
              recurrence_interval = $6, recurrence_count = $7, active = $8, updated_at = $9 WHERE id = $10",
     )
@@ -174,36 +177,38 @@ pub async fn update(
     .bind(active)
     .bind(now)
     .bind(id)
-    .execute(db.connection())
-    .await?;
+    .execute(c).await
+    })?;
     Ok(())
 }
 
 /// Whether cards were shared of this payment.
 pub async fn has_cards(db: &mut impl Db, id: &str) -> Result<bool, Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM cards WHERE payment_id = $1)")
-        .bind(id)
-        .fetch_one(db.connection())
-        .await
+    on!(db, |c| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM cards WHERE payment_id = $1)"
+    )
+    .bind(id)
+    .fetch_one(c)
+    .await)
 }
 
 /// Deletes a payment never shared.
 pub async fn delete(db: &mut impl Db, id: &str) -> Result<(), Error> {
-    sqlx::query("DELETE FROM payments WHERE id = $1")
+    exec!(db, |c| sqlx::query("DELETE FROM payments WHERE id = $1")
         .bind(id)
-        .execute(db.connection())
-        .await?;
+        .execute(c)
+        .await)?;
     Ok(())
 }
 
 /// Hides a payment with cards: inactive, gone from every list, kept for its cards.
 pub async fn hide(db: &mut impl Db, id: &str, now: &str) -> Result<(), Error> {
-    sqlx::query(
+    exec!(db, |c| sqlx::query(
         "UPDATE payments SET active = FALSE, deleted_at = $1, updated_at = $1 WHERE id = $2",
     )
     .bind(now)
     .bind(id)
-    .execute(db.connection())
-    .await?;
+    .execute(c)
+    .await)?;
     Ok(())
 }

@@ -45,17 +45,21 @@ const SELECT: &str = "SELECT p.id, p.name, p.country, p.currency, p.time_zone, p
 
 /// The connected portal, with who connected it.
 pub async fn connected(db: &mut impl Db) -> Result<Option<Portal>, Error> {
-    let row: Option<PortalRow> = sqlx::query_as(&format!("{SELECT} WHERE c.singleton = 1"))
-        .fetch_optional(db.connection())
-        .await?;
+    let row: Option<PortalRow> = on!(db, |c| sqlx::query_as(&format!(
+        "{SELECT} WHERE c.singleton = 1"
+    ))
+    .fetch_optional(c)
+    .await)?;
     Ok(row.map(Portal::from))
 }
 
 /// Every portal known, by name.
 pub async fn list(db: &mut impl Db) -> Result<Vec<Portal>, Error> {
-    let rows: Vec<PortalRow> = sqlx::query_as(&format!("{SELECT} ORDER BY lower(p.name)"))
-        .fetch_all(db.connection())
-        .await?;
+    let rows: Vec<PortalRow> = on!(db, |c| sqlx::query_as(&format!(
+        "{SELECT} ORDER BY lower(p.name)"
+    ))
+    .fetch_all(c)
+    .await)?;
     Ok(rows.into_iter().map(Portal::from).collect())
 }
 
@@ -68,7 +72,8 @@ pub async fn connect(
     account_id: &str,
     now: &str,
 ) -> Result<(), Error> {
-    let id: String = sqlx::query_scalar(
+    let id: String = on!(db, |c| {
+        sqlx::query_scalar(
         "INSERT INTO portals (id, name, country, currency, time_zone, edition, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
          ON CONFLICT (name) DO UPDATE SET country = excluded.country, currency = excluded.currency,
@@ -82,9 +87,10 @@ pub async fn connect(
     .bind(&valid.time_zone)
     .bind(valid.edition.as_str())
     .bind(now)
-    .fetch_one(db.connection())
-    .await?;
-    sqlx::query(
+    .fetch_one(c).await
+    })?;
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO portal_connection (singleton, portal_id, connected_by, connected_at) VALUES (1, $1, $2, $3)
          ON CONFLICT (singleton) DO UPDATE SET portal_id = excluded.portal_id,
              connected_by = CASE WHEN portal_connection.portal_id = excluded.portal_id
@@ -95,15 +101,15 @@ pub async fn connect(
     .bind(&id)
     .bind(account_id)
     .bind(now)
-    .execute(db.connection())
-    .await?;
+    .execute(c).await
+    })?;
     Ok(())
 }
 
 /// Disconnects the portal; `false` if none was.
 pub async fn disconnect(db: &mut impl Db) -> Result<bool, Error> {
-    let gone = sqlx::query("DELETE FROM portal_connection")
-        .execute(db.connection())
-        .await?;
-    Ok(gone.rows_affected() > 0)
+    let gone = exec!(db, |c| sqlx::query("DELETE FROM portal_connection")
+        .execute(c)
+        .await)?;
+    Ok(gone > 0)
 }

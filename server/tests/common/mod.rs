@@ -32,7 +32,7 @@ impl TestServer {
     pub async fn start_with(vars: &[(&str, &str)]) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("test.db");
-        let url = format!("sqlite://{}", db_path.display());
+        let url = test_database_url(dir.path()).await;
         let store = paycard_server::store::Store::open(&url).await.unwrap();
         paycard_server::seed::seed_demo(&store, Some(PASSWORD))
             .await
@@ -178,12 +178,98 @@ impl TestServer {
     /// Sets a card's status directly, to test transitions from states the API cannot
     /// reach yet (processing, paid…).
     pub async fn force_status(&self, card: &str, status: &str) {
-        sqlx::query("UPDATE cards SET status = ?, version = version + 1 WHERE id = ?")
-            .bind(status)
-            .bind(card)
-            .execute(self.state.store.sqlite_pool())
-            .await
-            .unwrap();
+        self.sql(
+            "UPDATE cards SET status = $1, version = version + 1 WHERE id = $2",
+            &[status, card],
+        )
+        .await;
+    }
+
+    /// Runs a statement on the test's database (either backend; `$1`… text
+    /// parameters), for states the API cannot reach. Returns the rows changed.
+    pub async fn sql(&self, sql: &str, binds: &[&str]) -> u64 {
+        self.try_sql(sql, binds).await.unwrap()
+    }
+
+    pub async fn try_sql(&self, sql: &str, binds: &[&str]) -> Result<u64, sqlx::Error> {
+        self.state.store.exec_for_tests(sql, binds).await
+    }
+
+    /// The rows of a query, every column as text (cast others: `CAST(x AS TEXT)`).
+    pub async fn rows(&self, sql: &str, binds: &[&str]) -> Vec<Vec<Option<String>>> {
+        self.state.store.rows_for_tests(sql, binds).await.unwrap()
+    }
+
+    /// The single value of a query, as text.
+    pub async fn value(&self, sql: &str, binds: &[&str]) -> String {
+        let rows = self.rows(sql, binds).await;
+        assert_eq!(rows.len(), 1, "{sql}: {rows:?}");
+        rows[0][0].clone().unwrap_or_else(|| panic!("{sql}: NULL"))
+    }
+
+    /// Everything the database keeps, as bytes to search for secrets: on SQLite the
+    /// database file and its write-ahead log (checkpointed); on PostgreSQL every row of
+    /// every table, as text.
+    pub async fn stored_bytes(&self) -> Vec<u8> {
+        match &self.state.store {
+            paycard_server::store::Store::Sqlite(pool) => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(pool)
+                    .await
+                    .unwrap();
+                let mut bytes = Vec::new();
+                for entry in std::fs::read_dir(self.db_path.parent().unwrap()).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with("test.db")
+                    {
+                        bytes.extend(std::fs::read(path).unwrap());
+                    }
+                }
+                bytes
+            }
+            paycard_server::store::Store::Postgres(pool) => {
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'",
+                )
+                .fetch_all(pool)
+                .await
+                .unwrap();
+                let mut bytes = Vec::new();
+                for table in tables {
+                    let rows: Vec<String> =
+                        sqlx::query_scalar(&format!("SELECT t::text FROM \"{table}\" t"))
+                            .fetch_all(pool)
+                            .await
+                            .unwrap();
+                    bytes.extend(rows.join("\n").into_bytes());
+                }
+                bytes
+            }
+        }
+    }
+}
+
+/// Where a test server keeps its data: a SQLite file in `dir`, or, when
+/// `PAYCARD_TEST_DATABASE_URL` names a PostgreSQL server (`make test` starts one), a
+/// database of its own there.
+pub async fn test_database_url(dir: &std::path::Path) -> String {
+    match std::env::var("PAYCARD_TEST_DATABASE_URL") {
+        Ok(admin) if admin.starts_with("postgres") => {
+            use sqlx::Connection;
+            let name = format!("paycard_{}", uuid::Uuid::now_v7().simple());
+            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let (server, _) = admin.rsplit_once('/').unwrap();
+            format!("{server}/{name}")
+        }
+        _ => format!("sqlite://{}", dir.join("test.db").display()),
     }
 }
 
