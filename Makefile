@@ -27,8 +27,11 @@ run: build
 ## wasm in headless Chromium, end to end, and the API against its OpenAPI contract.
 test: setup test-native test-wasm test-e2e test-contract
 
+## test-native: the rules, then the server suite twice: on SQLite, and on PostgreSQL in a
+## throwaway cluster (with the two-instance test, which needs it).
 test-native:
 	cargo test --locked -p paycard-core -p paycard-server
+	scripts/with-postgres.sh cargo test --locked -p paycard-server
 
 test-wasm:
 	RUST_BACKTRACE=0 cargo test --locked --target wasm32-unknown-unknown -p paycard-client -p paycard-widget

@@ -23,6 +23,8 @@ apt_missing=()
 [ -x /usr/bin/chromedriver ] || apt_missing+=(chromium-driver)
 command -v npm >/dev/null 2>&1 || apt_missing+=(nodejs npm)
 command -v gzip >/dev/null 2>&1 || apt_missing+=(gzip)
+# PostgreSQL: `make test` runs the server suite on it too, in a throwaway cluster.
+[ -x /usr/lib/postgresql/15/bin/initdb ] || apt_missing+=(postgresql)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing ${apt_missing[*]} (apt)"
   as_root apt-get update -qq

@@ -176,6 +176,14 @@ impl Config {
             value: addr_text.clone(),
             why: "expected HOST:PORT with an IP address, such as 127.0.0.1:8080",
         })?;
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if crate::store::Backend::of(&database_url).is_err() {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_URL",
+                value: crate::store::redact(&database_url),
+                why: "use sqlite://PATH (one instance) or postgres://… (several instances)",
+            });
+        }
         let demo = match get("PAYCARD_DEMO").as_deref().map(str::trim) {
             None | Some("0") | Some("false") => false,
             Some("1") | Some("true") => true,
@@ -255,7 +263,7 @@ impl Config {
         };
         Ok(Config {
             addr,
-            database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            database_url,
             demo,
             demo_password: get("PAYCARD_DEMO_PASSWORD"),
             stripe_api_base: get("PAYCARD_STRIPE_API_BASE")

@@ -25,6 +25,12 @@ pub enum VaultError {
         "PAYCARD_SECRET_KEY must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)"
     )]
     BadEnvKey,
+    #[error(
+        "with PostgreSQL (several instances), set PAYCARD_SECRET_KEY, the same on every \
+         instance (or PAYCARD_KEY_FILE to a file they share): a key made by one instance \
+         alone would leave the others unable to read gateway credentials"
+    )]
+    NoSharedKey,
     #[error("the key file {0} does not hold 32 base64-encoded bytes")]
     BadKeyFile(PathBuf),
     #[error("key file {path}: {source}")]
@@ -62,6 +68,13 @@ impl Vault {
         if let Some(text) = &config.secret_key {
             let key = decode_key(text).ok_or(VaultError::BadEnvKey)?;
             return Ok(Vault::from_key(&key));
+        }
+        let shared_database = matches!(
+            crate::store::Backend::of(&config.database_url),
+            Ok(crate::store::Backend::Postgres)
+        );
+        if shared_database && config.key_file.is_none() {
+            return Err(VaultError::NoSharedKey);
         }
         let path = config
             .key_file
@@ -209,5 +222,27 @@ mod tests {
             default_key_file("sqlite::memory:"),
             PathBuf::from("paycard.key")
         );
+    }
+
+    #[test]
+    fn several_instances_must_be_given_their_shared_key() {
+        let config = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+                .unwrap()
+        };
+        let postgres = ("DATABASE_URL", "postgres://db/paycard");
+        assert!(matches!(
+            Vault::load(&config(&[postgres])),
+            Err(VaultError::NoSharedKey)
+        ));
+        let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        assert!(Vault::load(&config(&[postgres, ("PAYCARD_SECRET_KEY", key)])).is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("shared.key").display().to_string();
+        assert!(Vault::load(&config(&[postgres, ("PAYCARD_KEY_FILE", &file)])).is_ok());
     }
 }

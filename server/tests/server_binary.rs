@@ -149,6 +149,31 @@ fn a_bad_setting_is_reported_and_exits_with_code_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("PAYCARD_ADDR"));
 }
 
+#[test]
+fn a_database_url_of_another_kind_is_refused_not_taken_for_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in ["mysql://app:s3cret@db/paycard", "paycard.db"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_paycard-server"))
+            .current_dir(dir.path())
+            .env("DATABASE_URL", url)
+            .env("PAYCARD_ADDR", "127.0.0.1:0")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert!(
+            stderr.contains("DATABASE_URL") && stderr.contains("postgres://"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("s3cret"), "{stderr}");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing was created"
+    );
+}
+
 /// Pays through the real binary with every log line on (debug, JSON) and searches the
 /// logs and the database files for the card number and CVC.
 #[tokio::test]

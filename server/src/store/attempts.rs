@@ -107,15 +107,14 @@ struct AttemptRow {
 
 /// A card's settled attempts, oldest first.
 pub async fn of_card(db: &mut impl Db, card_id: &str) -> Result<Vec<Attempt>, Error> {
-    let rows: Vec<AttemptRow> =
-        on!(db, |c| {
-            sqlx::query_as(
+    let rows: Vec<AttemptRow> = on!(db, |c| {
+        sqlx::query_as(
         "SELECT id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at
          FROM attempts WHERE card_id = $1 AND status <> 'pending' ORDER BY created_at, id",
     )
     .bind(card_id)
     .fetch_all(c).await
-        })?;
+    })?;
     Ok(rows
         .into_iter()
         .map(|r| Attempt {

@@ -72,9 +72,8 @@ pub async fn insert(
     masked: &str,
     now: &str,
 ) -> Result<bool, Error> {
-    let inserted =
-        exec!(db, |c| {
-            sqlx::query(
+    let inserted = exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO gateways (id, portal_id, kind, credentials, masked, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (portal_id, kind) DO NOTHING",
     )
@@ -85,7 +84,7 @@ pub async fn insert(
     .bind(masked)
     .bind(now)
     .execute(c).await
-        })?;
+    })?;
     Ok(inserted == 1)
 }
 

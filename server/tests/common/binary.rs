@@ -19,9 +19,14 @@ pub fn start(db: &Path, password: Option<&str>) -> Server {
 
 /// As [`start`], with more settings (`RUST_LOG`…) and the logs (stderr) sent to `logs`.
 pub fn start_with(db: &Path, password: Option<&str>, vars: &[(&str, &str)], logs: Stdio) -> Server {
+    start_on(&format!("sqlite://{}", db.display()), password, vars, logs)
+}
+
+/// As [`start_with`], on the database `url` names (PostgreSQL for several instances).
+pub fn start_on(url: &str, password: Option<&str>, vars: &[(&str, &str)], logs: Stdio) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_paycard-server"));
     cmd.env("PAYCARD_ADDR", "127.0.0.1:0")
-        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("DATABASE_URL", url)
         .env("PAYCARD_DEMO", "1")
         .env_remove("PAYCARD_DEMO_PASSWORD")
         .env("RUST_LOG", "warn")
