@@ -48,7 +48,8 @@ test-contract:
 ## the checkout's time per payment with 50 visitors paying at once (p50/p99), the
 ## server under issue 11's attacks (memory under a sign-in flood, floods, slow clients),
 ## live updates at 1,000/4,000/10,000 open streams (memory, idle CPU, Share -> stream),
-## and a card GET against /healthz under wrk.
+## a card GET against /healthz under wrk, and two instances on PostgreSQL (Share across
+## instances with 1,000 streams on each; card GET on PostgreSQL and SQLite).
 bench: build
 	@command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
 	scripts/bench-size.sh
@@ -57,6 +58,7 @@ bench: build
 	cd e2e && PAYCARD_BIN=$(CURDIR)/$(SERVER) node bench-abuse.mjs
 	cd e2e && ulimit -n $$(ulimit -Hn) && PAYCARD_BIN=$(CURDIR)/$(SERVER) node bench-streams.mjs
 	cd e2e && PAYCARD_BIN=$(CURDIR)/$(SERVER) node bench-card-get.mjs
+	cd e2e && ulimit -n $$(ulimit -Hn) && PAYCARD_BIN=$(CURDIR)/$(SERVER) ../scripts/with-postgres.sh node bench-instances.mjs
 
 ## bench-size: the widget's first-load payload only, raw and gzipped.
 bench-size: setup

@@ -1,8 +1,8 @@
 // Benchmark: a visitor's card GET against the same binary's /healthz, in one run, with
 // wrk (32 connections, 2 threads, WRK_SECONDS each). The ratio is what the storage
 // layer costs a read. Run by `make bench` (wrk from apt).
-import { spawnSync } from 'node:child_process';
 import { startServer, DEMO_PASSWORD } from './lib/harness.mjs';
+import { wrk } from './lib/bench.mjs';
 
 const SECONDS = Number(process.env.WRK_SECONDS ?? 10);
 const ROUNDS = Number(process.env.WRK_ROUNDS ?? 3);
@@ -10,18 +10,6 @@ const ROUNDS = Number(process.env.WRK_ROUNDS ?? 3);
 const post = (base, path, body, headers = {}) => fetch(`${base}${path}`, {
   method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body),
 });
-
-/** wrk's requests per second for `url`, with `header` set. */
-function wrk(url, header) {
-  const args = ['-t2', '-c32', `-d${SECONDS}s`, '--latency'];
-  if (header) args.push('-H', header);
-  const run = spawnSync('wrk', [...args, url], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`wrk: ${run.stderr || run.error}`);
-  const rps = Number(run.stdout.match(/Requests\/sec:\s+([\d.]+)/)[1]);
-  const non2xx = run.stdout.match(/Non-2xx or 3xx responses: (\d+)/);
-  if (non2xx) throw new Error(`wrk ${url}: ${non2xx[1]} answers were not 2xx`);
-  return rps;
-}
 
 const server = await startServer({ RUST_LOG: 'error' });
 try {
@@ -35,12 +23,12 @@ try {
   const cardUrl = `${server.base}/api/v1/cards/${card.id}`;
   const auth = `Authorization: Bearer ${visitor.visitor_token}`;
 
-  wrk(`${server.base}/healthz`); // warm up both
-  wrk(cardUrl, auth);
+  wrk(`${server.base}/healthz`, null, SECONDS); // warm up both
+  wrk(cardUrl, auth, SECONDS);
   const ratios = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const health = wrk(`${server.base}/healthz`);
-    const get = wrk(cardUrl, auth);
+    const health = wrk(`${server.base}/healthz`, null, SECONDS);
+    const get = wrk(cardUrl, auth, SECONDS);
     ratios.push(get / health);
     console.log(`round ${round}: /healthz ${health.toFixed(0)} req/s, card GET ${get.toFixed(0)} req/s, ` +
       `ratio ${(get / health).toFixed(2)}`);
