@@ -173,6 +173,41 @@ async fn two_instances_on_one_postgres_act_as_one() {
         }
     }
 
+    // A's listener connection is cut (a database restart, a network blip): A reconnects
+    // and catches up from the log, well before its 10-second safety net would.
+    {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+        let cut: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+        assert_eq!(cut, [true, true], "each instance had one listener");
+    }
+    let after_cut: Value = b
+        .post(
+            &format!("/api/v1/operator/conversations/{conv}/cards"),
+            Some(&op),
+            Some(json!({"payment_id": "pay_demo_beans"})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    loop {
+        let event = visitor_stream
+            .next(Duration::from_secs(5))
+            .await
+            .expect("events still reach A");
+        seen.push(event.id.clone().unwrap());
+        if event.data.contains(after_cut["id"].as_str().unwrap()) {
+            break;
+        }
+    }
+
     // Ten cards, each paid on A while the operator cancels on B and the visitor declines
     // on B, all at once: each card ends in one state, and is charged at most once.
     let mut cards = Vec::new();
