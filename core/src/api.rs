@@ -449,6 +449,42 @@ pub struct Brand {
     pub embed_tag: String,
 }
 
+/// `POST /api/v1/admin/api-keys`: a key for a bot or an integration, working for these
+/// brands as an operator does (SPEC §8.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewApiKey {
+    /// Shown as the author of what the key writes ("Sales bot").
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::api_key_name))]
+    pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::api_key_brands))]
+    pub brand_ids: Vec<String>,
+}
+
+/// An API key as listed: never the key itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub brand_ids: Vec<String>,
+    pub created_at: String,
+    /// When a request last used it (to the minute); `null` if never.
+    pub last_used_at: Option<String>,
+}
+
+/// The answer to creating a key: the only time `key` is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CreatedApiKey {
+    pub id: String,
+    pub name: String,
+    pub brand_ids: Vec<String>,
+    /// `pck_…`: the bearer token. Stored hashed; copy it now.
+    pub key: String,
+    pub created_at: String,
+}
+
 /// `POST /api/v1/admin/brands`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -14,8 +14,8 @@ use crate::api::{MESSAGE_MAX_CHARS, VISITOR_NAME_MAX_CHARS};
 use crate::gateways::{Edition, GATEWAY_KINDS};
 use crate::recurrence::COUNT_RANGE;
 use crate::validation::{
-    pattern, AMOUNT_MINOR_MAX, BRAND_NAME_MAX_CHARS, DESCRIPTION_MAX_CHARS, MAX_ALLOWED_ORIGINS,
-    PORTAL_NAME_MAX_CHARS, TITLE_MAX_CHARS,
+    pattern, AMOUNT_MINOR_MAX, API_KEY_NAME_MAX_CHARS, BRAND_NAME_MAX_CHARS, DESCRIPTION_MAX_CHARS,
+    MAX_ALLOWED_ORIGINS, MAX_API_KEY_BRANDS, PORTAL_NAME_MAX_CHARS, TITLE_MAX_CHARS,
 };
 use crate::{Currency, Interval};
 
@@ -64,6 +64,22 @@ pub fn brand_id_or_null() -> Schema {
         string(pattern::BRAND_ID, 40).min_length(Some(2)),
         Type::String,
     )
+}
+
+pub fn api_key_name() -> Schema {
+    string(pattern::LINE, API_KEY_NAME_MAX_CHARS)
+        .min_length(Some(1))
+        .build()
+        .into()
+}
+
+pub fn api_key_brands() -> Schema {
+    ArrayBuilder::new()
+        .items(string(pattern::BRAND_ID, 40).min_length(Some(2)))
+        .min_items(Some(1))
+        .max_items(Some(MAX_API_KEY_BRANDS))
+        .build()
+        .into()
 }
 
 pub fn brand_name() -> Schema {

@@ -365,6 +365,43 @@ pub fn validate_brand(
     }
 }
 
+/// An API key's name and brands, cleaned: the name trimmed, the brands each a valid id,
+/// without repeats, sorted.
+pub fn validate_api_key(
+    name: &str,
+    brand_ids: &[String],
+) -> Result<(String, Vec<String>), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let name = validate_text("name", name, API_KEY_NAME_MAX_CHARS, true)
+        .map_err(|e| errors.push(e))
+        .ok();
+    if brand_ids.is_empty() {
+        errors.push(FieldError::new("brand_ids", Problem::Required));
+    } else if brand_ids.len() > MAX_API_KEY_BRANDS {
+        errors.push(FieldError::new(
+            "brand_ids",
+            Problem::TooLong {
+                max: MAX_API_KEY_BRANDS as u32,
+            },
+        ));
+    }
+    let mut brands = Vec::new();
+    for (i, id) in brand_ids.iter().enumerate() {
+        match validate_brand_id(id) {
+            Ok(()) => brands.push(id.clone()),
+            Err(e) => errors.push(FieldError::new(&format!("brand_ids.{i}"), e.problem)),
+        }
+    }
+    brands.sort();
+    brands.dedup();
+    match name {
+        Some(name) if errors.is_empty() => Ok((name, brands)),
+        _ => Err(errors),
+    }
+}
+
+pub const API_KEY_NAME_MAX_CHARS: usize = 80;
+pub const MAX_API_KEY_BRANDS: usize = 50;
 pub const BRAND_NAME_MAX_CHARS: usize = 80;
 pub const MAX_ALLOWED_ORIGINS: usize = 50;
 pub const PORTAL_NAME_MAX_CHARS: usize = 80;

@@ -34,6 +34,9 @@ pub const VISITOR_TOKEN: &str = "pcv";
 pub const SESSION_TOKEN: &str = "pcs";
 pub const STREAM_TICKET: &str = "pct";
 pub const CHECKOUT_TOKEN: &str = "pck";
+/// API keys share the checkout links' prefix (SPEC §8.5 names both `pck_`); the two
+/// never meet: a key is only ever a bearer token, a checkout token only ever a path.
+pub const API_KEY: &str = "pck";
 
 /// Timestamps are stored and sent as RFC 3339 UTC with milliseconds, one fixed format,
 /// so that comparing the text in SQL compares the times.

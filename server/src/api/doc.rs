@@ -65,7 +65,7 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "a console session token (`pcs_…`), or for visitor operations the visitor token (`pcv_…`)",
+                        "a console session token (`pcs_…`), an API key (`pck_…`, operator operations of its brands only), or for visitor operations the visitor token (`pcv_…`)",
                     ))
                     .build(),
             ),

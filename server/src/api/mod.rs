@@ -176,6 +176,14 @@ pub fn router() -> Router<AppState> {
             get(admin::brands::list).post(admin::brands::create),
         )
         .route("/api/v1/admin/brands/{id}", patch(admin::brands::update))
+        .route(
+            "/api/v1/admin/api-keys",
+            get(admin::api_keys::list).post(admin::api_keys::create),
+        )
+        .route(
+            "/api/v1/admin/api-keys/{id}",
+            axum::routing::delete(admin::api_keys::delete),
+        )
         .route("/api/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(json_errors))
@@ -242,6 +250,7 @@ pub(crate) async fn json_errors(response: Response) -> Response {
         admin::payments::list, admin::payments::get, admin::payments::create,
         admin::payments::update, admin::payments::delete,
         admin::brands::list, admin::brands::create, admin::brands::update,
+        admin::api_keys::list, admin::api_keys::create, admin::api_keys::delete,
         crate::checkout::webhooks::stripe,
     ),
     // The error answers inline ErrorBody (api::doc): its parts are named here.
@@ -253,7 +262,7 @@ pub(crate) async fn json_errors(response: Response) -> Response {
         (name = "operator", description = "The operator console's side"),
         (name = "live", description = "Server-sent events, replayable with Last-Event-ID"),
         (name = "webhooks", description = "Signed notifications from payment gateways"),
-        (name = "admin", description = "Settings: portal, gateways, payments, brands (admins only)"),
+        (name = "admin", description = "Settings: portal, gateways, payments, brands, API keys (admins only)"),
     )
 )]
 pub struct ApiDoc;

@@ -94,8 +94,12 @@ async fn session_account(
     }
 }
 
-/// The console account signed in with `token`, if it is a live session.
+/// The console account signed in with `token`, if it is a live session, or the account
+/// an API key acts as.
 pub async fn operator(state: &AppState, token: &str) -> Result<Option<OperatorAuth>, AppError> {
+    if token.starts_with(secrets::API_KEY) {
+        return super::api_keys::operator(state, token).await;
+    }
     if !token.starts_with(secrets::SESSION_TOKEN) {
         return Ok(None);
     }

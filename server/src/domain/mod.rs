@@ -4,6 +4,7 @@
 //!
 //! - [`accounts`]: who is calling (visitors, console sessions), signing in and out,
 //!   stream tickets.
+//! - [`api_keys`]: keys that let a bot or an integration act as an operator.
 //! - [`chat`]: conversations, messages, the Payments picker.
 //! - [`cards`]: Share, a card, checkout links, every change of a card's status.
 //! - [`charges`]: taking the money: the ways to pay, charging, gateway sessions,
@@ -14,6 +15,7 @@
 //! - [`settings`]: the admins' portal, gateways, payments and brands.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod cards;
 pub mod charges;
 pub mod chat;

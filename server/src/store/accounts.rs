@@ -103,6 +103,39 @@ pub async fn admins_join_brand(db: &mut impl Db, brand: &str) -> Result<(), Erro
     Ok(())
 }
 
+/// The account an API key acts as: role operator, an email no one owns, and a password
+/// hash that no password matches (so it cannot sign in), working for `brands`.
+pub async fn insert_bot(
+    db: &mut impl Db,
+    id: &str,
+    name: &str,
+    brands: &[String],
+    now: &str,
+) -> Result<(), Error> {
+    let email = format!("{id}@api-keys.invalid");
+    exec!(db, |c| {
+        sqlx::query(
+        "INSERT INTO accounts (id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, 'operator', '!', $4)",
+    )
+    .bind(id)
+    .bind(&email)
+    .bind(name)
+    .bind(now)
+    .execute(c)
+    .await
+    })?;
+    for brand in brands {
+        exec!(db, |c| sqlx::query(
+            "INSERT INTO account_brands (account_id, brand_id) VALUES ($1, $2)"
+        )
+        .bind(id)
+        .bind(brand)
+        .execute(c)
+        .await)?;
+    }
+    Ok(())
+}
+
 pub async fn insert_session(
     db: &mut impl Db,
     token_hash: &str,
@@ -146,6 +179,38 @@ pub async fn delete_session(db: &mut impl Db, token_hash: &str) -> Result<(), Er
     .execute(c)
     .await)?;
     Ok(())
+}
+
+/// Of `key_hashes`, the API keys that exist, each with its account and the brands that
+/// account works for (sorted): the same shape as [`live_sessions`].
+pub async fn live_api_keys(
+    db: &mut impl Db,
+    key_hashes: &[String],
+) -> Result<HashMap<String, (String, Vec<String>)>, Error> {
+    let mut live: HashMap<String, (String, Vec<String>)> = HashMap::new();
+    for chunk in key_hashes.chunks(500) {
+        let sql = format!(
+            "SELECT k.key_hash, k.account_id, b.brand_id FROM api_keys k
+             LEFT JOIN account_brands b ON b.account_id = k.account_id
+             WHERE k.key_hash IN ({})
+             ORDER BY k.key_hash, b.brand_id",
+            placeholders(1, chunk.len())
+        );
+        let rows: Vec<(String, String, Option<String>)> = on!(db, |c| {
+            let mut query = sqlx::query_as(&sql);
+            for hash in chunk {
+                query = query.bind(hash);
+            }
+            query.fetch_all(c).await
+        })?;
+        for (key_hash, account_id, brand) in rows {
+            live.entry(key_hash)
+                .or_insert_with(|| (account_id, Vec::new()))
+                .1
+                .extend(brand);
+        }
+    }
+    Ok(live)
 }
 
 /// Of `token_hashes`, the sessions alive at `now`, each with its account and the

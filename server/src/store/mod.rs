@@ -6,7 +6,7 @@
 //!   scheme. [`Store::read`] lends a connection, [`Store::write`] opens the write
 //!   transaction every change happens in.
 //! - One module per part of the schema: [`accounts`] (accounts, sessions, stream
-//!   tickets), [`brands`], [`payments`], [`conversations`], [`messages`], [`cards`]
+//!   tickets), [`api_keys`], [`brands`], [`payments`], [`conversations`], [`messages`], [`cards`]
 //!   (cards and checkout links), [`attempts`] (payment attempts, subscriptions, the
 //!   sandbox's ledger), [`events`] (the log live updates replay), [`portals`],
 //!   [`gateways`] (configured gateways, their sessions and notifications).
@@ -42,6 +42,7 @@ macro_rules! exec {
 }
 
 pub mod accounts;
+pub mod api_keys;
 pub mod attempts;
 pub mod brands;
 pub mod cards;

@@ -6,6 +6,7 @@
 //! - [`payments`]: the payments (products and services) of every brand.
 //! - [`brands`]: brands, their payments, and the origins allowed to embed them.
 
+pub mod api_keys;
 pub mod brands;
 pub mod gateways;
 pub mod payments;
