@@ -232,3 +232,68 @@ test('the settings speak Spanish', async () => {
   await v.context.close();
   await a.context.close();
 });
+
+for (const [locale, words] of [
+  ['en-US', {
+    settings: 'Settings', tab: 'API keys', name: 'Name', create: 'Create key', copy: 'Copy this key now',
+    never: 'Never', del: (n) => `Delete key ${n}`, deleted: 'deleted', empty: 'No API keys yet.',
+    required: 'This field is required.',
+  }],
+  ['es-ES', {
+    settings: 'Ajustes', tab: 'Claves de API', name: 'Nombre', create: 'Crear clave', copy: 'Copia esta clave ahora',
+    never: 'Nunca', del: (n) => `Eliminar la clave ${n}`, deleted: 'eliminada', empty: 'Aún no hay claves de API.',
+    required: 'Este campo es obligatorio.',
+  }],
+]) {
+  test(`an admin makes an API key a bot shares cards with, then deletes it (${locale})`, async () => {
+    const bot = locale === 'en-US' ? 'Sales bot' : 'Bot de ventas';
+    const a = await signIn('admin@example.com', locale);
+    const page = a.page;
+    await page.getByRole('link', { name: words.settings }).click();
+    await page.getByRole('link', { name: words.tab }).click();
+    await page.getByRole('heading', { name: words.tab }).waitFor();
+    await page.getByText(words.empty).waitFor();
+    assert.deepEqual(await seriousViolations(page), [], 'API keys page, empty');
+
+    // Nothing filled in: both fields say so, nothing is sent.
+    await page.getByRole('button', { name: words.create }).click();
+    await page.getByText(words.required).first().waitFor();
+    assert.equal(await page.locator('.field__error:not(:empty)').count(), 2);
+
+    await page.getByRole('textbox', { name: words.name }).fill(bot);
+    await page.getByRole('checkbox', { name: 'Acme Coffee' }).check();
+    await page.getByRole('button', { name: words.create }).click();
+    await page.getByText(words.copy).waitFor();
+    const key = await page.locator('#api-key-value').inputValue();
+    assert.match(key, /^pck_[A-Za-z0-9_-]{43}$/);
+    const row = page.getByRole('row', { name: new RegExp(bot) });
+    await row.getByText(words.never).waitFor();
+    assert.deepEqual(await seriousViolations(page), [], 'API keys page, a key just made');
+    await page.screenshot({ path: screenshotPath(`settings-api-keys-${locale.slice(0, 2)}`) });
+
+    // The bot, with nothing but the key: shares a card in a visitor's conversation.
+    const v = await visitorSays(`Can a bot sell me a mug? (${locale})`);
+    const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const list = await (await fetch(`${server.base}/api/v1/operator/conversations`, { headers: auth })).json();
+    const conversation = list.items.find((c) => c.last_message?.text?.includes(`(${locale})`)) ?? list.items[0];
+    const shared = await fetch(`${server.base}/api/v1/operator/conversations/${conversation.id}/cards`, {
+      method: 'POST', headers: auth, body: JSON.stringify({ payment_id: 'pay_demo_mug' }),
+    });
+    assert.equal(shared.status, 201);
+    await v.chat.getByRole('button', { name: 'Pay Now' }).waitFor();
+    // Settings are not the bot's.
+    assert.equal((await fetch(`${server.base}/api/v1/admin/brands`, { headers: auth })).status, 403);
+
+    // Its use shows after a reload; deleting asks first, then the key stops working.
+    await page.reload();
+    await row.waitFor();
+    assert.equal(await row.getByText(words.never).count(), 0, 'last use is shown');
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.getByRole('button', { name: words.del(bot) }).click();
+    await page.getByText(words.deleted).waitFor();
+    await page.getByText(words.empty).waitFor();
+    assert.equal((await fetch(`${server.base}/api/v1/operator/conversations`, { headers: auth })).status, 401);
+    await v.context.close();
+    await a.context.close();
+  });
+}

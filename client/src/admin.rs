@@ -4,8 +4,8 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
-    Brand, BrandPatch, CountryOption, Gateway, GatewayKindInfo, NewBrand, NewGateway, NewPayment,
-    Payment, PaymentPatch, Portal, PortalDefaults, PortalInput,
+    ApiKey, Brand, BrandPatch, CountryOption, CreatedApiKey, Gateway, GatewayKindInfo, NewApiKey,
+    NewBrand, NewGateway, NewPayment, Payment, PaymentPatch, Portal, PortalDefaults, PortalInput,
 };
 use paycard_core::validation::FieldError;
 use serde::de::DeserializeOwned;
@@ -165,6 +165,23 @@ pub async fn update_brand(id: &str, patch: &BrandPatch) -> Result<Brand, ApiErro
     send(
         Request::patch(&format!("/api/v1/admin/brands/{id}")),
         Some(patch),
+    )
+    .await
+}
+
+pub async fn api_keys() -> Result<Vec<ApiKey>, ApiError> {
+    get("/api/v1/admin/api-keys").await
+}
+
+/// Makes a key; the answer holds the key itself, shown this once.
+pub async fn create_api_key(input: &NewApiKey) -> Result<CreatedApiKey, ApiError> {
+    send(Request::post("/api/v1/admin/api-keys"), Some(input)).await
+}
+
+pub async fn delete_api_key(id: &str) -> Result<(), ApiError> {
+    send(
+        Request::delete(&format!("/api/v1/admin/api-keys/{id}")),
+        None::<&()>,
     )
     .await
 }

@@ -1,8 +1,9 @@
-//! Settings, for admins only (SPEC §2.1–2.4): the payment portal, its gateways, the
-//! payments and the brands. Each page loads what it shows from the admin API, validates
+//! Settings, for admins only (SPEC §2.1–2.4, §8.5): the payment portal, its gateways, the
+//! payments, the brands and the API keys. Each page loads what it shows from the admin API, validates
 //! forms with the shared rules as the admin types, and shows the server's field errors
 //! next to their fields.
 
+pub mod api_keys;
 pub mod brands;
 pub mod gateways;
 pub mod payments;
@@ -24,14 +25,16 @@ pub enum Section {
     Gateways,
     Payments,
     Brands,
+    ApiKeys,
 }
 
 impl Section {
-    const ALL: [Section; 4] = [
+    const ALL: [Section; 5] = [
         Section::Portal,
         Section::Gateways,
         Section::Payments,
         Section::Brands,
+        Section::ApiKeys,
     ];
 
     fn path(self) -> &'static str {
@@ -41,6 +44,7 @@ impl Section {
             Section::Gateways => "/console/settings/gateways",
             Section::Payments => "/console/settings/payments",
             Section::Brands => "/console/settings/brands",
+            Section::ApiKeys => "/console/settings/api-keys",
         }
     }
 
@@ -50,6 +54,7 @@ impl Section {
             Section::Gateways => tr(locale, "Gateways", "Pasarelas"),
             Section::Payments => tr(locale, "Payments", "Pagos"),
             Section::Brands => tr(locale, "Brands", "Marcas"),
+            Section::ApiKeys => tr(locale, "API keys", "Claves de API"),
         }
     }
 }
@@ -79,6 +84,7 @@ pub fn SettingsPage(locale: Locale, section: Section, is_admin: bool) -> impl In
                     Section::Gateways => view! { <gateways::GatewaySettings locale=locale/> }.into_any(),
                     Section::Payments => view! { <payments::PaymentSettings locale=locale/> }.into_any(),
                     Section::Brands => view! { <brands::BrandSettings locale=locale/> }.into_any(),
+                    Section::ApiKeys => view! { <api_keys::ApiKeySettings locale=locale/> }.into_any(),
                 }}
             </div>
         </section>
