@@ -277,7 +277,8 @@ for (const [locale, words] of [
     const list = await (await fetch(`${server.base}/api/v1/operator/conversations`, { headers: auth })).json();
     const conversation = list.items.find((c) => c.last_message?.text?.includes(`(${locale})`)) ?? list.items[0];
     const shared = await fetch(`${server.base}/api/v1/operator/conversations/${conversation.id}/cards`, {
-      method: 'POST', headers: auth, body: JSON.stringify({ payment_id: 'pay_demo_mug' }),
+      // The workshop: the mug is moved to another brand by the test above.
+      method: 'POST', headers: auth, body: JSON.stringify({ payment_id: 'pay_demo_workshop' }),
     });
     assert.equal(shared.status, 201);
     await v.chat.getByRole('button', { name: 'Pay Now' }).waitFor();
