@@ -89,6 +89,7 @@ fn card(status: CardStatus, recurrence: Option<Recurrence>) -> Card {
         created_at: String::new(),
         updated_at: String::new(),
         expires_at: String::new(),
+        refunded_minor: 0,
     }
 }
 

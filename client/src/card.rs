@@ -36,6 +36,9 @@ pub fn PaymentCard(
     /// Operator: Cancel request was pressed (card id).
     #[prop(default = None, into)]
     on_cancel: Option<Callback<String>>,
+    /// Operator (an admin): Refund was pressed on a paid card with money left to refund.
+    #[prop(default = None, into)]
+    on_refund: Option<Callback<Card>>,
     /// An action on this card is in flight: its buttons wait.
     #[prop(optional, into)]
     busy: Signal<bool>,
@@ -48,10 +51,15 @@ pub fn PaymentCard(
         side == Side::Visitor && status.allows(&CardAction::Decline) && on_decline.is_some();
     let can_cancel =
         side == Side::Operator && status.allows(&CardAction::Cancel) && on_cancel.is_some();
+    let can_refund = side == Side::Operator
+        && status.allows(&CardAction::RefundInFull)
+        && card.refunded_minor < card.amount_minor
+        && on_refund.is_some();
+    let refund_card = card.clone();
     let title_id = format!("card-{}-title", card.id);
     let labelled_by = title_id.clone();
     let price = price_text(&card.money(), card.recurrence.as_ref(), locale);
-    let status_line = status.label(locale, card.failure_reason.as_deref());
+    let status_line = card.status_line(locale);
     let id = card.id.clone();
     let (pay_id, decline_id, cancel_id) = (id.clone(), id.clone(), id);
 
@@ -75,7 +83,7 @@ pub fn PaymentCard(
                 <span class="card__dot" aria-hidden="true"></span>
                 {status_line}
             </p>
-            <Show when=move || !confirming.get() && (can_pay || can_decline || can_cancel)>
+            <Show when=move || !confirming.get() && (can_pay || can_decline || can_cancel || can_refund)>
                 <div class="card__actions">
                     {can_pay.then(|| {
                         let id = pay_id.clone();
@@ -97,6 +105,15 @@ pub fn PaymentCard(
                             <button type="button" class="btn btn--danger" disabled=busy
                                 on:click=move |_| { if let Some(cb) = on_cancel { cb.run(id.clone()) } }>
                                 {t(locale, Text::CancelRequest)}
+                            </button>
+                        }
+                    })}
+                    {can_refund.then(|| {
+                        let card = refund_card.clone();
+                        view! {
+                            <button type="button" class="btn" disabled=busy
+                                on:click=move |_| { if let Some(cb) = on_refund { cb.run(card.clone()) } }>
+                                {t(locale, Text::Refund)}
                             </button>
                         }
                     })}

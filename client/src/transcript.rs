@@ -3,7 +3,7 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use paycard_core::api::{Author, Message, MESSAGE_MAX_CHARS};
+use paycard_core::api::{Author, Card, Message, MESSAGE_MAX_CHARS};
 use paycard_core::Locale;
 
 use crate::card::{PaymentCard, Side};
@@ -72,6 +72,9 @@ pub fn TranscriptList(
     /// Operator: Cancel request on a card (card id).
     #[prop(default = None, into)]
     on_cancel: Option<Callback<String>>,
+    /// Operator (an admin): Refund on a paid card.
+    #[prop(default = None, into)]
+    on_refund: Option<Callback<Card>>,
     /// The card whose action is in flight, if any.
     #[prop(optional, into)]
     busy_card: Signal<Option<String>>,
@@ -98,7 +101,7 @@ pub fn TranscriptList(
                             view! {
                                 <li class=class>
                                     <PaymentCard card=card locale=locale side=side
-                                        on_pay=on_pay on_decline=on_decline on_cancel=on_cancel busy=busy/>
+                                        on_pay=on_pay on_decline=on_decline on_cancel=on_cancel on_refund=on_refund busy=busy/>
                                 </li>
                             }.into_any()
                         }

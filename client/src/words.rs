@@ -13,6 +13,7 @@ pub enum Text {
     YesDecline,
     KeepIt,
     CancelRequest,
+    Refund,
     PaymentRequest,
     You,
 }
@@ -33,6 +34,8 @@ pub fn t(locale: Locale, text: Text) -> &'static str {
         (KeepIt, Es) => "Mantener",
         (CancelRequest, En) => "Cancel request",
         (CancelRequest, Es) => "Cancelar solicitud",
+        (Refund, En) => "Refund",
+        (Refund, Es) => "Reembolsar",
         (PaymentRequest, En) => "Payment request",
         (PaymentRequest, Es) => "Solicitud de pago",
         (You, En) => "You",

@@ -70,6 +70,7 @@ fn card(status: CardStatus, recurrence: Option<Recurrence>) -> Card {
         created_at: String::new(),
         updated_at: String::new(),
         expires_at: String::new(),
+        refunded_minor: 0,
     }
 }
 
@@ -314,4 +315,45 @@ async fn live_updates_fall_back_to_polling_and_then_try_streaming_again() {
         stream_attempts.get() >= 4,
         "and it tries the stream again after polling a while"
     );
+}
+
+#[wasm_bindgen_test]
+async fn an_admin_sees_refund_on_a_paid_card_until_all_of_it_is_refunded() {
+    let refunded = RwSignal::new(Vec::<(String, i64)>::new());
+    let on_refund = Callback::new(move |c: paycard_core::api::Card| {
+        refunded.update(|r| r.push((c.id, c.refunded_minor)))
+    });
+    // Partly refunded: the line says how much; Refund offers the rest.
+    let root = container();
+    let mut partly = card(CardStatus::Paid, None);
+    partly.refunded_minor = 1000;
+    mount_to(root.clone(), move || {
+        view! { <PaymentCard card=partly.clone() locale=Locale::En side=Side::Operator on_refund=on_refund/> }
+    })
+    .forget();
+    tick().await;
+    let group = card_group(&root, "Coffee subscription");
+    assert!(group
+        .text_content()
+        .unwrap()
+        .contains("Payment successful · €10.00 refunded"));
+    button(&root, "Refund").click();
+    tick().await;
+    assert_eq!(refunded.get_untracked(), [("card_1".to_owned(), 1000)]);
+
+    // Refunded in full: no button; and the visitor never sees one.
+    let root = container();
+    let mut all = card(CardStatus::Refunded, None);
+    all.refunded_minor = all.amount_minor;
+    let visitor_view = card(CardStatus::Paid, None);
+    mount_to(root.clone(), move || {
+        view! {
+            <PaymentCard card=all.clone() locale=Locale::Es side=Side::Operator on_refund=on_refund/>
+            <PaymentCard card=visitor_view.clone() locale=Locale::En side=Side::Visitor/>
+        }
+    })
+    .forget();
+    tick().await;
+    assert!(button_names(&root).is_empty(), "{:?}", button_names(&root));
+    assert!(root.text_content().unwrap().contains("Reembolsado"));
 }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::validation::FieldError;
-use crate::{CardStatus, Currency, Money, Recurrence};
+use crate::{CardStatus, Currency, Locale, Money, Recurrence};
 
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
@@ -29,6 +29,10 @@ pub struct Card {
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "pending"))]
     pub status: CardStatus,
     pub failure_reason: Option<String>,
+    /// How much of the paid amount has been refunded (SPEC §8.3): 0 until a refund
+    /// succeeds; the whole amount once the card is `refunded`.
+    #[serde(default)]
+    pub refunded_minor: i64,
     pub version: i64,
     /// RFC 3339, UTC.
     pub created_at: String,
@@ -39,6 +43,20 @@ pub struct Card {
 impl Card {
     pub fn money(&self) -> Money {
         Money::new(self.amount_minor, self.currency)
+    }
+
+    /// The card's status line on both chat sides (SPEC §5): a paid card partly refunded
+    /// says how much ("Payment successful · €10.00 refunded").
+    pub fn status_line(&self, locale: Locale) -> String {
+        let line = self.status.label(locale, self.failure_reason.as_deref());
+        if self.status != CardStatus::Paid || self.refunded_minor <= 0 {
+            return line;
+        }
+        let refunded = Money::new(self.refunded_minor, self.currency).format(locale);
+        match locale {
+            Locale::En => format!("{line} · {refunded} refunded"),
+            Locale::Es => format!("{line} · {refunded} reembolsados"),
+        }
     }
 }
 
@@ -449,6 +467,57 @@ pub struct Brand {
     pub embed_tag: String,
 }
 
+/// `POST /api/v1/admin/cards/{id}/refunds` (SPEC §8.3): no amount refunds what is left.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewRefund {
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 99_999_999))]
+    pub amount_minor: Option<i64>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::refund_reason))]
+    pub reason: Option<String>,
+}
+
+/// Where a refund is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RefundStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl RefundStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundStatus::Pending => "pending",
+            RefundStatus::Succeeded => "succeeded",
+            RefundStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RefundStatus> {
+        [RefundStatus::Pending, RefundStatus::Succeeded, RefundStatus::Failed]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Refund {
+    pub id: String,
+    pub card_id: String,
+    pub amount_minor: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "EUR"))]
+    pub currency: Currency,
+    pub status: RefundStatus,
+    pub reason: Option<String>,
+    pub created_at: String,
+}
+
 /// `POST /api/v1/admin/api-keys`: a key for a bot or an integration, working for these
 /// brands as an operator does (SPEC §8.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -515,4 +584,52 @@ pub struct BrandPatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentEvent {
     pub payment: Payment,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(status: CardStatus, refunded_minor: i64) -> Card {
+        Card {
+            id: "card_1".into(),
+            conversation_id: "conv_1".into(),
+            payment_id: "pay_1".into(),
+            title: "Mug".into(),
+            description: String::new(),
+            amount_minor: 2500,
+            currency: Currency::from_code("EUR").unwrap(),
+            recurrence: None,
+            status,
+            failure_reason: None,
+            refunded_minor,
+            version: 2,
+            created_at: String::new(),
+            updated_at: String::new(),
+            expires_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_partly_refunded_card_says_how_much_in_both_languages() {
+        assert_eq!(card(CardStatus::Paid, 0).status_line(Locale::En), "Payment successful");
+        assert_eq!(
+            card(CardStatus::Paid, 1000).status_line(Locale::En),
+            "Payment successful · €10.00 refunded"
+        );
+        assert_eq!(
+            card(CardStatus::Paid, 1000).status_line(Locale::Es),
+            "Pago realizado · 10,00 € reembolsados"
+        );
+        assert_eq!(card(CardStatus::Refunded, 2500).status_line(Locale::En), "Refunded");
+        assert_eq!(card(CardStatus::Refunded, 2500).status_line(Locale::Es), "Reembolsado");
+    }
+
+    #[test]
+    fn cards_from_before_refunds_read_as_nothing_refunded() {
+        let mut json = serde_json::to_value(card(CardStatus::Paid, 0)).unwrap();
+        json.as_object_mut().unwrap().remove("refunded_minor");
+        let read: Card = serde_json::from_value(json).unwrap();
+        assert_eq!(read.refunded_minor, 0);
+    }
 }

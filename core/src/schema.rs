@@ -14,7 +14,7 @@ use crate::api::{MESSAGE_MAX_CHARS, VISITOR_NAME_MAX_CHARS};
 use crate::gateways::{Edition, GATEWAY_KINDS};
 use crate::recurrence::COUNT_RANGE;
 use crate::validation::{
-    pattern, AMOUNT_MINOR_MAX, API_KEY_NAME_MAX_CHARS, BRAND_NAME_MAX_CHARS, DESCRIPTION_MAX_CHARS,
+    pattern, AMOUNT_MINOR_MAX, API_KEY_NAME_MAX_CHARS, REFUND_REASON_MAX_CHARS, BRAND_NAME_MAX_CHARS, DESCRIPTION_MAX_CHARS,
     MAX_ALLOWED_ORIGINS, MAX_API_KEY_BRANDS, PORTAL_NAME_MAX_CHARS, TITLE_MAX_CHARS,
 };
 use crate::{Currency, Interval};
@@ -64,6 +64,10 @@ pub fn brand_id_or_null() -> Schema {
         string(pattern::BRAND_ID, 40).min_length(Some(2)),
         Type::String,
     )
+}
+
+pub fn refund_reason() -> Schema {
+    or_null(string(pattern::LINE, REFUND_REASON_MAX_CHARS), Type::String)
 }
 
 pub fn api_key_name() -> Schema {

@@ -28,6 +28,8 @@ pub enum CardStatus {
     Declined,
     /// Not paid in time. Terminal.
     Expired,
+    /// Paid, then refunded in full (SPEC §8.3). Terminal.
+    Refunded,
 }
 
 /// Something that happens to a card. Each maps to one row group of the SPEC §3 table.
@@ -47,6 +49,8 @@ pub enum CardAction {
     Decline,
     /// The card outlived its time to pay.
     Expire,
+    /// The last of the paid amount was refunded (a partial refund changes no status).
+    RefundInFull,
 }
 
 /// Why a transition was refused. The server answers 409 for every variant.
@@ -75,7 +79,7 @@ impl TransitionError {
 }
 
 impl CardStatus {
-    pub const ALL: [CardStatus; 7] = [
+    pub const ALL: [CardStatus; 8] = [
         CardStatus::Pending,
         CardStatus::Processing,
         CardStatus::Paid,
@@ -83,13 +87,19 @@ impl CardStatus {
         CardStatus::Cancelled,
         CardStatus::Declined,
         CardStatus::Expired,
+        CardStatus::Refunded,
     ];
 
-    /// Terminal states absorb everything: no action changes them.
+    /// Final for the payment: nothing but the table's own rows changes these, and the
+    /// only such row is a paid card's full refund.
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            CardStatus::Paid | CardStatus::Cancelled | CardStatus::Declined | CardStatus::Expired
+            CardStatus::Paid
+                | CardStatus::Cancelled
+                | CardStatus::Declined
+                | CardStatus::Expired
+                | CardStatus::Refunded
         )
     }
 
@@ -105,6 +115,7 @@ impl CardStatus {
             (S::Pending | S::Failed, A::Cancel) => Some(S::Cancelled),
             (S::Pending | S::Failed, A::Decline) => Some(S::Declined),
             (S::Pending | S::Failed, A::Expire) => Some(S::Expired),
+            (S::Paid, A::RefundInFull) => Some(S::Refunded),
             _ => None,
         }
     }
@@ -125,6 +136,7 @@ impl CardStatus {
             CardStatus::Cancelled => "cancelled",
             CardStatus::Declined => "declined",
             CardStatus::Expired => "expired",
+            CardStatus::Refunded => "refunded",
         }
     }
 
@@ -149,6 +161,8 @@ impl CardStatus {
             (CardStatus::Declined, Locale::Es) => "Rechazado por el visitante",
             (CardStatus::Expired, Locale::En) => "Expired",
             (CardStatus::Expired, Locale::Es) => "Caducado",
+            (CardStatus::Refunded, Locale::En) => "Refunded",
+            (CardStatus::Refunded, Locale::Es) => "Reembolsado",
             (CardStatus::Failed, _) => {
                 let reason = failure_reason_text(failure_reason.unwrap_or("unknown"), locale);
                 return match locale {
@@ -176,6 +190,7 @@ impl CardAction {
             CardAction::Cancel => "cancel",
             CardAction::Decline => "decline",
             CardAction::Expire => "expire",
+            CardAction::RefundInFull => "refund in full",
         }
     }
 }
@@ -222,18 +237,20 @@ impl CardState {
     /// The state after `action`, or why the action is refused (the state is then
     /// unchanged: this takes `&self`).
     pub fn apply(&self, action: &CardAction) -> Result<CardState, TransitionError> {
-        if self.status.is_terminal() {
-            return Err(TransitionError::Terminal {
-                status: self.status,
-            });
-        }
-        let status = self
-            .status
-            .next(action)
-            .ok_or(TransitionError::NotAllowed {
-                from: self.status,
-                action: action.verb(),
-            })?;
+        let status = match self.status.next(action) {
+            Some(status) => status,
+            None if self.status.is_terminal() => {
+                return Err(TransitionError::Terminal {
+                    status: self.status,
+                })
+            }
+            None => {
+                return Err(TransitionError::NotAllowed {
+                    from: self.status,
+                    action: action.verb(),
+                })
+            }
+        };
         let failure_reason = match action {
             CardAction::PaymentFailed { reason } => Some(reason.clone()),
             _ => None,
@@ -278,6 +295,7 @@ mod tests {
             (S::Failed, A::Cancel, S::Cancelled),
             (S::Failed, A::Decline, S::Declined),
             (S::Failed, A::Expire, S::Expired),
+            (S::Paid, A::RefundInFull, S::Refunded),
         ]
     }
 
@@ -289,6 +307,7 @@ mod tests {
             A::Cancel,
             A::Decline,
             A::Expire,
+            A::RefundInFull,
         ]
     }
 
@@ -361,7 +380,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", status.as_str()));
             assert_eq!(S::parse(status.as_str()), Some(status));
         }
-        assert_eq!(S::parse("refunded"), None);
+        assert_eq!(S::parse("chargeback"), None);
     }
 
     #[test]
@@ -399,6 +418,7 @@ mod tests {
             Just(A::Cancel),
             Just(A::Decline),
             Just(A::Expire),
+            Just(A::RefundInFull),
         ]
     }
 
@@ -417,7 +437,8 @@ mod tests {
                 let before = state.clone();
                 match state.apply(action) {
                     Ok(next) => {
-                        prop_assert!(!before.status.is_terminal());
+                        // Of the terminal states, only a paid card moves: refunded in full.
+                        prop_assert!(!before.status.is_terminal() || before.status == S::Paid);
                         prop_assert!(table.iter().any(|(f, a, t)| *f == before.status
                             && std::mem::discriminant(a) == std::mem::discriminant(action)
                             && *t == next.status));
@@ -435,7 +456,7 @@ mod tests {
             }
             prop_assert_eq!(state.version, 1 + accepted);
             prop_assert!(times_paid <= 1);
-            if state.status.is_terminal() {
+            if state.status.is_terminal() && state.status != S::Paid {
                 for action in all_actions() {
                     prop_assert!(state.apply(&action).is_err());
                 }

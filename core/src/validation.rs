@@ -400,6 +400,34 @@ pub fn validate_api_key(
     }
 }
 
+/// A refund's amount and reason, cleaned, given what is `left` to refund (paid, less
+/// what was refunded or is on its way back): no amount is all of it.
+pub fn validate_refund(
+    amount_minor: Option<i64>,
+    reason: Option<&str>,
+    left: i64,
+) -> Result<(i64, Option<String>), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let amount = amount_minor.unwrap_or(left);
+    if amount < 1 {
+        errors.push(FieldError::new("amount_minor", Problem::NotPositive));
+    } else if amount > left {
+        errors.push(FieldError::new("amount_minor", Problem::TooLarge { max: left }));
+    }
+    let reason = match reason.map(str::trim) {
+        None | Some("") => None,
+        Some(_) => validate_text("reason", reason.unwrap_or(""), REFUND_REASON_MAX_CHARS, true)
+            .map_err(|e| errors.push(e))
+            .ok(),
+    };
+    if errors.is_empty() {
+        Ok((amount, reason))
+    } else {
+        Err(errors)
+    }
+}
+
+pub const REFUND_REASON_MAX_CHARS: usize = 200;
 pub const API_KEY_NAME_MAX_CHARS: usize = 80;
 pub const MAX_API_KEY_BRANDS: usize = 50;
 pub const BRAND_NAME_MAX_CHARS: usize = 80;

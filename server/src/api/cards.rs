@@ -146,7 +146,7 @@ const IDEMPOTENCY_KEY_MAX: usize = 255;
 
 /// The `Idempotency-Key` header: printable ASCII, not starting or ending with a space
 /// (the schema's pattern), at most 255.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };

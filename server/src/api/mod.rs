@@ -181,6 +181,10 @@ pub fn router() -> Router<AppState> {
             get(admin::api_keys::list).post(admin::api_keys::create),
         )
         .route(
+            "/api/v1/admin/cards/{id}/refunds",
+            get(admin::refunds::list).post(admin::refunds::create),
+        )
+        .route(
             "/api/v1/admin/api-keys/{id}",
             axum::routing::delete(admin::api_keys::delete),
         )
@@ -251,6 +255,7 @@ pub(crate) async fn json_errors(response: Response) -> Response {
         admin::payments::update, admin::payments::delete,
         admin::brands::list, admin::brands::create, admin::brands::update,
         admin::api_keys::list, admin::api_keys::create, admin::api_keys::delete,
+        admin::refunds::create, admin::refunds::list,
         crate::checkout::webhooks::stripe,
     ),
     // The error answers inline ErrorBody (api::doc): its parts are named here.

@@ -180,6 +180,7 @@ pub fn status_page(card: Option<(&Card, &str)>, locale: Locale) -> Response {
         CardStatus::Cancelled => (w.cancelled, "muted", "", false),
         CardStatus::Declined => (w.declined, "muted", "", false),
         CardStatus::Expired => (w.expired, "muted", "", false),
+        CardStatus::Refunded => (w.refunded, "muted", "", false),
         CardStatus::Pending | CardStatus::Failed => (w.in_progress, "muted", "", false),
     };
     let head = if refresh {

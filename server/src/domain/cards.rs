@@ -164,6 +164,7 @@ pub async fn share(
         created_at: timestamp(now),
         updated_at: timestamp(now),
         expires_at: timestamp(now + ttl),
+        refunded_minor: 0,
     };
     store::cards::insert(&mut tx, &card, &who.account.id, key).await?;
     let message = Message {

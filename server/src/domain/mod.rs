@@ -11,6 +11,7 @@
 //!   settling what a gateway says, closing a card at its gateway, the sweepers.
 //! - [`gateways`]: the gateways themselves (the sandbox, Stripe), one enum to call them.
 //! - [`live`]: the event log and the hub that hands it to the live streams.
+//! - [`refunds`]: giving back part or all of a paid card.
 //! - [`streams`]: who holds the open streams: caps and revocation.
 //! - [`settings`]: the admins' portal, gateways, payments and brands.
 
@@ -21,5 +22,6 @@ pub mod charges;
 pub mod chat;
 pub mod gateways;
 pub mod live;
+pub mod refunds;
 pub mod settings;
 pub mod streams;

@@ -46,6 +46,16 @@ pub async fn status(db: &mut impl Db, id: &str) -> Result<Option<String>, Error>
     .await)
 }
 
+/// The gateway (kind) that took a card's payment: its succeeded attempt's.
+pub async fn paid_through(db: &mut impl Db, card_id: &str) -> Result<Option<String>, Error> {
+    on!(db, |c| sqlx::query_scalar(
+        "SELECT gateway FROM attempts WHERE card_id = $1 AND status = 'succeeded'"
+    )
+    .bind(card_id)
+    .fetch_optional(c)
+    .await)
+}
+
 /// Whether an attempt of the card other than `except` succeeded.
 pub async fn other_success(db: &mut impl Db, card_id: &str, except: &str) -> Result<bool, Error> {
     on!(db, |c| {

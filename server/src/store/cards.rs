@@ -12,7 +12,7 @@ macro_rules! card_columns {
     () => {
         "k.id, k.conversation_id, k.payment_id, k.title, k.description, k.amount_minor, k.currency, \
      k.recurrence_interval, k.recurrence_count, k.status, k.failure_reason, k.version, k.created_at, \
-     k.updated_at, k.expires_at"
+     k.updated_at, k.expires_at, k.refunded_minor"
     };
 }
 
@@ -33,6 +33,7 @@ pub struct CardRow {
     pub created_at: String,
     pub updated_at: String,
     pub expires_at: String,
+    pub refunded_minor: i64,
 }
 
 impl CardRow {
@@ -65,6 +66,7 @@ impl CardRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             expires_at: self.expires_at,
+            refunded_minor: self.refunded_minor,
         })
     }
 }
@@ -174,6 +176,32 @@ pub async fn insert(
     .execute(c).await
     })?;
     Ok(())
+}
+
+/// Adds `amount` to a card's refunded total and writes its new state (a full refund
+/// makes it `refunded`), if it is still at `expected_version`; `false` if it changed.
+/// The database also refuses a total above the amount paid.
+pub async fn add_refund(
+    db: &mut impl Db,
+    id: &str,
+    amount: i64,
+    next: &CardState,
+    expected_version: i64,
+    now: &str,
+) -> Result<bool, Error> {
+    let updated = exec!(db, |c| sqlx::query(
+        "UPDATE cards SET refunded_minor = refunded_minor + $1, status = $2, version = $3, updated_at = $4
+         WHERE id = $5 AND version = $6",
+    )
+    .bind(amount)
+    .bind(next.status.as_str())
+    .bind(next.version)
+    .bind(now)
+    .bind(id)
+    .bind(expected_version)
+    .execute(c)
+    .await)?;
+    Ok(updated == 1)
 }
 
 /// Writes a card's new state if it is still at `expected_version` (the optimistic lock

@@ -9,7 +9,7 @@
 //!   tickets), [`api_keys`], [`brands`], [`payments`], [`conversations`], [`messages`], [`cards`]
 //!   (cards and checkout links), [`attempts`] (payment attempts, subscriptions, the
 //!   sandbox's ledger), [`events`] (the log live updates replay), [`portals`],
-//!   [`gateways`] (configured gateways, their sessions and notifications).
+//!   [`gateways`] (configured gateways, their sessions and notifications), [`refunds`].
 //!
 //! Functions take `&mut impl Db`: a pooled connection or a write transaction, so that
 //! the same read serves inside and outside one. Each statement is written once, in SQL
@@ -52,6 +52,7 @@ pub mod gateways;
 pub mod messages;
 pub mod payments;
 pub mod portals;
+pub mod refunds;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -418,6 +419,90 @@ mod tests {
     #[test]
     fn placeholders_number_binds() {
         assert_eq!(placeholders(2, 3), "$2, $3, $4");
+    }
+
+    /// The refunds migration rebuilds `cards` under the tables that refer to it: a
+    /// database with paid cards, their messages, attempts and links comes through whole.
+    #[tokio::test]
+    async fn the_refunds_migration_keeps_every_card_and_what_refers_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = SqlitePool::connect_with(options).await.unwrap();
+        let mut before = sqlx::migrate!("./migrations/sqlite");
+        before.migrations = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        before.run(&pool).await.unwrap();
+        let t = "2026-11-01T10:00:00.000Z";
+        sqlx::raw_sql(&format!(
+            "INSERT INTO brands (id, name, created_at) VALUES ('acme', 'Acme', '{t}');
+             INSERT INTO payments (id, brand_id, title, amount_minor, currency, created_at, updated_at)
+                 VALUES ('pay_1', 'acme', 'Mug', 2500, 'EUR', '{t}', '{t}');
+             INSERT INTO accounts (id, email, name, role, password_hash, created_at)
+                 VALUES ('acct_1', 'op@example.com', 'Op', 'operator', '!', '{t}');
+             INSERT INTO conversations (id, brand_id, visitor_name, visitor_token_hash, created_at, updated_at)
+                 VALUES ('conv_1', 'acme', 'Ana', 'h', '{t}', '{t}');
+             INSERT INTO cards (id, conversation_id, payment_id, title, description, amount_minor, currency,
+                     status, version, shared_by, created_at, updated_at, expires_at)
+                 VALUES ('card_1', 'conv_1', 'pay_1', 'Mug', '', 2500, 'EUR', 'paid', 3, 'acct_1', '{t}', '{t}', '{t}'),
+                        ('card_2', 'conv_1', 'pay_1', 'Mug', '', 2500, 'EUR', 'pending', 1, 'acct_1', '{t}', '{t}', '{t}');
+             INSERT INTO messages (id, conversation_id, author, author_name, card_id, created_at)
+                 VALUES ('msg_1', 'conv_1', 'operator', 'Op', 'card_1', '{t}');
+             INSERT INTO attempts (id, card_id, status, amount_minor, currency, gateway, created_at)
+                 VALUES ('att_1', 'card_1', 'succeeded', 2500, 'EUR', 'sandbox', '{t}');
+             INSERT INTO checkout_tokens (token_hash, card_id, created_at) VALUES ('tok', 'card_2', '{t}');"
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+
+        let store = Store::open(&url).await.unwrap();
+        let Store::Sqlite(pool) = &store else {
+            unreachable!()
+        };
+        let cards: Vec<(String, String, i64, i64)> =
+            sqlx::query_as("SELECT id, status, version, refunded_minor FROM cards ORDER BY id")
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            cards,
+            [
+                ("card_1".into(), "paid".into(), 3, 0),
+                ("card_2".into(), "pending".into(), 1, 0)
+            ]
+        );
+        let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        assert!(broken.is_empty(), "{broken:?}");
+        // The references still hold: a card with children cannot go.
+        assert!(sqlx::query("DELETE FROM cards WHERE id = 'card_1'")
+            .execute(pool)
+            .await
+            .is_err());
+        // And the new status is allowed.
+        sqlx::query("UPDATE cards SET status = 'refunded', refunded_minor = 2500 WHERE id = 'card_1'")
+            .execute(pool)
+            .await
+            .unwrap();
+        assert!(
+            sqlx::query("UPDATE cards SET refunded_minor = 2501 WHERE id = 'card_1'")
+                .execute(pool)
+                .await
+                .is_err(),
+            "never more than the amount"
+        );
     }
 
     #[tokio::test]

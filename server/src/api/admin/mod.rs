@@ -11,6 +11,7 @@ pub mod brands;
 pub mod gateways;
 pub mod payments;
 pub mod portal;
+pub mod refunds;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

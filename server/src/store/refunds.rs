@@ -1,0 +1,120 @@
+//! Refunds: one row per refund of a paid card, from when it is asked for (`pending`)
+//! until its gateway settles it (`succeeded` or `failed`).
+
+use super::{Db, Error};
+
+#[derive(sqlx::FromRow, Debug, Clone)]
+pub struct RefundRow {
+    pub id: String,
+    pub card_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub failure_reason: Option<String>,
+    pub reference: Option<String>,
+    pub created_at: String,
+}
+
+macro_rules! refund_columns {
+    () => {
+        "id, card_id, amount_minor, currency, status, reason, failure_reason, reference, created_at"
+    };
+}
+
+/// A new refund, `pending`.
+pub struct NewRefund<'a> {
+    pub id: &'a str,
+    pub card_id: &'a str,
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    pub reason: Option<&'a str>,
+    pub requested_by: Option<&'a str>,
+    pub idempotency_key: Option<&'a str>,
+}
+
+pub async fn insert(db: &mut impl Db, refund: &NewRefund<'_>, now: &str) -> Result<(), Error> {
+    exec!(db, |c| sqlx::query(
+        "INSERT INTO refunds (id, card_id, amount_minor, currency, status, reason, requested_by, idempotency_key,
+             created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $8)",
+    )
+    .bind(refund.id)
+    .bind(refund.card_id)
+    .bind(refund.amount_minor)
+    .bind(refund.currency)
+    .bind(refund.reason)
+    .bind(refund.requested_by)
+    .bind(refund.idempotency_key)
+    .bind(now)
+    .execute(c)
+    .await)?;
+    Ok(())
+}
+
+/// The refund made with this `Idempotency-Key` for this card, if any.
+pub async fn with_key(db: &mut impl Db, card_id: &str, key: &str) -> Result<Option<RefundRow>, Error> {
+    on!(db, |c| sqlx::query_as(concat!(
+        "SELECT ",
+        refund_columns!(),
+        " FROM refunds WHERE card_id = $1 AND idempotency_key = $2"
+    ))
+    .bind(card_id)
+    .bind(key)
+    .fetch_optional(c)
+    .await)
+}
+
+pub async fn get(db: &mut impl Db, id: &str) -> Result<Option<RefundRow>, Error> {
+    on!(db, |c| sqlx::query_as(concat!("SELECT ", refund_columns!(), " FROM refunds WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}
+
+/// A card's refunds, oldest first.
+pub async fn of_card(db: &mut impl Db, card_id: &str) -> Result<Vec<RefundRow>, Error> {
+    on!(db, |c| sqlx::query_as(concat!(
+        "SELECT ",
+        refund_columns!(),
+        " FROM refunds WHERE card_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(card_id)
+    .fetch_all(c)
+    .await)
+}
+
+/// What is on its way back to the payer: the card's pending refunds.
+pub async fn pending_total(db: &mut impl Db, card_id: &str) -> Result<i64, Error> {
+    let total: Option<i64> = on!(db, |c| sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds WHERE card_id = $1 AND status = 'pending'"
+    )
+    .bind(card_id)
+    .fetch_one(c)
+    .await)?;
+    Ok(total.unwrap_or(0))
+}
+
+/// Settles a pending refund: `succeeded` (with the gateway's reference) or `failed`
+/// (with why). `false` if it was not pending any more (settled once already).
+pub async fn settle(
+    db: &mut impl Db,
+    id: &str,
+    succeeded: bool,
+    reference: Option<&str>,
+    failure_reason: Option<&str>,
+    now: &str,
+) -> Result<bool, Error> {
+    let changed = exec!(db, |c| sqlx::query(
+        "UPDATE refunds SET status = $1, reference = COALESCE($2, reference), failure_reason = $3, updated_at = $4
+         WHERE id = $5 AND status = 'pending'",
+    )
+    .bind(if succeeded { "succeeded" } else { "failed" })
+    .bind(reference)
+    .bind(failure_reason)
+    .bind(now)
+    .bind(id)
+    .execute(c)
+    .await)?;
+    Ok(changed == 1)
+}
