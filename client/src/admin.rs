@@ -5,7 +5,8 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
     ApiKey, Brand, BrandPatch, CountryOption, CreatedApiKey, Gateway, GatewayKindInfo, NewApiKey,
-    NewBrand, NewGateway, NewPayment, Payment, PaymentPatch, Portal, PortalDefaults, PortalInput,
+    NewBrand, NewGateway, NewPayment, NewRefund, Payment, PaymentPatch, Portal, PortalDefaults,
+    PortalInput, Refund,
 };
 use paycard_core::validation::FieldError;
 use serde::de::DeserializeOwned;
@@ -182,6 +183,15 @@ pub async fn delete_api_key(id: &str) -> Result<(), ApiError> {
     send(
         Request::delete(&format!("/api/v1/admin/api-keys/{id}")),
         None::<&()>,
+    )
+    .await
+}
+
+/// Refunds part or the rest of a paid card; `key` makes a retried request refund once.
+pub async fn refund(card_id: &str, input: &NewRefund, key: &str) -> Result<Refund, ApiError> {
+    send(
+        Request::post(&format!("/api/v1/admin/cards/{card_id}/refunds")).header("Idempotency-Key", key),
+        Some(input),
     )
     .await
 }

@@ -8,12 +8,19 @@ use leptos::prelude::*;
 use paycard_client::api::{Api, Auth};
 use paycard_client::card::Side;
 use paycard_client::transcript::{MessageBox, TranscriptList};
-use paycard_core::api::Payment;
+use paycard_core::api::{Card, Payment, Refund};
 use paycard_core::transcript::Transcript;
 use paycard_core::Locale;
 
 use crate::i18n::{t, Text};
 use crate::picker::Picker;
+use crate::refund::RefundForm;
+use crate::settings::Modal;
+
+/// Whether the signed-in account may refund paid cards (admins), for the conversation
+/// view to offer Refund.
+#[derive(Debug, Clone, Copy)]
+pub struct CanRefund(pub bool);
 
 /// A key per Share click: a retried request (a network hiccup) cannot share twice.
 fn idempotency_key() -> String {
@@ -60,6 +67,22 @@ pub fn ConversationView(
     let payments = RwSignal::new(None::<Vec<Payment>>);
     let sharing = RwSignal::new(None::<String>);
     let busy_card = RwSignal::new(None::<String>);
+    let refunding = RwSignal::new(None::<Card>);
+    let refund_open = RwSignal::new(false);
+    let notice = RwSignal::new(None::<String>);
+    let can_refund = use_context::<CanRefund>().is_some_and(|c| c.0);
+    let on_refund = can_refund.then(|| {
+        Callback::new(move |card: Card| {
+            notice.set(None);
+            refunding.set(Some(card));
+            refund_open.set(true);
+        })
+    });
+    Effect::new(move |_| {
+        if !refund_open.get() {
+            refunding.set(None);
+        }
+    });
     let payments_button = NodeRef::<html::Button>::new();
 
     // The operator's text stays in the box until it is sent, so a failure loses nothing.
@@ -170,6 +193,8 @@ pub fn ConversationView(
         })
     };
 
+    let api_for_refund = StoredValue::new_local(api.clone());
+    let refund_conversation = StoredValue::new(conversation_id.clone());
     let messages = Signal::derive(move || transcript.with(|t| t.messages().to_vec()));
     view! {
         <section class="conversation" aria-labelledby="conversation-title">
@@ -180,10 +205,31 @@ pub fn ConversationView(
                     side=Side::Operator
                     messages=messages
                     on_cancel=cancel
+                    on_refund=on_refund
                     busy_card=busy_card
                 />
             </div>
             <p class="chat__notice" role="alert">{move || error.get()}</p>
+            <p class="chat__notice chat__notice--done" role="status">{move || notice.get()}</p>
+            <Modal open=refund_open title=crate::i18n::tr(locale, "Refund", "Reembolsar").to_owned()>
+                {move || refunding.get().map(|card| {
+                    let api = api_for_refund.get_value();
+                    let id = refund_conversation.get_value();
+                    view! {
+                        <RefundForm locale=locale card=card
+                            on_done=Callback::new(move |done: Refund| {
+                                refund_open.set(false);
+                                notice.set(Some(crate::refund::done_text(&done, locale)));
+                                // The live stream brings the card; reloading covers a stream that is down.
+                                let (api, id) = (api.clone(), id.clone());
+                                leptos::task::spawn_local(async move {
+                                    let _ = reload(&api, &id, transcript).await;
+                                });
+                            })
+                            on_cancel=Callback::new(move |_| refund_open.set(false))/>
+                    }
+                })}
+            </Modal>
             <MessageBox
                 label=t(locale, Text::Message)
                 placeholder=t(locale, Text::Message)

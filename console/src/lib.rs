@@ -15,6 +15,7 @@
 pub mod conversation;
 pub mod i18n;
 pub mod picker;
+pub mod refund;
 pub mod settings;
 
 use std::collections::HashSet;
@@ -192,6 +193,7 @@ fn Workspace(
     let payments_changed = RwSignal::new(0_u64);
     provide_context(PaymentsChanged(payments_changed));
     let is_admin = account.role == Role::Admin;
+    provide_context(conversation::CanRefund(is_admin));
 
     let refresh: Rc<dyn Fn() -> LocalFuture<Result<Option<i64>, ApiError>>> = {
         let api = api.clone();

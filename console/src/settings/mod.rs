@@ -118,6 +118,16 @@ pub fn failure_text(error: &ApiError, locale: Locale) -> &'static str {
             "A brand with that ID already exists.",
             "Ya existe una marca con ese ID.",
         ),
+        "not_refundable" => tr(
+            locale,
+            "This card has nothing left to refund.",
+            "A esta tarjeta no le queda nada por reembolsar.",
+        ),
+        "refund_unavailable" => tr(
+            locale,
+            "This payment went through a gateway paycard cannot refund yet: refund it in the gateway's dashboard.",
+            "Este pago se hizo con una pasarela que paycard aún no puede reembolsar: reembólsalo en el panel de la pasarela.",
+        ),
         "validation_failed" => tr(
             locale,
             "Please correct the fields marked below.",
