@@ -190,7 +190,8 @@ pub async fn delete_api_key(id: &str) -> Result<(), ApiError> {
 /// Refunds part or the rest of a paid card; `key` makes a retried request refund once.
 pub async fn refund(card_id: &str, input: &NewRefund, key: &str) -> Result<Refund, ApiError> {
     send(
-        Request::post(&format!("/api/v1/admin/cards/{card_id}/refunds")).header("Idempotency-Key", key),
+        Request::post(&format!("/api/v1/admin/cards/{card_id}/refunds"))
+            .header("Idempotency-Key", key),
         Some(input),
     )
     .await

@@ -52,9 +52,8 @@ pub fn RefundForm(
         None => {}
     });
     // What the amount box says, read as money: the button names it.
-    let parsed = Memo::new(move |_| {
-        Money::parse(&amount.get(), currency, locale).map(|m| m.amount_minor)
-    });
+    let parsed =
+        Memo::new(move |_| Money::parse(&amount.get(), currency, locale).map(|m| m.amount_minor));
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let minor = match parsed.get_untracked() {
@@ -82,7 +81,8 @@ pub fn RefundForm(
             reason,
         });
     };
-    let amount_error = Signal::derive(move || errors.with(|e| error_for(e, "amount_minor", locale)));
+    let amount_error =
+        Signal::derive(move || errors.with(|e| error_for(e, "amount_minor", locale)));
     let reason_error = Signal::derive(move || errors.with(|e| error_for(e, "reason", locale)));
     let most = Money::new(left, currency).format(locale);
     let submit_label = move || {

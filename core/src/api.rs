@@ -499,9 +499,13 @@ impl RefundStatus {
     }
 
     pub fn parse(s: &str) -> Option<RefundStatus> {
-        [RefundStatus::Pending, RefundStatus::Succeeded, RefundStatus::Failed]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            RefundStatus::Pending,
+            RefundStatus::Succeeded,
+            RefundStatus::Failed,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 
@@ -612,7 +616,10 @@ mod tests {
 
     #[test]
     fn a_partly_refunded_card_says_how_much_in_both_languages() {
-        assert_eq!(card(CardStatus::Paid, 0).status_line(Locale::En), "Payment successful");
+        assert_eq!(
+            card(CardStatus::Paid, 0).status_line(Locale::En),
+            "Payment successful"
+        );
         assert_eq!(
             card(CardStatus::Paid, 1000).status_line(Locale::En),
             "Payment successful · €10.00 refunded"
@@ -621,8 +628,14 @@ mod tests {
             card(CardStatus::Paid, 1000).status_line(Locale::Es),
             "Pago realizado · 10,00 € reembolsados"
         );
-        assert_eq!(card(CardStatus::Refunded, 2500).status_line(Locale::En), "Refunded");
-        assert_eq!(card(CardStatus::Refunded, 2500).status_line(Locale::Es), "Reembolsado");
+        assert_eq!(
+            card(CardStatus::Refunded, 2500).status_line(Locale::En),
+            "Refunded"
+        );
+        assert_eq!(
+            card(CardStatus::Refunded, 2500).status_line(Locale::Es),
+            "Reembolsado"
+        );
     }
 
     #[test]

@@ -93,7 +93,7 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
             expires_at: String::new(),
-        refunded_minor: 0,
+            refunded_minor: 0,
         }
     }
 

@@ -412,13 +412,21 @@ pub fn validate_refund(
     if amount < 1 {
         errors.push(FieldError::new("amount_minor", Problem::NotPositive));
     } else if amount > left {
-        errors.push(FieldError::new("amount_minor", Problem::TooLarge { max: left }));
+        errors.push(FieldError::new(
+            "amount_minor",
+            Problem::TooLarge { max: left },
+        ));
     }
     let reason = match reason.map(str::trim) {
         None | Some("") => None,
-        Some(_) => validate_text("reason", reason.unwrap_or(""), REFUND_REASON_MAX_CHARS, true)
-            .map_err(|e| errors.push(e))
-            .ok(),
+        Some(_) => validate_text(
+            "reason",
+            reason.unwrap_or(""),
+            REFUND_REASON_MAX_CHARS,
+            true,
+        )
+        .map_err(|e| errors.push(e))
+        .ok(),
     };
     if errors.is_empty() {
         Ok((amount, reason))

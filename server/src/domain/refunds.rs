@@ -23,10 +23,12 @@ use crate::store::{self, refunds::RefundRow, Db};
 
 fn into_api(row: RefundRow) -> Result<Refund, AppError> {
     Ok(Refund {
-        currency: paycard_core::Currency::from_code(&row.currency)
-            .ok_or_else(|| AppError::Internal(format!("refund {} has currency {:?}", row.id, row.currency)))?,
-        status: RefundStatus::parse(&row.status)
-            .ok_or_else(|| AppError::Internal(format!("refund {} has status {:?}", row.id, row.status)))?,
+        currency: paycard_core::Currency::from_code(&row.currency).ok_or_else(|| {
+            AppError::Internal(format!("refund {} has currency {:?}", row.id, row.currency))
+        })?,
+        status: RefundStatus::parse(&row.status).ok_or_else(|| {
+            AppError::Internal(format!("refund {} has status {:?}", row.id, row.status))
+        })?,
         id: row.id,
         card_id: row.card_id,
         amount_minor: row.amount_minor,
@@ -149,7 +151,11 @@ async fn add_to_card(
 }
 
 /// A card's refunds, oldest first, for an admin of its brand.
-pub async fn list(state: &AppState, admin: &OperatorAuth, card_id: &str) -> Result<Vec<Refund>, AppError> {
+pub async fn list(
+    state: &AppState,
+    admin: &OperatorAuth,
+    card_id: &str,
+) -> Result<Vec<Refund>, AppError> {
     let mut db = state.store.read().await?;
     let (_, brand) = load(&mut db, card_id).await?;
     admin.ensure_brand(&brand)?;

@@ -189,7 +189,8 @@ pub async fn add_refund(
     expected_version: i64,
     now: &str,
 ) -> Result<bool, Error> {
-    let updated = exec!(db, |c| sqlx::query(
+    let updated = exec!(db, |c| {
+        sqlx::query(
         "UPDATE cards SET refunded_minor = refunded_minor + $1, status = $2, version = $3, updated_at = $4
          WHERE id = $5 AND version = $6",
     )
@@ -200,7 +201,8 @@ pub async fn add_refund(
     .bind(id)
     .bind(expected_version)
     .execute(c)
-    .await)?;
+    .await
+    })?;
     Ok(updated == 1)
 }
 

@@ -481,10 +481,11 @@ mod tests {
                 ("card_2".into(), "pending".into(), 1, 0)
             ]
         );
-        let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
-            .fetch_all(pool)
-            .await
-            .unwrap();
+        let broken: Vec<(String,)> =
+            sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+                .fetch_all(pool)
+                .await
+                .unwrap();
         assert!(broken.is_empty(), "{broken:?}");
         // The references still hold: a card with children cannot go.
         assert!(sqlx::query("DELETE FROM cards WHERE id = 'card_1'")
@@ -492,10 +493,12 @@ mod tests {
             .await
             .is_err());
         // And the new status is allowed.
-        sqlx::query("UPDATE cards SET status = 'refunded', refunded_minor = 2500 WHERE id = 'card_1'")
-            .execute(pool)
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE cards SET status = 'refunded', refunded_minor = 2500 WHERE id = 'card_1'",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
         assert!(
             sqlx::query("UPDATE cards SET refunded_minor = 2501 WHERE id = 'card_1'")
                 .execute(pool)

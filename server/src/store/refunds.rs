@@ -34,7 +34,8 @@ pub struct NewRefund<'a> {
 }
 
 pub async fn insert(db: &mut impl Db, refund: &NewRefund<'_>, now: &str) -> Result<(), Error> {
-    exec!(db, |c| sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO refunds (id, card_id, amount_minor, currency, status, reason, requested_by, idempotency_key,
              created_at, updated_at)
          VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $8)",
@@ -48,12 +49,17 @@ pub async fn insert(db: &mut impl Db, refund: &NewRefund<'_>, now: &str) -> Resu
     .bind(refund.idempotency_key)
     .bind(now)
     .execute(c)
-    .await)?;
+    .await
+    })?;
     Ok(())
 }
 
 /// The refund made with this `Idempotency-Key` for this card, if any.
-pub async fn with_key(db: &mut impl Db, card_id: &str, key: &str) -> Result<Option<RefundRow>, Error> {
+pub async fn with_key(
+    db: &mut impl Db,
+    card_id: &str,
+    key: &str,
+) -> Result<Option<RefundRow>, Error> {
     on!(db, |c| sqlx::query_as(concat!(
         "SELECT ",
         refund_columns!(),
@@ -66,10 +72,14 @@ pub async fn with_key(db: &mut impl Db, card_id: &str, key: &str) -> Result<Opti
 }
 
 pub async fn get(db: &mut impl Db, id: &str) -> Result<Option<RefundRow>, Error> {
-    on!(db, |c| sqlx::query_as(concat!("SELECT ", refund_columns!(), " FROM refunds WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(c)
-        .await)
+    on!(db, |c| sqlx::query_as(concat!(
+        "SELECT ",
+        refund_columns!(),
+        " FROM refunds WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await)
 }
 
 /// A card's refunds, oldest first.
@@ -86,12 +96,14 @@ pub async fn of_card(db: &mut impl Db, card_id: &str) -> Result<Vec<RefundRow>, 
 
 /// What is on its way back to the payer: the card's pending refunds.
 pub async fn pending_total(db: &mut impl Db, card_id: &str) -> Result<i64, Error> {
-    let total: Option<i64> = on!(db, |c| sqlx::query_scalar(
+    let total: Option<i64> = on!(db, |c| {
+        sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds WHERE card_id = $1 AND status = 'pending'"
     )
     .bind(card_id)
     .fetch_one(c)
-    .await)?;
+    .await
+    })?;
     Ok(total.unwrap_or(0))
 }
 
@@ -105,7 +117,8 @@ pub async fn settle(
     failure_reason: Option<&str>,
     now: &str,
 ) -> Result<bool, Error> {
-    let changed = exec!(db, |c| sqlx::query(
+    let changed = exec!(db, |c| {
+        sqlx::query(
         "UPDATE refunds SET status = $1, reference = COALESCE($2, reference), failure_reason = $3, updated_at = $4
          WHERE id = $5 AND status = 'pending'",
     )
@@ -115,6 +128,7 @@ pub async fn settle(
     .bind(now)
     .bind(id)
     .execute(c)
-    .await)?;
+    .await
+    })?;
     Ok(changed == 1)
 }
