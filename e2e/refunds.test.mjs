@@ -56,7 +56,7 @@ for (const locale of ['en-US', 'es-ES']) {
     await admin.getByRole('navigation').getByRole('link').filter({ hasText: opener }).click();
     await admin.getByRole('log').getByText(opener).waitFor();
     await admin.getByRole('button', { name: w.payments, exact: true }).click();
-    const item = admin.getByRole('listitem').filter({ hasText: 'Custom mug' });
+    const item = admin.getByRole('list', { name: w.payments }).getByRole('listitem').filter({ hasText: 'Custom mug' });
     await item.hover();
     await item.getByRole('button', { name: w.share }).click();
     const card = chat.getByRole('group', { name: 'Custom mug' });
