@@ -15,7 +15,8 @@ use crate::state::AppState;
 /// `POST /api/v1/admin/cards/{id}/refunds`: gives back `amount_minor` of a paid card, or
 /// all that is left. A repeated `Idempotency-Key` answers the same refund again.
 #[utoipa::path(post, path = "/api/v1/admin/cards/{id}/refunds", tag = "admin", request_body = NewRefund,
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "makes a retried request refund once")),
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255,
+        pattern = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$", description = "a retried request with the same key refunds once")),
     responses((status = 201, body = Refund), crate::api::doc::BadRequest, crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::NotFound, crate::api::doc::Conflict, crate::api::doc::BodyRejected),
     security(("bearer" = []), ("session" = [])))]
 pub async fn create(
