@@ -471,10 +471,14 @@ pub struct Brand {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct NewRefund {
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 99_999_999))]
+    #[serde(
+        default,
+        deserialize_with = "crate::whole::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::amount_minor_or_null))]
     pub amount_minor: Option<i64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::refund_reason))]
     pub reason: Option<String>,
 }
