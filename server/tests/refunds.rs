@@ -69,7 +69,7 @@ async fn part_then_the_rest_reaches_both_chat_sides_live() {
         &s,
         &admin,
         &card,
-        json!({"amount_minor": 1000, "reason": "Chipped handle"}),
+        json!({"amount_minor": 1000.0, "reason": "Chipped handle"}), // 1000.0: the whole number it is
     )
     .await;
     assert_eq!(res.status(), 201);
