@@ -17,7 +17,8 @@ async fn create_key(s: &TestServer, admin: &str, body: Value) -> reqwest::Respon
 
 #[tokio::test]
 async fn a_bot_with_a_key_works_as_an_operator_of_its_brands_and_nothing_more() {
-    let s = TestServer::start().await;
+    // Streams are checked every heartbeat: a key's must hold through them.
+    let s = TestServer::start_with(&[("PAYCARD_HEARTBEAT_SECONDS", "1")]).await;
     let admin = s.admin().await;
     let res = create_key(
         &s,
@@ -74,6 +75,11 @@ async fn a_bot_with_a_key_works_as_an_operator_of_its_brands_and_nothing_more() 
         .filter_map(|e| e.event)
         .collect();
     assert!(kinds.iter().any(|k| k == "message"), "{kinds:?}");
+    let later = stream.drain(Duration::from_millis(2500)).await;
+    assert!(
+        !later.iter().any(|e| e.event.as_deref() == Some("closed")),
+        "a live key's stream outlasts the heartbeat checks: {later:?}"
+    );
     // The visitor sees it as any operator's card.
     let seen = s
         .get(

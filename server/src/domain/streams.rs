@@ -166,12 +166,10 @@ impl Streams {
         }
         let mut db = state.store.read().await?;
         let live_visitors = store::conversations::live_visitor_tokens(&mut db, &visitors).await?;
-        // Each live session with its account and the account's brands, sorted as the
-        // holders keep them.
-        let mut live_sessions =
-            store::accounts::live_sessions(&mut db, &sessions, &secrets::now()).await?;
-        // An API key's stream is held by the key's hash, as a session's by the session's.
-        live_sessions.extend(store::accounts::live_api_keys(&mut db, &sessions).await?);
+        // Each live session or API key (a stream is held by its hash) with its account and
+        // the account's brands, sorted as the holders keep them.
+        let live_sessions =
+            store::accounts::live_credentials(&mut db, &sessions, &secrets::now()).await?;
         drop(db);
         let mut ended = 0;
         let mut registry = self.lock();

@@ -181,53 +181,26 @@ pub async fn delete_session(db: &mut impl Db, token_hash: &str) -> Result<(), Er
     Ok(())
 }
 
-/// Of `key_hashes`, the API keys that exist, each with its account and the brands that
-/// account works for (sorted): the same shape as [`live_sessions`].
-pub async fn live_api_keys(
+/// Of `hashes`, the console credentials that still hold at `now` — sessions not yet
+/// expired and API keys not deleted — each with its account and the brands that account
+/// works for (sorted).
+pub async fn live_credentials(
     db: &mut impl Db,
-    key_hashes: &[String],
-) -> Result<HashMap<String, (String, Vec<String>)>, Error> {
-    let mut live: HashMap<String, (String, Vec<String>)> = HashMap::new();
-    for chunk in key_hashes.chunks(500) {
-        let sql = format!(
-            "SELECT k.key_hash, k.account_id, b.brand_id FROM api_keys k
-             LEFT JOIN account_brands b ON b.account_id = k.account_id
-             WHERE k.key_hash IN ({})
-             ORDER BY k.key_hash, b.brand_id",
-            placeholders(1, chunk.len())
-        );
-        let rows: Vec<(String, String, Option<String>)> = on!(db, |c| {
-            let mut query = sqlx::query_as(&sql);
-            for hash in chunk {
-                query = query.bind(hash);
-            }
-            query.fetch_all(c).await
-        })?;
-        for (key_hash, account_id, brand) in rows {
-            live.entry(key_hash)
-                .or_insert_with(|| (account_id, Vec::new()))
-                .1
-                .extend(brand);
-        }
-    }
-    Ok(live)
-}
-
-/// Of `token_hashes`, the sessions alive at `now`, each with its account and the
-/// brands that account works for (sorted).
-pub async fn live_sessions(
-    db: &mut impl Db,
-    token_hashes: &[String],
+    hashes: &[String],
     now: &str,
 ) -> Result<HashMap<String, (String, Vec<String>)>, Error> {
     let mut live: HashMap<String, (String, Vec<String>)> = HashMap::new();
     // A few hundred at a time: SQL has a limit on binds.
-    for chunk in token_hashes.chunks(500) {
+    for chunk in hashes.chunks(500) {
         let sql = format!(
-            "SELECT s.token_hash, s.account_id, b.brand_id FROM sessions s
-             LEFT JOIN account_brands b ON b.account_id = s.account_id
-             WHERE s.expires_at > $1 AND s.token_hash IN ({})
-             ORDER BY s.token_hash, b.brand_id",
+            "SELECT held.hash, held.account_id, b.brand_id FROM (
+                 SELECT token_hash AS hash, account_id FROM sessions WHERE expires_at > $1
+                 UNION ALL
+                 SELECT key_hash AS hash, account_id FROM api_keys
+             ) held
+             LEFT JOIN account_brands b ON b.account_id = held.account_id
+             WHERE held.hash IN ({})
+             ORDER BY held.hash, b.brand_id",
             placeholders(2, chunk.len())
         );
         let rows: Vec<(String, String, Option<String>)> = on!(db, |c| {
@@ -237,8 +210,8 @@ pub async fn live_sessions(
             }
             query.fetch_all(c).await
         })?;
-        for (token_hash, account_id, brand) in rows {
-            live.entry(token_hash)
+        for (hash, account_id, brand) in rows {
+            live.entry(hash)
                 .or_insert_with(|| (account_id, Vec::new()))
                 .1
                 .extend(brand);
