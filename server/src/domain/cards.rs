@@ -74,22 +74,33 @@ pub async fn transition_in(
     let next = row.state()?.apply(action)?;
     let now = secrets::now();
     if !store::cards::set_state(db, card_id, &next, row.version, &now).await? {
-        return Err(AppError::Conflict {
-            code: "card_changed",
-            message: "the card changed meanwhile; reload it".into(),
-        });
+        return Err(changed_meanwhile());
     }
-    let card = CardRow {
+    let written = CardRow {
         status: next.status.as_str().to_owned(),
         failure_reason: next.failure_reason,
         version: next.version,
         updated_at: now,
         ..row
+    };
+    changed(db, written, &brand).await
+}
+
+/// A card's version lock found it changed by someone else since it was read.
+pub fn changed_meanwhile() -> AppError {
+    AppError::Conflict {
+        code: "card_changed",
+        message: "the card changed meanwhile; reload it".into(),
     }
-    .into_api()?;
+}
+
+/// After a card's new row is written (in the caller's transaction): the card as it now
+/// is, with the event both chat sides follow appended.
+pub async fn changed(db: &mut impl Db, written: CardRow, brand: &str) -> Result<Card, AppError> {
+    let card = written.into_api()?;
     live::record(
         db,
-        &brand,
+        brand,
         Some(&card.conversation_id),
         EventKind::Card,
         &CardEvent { card: card.clone() },

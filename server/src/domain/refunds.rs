@@ -9,33 +9,16 @@
 //! (`refund_unavailable`, refund them in Stripe's dashboard): their refunds need the
 //! payment intent, which is not yet recorded when a session completes.
 
-use paycard_core::api::{Card, CardEvent, NewRefund, Refund, RefundStatus};
+use paycard_core::api::{Card, NewRefund, Refund};
 use paycard_core::validation::validate_refund;
 use paycard_core::{CardAction, CardState, CardStatus};
 
 use super::accounts::OperatorAuth;
-use super::cards::load;
-use super::live::{self, EventKind};
+use super::cards::{changed, changed_meanwhile, load};
 use crate::error::AppError;
 use crate::secrets::{self, new_id};
 use crate::state::AppState;
-use crate::store::{self, refunds::RefundRow, Db};
-
-fn into_api(row: RefundRow) -> Result<Refund, AppError> {
-    Ok(Refund {
-        currency: paycard_core::Currency::from_code(&row.currency).ok_or_else(|| {
-            AppError::Internal(format!("refund {} has currency {:?}", row.id, row.currency))
-        })?,
-        status: RefundStatus::parse(&row.status).ok_or_else(|| {
-            AppError::Internal(format!("refund {} has status {:?}", row.id, row.status))
-        })?,
-        id: row.id,
-        card_id: row.card_id,
-        amount_minor: row.amount_minor,
-        reason: row.reason,
-        created_at: row.created_at,
-    })
-}
+use crate::store::{self, Db};
 
 /// Refunds `input.amount_minor` of a paid card (all that is left without one). With an
 /// `Idempotency-Key` already used for this card, answers that refund again and does
@@ -52,7 +35,7 @@ pub async fn refund(
     admin.ensure_brand(&brand)?;
     if let Some(key) = idempotency_key {
         if let Some(done) = store::refunds::with_key(&mut tx, card_id, key).await? {
-            return into_api(done);
+            return Ok(done.into_api()?);
         }
     }
     let status = row.status()?;
@@ -99,11 +82,10 @@ pub async fn refund(
     tracing::info!(card = %card_id, refund = %id, amount, status = %card.status,
         by = %admin.account.email, "refunded");
     let mut db = state.store.read().await?;
-    into_api(
-        store::refunds::get(&mut db, &id)
-            .await?
-            .ok_or(AppError::NotFound("refund"))?,
-    )
+    Ok(store::refunds::get(&mut db, &id)
+        .await?
+        .ok_or(AppError::NotFound("refund"))?
+        .into_api()?)
 }
 
 /// Adds a succeeded refund to its card: the refunded total, a new version, `refunded`
@@ -126,28 +108,16 @@ async fn add_to_card(
         }
     };
     if !store::cards::add_refund(db, &row.id, amount, &next, row.version, now).await? {
-        return Err(AppError::Conflict {
-            code: "card_changed",
-            message: "the card changed meanwhile; reload it".into(),
-        });
+        return Err(changed_meanwhile());
     }
-    let card = store::cards::CardRow {
+    let written = store::cards::CardRow {
         status: next.status.as_str().to_owned(),
         version: next.version,
         refunded_minor: total,
         updated_at: now.to_owned(),
         ..row.clone()
-    }
-    .into_api()?;
-    live::record(
-        db,
-        brand,
-        Some(&card.conversation_id),
-        EventKind::Card,
-        &CardEvent { card: card.clone() },
-    )
-    .await?;
-    Ok(card)
+    };
+    changed(db, written, brand).await
 }
 
 /// A card's refunds, oldest first, for an admin of its brand.
@@ -162,6 +132,6 @@ pub async fn list(
     store::refunds::of_card(&mut db, card_id)
         .await?
         .into_iter()
-        .map(into_api)
+        .map(|row| row.into_api().map_err(AppError::from))
         .collect()
 }

@@ -1,6 +1,9 @@
 //! Refunds: one row per refund of a paid card, from when it is asked for (`pending`)
 //! until its gateway settles it (`succeeded` or `failed`).
 
+use paycard_core::api::{Refund, RefundStatus};
+
+use super::payments::{corrupt, currency};
 use super::{Db, Error};
 
 #[derive(sqlx::FromRow, Debug, Clone)]
@@ -14,6 +17,22 @@ pub struct RefundRow {
     pub failure_reason: Option<String>,
     pub reference: Option<String>,
     pub created_at: String,
+}
+
+impl RefundRow {
+    pub fn into_api(self) -> Result<Refund, Error> {
+        Ok(Refund {
+            currency: currency(&self.currency)?,
+            status: RefundStatus::parse(&self.status).ok_or_else(|| {
+                corrupt(format!("refund {} has status {:?}", self.id, self.status))
+            })?,
+            id: self.id,
+            card_id: self.card_id,
+            amount_minor: self.amount_minor,
+            reason: self.reason,
+            created_at: self.created_at,
+        })
+    }
 }
 
 macro_rules! refund_columns {
