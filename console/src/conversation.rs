@@ -22,12 +22,13 @@ use crate::settings::Modal;
 #[derive(Debug, Clone, Copy)]
 pub struct CanRefund(pub bool);
 
-/// A key per Share click: a retried request (a network hiccup) cannot share twice.
-fn idempotency_key() -> String {
+/// A fresh `Idempotency-Key` for one action (`share`, `refund`…): made once per click
+/// or dialog and sent with every retry of it, so a network hiccup cannot act twice.
+pub fn idempotency_key(action: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let random = (js_sys::Math::random() * 1e15) as u64;
     format!(
-        "share-{}-{random:x}-{}",
+        "{action}-{}-{random:x}-{}",
         js_sys::Date::now() as u64,
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
@@ -161,7 +162,7 @@ pub fn ConversationView(
             let (api, id) = (api.clone(), id.clone());
             sharing.set(Some(payment_id.clone()));
             leptos::task::spawn_local(async move {
-                match api.share(&id, &payment_id, &idempotency_key()).await {
+                match api.share(&id, &payment_id, &idempotency_key("share")).await {
                     Ok(_) => {
                         // The live stream brings the card; reloading covers a stream that is down.
                         let _ = reload(&api, &id, transcript).await;

@@ -10,21 +10,10 @@ use paycard_core::money::MoneyParseError;
 use paycard_core::validation::{validate_refund, FieldError, Problem};
 use paycard_core::{Locale, Money};
 
+use crate::conversation::idempotency_key;
+use crate::i18n::tr;
 use crate::settings::{error_for, report, Clears, FormField};
 use paycard_client::admin;
-
-fn tr(locale: Locale, en: &'static str, es: &'static str) -> &'static str {
-    crate::i18n::tr(locale, en, es)
-}
-
-/// A key for this dialog's refund: the same for every retry of it.
-fn refund_key(card_id: &str) -> String {
-    format!(
-        "refund-{card_id}-{}-{:x}",
-        js_sys::Date::now() as u64,
-        (js_sys::Math::random() * 1e15) as u64
-    )
-}
 
 /// The form inside the dialog, for `card`. `on_done` gets the refund made.
 #[component]
@@ -40,7 +29,7 @@ pub fn RefundForm(
     let reason = RwSignal::new(String::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<&'static str>);
-    let key = refund_key(&card.id);
+    let key = idempotency_key("refund");
     let card_id = card.id.clone();
     let refund = Action::new_local(move |input: &NewRefund| {
         let (input, card_id, key) = (input.clone(), card_id.clone(), key.clone());
