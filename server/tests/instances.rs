@@ -59,6 +59,20 @@ impl Instance {
         req.send().await.unwrap()
     }
 
+    /// Shares `payment` in `conv` as the operator `op`; returns the card's id.
+    async fn share(&self, op: &str, conv: &str, payment: &str) -> String {
+        let res = self
+            .post(
+                &format!("/api/v1/operator/conversations/{conv}/cards"),
+                Some(op),
+                Some(json!({"payment_id": payment})),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "share");
+        let card: Value = res.json().await.unwrap();
+        card["id"].as_str().unwrap().to_owned()
+    }
+
     async fn stream(&self, path: &str, token: &str, last_event_id: Option<&str>) -> SseClient {
         let mut req = self.http.get(self.url(path)).bearer_auth(token);
         if let Some(id) = last_event_id {
@@ -136,23 +150,14 @@ async fn two_instances_on_one_postgres_act_as_one() {
     let mut seen: Vec<String> = Vec::new();
 
     // Share on B reaches the visitor's stream on A.
-    let card: Value = b
-        .post(
-            &format!("/api/v1/operator/conversations/{conv}/cards"),
-            Some(&op),
-            Some(json!({"payment_id": "pay_demo_mug"})),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let card = b.share(&op, &conv, "pay_demo_mug").await;
     loop {
         let event = visitor_stream
             .next(Duration::from_secs(5))
             .await
             .expect("the share reaches A");
         seen.push(event.id.clone().unwrap());
-        if event.data.contains(card["id"].as_str().unwrap()) {
+        if event.data.contains(card.as_str()) {
             break;
         }
     }
@@ -187,23 +192,14 @@ async fn two_instances_on_one_postgres_act_as_one() {
         .unwrap();
         assert_eq!(cut, [true, true], "each instance had one listener");
     }
-    let after_cut: Value = b
-        .post(
-            &format!("/api/v1/operator/conversations/{conv}/cards"),
-            Some(&op),
-            Some(json!({"payment_id": "pay_demo_beans"})),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after_cut = b.share(&op, &conv, "pay_demo_beans").await;
     loop {
         let event = visitor_stream
             .next(Duration::from_secs(5))
             .await
             .expect("events still reach A");
         seen.push(event.id.clone().unwrap());
-        if event.data.contains(after_cut["id"].as_str().unwrap()) {
+        if event.data.contains(after_cut.as_str()) {
             break;
         }
     }
@@ -212,17 +208,8 @@ async fn two_instances_on_one_postgres_act_as_one() {
     // on B, all at once: each card ends in one state, and is charged at most once.
     let mut cards = Vec::new();
     for _ in 0..10 {
-        let card: Value = b
-            .post(
-                &format!("/api/v1/operator/conversations/{conv}/cards"),
-                Some(&op),
-                Some(json!({"payment_id": "pay_demo_mug"})),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        let id = card["id"].as_str().unwrap().to_owned();
+        let card = b.share(&op, &conv, "pay_demo_mug").await;
+        let id = card.as_str().to_owned();
         let checkout: Value = a
             .post(
                 &format!("/api/v1/cards/{id}/checkout"),
@@ -326,23 +313,12 @@ async fn two_instances_on_one_postgres_act_as_one() {
     let last = seen.last().unwrap().clone();
     a.server.kill9();
     // While the visitor is away, the operator on B shares one more card.
-    let late: Value = b
-        .post(
-            &format!("/api/v1/operator/conversations/{conv}/cards"),
-            Some(&op),
-            Some(json!({"payment_id": "pay_demo_mug"})),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let late = b.share(&op, &conv, "pay_demo_mug").await;
     // The visitor's EventSource reconnects through the balancer, now to B.
     let mut resumed = b.stream(&events_path, &visitor, Some(&last)).await;
     let mut after = resumed.drain(Duration::from_millis(800)).await;
     assert!(
-        after
-            .iter()
-            .any(|e| e.data.contains(late["id"].as_str().unwrap())),
+        after.iter().any(|e| e.data.contains(late.as_str())),
         "the card shared while the visitor was away arrives"
     );
     seen.extend(after.drain(..).map(|e| e.id.unwrap()));
