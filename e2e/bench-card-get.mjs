@@ -2,26 +2,14 @@
 // wrk (32 connections, 2 threads, WRK_SECONDS each). The ratio is what the storage
 // layer costs a read. Run by `make bench` (wrk from apt).
 import { startServer, DEMO_PASSWORD } from './lib/harness.mjs';
-import { wrk } from './lib/bench.mjs';
+import { wrk, visitorCard } from './lib/bench.mjs';
 
 const SECONDS = Number(process.env.WRK_SECONDS ?? 10);
 const ROUNDS = Number(process.env.WRK_ROUNDS ?? 3);
 
-const post = (base, path, body, headers = {}) => fetch(`${base}${path}`, {
-  method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body),
-});
-
 const server = await startServer({ RUST_LOG: 'error' });
 try {
-  const visitor = await (await post(server.base, '/api/v1/conversations', { brand_id: 'acme' })).json();
-  const login = await (await post(server.base, '/api/v1/auth/login',
-    { email: 'operator@example.com', password: DEMO_PASSWORD })).json();
-  const shared = await post(server.base, `/api/v1/operator/conversations/${visitor.conversation.id}/cards`,
-    { payment_id: 'pay_demo_mug' }, { authorization: `Bearer ${login.token}` });
-  if (shared.status !== 201) throw new Error(`share: HTTP ${shared.status}`);
-  const card = await shared.json();
-  const cardUrl = `${server.base}/api/v1/cards/${card.id}`;
-  const auth = `Authorization: Bearer ${visitor.visitor_token}`;
+  const { url: cardUrl, auth } = await visitorCard(server.base, DEMO_PASSWORD);
 
   wrk(`${server.base}/healthz`, null, SECONDS); // warm up both
   wrk(cardUrl, auth, SECONDS);

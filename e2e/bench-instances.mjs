@@ -7,7 +7,7 @@
 //   PAYCARD_TEST_DATABASE_URL=postgres://…/postgres  STREAMS=1000  SHARES=200  WRK_SECONDS=10
 import { spawnSync } from 'node:child_process';
 import { startServer, DEMO_PASSWORD } from './lib/harness.mjs';
-import { sleep, pct, openConversations, openStreams, timeShares, wrk } from './lib/bench.mjs';
+import { sleep, pct, openConversations, openStreams, timeShares, wrk, visitorCard } from './lib/bench.mjs';
 
 const ADMIN_URL = process.env.PAYCARD_TEST_DATABASE_URL;
 if (!ADMIN_URL?.startsWith('postgres')) {
@@ -50,17 +50,7 @@ try {
 
   // Card GET: the same request on PostgreSQL (instance A) and on a SQLite server.
   const cardGet = async (server) => {
-    const visitor = (await openConversations(server.base, 1))[0];
-    const op = await (await fetch(`${server.base}/api/v1/auth/login`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'operator@example.com', password: DEMO_PASSWORD }),
-    })).json();
-    const card = await (await fetch(`${server.base}/api/v1/operator/conversations/${visitor.id}/cards`, {
-      method: 'POST', headers: { authorization: `Bearer ${op.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ payment_id: 'pay_demo_mug' }),
-    })).json();
-    const url = `${server.base}/api/v1/cards/${card.id}`;
-    const auth = `Authorization: Bearer ${visitor.token}`;
+    const { url, auth } = await visitorCard(server.base, DEMO_PASSWORD);
     wrk(url, auth, 3); // warm up
     return wrk(url, auth, SECONDS);
   };

@@ -104,3 +104,21 @@ export function wrk(url, header, seconds) {
   return rps;
 }
 
+
+/**
+ * A visitor's card on the server at `base`: a conversation opened, the operator signed in
+ * with `password` sharing the mug into it. Returns the card's URL and the visitor's
+ * `Authorization` header line, for wrk.
+ */
+export async function visitorCard(base, password) {
+  const post = (path, body, headers = {}) => fetch(`${base}${path}`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body),
+  });
+  const visitor = await (await post('/api/v1/conversations', { brand_id: 'acme' })).json();
+  const login = await (await post('/api/v1/auth/login', { email: 'operator@example.com', password })).json();
+  const shared = await post(`/api/v1/operator/conversations/${visitor.conversation.id}/cards`,
+    { payment_id: 'pay_demo_mug' }, { authorization: `Bearer ${login.token}` });
+  if (shared.status !== 201) throw new Error(`share: HTTP ${shared.status}`);
+  const card = await shared.json();
+  return { url: `${base}/api/v1/cards/${card.id}`, auth: `Authorization: Bearer ${visitor.visitor_token}` };
+}
