@@ -562,6 +562,125 @@ pub struct CreatedApiKey {
     pub created_at: String,
 }
 
+/// The events a merchant's webhook endpoint can be sent (SPEC §8.5).
+pub const WEBHOOK_EVENTS: [&str; 7] = [
+    "card.shared",
+    "card.paid",
+    "card.failed",
+    "card.cancelled",
+    "card.declined",
+    "card.expired",
+    "card.refunded",
+];
+
+/// `POST /api/v1/admin/webhooks`: where to send events, for which brands (none: all of
+/// the admin's) and which types (none: all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewWebhookEndpoint {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::webhook_url))]
+    pub url: String,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::webhook_brands))]
+    pub brand_ids: Vec<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::webhook_events))]
+    pub events: Vec<String>,
+}
+
+/// A webhook endpoint as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WebhookEndpoint {
+    pub id: String,
+    pub url: String,
+    /// Empty: every brand of the admin who made it.
+    pub brand_ids: Vec<String>,
+    /// Empty: every event type.
+    pub events: Vec<String>,
+    pub created_at: String,
+}
+
+/// The answer to creating an endpoint: the only time `secret` is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CreatedWebhookEndpoint {
+    pub id: String,
+    pub url: String,
+    pub brand_ids: Vec<String>,
+    pub events: Vec<String>,
+    /// `whsec_…`: signs every delivery (`Paycard-Signature`). Copy it now.
+    pub secret: String,
+    pub created_at: String,
+}
+
+/// Where one event's delivery to one endpoint is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryStatus> {
+        [
+            DeliveryStatus::Pending,
+            DeliveryStatus::Delivered,
+            DeliveryStatus::Failed,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+    }
+}
+
+/// `GET /api/v1/admin/webhooks/{id}/deliveries`: one event sent (or being sent) to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WebhookDelivery {
+    pub id: String,
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    /// The receiver's last HTTP status; `null` if it never answered.
+    pub last_status_code: Option<i64>,
+    /// Why the last try failed (no answer, a refused address…); `null` after a 2xx.
+    pub last_error: Option<String>,
+    /// When it is tried next; `null` once delivered or given up.
+    pub next_attempt_at: Option<String>,
+    pub created_at: String,
+}
+
+/// `GET /api/v1/admin/mail`: whether receipts can go out, and how the last ones went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MailStatus {
+    /// `PAYCARD_SMTP_URL` is set: receipts are sent.
+    pub configured: bool,
+    /// The sender (`PAYCARD_MAIL_FROM`), when configured.
+    pub from: Option<String>,
+    /// The SMTP server without its password (`smtp://mail.example.com:587`).
+    pub server: Option<String>,
+    /// Receipts waiting to go (queued, or retried after an error).
+    pub pending: i64,
+    pub sent: i64,
+    /// The last delivery error, if the last try of any message failed, and when.
+    pub last_error: Option<String>,
+    pub last_error_at: Option<String>,
+}
+
 /// `POST /api/v1/admin/brands`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -10,13 +10,13 @@ use utoipa::openapi::schema::{
 };
 use utoipa::openapi::RefOr;
 
-use crate::api::{MESSAGE_MAX_CHARS, VISITOR_NAME_MAX_CHARS};
+use crate::api::{MESSAGE_MAX_CHARS, VISITOR_NAME_MAX_CHARS, WEBHOOK_EVENTS};
 use crate::gateways::{Edition, GATEWAY_KINDS};
 use crate::recurrence::COUNT_RANGE;
 use crate::validation::{
     pattern, AMOUNT_MINOR_MAX, API_KEY_NAME_MAX_CHARS, BRAND_NAME_MAX_CHARS, DESCRIPTION_MAX_CHARS,
     MAX_ALLOWED_ORIGINS, MAX_API_KEY_BRANDS, PORTAL_NAME_MAX_CHARS, REFUND_REASON_MAX_CHARS,
-    TITLE_MAX_CHARS,
+    TITLE_MAX_CHARS, WEBHOOK_URL_MAX_CHARS,
 };
 use crate::{Currency, Interval};
 
@@ -83,6 +83,31 @@ pub fn api_key_brands() -> Schema {
         .items(string(pattern::BRAND_ID, 40).min_length(Some(2)))
         .min_items(Some(1))
         .max_items(Some(MAX_API_KEY_BRANDS))
+        .build()
+        .into()
+}
+
+pub fn webhook_url() -> Schema {
+    string(pattern::WEBHOOK_URL, WEBHOOK_URL_MAX_CHARS)
+        .description(Some(
+            "https:// to a public host name (http:// and private addresses only with PAYCARD_WEBHOOK_ALLOW_PRIVATE=1)",
+        ))
+        .build()
+        .into()
+}
+
+pub fn webhook_brands() -> Schema {
+    ArrayBuilder::new()
+        .items(string(pattern::BRAND_ID, 40).min_length(Some(2)))
+        .max_items(Some(MAX_API_KEY_BRANDS))
+        .build()
+        .into()
+}
+
+pub fn webhook_events() -> Schema {
+    ArrayBuilder::new()
+        .items(one_of_strings(WEBHOOK_EVENTS))
+        .max_items(Some(WEBHOOK_EVENTS.len()))
         .build()
         .into()
 }

@@ -32,6 +32,10 @@ pub mod pattern {
     /// A brand id ([`super::validate_brand_id`]).
     pub const BRAND_ID: &str = r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$";
     /// A website origin ([`super::validate_origin`]).
+    /// A webhook endpoint's address as the contract states it: https, a host name
+    /// (not an address) ending in a label that starts with a letter, an optional port
+    /// and path. The server also checks where the name leads when it delivers.
+    pub const WEBHOOK_URL: &str = r"^https://[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.[a-z]([a-z0-9-]{0,61}[a-z0-9])?(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(/[!-~]*)?$";
     pub const ORIGIN: &str = r"^https?://[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?/?$";
 }
 
@@ -438,6 +442,7 @@ pub fn validate_refund(
 pub const REFUND_REASON_MAX_CHARS: usize = 200;
 pub const API_KEY_NAME_MAX_CHARS: usize = 80;
 pub const MAX_API_KEY_BRANDS: usize = 50;
+pub const WEBHOOK_URL_MAX_CHARS: usize = 2000;
 pub const BRAND_NAME_MAX_CHARS: usize = 80;
 pub const MAX_ALLOWED_ORIGINS: usize = 50;
 pub const PORTAL_NAME_MAX_CHARS: usize = 80;

@@ -40,6 +40,54 @@ pub struct Config {
     /// real one over the network would (demos, load tests, tests of what happens
     /// meanwhile). Default 0.
     pub sandbox_latency: Duration,
+    /// `PAYCARD_SMTP_URL` (`smtp://host:port`, `smtps://user:pass@host:port`,
+    /// `smtp://…?tls=starttls`): where receipts are sent (SPEC §8.4). Unset, no mail.
+    pub smtp_url: Option<String>,
+    /// `PAYCARD_MAIL_FROM` (`Brand Payments <pay@example.com>`): the receipts' sender.
+    pub mail_from: String,
+    /// `PAYCARD_WEBHOOK_ALLOW_PRIVATE=1`: webhook endpoints may be `http://` and on
+    /// loopback or private addresses (development and tests only).
+    pub webhook_allow_private: bool,
+}
+
+/// The receipts' sender when `PAYCARD_MAIL_FROM` is not set.
+pub const DEFAULT_MAIL_FROM: &str = "paycard <receipts@paycard.invalid>";
+
+/// An SMTP URL as lettre takes it. `?tls=starttls` (the name most servers' docs use) is
+/// lettre's `?tls=required`: STARTTLS, and no mail without it.
+fn parse_smtp_url(text: &str) -> Result<String, &'static str> {
+    let url = url::Url::parse(text.trim()).map_err(|_| "not a URL")?;
+    if !matches!(url.scheme(), "smtp" | "smtps") {
+        return Err("expected smtp:// or smtps://");
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("no host");
+    }
+    let mut url = url;
+    let tls: Option<String> = url
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.into_owned());
+    match tls.as_deref() {
+        None | Some("required" | "opportunistic") => {}
+        Some("starttls") => {
+            url.set_query(Some("tls=required"));
+        }
+        Some(_) => return Err("tls= takes starttls, required or opportunistic"),
+    }
+    Ok(url.to_string())
+}
+
+/// An SMTP URL to show (logs, the console): without its password.
+pub fn redact_password(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        Err(_) => "(not a URL)".to_owned(),
+    }
 }
 
 /// A rate: `count` requests at once, refilled evenly over `per` (a token bucket).
@@ -261,7 +309,33 @@ impl Config {
                 why,
             })?,
         };
+        let smtp_url = match get("PAYCARD_SMTP_URL") {
+            None => None,
+            Some(text) if text.trim().is_empty() => None,
+            Some(text) => Some(parse_smtp_url(&text).map_err(|why| ConfigError::Invalid {
+                name: "PAYCARD_SMTP_URL",
+                value: redact_password(&text),
+                why,
+            })?),
+        };
+        let mail_from = match get("PAYCARD_MAIL_FROM") {
+            None => DEFAULT_MAIL_FROM.to_owned(),
+            Some(text) => {
+                if text.trim().parse::<lettre::message::Mailbox>().is_err() {
+                    return Err(ConfigError::Invalid {
+                        name: "PAYCARD_MAIL_FROM",
+                        value: text,
+                        why: "expected an address such as `Brand Payments <pay@example.com>`",
+                    });
+                }
+                text.trim().to_owned()
+            }
+        };
+        let webhook_allow_private = get("PAYCARD_WEBHOOK_ALLOW_PRIVATE").as_deref() == Some("1");
         Ok(Config {
+            smtp_url,
+            mail_from,
+            webhook_allow_private,
             addr,
             database_url,
             demo,

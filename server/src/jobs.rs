@@ -7,6 +7,9 @@
 //! - Every heartbeat: end the live streams whose session was revoked
 //!   ([`crate::domain::streams`]).
 //!
+//! - The outbox, when a commit wakes it and at least every few seconds: refunds not yet
+//!   taken by their gateway, receipts by email, the merchant's webhook deliveries.
+//!
 //! Each job works card by card and logs what fails: one card a gateway cannot close
 //! does not stop the others from expiring.
 //!
@@ -18,11 +21,16 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::domain::{accounts, charges};
+use crate::domain::{accounts, charges, mail, refunds, webhooks};
 use crate::state::AppState;
 
 /// The lease key of the housekeeping job ([`crate::store::Store::lease`]).
 const HOUSEKEEPING: i64 = 1;
+/// The lease key of the outbox worker.
+const OUTBOX: i64 = 2;
+/// The outbox is looked at this often when nothing wakes it (retries fall due; another
+/// instance's commits do not wake this one).
+const OUTBOX_EVERY: Duration = Duration::from_secs(5);
 
 pub fn spawn(state: AppState) {
     let every = (state.config.card_ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(30));
@@ -53,6 +61,7 @@ pub fn spawn(state: AppState) {
             tracing::warn!(error = %err, "pruning old gateway notifications failed");
         }
     });
+    spawn_outbox(state.clone());
     let heartbeat = state.config.heartbeat;
     spawn_every(state, heartbeat, |state| async move {
         match state.streams.revalidate(&state).await {
@@ -61,6 +70,48 @@ pub fn spawn(state: AppState) {
             Err(err) => tracing::warn!(error = %err, "checking live streams' sessions failed"),
         }
     });
+}
+
+/// Drains the outboxes whenever a commit wakes the worker (a burst of commits makes one
+/// round) or the timer comes round, until shutdown.
+fn spawn_outbox(state: AppState) {
+    let mut shutdown = state.shutdown.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = state.outbox.notified() => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                _ = tokio::time::sleep(OUTBOX_EVERY) => {}
+                _ = shutdown.changed() => return,
+            }
+            drain_outbox(&state).await;
+        }
+    });
+}
+
+async fn drain_outbox(state: &AppState) {
+    let _lease = match state.store.lease(OUTBOX).await {
+        Ok(Some(lease)) => lease,
+        Ok(None) => return,
+        Err(err) => {
+            tracing::warn!(error = %err, "outbox: cannot take its lease");
+            return;
+        }
+    };
+    if let Err(err) = refunds::send_due(state).await {
+        tracing::warn!(error = %err, "sending refunds failed");
+    }
+    match mail::send_due(state).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(messages = n, "receipts sent"),
+        Err(err) => tracing::warn!(error = %err, "sending receipts failed"),
+    }
+    match webhooks::deliver_due(state).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deliveries = n, "webhooks delivered"),
+        Err(err) => tracing::warn!(error = %err, "delivering webhooks failed"),
+    }
 }
 
 /// Runs `job` every `every` until the server shuts down.

@@ -35,6 +35,11 @@ pub struct Shared {
     pub vault: Arc<Vault>,
     /// For calls to payment gateways (one connection pool).
     pub http: reqwest::Client,
+    /// Sends receipts (`None` without `PAYCARD_SMTP_URL`).
+    pub mailer: Option<crate::domain::mail::Mailer>,
+    /// Wakes the outbox worker (refunds, mail, webhooks) after a commit, so what a
+    /// change queued goes out at once rather than at the next tick.
+    pub outbox: tokio::sync::Notify,
     /// Turns true when the server begins to shut down: live streams end, so the
     /// graceful shutdown does not wait for them for ever.
     pub shutdown: watch::Receiver<bool>,
@@ -54,6 +59,7 @@ impl AppState {
     /// default public URL.
     pub fn new(store: Store, config: Config, vault: Vault) -> AppState {
         let (shutdown_tx, shutdown) = watch::channel(false);
+        let mailer = crate::domain::mail::Mailer::from_config(&config);
         AppState(Arc::new(Shared {
             store,
             public_url: config.public_url_for(config.addr).into(),
@@ -70,6 +76,8 @@ impl AppState {
                 .timeout(std::time::Duration::from_secs(30))
                 .build()
                 .unwrap_or_default(),
+            mailer,
+            outbox: tokio::sync::Notify::new(),
             shutdown,
             shutdown_tx,
         }))
@@ -79,6 +87,7 @@ impl AppState {
     pub async fn commit(&self, tx: Tx) -> Result<(), crate::store::Error> {
         tx.commit().await?;
         self.hub.wake();
+        self.outbox.notify_one();
         Ok(())
     }
 

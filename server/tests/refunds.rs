@@ -8,33 +8,6 @@ use std::time::Duration;
 use common::{assert_error, SseClient, TestServer};
 use serde_json::{json, Value};
 
-/// A card shared, and paid through the checkout with the sandbox; returns (card id,
-/// visitor token).
-async fn paid_card(s: &TestServer, payment: &str) -> (String, String) {
-    let op = s.operator().await;
-    let (conv, visitor) = s.conversation("acme").await;
-    let card = s.share(&op, &conv, payment).await;
-    let id = card["id"].as_str().unwrap().to_owned();
-    let checkout: Value = s
-        .post(&format!("/api/v1/cards/{id}/checkout"), Some(&visitor))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let url = checkout["checkout_url"].as_str().unwrap();
-    let path = &url[url.find("/pay/").unwrap()..];
-    let form = [
-        ("name", "Ana García"),
-        ("email", "ana@example.com"),
-        ("card_number", "4242 4242 4242 4242"),
-        ("expiry", "12/34"),
-        ("cvc", "123"),
-    ];
-    let res = s.http.post(s.url(path)).form(&form).send().await.unwrap();
-    assert!(res.text().await.unwrap().contains("Payment successful"));
-    (id, visitor)
-}
-
 async fn refund(s: &TestServer, admin: &str, card: &str, body: Value) -> reqwest::Response {
     s.post_json(
         &format!("/api/v1/admin/cards/{card}/refunds"),
@@ -48,7 +21,7 @@ async fn refund(s: &TestServer, admin: &str, card: &str, body: Value) -> reqwest
 async fn part_then_the_rest_reaches_both_chat_sides_live() {
     let s = TestServer::start().await;
     let admin = s.admin().await;
-    let (card, visitor) = paid_card(&s, "pay_demo_mug").await; // 25.00 EUR
+    let (card, visitor) = s.paid_card("pay_demo_mug").await; // 25.00 EUR
     let conv_stream = s
         .get(
             &format!("/api/v1/conversations/{}/events", {
@@ -155,7 +128,7 @@ async fn only_admins_refund_only_paid_cards_and_a_retry_refunds_once() {
         "not_found",
     )
     .await;
-    let (card, _) = paid_card(&s, "pay_demo_mug").await;
+    let (card, _) = s.paid_card("pay_demo_mug").await;
     assert_error(refund(&s, &op, &card, json!({})).await, 403, "forbidden").await;
 
     let again = |key: &'static str| {
@@ -187,7 +160,7 @@ async fn only_admins_refund_only_paid_cards_and_a_retry_refunds_once() {
 async fn racing_refunds_never_give_back_more_than_was_paid() {
     let s = TestServer::start().await;
     let admin = s.admin().await;
-    let (card, visitor) = paid_card(&s, "pay_demo_mug").await; // 2500
+    let (card, visitor) = s.paid_card("pay_demo_mug").await; // 2500
     let races = (0..12).map(|_| refund(&s, &admin, &card, json!({"amount_minor": 400})));
     let answers: Vec<u16> = futures_util::future::join_all(races)
         .await

@@ -28,6 +28,10 @@ struct Stripe {
     created: Vec<HashMap<String, String>>,
     expire_calls: Vec<String>,
     down: bool,
+    /// Refunds made, by id; and what `POST /v1/refunds` answers as their status.
+    refunds: Vec<Value>,
+    refund_status: Option<String>,
+    refunds_by_key: HashMap<String, usize>,
 }
 
 type Shared = Arc<Mutex<Stripe>>;
@@ -161,9 +165,84 @@ async fn get_session(
     }
 }
 
+/// `POST /v1/refunds`: a refund of (part of) a paid session's payment intent, never
+/// more than what is left of it; once per Idempotency-Key.
+async fn create_refund(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Form(params): Form<Vec<(String, String)>>,
+) -> axum::response::Response {
+    let mut stripe = shared.lock().unwrap();
+    if stripe.down {
+        return stripe_error(StatusCode::SERVICE_UNAVAILABLE, "down for the test");
+    }
+    if !authorized(&headers) {
+        return stripe_error(StatusCode::UNAUTHORIZED, "Invalid API Key provided");
+    }
+    let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) else {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "the tests require an Idempotency-Key",
+        );
+    };
+    if let Some(&i) = stripe.refunds_by_key.get(key) {
+        return Json(stripe.refunds[i].clone()).into_response();
+    }
+    let p: HashMap<String, String> = params.into_iter().collect();
+    let Some(intent) = p.get("payment_intent") else {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "Missing required param: payment_intent.",
+        );
+    };
+    let Some(paid) = stripe
+        .sessions
+        .values()
+        .find(|s| s["payment_intent"] == intent.as_str() && s["payment_status"] == "paid")
+        .map(|s| s["amount_total"].as_i64().unwrap())
+    else {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            &format!("No such payment_intent: '{intent}'"),
+        );
+    };
+    let refunded: i64 = stripe
+        .refunds
+        .iter()
+        .filter(|r| r["payment_intent"] == intent.as_str() && r["status"] != "failed")
+        .map(|r| r["amount"].as_i64().unwrap())
+        .sum();
+    let amount = p
+        .get("amount")
+        .and_then(|a| a.parse::<i64>().ok())
+        .unwrap_or(paid - refunded);
+    if amount <= 0 || amount > paid - refunded {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "Refund amount ({amount}) is greater than unrefunded amount on charge ({})",
+                paid - refunded
+            ),
+        );
+    }
+    let refund = json!({
+        "id": format!("re_test_{}", stripe.refunds.len() + 1),
+        "object": "refund",
+        "amount": amount,
+        "payment_intent": intent,
+        "status": stripe.refund_status.clone().unwrap_or_else(|| "pending".into()),
+        "metadata": {"refund_id": p.get("metadata[refund_id]")},
+    });
+    stripe.refunds.push(refund.clone());
+    let i = stripe.refunds.len() - 1;
+    stripe.refunds_by_key.insert(key.to_owned(), i);
+    Json(refund).into_response()
+}
+
 async fn start_stand_in() -> Shared {
     let shared: Shared = Arc::default();
     let router = Router::new()
+        .route("/v1/refunds", post(create_refund))
         .route("/v1/checkout/sessions", post(create_session))
         .route("/v1/checkout/sessions/{id}", get(get_session))
         .route("/v1/checkout/sessions/{id}/expire", post(expire_session))
@@ -180,6 +259,13 @@ fn customer_completes(stripe: &Shared, session: &str, paid: bool) {
     let session = s.sessions.get_mut(session).unwrap();
     session["status"] = json!("complete");
     session["payment_status"] = json!(if paid { "paid" } else { "unpaid" });
+    if paid {
+        session["payment_intent"] = json!(payment_intent_of(session["id"].as_str().unwrap()));
+    }
+}
+
+fn payment_intent_of(session: &str) -> String {
+    format!("pi_for_{session}")
 }
 
 struct World {
@@ -332,6 +418,7 @@ fn event(id: &str, kind: &str, session: &str, card_id: &str, payment_status: &st
         "data": {"object": {
             "id": session, "object": "checkout.session", "client_reference_id": card_id,
             "payment_status": payment_status,
+            "payment_intent": if payment_status == "paid" { json!(payment_intent_of(session)) } else { Value::Null },
             "status": if kind == "checkout.session.expired" { "expired" } else { "complete" },
         }},
     })
@@ -1123,4 +1210,238 @@ async fn webhook_errors_are_json_too() {
             .await
             .unwrap();
     assert_error(res, 413, "payload_too_large").await;
+}
+
+/// A card paid through Stripe: the customer completed the session and its webhook came.
+async fn paid_by_stripe(w: &World, payment: &str) -> Paying {
+    let p = w.share(payment).await;
+    let session = session_of(&w.pay_with_stripe(&p).await);
+    customer_completes(&w.stripe, &session, true);
+    let res = w
+        .webhook(&event(
+            &format!("evt_paid_{session}"),
+            "checkout.session.completed",
+            &session,
+            &p.card_id,
+            "paid",
+        ))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(w.card(&p).await["status"], "paid");
+    p
+}
+
+/// Stripe moves its refund `i` to `status`, and the event it sends about it.
+fn refund_event(w: &World, id: &str, kind: &str, i: usize, status: &str) -> Value {
+    let mut stripe = w.stripe.lock().unwrap();
+    let refund = &mut stripe.refunds[i];
+    refund["status"] = json!(status);
+    if status == "failed" {
+        refund["failure_reason"] = json!("expired_or_canceled_card");
+    }
+    let refund = refund.clone();
+    json!({"id": id, "object": "event", "type": kind, "data": {"object": refund}})
+}
+
+async fn refunds_of(w: &World, admin: &str, p: &Paying) -> Vec<Value> {
+    w.s.get(
+        &format!("/api/v1/admin/cards/{}/refunds", p.card_id),
+        Some(admin),
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
+async fn ask_refund(w: &World, admin: &str, p: &Paying, body: Value) -> Value {
+    let res =
+        w.s.post_json(
+            &format!("/api/v1/admin/cards/{}/refunds", p.card_id),
+            Some(admin),
+            body,
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_stripe_card_is_refunded_in_part_then_in_full_as_stripe_settles_each_refund() {
+    let w = world().await;
+    let admin = w.s.admin().await;
+    let p = paid_by_stripe(&w, "pay_demo_mug").await; // 2500
+
+    // A part: Stripe takes it (pending); the card changes when Stripe says it succeeded.
+    let first = ask_refund(
+        &w,
+        &admin,
+        &p,
+        json!({"amount_minor": 1000, "reason": "Late"}),
+    )
+    .await;
+    assert_eq!(first["status"], "pending");
+    {
+        let stripe = w.stripe.lock().unwrap();
+        assert_eq!(stripe.refunds.len(), 1);
+        let sent = &stripe.refunds[0];
+        assert!(sent["payment_intent"]
+            .as_str()
+            .unwrap()
+            .starts_with("pi_for_cs_test_"));
+        assert_eq!(sent["amount"], 1000);
+        assert_eq!(sent["metadata"]["refund_id"], first["id"]);
+    }
+    assert_eq!(w.card(&p).await["refunded_minor"], 0);
+    let settled = refund_event(&w, "evt_r1", "refund.updated", 0, "succeeded");
+    assert_eq!(w.webhook(&settled).await.status(), 200);
+    let card = w.card(&p).await;
+    assert_eq!(
+        (card["status"].as_str(), card["refunded_minor"].as_i64()),
+        (Some("paid"), Some(1000))
+    );
+    // Replayed, or sent again under another event id: counted once.
+    assert_eq!(w.webhook(&settled).await.status(), 200);
+    let again = refund_event(&w, "evt_r1_again", "refund.updated", 0, "succeeded");
+    assert_eq!(w.webhook(&again).await.status(), 200);
+    assert_eq!(w.card(&p).await["refunded_minor"], 1000);
+
+    // A refund Stripe fails gives the amount back to refund.
+    let second = ask_refund(&w, &admin, &p, json!({"amount_minor": 500})).await;
+    let failed = refund_event(&w, "evt_r2", "refund.failed", 1, "failed");
+    assert_eq!(w.webhook(&failed).await.status(), 200);
+    let listed = refunds_of(&w, &admin, &p).await;
+    assert_eq!(listed[1]["id"], second["id"]);
+    assert_eq!(listed[1]["status"], "failed");
+    assert_eq!(w.card(&p).await["refunded_minor"], 1000);
+
+    // The rest (1500), settled by charge.refunded listing the charge's refunds.
+    let rest = ask_refund(&w, &admin, &p, json!({})).await;
+    assert_eq!(rest["amount_minor"], 1500);
+    let refunds: Vec<Value> = w
+        .stripe
+        .lock()
+        .unwrap()
+        .refunds
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            if r["status"] == "pending" {
+                r["status"] = json!("succeeded");
+            }
+            r
+        })
+        .collect();
+    let charge_refunded = json!({"id": "evt_r3", "object": "event", "type": "charge.refunded",
+        "data": {"object": {"id": "ch_1", "object": "charge", "refunds": {"object": "list", "data": refunds}}}});
+    assert_eq!(w.webhook(&charge_refunded).await.status(), 200);
+    let card = w.card(&p).await;
+    assert_eq!(
+        (card["status"].as_str(), card["refunded_minor"].as_i64()),
+        (Some("refunded"), Some(2500))
+    );
+    assert_error(
+        w.s.post_json(
+            &format!("/api/v1/admin/cards/{}/refunds", p.card_id),
+            Some(&admin),
+            json!({}),
+        )
+        .await,
+        409,
+        "not_refundable",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_refund_asked_while_stripe_is_down_is_sent_when_it_is_back() {
+    let w = world().await;
+    let admin = w.s.admin().await;
+    let p = paid_by_stripe(&w, "pay_demo_mug").await;
+    w.stripe.lock().unwrap().down = true;
+    let refund = ask_refund(&w, &admin, &p, json!({"amount_minor": 700})).await;
+    assert_eq!(refund["status"], "pending");
+    assert!(w.stripe.lock().unwrap().refunds.is_empty());
+    // A second refund cannot take what the first one holds.
+    let res =
+        w.s.post_json(
+            &format!("/api/v1/admin/cards/{}/refunds", p.card_id),
+            Some(&admin),
+            json!({"amount_minor": 1801}),
+        )
+        .await;
+    assert_error(res, 400, "validation_failed").await;
+
+    w.stripe.lock().unwrap().down = false;
+    w.stripe.lock().unwrap().refund_status = Some("succeeded".into());
+    w.s.sql(
+        "UPDATE refunds SET next_try_at = '2000-01-01T00:00:00.000Z'",
+        &[],
+    )
+    .await;
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while w.card(&p).await["refunded_minor"] != 700 {
+        assert!(
+            tokio::time::Instant::now() < until,
+            "the refund was not sent again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(w.stripe.lock().unwrap().refunds.len(), 1, "sent once");
+    assert_eq!(refunds_of(&w, &admin, &p).await[0]["status"], "succeeded");
+}
+
+#[tokio::test]
+async fn a_payment_completed_for_a_cancelled_card_is_refunded_automatically() {
+    let w = world().await;
+    let admin = w.s.admin().await;
+    let p = w.share("pay_demo_mug").await;
+    let session = session_of(&w.pay_with_stripe(&p).await);
+    let res =
+        w.s.post(
+            &format!("/api/v1/operator/cards/{}/cancel", p.card_id),
+            Some(&w.op),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // Stripe says the customer paid anyway (a completion racing the expiry).
+    customer_completes(&w.stripe, &session, true);
+    let res = w
+        .webhook(&event(
+            "evt_late",
+            "checkout.session.completed",
+            &session,
+            &p.card_id,
+            "paid",
+        ))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        w.card(&p).await["status"],
+        "cancelled",
+        "a closed card stays closed"
+    );
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while w.stripe.lock().unwrap().refunds.is_empty() {
+        assert!(tokio::time::Instant::now() < until, "no automatic refund");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let sent = w.stripe.lock().unwrap().refunds[0].clone();
+    assert_eq!(sent["payment_intent"], payment_intent_of(&session));
+    assert_eq!(sent["amount"], 2500, "all of it");
+    let listed = refunds_of(&w, &admin, &p).await;
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("automatic"));
+    // Stripe settles it; the card is not touched.
+    let settled = refund_event(&w, "evt_auto", "refund.updated", 0, "succeeded");
+    assert_eq!(w.webhook(&settled).await.status(), 200);
+    assert_eq!(refunds_of(&w, &admin, &p).await[0]["status"], "succeeded");
+    let card = w.card(&p).await;
+    assert_eq!(
+        (card["status"].as_str(), card["refunded_minor"].as_i64()),
+        (Some("cancelled"), Some(0))
+    );
 }

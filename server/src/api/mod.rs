@@ -188,6 +188,23 @@ pub fn router() -> Router<AppState> {
             "/api/v1/admin/api-keys/{id}",
             axum::routing::delete(admin::api_keys::delete),
         )
+        .route(
+            "/api/v1/admin/webhooks",
+            get(admin::webhooks::list).post(admin::webhooks::create),
+        )
+        .route(
+            "/api/v1/admin/webhooks/{id}",
+            axum::routing::delete(admin::webhooks::delete),
+        )
+        .route(
+            "/api/v1/admin/webhooks/{id}/deliveries",
+            get(admin::webhooks::deliveries),
+        )
+        .route(
+            "/api/v1/admin/webhooks/{id}/deliveries/{delivery_id}/retry",
+            post(admin::webhooks::send_again),
+        )
+        .route("/api/v1/admin/mail", get(admin::mail::status))
         .route("/api/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(json_errors))
@@ -256,6 +273,8 @@ pub(crate) async fn json_errors(response: Response) -> Response {
         admin::brands::list, admin::brands::create, admin::brands::update,
         admin::api_keys::list, admin::api_keys::create, admin::api_keys::delete,
         admin::refunds::create, admin::refunds::list,
+        admin::webhooks::list, admin::webhooks::create, admin::webhooks::delete,
+        admin::webhooks::deliveries, admin::webhooks::send_again, admin::mail::status,
         crate::checkout::webhooks::stripe,
     ),
     // The error answers inline ErrorBody (api::doc): its parts are named here.
@@ -267,7 +286,7 @@ pub(crate) async fn json_errors(response: Response) -> Response {
         (name = "operator", description = "The operator console's side"),
         (name = "live", description = "Server-sent events, replayable with Last-Event-ID"),
         (name = "webhooks", description = "Signed notifications from payment gateways"),
-        (name = "admin", description = "Settings: portal, gateways, payments, brands, API keys (admins only)"),
+        (name = "admin", description = "Settings: portal, gateways, payments, brands, API keys, webhooks, mail, refunds (admins only)"),
     )
 )]
 pub struct ApiDoc;

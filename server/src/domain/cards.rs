@@ -106,6 +106,7 @@ pub async fn changed(db: &mut impl Db, written: CardRow, brand: &str) -> Result<
         &CardEvent { card: card.clone() },
     )
     .await?;
+    super::webhooks::queue_for_card(db, brand, &card).await?;
     tracing::info!(card = %card.id, status = %card.status, version = card.version, "card changed");
     Ok(card)
 }
@@ -196,6 +197,7 @@ pub async fn share(
         &MessageEvent { message },
     )
     .await?;
+    super::webhooks::queue_for_card(&mut tx, &brand, &card).await?;
     state.commit(tx).await?;
     tracing::info!(card = %card.id, conversation = %conversation_id, payment = %card.payment_id, "card shared");
     Ok(card)

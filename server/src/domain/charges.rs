@@ -23,8 +23,9 @@ use paycard_core::{CardAction, CardStatus, SessionEvent, SessionStatus};
 use super::accounts::Caller;
 use super::cards::{self, load, transition, transition_in};
 use super::gateways::{
-    Begun, Charge, Closed, Gateway, GatewayError, Happened, Notification, Outcome,
+    About, Begun, Charge, Closed, Gateway, GatewayError, Happened, Notification, Outcome,
 };
+use super::{mail, refunds};
 use crate::error::AppError;
 use crate::secrets::{self, hash_secret, new_id};
 use crate::state::AppState;
@@ -151,6 +152,7 @@ pub async fn charge(
         &secrets::now(),
     )
     .await?;
+    store::cards::set_payer(&mut tx, card_id, &valid.email, locale).await?;
     state.commit(tx).await?;
 
     // 2. Charge.
@@ -198,6 +200,7 @@ pub async fn charge(
         &attempt_id,
         card_id,
         gateway.kind(),
+        None,
         Some(last4),
         &outcome,
     )
@@ -215,13 +218,15 @@ pub async fn charge(
 ///
 /// At most one attempt per card succeeds (also a database constraint): a second success
 /// (money taken twice at a gateway, which the rules above prevent) is recorded as
-/// failed with `duplicate_payment`, to be refunded, and logged as an error. So is an
-/// outcome that arrives for a card already closed, which is left as it is.
+/// failed with `duplicate_payment`. A payment that arrives for a card already closed
+/// leaves the card as it is. Both are refunded automatically ([`refunds::give_back`]).
+/// A card paid gets its receipt queued (SPEC §8.4).
 pub async fn settle(
     db: &mut impl Db,
     attempt_id: &str,
     card_id: &str,
     gateway: &str,
+    gateway_id: Option<&str>,
     last4: Option<&str>,
     outcome: &Outcome,
 ) -> Result<Card, AppError> {
@@ -245,10 +250,16 @@ pub async fn settle(
             },
         ),
     };
+    let payment_reference = match outcome {
+        Outcome::Succeeded { reference } if !reference.is_empty() => Some(reference.as_str()),
+        _ => None,
+    };
+    let mut give_back = false;
     if status == "succeeded" && store::attempts::other_success(db, card_id, attempt_id).await? {
         tracing::error!(card = %card.id, attempt = %attempt_id, gateway,
-            "a second payment succeeded for a card already paid; refund it at the gateway");
+            "a second payment succeeded for a card already paid; refunding it");
         (status, reason) = ("failed", Some("duplicate_payment".to_owned()));
+        give_back = true;
     }
     store::attempts::record(
         db,
@@ -260,17 +271,33 @@ pub async fn settle(
         gateway,
         last4,
         reason.as_deref(),
+        payment_reference,
         &now,
     )
     .await?;
+    if card.status != CardStatus::Processing && status == "succeeded" {
+        tracing::error!(card = %card.id, attempt = %attempt_id, status = %card.status,
+            "a payment succeeded for a card that is closed; refunding it");
+        give_back = true;
+    }
+    if give_back {
+        refunds::give_back(
+            db,
+            &card,
+            attempt_id,
+            gateway,
+            gateway_id,
+            payment_reference,
+        )
+        .await?;
+    }
     if card.status != CardStatus::Processing {
-        if status == "succeeded" {
-            tracing::error!(card = %card.id, attempt = %attempt_id, status = %card.status,
-                "a payment succeeded for a card that is closed; refund it at the gateway");
-        }
         return Ok(card);
     }
     let result = transition_in(db, None, card_id, &action).await?;
+    if result.status == CardStatus::Paid {
+        mail::queue_receipt(db, &result, attempt_id).await?;
+    }
     if let (CardStatus::Paid, Some(recurrence)) = (result.status, result.recurrence) {
         let today = chrono::Utc::now().date_naive();
         let next = recurrence
@@ -416,6 +443,7 @@ pub async fn send_to_gateway(
         &secrets::now(),
     )
     .await?;
+    store::cards::set_payer(&mut tx, card_id, email, locale).await?;
     tx.commit().await?;
 
     // 2. Ask the gateway, outside any transaction.
@@ -484,14 +512,13 @@ async fn apply(
     db: &mut impl Db,
     session: &SessionRow,
     happened: &Happened,
-    reference: &str,
 ) -> Result<(), AppError> {
     let settled = store::attempts::status(db, &session.attempt_id)
         .await?
         .is_some_and(|s| s != "pending");
     let outcome = match happened {
-        Happened::Paid => Outcome::Succeeded {
-            reference: reference.to_owned(),
+        Happened::Paid { payment } => Outcome::Succeeded {
+            reference: payment.clone().unwrap_or_default(),
         },
         Happened::Failed { reason } => Outcome::Failed {
             reason: reason.clone(),
@@ -526,6 +553,7 @@ async fn apply(
         &session.attempt_id,
         &session.card_id,
         &session.kind,
+        Some(&session.gateway_id),
         None,
         &outcome,
     )
@@ -538,10 +566,9 @@ async fn apply_now(
     state: &AppState,
     session: &SessionRow,
     happened: &Happened,
-    reference: &str,
 ) -> Result<(), AppError> {
     let mut tx = state.store.write().await?;
-    apply(&mut tx, session, happened, reference).await?;
+    apply(&mut tx, session, happened).await?;
     state.commit(tx).await?;
     Ok(())
 }
@@ -558,7 +585,7 @@ pub async fn reconcile(state: &AppState, card_id: &str) -> Result<(), AppError> 
         let Ok(happened) = gateway.session_outcome(&reference).await else {
             continue;
         };
-        apply_now(state, &session, &happened, &reference).await?;
+        apply_now(state, &session, &happened).await?;
     }
     Ok(())
 }
@@ -599,22 +626,26 @@ pub async fn notification(
         tracing::info!(event = %notification.event_id, "notification seen before; ignored");
         return Ok(Received::Taken);
     }
-    match store::gateways::session_by_reference(&mut tx, gateway_id, &notification.reference)
-        .await?
-    {
-        None => {
-            tracing::warn!(session = %notification.reference, event = %notification.event_id,
-                "notification about a session this server did not open; ignored")
+    match notification.about {
+        About::Refunds(updates) => {
+            for update in updates {
+                refunds::apply_update(&mut tx, &update).await?;
+            }
         }
-        Some(s)
-            if notification
-                .card_id
-                .as_deref()
-                .is_some_and(|c| c != s.card_id) =>
-        {
-            tracing::warn!(session = %notification.reference, "notification names another card; ignored")
-        }
-        Some(s) => apply(&mut tx, &s, &notification.happened, &notification.reference).await?,
+        About::Session {
+            reference,
+            card_id,
+            happened,
+        } => match store::gateways::session_by_reference(&mut tx, gateway_id, &reference).await? {
+            None => {
+                tracing::warn!(session = %reference, event = %notification.event_id,
+                    "notification about a session this server did not open; ignored")
+            }
+            Some(s) if card_id.as_deref().is_some_and(|c| c != s.card_id) => {
+                tracing::warn!(session = %reference, "notification names another card; ignored")
+            }
+            Some(s) => apply(&mut tx, &s, &happened).await?,
+        },
     }
     state.commit(tx).await?;
     Ok(Received::Taken)
@@ -645,7 +676,7 @@ pub async fn close_sessions(state: &AppState, card_id: &str) -> Result<(), AppEr
             Closed::Closed => Happened::Expired,
             Closed::Completed(happened) => happened,
         };
-        apply_now(state, &session, &happened, &reference).await?;
+        apply_now(state, &session, &happened).await?;
     }
     Ok(())
 }
@@ -781,7 +812,7 @@ async fn settle_stuck_attempt(
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let mut tx = state.store.write().await?;
-    let card = settle(&mut tx, attempt_id, card_id, kind, last4, &outcome).await?;
+    let card = settle(&mut tx, attempt_id, card_id, kind, None, last4, &outcome).await?;
     state.commit(tx).await?;
     tracing::warn!(card = %card.id, attempt = %attempt_id, status = %card.status, "settled a payment its request left pending");
     Ok(())

@@ -11,9 +11,11 @@
 //!   settling what a gateway says, closing a card at its gateway, the sweepers.
 //! - [`gateways`]: the gateways themselves (the sandbox, Stripe), one enum to call them.
 //! - [`live`]: the event log and the hub that hands it to the live streams.
-//! - [`refunds`]: giving back part or all of a paid card.
+//! - [`mail`]: receipts by email: rendered into an outbox, sent through SMTP.
+//! - [`refunds`]: giving back part or all of a paid card; payments to closed cards.
 //! - [`streams`]: who holds the open streams: caps and revocation.
 //! - [`settings`]: the admins' portal, gateways, payments and brands.
+//! - [`webhooks`]: events for the merchant's systems: endpoints, signed deliveries.
 
 pub mod accounts;
 pub mod api_keys;
@@ -22,6 +24,8 @@ pub mod charges;
 pub mod chat;
 pub mod gateways;
 pub mod live;
+pub mod mail;
 pub mod refunds;
 pub mod settings;
 pub mod streams;
+pub mod webhooks;

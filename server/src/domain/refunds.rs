@@ -5,20 +5,32 @@
 //! refunded total above the amount besides. Both chat sides see the card change live: a
 //! partial refund adds to its status line, a full one makes it `refunded`.
 //!
-//! The sandbox refunds at once. Cards paid through Stripe are refused for now
-//! (`refund_unavailable`, refund them in Stripe's dashboard): their refunds need the
-//! payment intent, which is not yet recorded when a session completes.
+//! A refund is on record (`pending`) before its gateway is asked, and the gateway is
+//! asked with the refund's id as idempotency key: so a gateway that cannot be reached is
+//! asked again later by the background worker ([`send_due`]) without ever refunding
+//! twice. The sandbox refunds at once; Stripe answers `pending` or `succeeded`, and its
+//! refund webhooks settle the rest ([`apply_update`]).
+//!
+//! A payment that reaches a card already closed (or pays a card twice) is given back in
+//! full automatically ([`give_back`]); such refunds do not touch the card.
 
+use chrono::Utc;
 use paycard_core::api::{Card, NewRefund, Refund};
+use paycard_core::gateways::SANDBOX;
 use paycard_core::validation::validate_refund;
 use paycard_core::{CardAction, CardState, CardStatus};
 
 use super::accounts::OperatorAuth;
 use super::cards::{changed, changed_meanwhile, load};
+use super::gateways::{Gateway, GatewayError, RefundRequest, RefundState, RefundUpdate};
+use super::mail;
 use crate::error::AppError;
 use crate::secrets::{self, new_id};
 use crate::state::AppState;
-use crate::store::{self, Db};
+use crate::store::{self, refunds::RefundRow, Db};
+
+/// How many refunds one round of the worker sends at most.
+const BATCH: i64 = 20;
 
 /// Refunds `input.amount_minor` of a paid card (all that is left without one). With an
 /// `Idempotency-Key` already used for this card, answers that refund again and does
@@ -52,14 +64,15 @@ pub async fn refund(
     }
     let (amount, reason) = validate_refund(input.amount_minor, input.reason.as_deref(), left)
         .map_err(AppError::Validation)?;
-    let gateway = store::attempts::paid_through(&mut tx, card_id).await?;
-    if gateway.as_deref() != Some("sandbox") {
+    let paid = store::attempts::paid(&mut tx, card_id)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("card {card_id} is paid without a payment")))?;
+    if paid.gateway != SANDBOX && paid.payment_reference.is_none() {
         return Err(AppError::Conflict {
             code: "refund_unavailable",
-            message: "this card was paid through a gateway whose refunds paycard cannot make yet; refund it in the gateway's dashboard".into(),
+            message: "the gateway did not say which payment this was (a subscription's first invoice); refund it in the gateway's dashboard".into(),
         });
     }
-    let now = secrets::now();
     let id = new_id("ref");
     store::refunds::insert(
         &mut tx,
@@ -71,21 +84,169 @@ pub async fn refund(
             reason: reason.as_deref(),
             requested_by: Some(&admin.account.id),
             idempotency_key,
+            automatic: false,
+            attempt_id: &paid.id,
+            gateway: &paid.gateway,
+            gateway_id: paid.gateway_id.as_deref(),
+            payment_reference: paid.payment_reference.as_deref(),
         },
-        &now,
+        &secrets::now(),
     )
     .await?;
-    // The sandbox gives the money back at once.
-    store::refunds::settle(&mut tx, &id, true, Some(&format!("sbx_{id}")), None, &now).await?;
-    let card = add_to_card(&mut tx, &row, &brand, amount, &now).await?;
     state.commit(tx).await?;
-    tracing::info!(card = %card_id, refund = %id, amount, status = %card.status,
-        by = %admin.account.email, "refunded");
+    tracing::info!(card = %card_id, refund = %id, amount, gateway = %paid.gateway,
+        by = %admin.account.email, "refund asked");
+    send(state, &id).await?;
     let mut db = state.store.read().await?;
     Ok(store::refunds::get(&mut db, &id)
         .await?
         .ok_or(AppError::NotFound("refund"))?
         .into_api()?)
+}
+
+/// Gives back in full a payment that must not be kept (it reached a closed card, or
+/// paid a card twice), in the caller's transaction; the worker sends it to the gateway.
+pub async fn give_back(
+    db: &mut impl Db,
+    card: &Card,
+    attempt_id: &str,
+    gateway: &str,
+    gateway_id: Option<&str>,
+    payment_reference: Option<&str>,
+) -> Result<(), AppError> {
+    if store::refunds::automatic_for_attempt(db, attempt_id).await? {
+        return Ok(());
+    }
+    if gateway != SANDBOX && payment_reference.is_none() {
+        tracing::error!(card = %card.id, attempt = %attempt_id, gateway,
+            "a payment to give back has no payment reference; refund it in the gateway's dashboard");
+        return Ok(());
+    }
+    let id = new_id("ref");
+    store::refunds::insert(
+        db,
+        &store::refunds::NewRefund {
+            id: &id,
+            card_id: &card.id,
+            amount_minor: card.amount_minor,
+            currency: card.currency.code(),
+            reason: Some("automatic: paid after the card was closed, or paid twice"),
+            requested_by: None,
+            idempotency_key: None,
+            automatic: true,
+            attempt_id,
+            gateway,
+            gateway_id,
+            payment_reference,
+        },
+        &secrets::now(),
+    )
+    .await?;
+    tracing::warn!(card = %card.id, attempt = %attempt_id, refund = %id, "payment to be refunded automatically");
+    Ok(())
+}
+
+/// Asks the refund's gateway to make it, if it has not taken it yet, and applies the
+/// answer. A gateway that cannot be reached gets it again later; one that refuses
+/// fails the refund (with its reason).
+pub async fn send(state: &AppState, refund_id: &str) -> Result<(), AppError> {
+    let row = {
+        let mut db = state.store.read().await?;
+        store::refunds::get(&mut db, refund_id).await?
+    };
+    let Some(row) = row.filter(|r| r.status == "pending" && r.reference.is_none()) else {
+        return Ok(());
+    };
+    let answer = match Gateway::of(state, &row.gateway, row.gateway_id.as_deref()).await {
+        Ok(gateway) => {
+            gateway
+                .refund(&RefundRequest {
+                    refund_id: &row.id,
+                    payment: row.payment_reference.as_deref().unwrap_or_default(),
+                    amount_minor: row.amount_minor,
+                })
+                .await
+        }
+        Err(AppError::NotFound(_)) => Err(GatewayError::Refused(
+            "the gateway that took the payment was removed".into(),
+        )),
+        Err(other) => Err(GatewayError::Unavailable(other.to_string())),
+    };
+    let update = match answer {
+        Ok(update) => update,
+        Err(GatewayError::Refused(why)) => RefundUpdate {
+            refund_id: Some(row.id.clone()),
+            reference: String::new(),
+            state: RefundState::Failed { reason: why },
+        },
+        Err(err) => {
+            let wait = 30i64 << row.tries.clamp(0, 7);
+            let next = secrets::timestamp(Utc::now() + chrono::Duration::seconds(wait.min(3600)));
+            tracing::warn!(refund = %row.id, error = %err, retry_at = %next, "the gateway could not be reached for a refund");
+            let mut tx = state.store.write().await?;
+            store::refunds::postpone(&mut tx, &row.id, &next, &secrets::now()).await?;
+            tx.commit().await?;
+            return Ok(());
+        }
+    };
+    let mut tx = state.store.write().await?;
+    apply_update(&mut tx, &update).await?;
+    state.commit(tx).await?;
+    Ok(())
+}
+
+/// What a gateway says of a refund, applied (from its answer or its notification):
+/// the gateway's id recorded; succeeded, added to the card (unless automatic) with its
+/// receipt queued; failed, with why. A refund settled once stays settled (a replayed or
+/// late notification changes nothing).
+pub async fn apply_update(db: &mut impl Db, update: &RefundUpdate) -> Result<(), AppError> {
+    let row = match &update.refund_id {
+        Some(id) => store::refunds::get(db, id).await?,
+        None => None,
+    };
+    let row = match row {
+        Some(row) => Some(row),
+        None if !update.reference.is_empty() => {
+            store::refunds::by_reference(db, &update.reference).await?
+        }
+        None => None,
+    };
+    let Some(row) = row else {
+        tracing::info!(reference = %update.reference, "a refund this server did not make; ignored");
+        return Ok(());
+    };
+    let now = secrets::now();
+    let reference = (!update.reference.is_empty()).then_some(update.reference.as_str());
+    if let (Some(reference), None) = (reference, row.reference.as_deref()) {
+        store::refunds::set_reference(db, &row.id, reference, &now).await?;
+    }
+    match &update.state {
+        RefundState::Pending => {}
+        RefundState::Failed { reason } => {
+            if store::refunds::settle(db, &row.id, false, reference, Some(reason), &now).await? {
+                if row.automatic() {
+                    tracing::error!(refund = %row.id, card = %row.card_id, reason = %reason,
+                        "an automatic refund failed; refund it in the gateway's dashboard");
+                } else {
+                    tracing::warn!(refund = %row.id, card = %row.card_id, reason = %reason, "refund failed");
+                }
+            }
+        }
+        RefundState::Succeeded => {
+            if !store::refunds::settle(db, &row.id, true, reference, None, &now).await? {
+                return Ok(());
+            }
+            if row.automatic() {
+                tracing::warn!(refund = %row.id, card = %row.card_id, "payment refunded automatically");
+                return Ok(());
+            }
+            let (card_row, brand) = load(db, &row.card_id).await?;
+            let card = add_to_card(db, &card_row, &brand, row.amount_minor, &now).await?;
+            mail::queue_refund_receipt(db, &card, &row.id, row.amount_minor).await?;
+            tracing::info!(refund = %row.id, card = %card.id, status = %card.status, "refunded");
+        }
+    }
+    Ok(())
 }
 
 /// Adds a succeeded refund to its card: the refunded total, a new version, `refunded`
@@ -120,6 +281,21 @@ async fn add_to_card(
     changed(db, written, brand).await
 }
 
+/// Sends the refunds the gateway has not taken yet (it was down, or they are automatic
+/// ones just queued). Returns how many were sent.
+pub async fn send_due(state: &AppState) -> Result<usize, AppError> {
+    let due = {
+        let mut db = state.store.read().await?;
+        store::refunds::due(&mut db, &secrets::now(), BATCH).await?
+    };
+    for id in &due {
+        if let Err(err) = send(state, id).await {
+            tracing::warn!(refund = %id, error = %err, "sending a refund failed");
+        }
+    }
+    Ok(due.len())
+}
+
 /// A card's refunds, oldest first, for an admin of its brand.
 pub async fn list(
     state: &AppState,
@@ -132,6 +308,6 @@ pub async fn list(
     store::refunds::of_card(&mut db, card_id)
         .await?
         .into_iter()
-        .map(|row| row.into_api().map_err(AppError::from))
+        .map(|row: RefundRow| row.into_api().map_err(AppError::from))
         .collect()
 }

@@ -46,16 +46,6 @@ pub async fn status(db: &mut impl Db, id: &str) -> Result<Option<String>, Error>
     .await)
 }
 
-/// The gateway (kind) that took a card's payment: its succeeded attempt's.
-pub async fn paid_through(db: &mut impl Db, card_id: &str) -> Result<Option<String>, Error> {
-    on!(db, |c| sqlx::query_scalar(
-        "SELECT gateway FROM attempts WHERE card_id = $1 AND status = 'succeeded'"
-    )
-    .bind(card_id)
-    .fetch_optional(c)
-    .await)
-}
-
 /// Whether an attempt of the card other than `except` succeeded.
 pub async fn other_success(db: &mut impl Db, card_id: &str, except: &str) -> Result<bool, Error> {
     on!(db, |c| {
@@ -80,14 +70,16 @@ pub async fn record(
     gateway: &str,
     last4: Option<&str>,
     failure_reason: Option<&str>,
+    payment_reference: Option<&str>,
     now: &str,
 ) -> Result<(), Error> {
     exec!(db, |c| {
         sqlx::query(
-        "INSERT INTO attempts (id, card_id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        "INSERT INTO attempts (id, card_id, status, amount_minor, currency, gateway, card_last4, failure_reason, created_at, payment_reference)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, failure_reason = excluded.failure_reason,
-             card_last4 = COALESCE(attempts.card_last4, excluded.card_last4)",
+             card_last4 = COALESCE(attempts.card_last4, excluded.card_last4),
+             payment_reference = COALESCE(excluded.payment_reference, attempts.payment_reference)",
     )
     .bind(id)
     .bind(card_id)
@@ -98,9 +90,47 @@ pub async fn record(
     .bind(last4)
     .bind(failure_reason)
     .bind(now)
+    .bind(payment_reference)
     .execute(c).await
     })?;
     Ok(())
+}
+
+/// A card's payment that went through: what a refund gives back, and where.
+#[derive(sqlx::FromRow, Debug, Clone)]
+pub struct PaidAttempt {
+    pub id: String,
+    /// The gateway kind (`sandbox`, `stripe`).
+    pub gateway: String,
+    /// The configured gateway, for gateways with pages of their own (its session's).
+    pub gateway_id: Option<String>,
+    /// The payment at the gateway (Stripe's payment intent).
+    pub payment_reference: Option<String>,
+}
+
+/// An attempt, as a refund needs it (any status: a payment recorded as a duplicate is
+/// also given back).
+pub async fn for_refund(db: &mut impl Db, attempt_id: &str) -> Result<Option<PaidAttempt>, Error> {
+    on!(db, |c| sqlx::query_as(
+        "SELECT a.id, a.gateway, s.gateway_id, a.payment_reference
+         FROM attempts a LEFT JOIN gateway_sessions s ON s.attempt_id = a.id
+         WHERE a.id = $1"
+    )
+    .bind(attempt_id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// The card's succeeded attempt, as a refund needs it.
+pub async fn paid(db: &mut impl Db, card_id: &str) -> Result<Option<PaidAttempt>, Error> {
+    on!(db, |c| sqlx::query_as(
+        "SELECT a.id, a.gateway, s.gateway_id, a.payment_reference
+         FROM attempts a LEFT JOIN gateway_sessions s ON s.attempt_id = a.id
+         WHERE a.card_id = $1 AND a.status = 'succeeded'"
+    )
+    .bind(card_id)
+    .fetch_optional(c)
+    .await)
 }
 
 #[derive(sqlx::FromRow)]

@@ -285,3 +285,36 @@ pub async fn of_checkout_token(
     .fetch_optional(c)
     .await)
 }
+
+/// Who pays, as typed on the checkout: where the receipt goes, in which language.
+/// Not part of the card's state (no new version): the last one typed wins.
+pub async fn set_payer(
+    db: &mut impl Db,
+    card_id: &str,
+    email: &str,
+    locale: &str,
+) -> Result<(), Error> {
+    exec!(db, |c| sqlx::query(
+        "UPDATE cards SET payer_email = $1, payer_locale = $2 WHERE id = $3"
+    )
+    .bind(email)
+    .bind(locale)
+    .bind(card_id)
+    .execute(c)
+    .await)?;
+    Ok(())
+}
+
+/// The payer's email and language, if the checkout was given them.
+pub async fn payer(
+    db: &mut impl Db,
+    card_id: &str,
+) -> Result<Option<(String, Option<String>)>, Error> {
+    let found: Option<(Option<String>, Option<String>)> = on!(db, |c| sqlx::query_as(
+        "SELECT payer_email, payer_locale FROM cards WHERE id = $1"
+    )
+    .bind(card_id)
+    .fetch_optional(c)
+    .await)?;
+    Ok(found.and_then(|(email, locale)| Some((email.filter(|e| !e.is_empty())?, locale))))
+}

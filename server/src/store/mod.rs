@@ -49,10 +49,12 @@ pub mod cards;
 pub mod conversations;
 pub mod events;
 pub mod gateways;
+pub mod mail;
 pub mod messages;
 pub mod payments;
 pub mod portals;
 pub mod refunds;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -17,6 +17,19 @@ pub struct RefundRow {
     pub failure_reason: Option<String>,
     pub reference: Option<String>,
     pub created_at: String,
+    /// `requested` (by an admin) or `automatic` (a payment that reached a closed card).
+    pub kind: String,
+    pub attempt_id: Option<String>,
+    pub gateway: String,
+    pub gateway_id: Option<String>,
+    pub payment_reference: Option<String>,
+    pub tries: i64,
+}
+
+impl RefundRow {
+    pub fn automatic(&self) -> bool {
+        self.kind == "automatic"
+    }
 }
 
 impl RefundRow {
@@ -37,7 +50,8 @@ impl RefundRow {
 
 macro_rules! refund_columns {
     () => {
-        "id, card_id, amount_minor, currency, status, reason, failure_reason, reference, created_at"
+        "id, card_id, amount_minor, currency, status, reason, failure_reason, reference, created_at,
+         kind, attempt_id, gateway, gateway_id, payment_reference, tries"
     };
 }
 
@@ -50,14 +64,20 @@ pub struct NewRefund<'a> {
     pub reason: Option<&'a str>,
     pub requested_by: Option<&'a str>,
     pub idempotency_key: Option<&'a str>,
+    pub automatic: bool,
+    /// The payment given back.
+    pub attempt_id: &'a str,
+    pub gateway: &'a str,
+    pub gateway_id: Option<&'a str>,
+    pub payment_reference: Option<&'a str>,
 }
 
 pub async fn insert(db: &mut impl Db, refund: &NewRefund<'_>, now: &str) -> Result<(), Error> {
     exec!(db, |c| {
         sqlx::query(
         "INSERT INTO refunds (id, card_id, amount_minor, currency, status, reason, requested_by, idempotency_key,
-             created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $8)",
+             created_at, updated_at, kind, attempt_id, gateway, gateway_id, payment_reference, next_try_at)
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $8)",
     )
     .bind(refund.id)
     .bind(refund.card_id)
@@ -67,6 +87,11 @@ pub async fn insert(db: &mut impl Db, refund: &NewRefund<'_>, now: &str) -> Resu
     .bind(refund.requested_by)
     .bind(refund.idempotency_key)
     .bind(now)
+    .bind(if refund.automatic { "automatic" } else { "requested" })
+    .bind(refund.attempt_id)
+    .bind(refund.gateway)
+    .bind(refund.gateway_id)
+    .bind(refund.payment_reference)
     .execute(c)
     .await
     })?;
@@ -113,11 +138,12 @@ pub async fn of_card(db: &mut impl Db, card_id: &str) -> Result<Vec<RefundRow>, 
     .await)
 }
 
-/// What is on its way back to the payer: the card's pending refunds.
+/// What is on its way back to the payer of the card's payment: its pending refunds
+/// (automatic ones give back other payments).
 pub async fn pending_total(db: &mut impl Db, card_id: &str) -> Result<i64, Error> {
     let total: Option<i64> = on!(db, |c| {
         sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds WHERE card_id = $1 AND status = 'pending'"
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds WHERE card_id = $1 AND status = 'pending' AND kind = 'requested'"
     )
     .bind(card_id)
     .fetch_one(c)
@@ -150,4 +176,73 @@ pub async fn settle(
     .await
     })?;
     Ok(changed == 1)
+}
+
+/// Refunds not yet taken by their gateway (it could not be reached), due now.
+pub async fn due(db: &mut impl Db, now: &str, limit: i64) -> Result<Vec<String>, Error> {
+    on!(db, |c| {
+        sqlx::query_scalar(
+        "SELECT id FROM refunds WHERE status = 'pending' AND reference IS NULL AND next_try_at <= $1
+         ORDER BY next_try_at LIMIT $2"
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(c)
+    .await
+    })
+}
+
+/// The gateway could not be reached: one more try, at `next`.
+pub async fn postpone(db: &mut impl Db, id: &str, next: &str, now: &str) -> Result<(), Error> {
+    exec!(db, |c| {
+        sqlx::query(
+        "UPDATE refunds SET tries = tries + 1, next_try_at = $1, updated_at = $2 WHERE id = $3 AND status = 'pending'"
+    )
+    .bind(next)
+    .bind(now)
+    .bind(id)
+    .execute(c)
+    .await
+    })?;
+    Ok(())
+}
+
+/// The gateway took the refund (it settles later): its id there.
+pub async fn set_reference(
+    db: &mut impl Db,
+    id: &str,
+    reference: &str,
+    now: &str,
+) -> Result<(), Error> {
+    exec!(db, |c| sqlx::query(
+        "UPDATE refunds SET reference = $1, updated_at = $2 WHERE id = $3"
+    )
+    .bind(reference)
+    .bind(now)
+    .bind(id)
+    .execute(c)
+    .await)?;
+    Ok(())
+}
+
+/// The refund the gateway knows by `reference`.
+pub async fn by_reference(db: &mut impl Db, reference: &str) -> Result<Option<RefundRow>, Error> {
+    on!(db, |c| sqlx::query_as(concat!(
+        "SELECT ",
+        refund_columns!(),
+        " FROM refunds WHERE reference = $1"
+    ))
+    .bind(reference)
+    .fetch_optional(c)
+    .await)
+}
+
+/// Whether a payment is already being given back automatically (once is enough).
+pub async fn automatic_for_attempt(db: &mut impl Db, attempt_id: &str) -> Result<bool, Error> {
+    on!(db, |c| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM refunds WHERE attempt_id = $1 AND kind = 'automatic')"
+    )
+    .bind(attempt_id)
+    .fetch_one(c)
+    .await)
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod receivers;
 
 use std::time::Duration;
 
@@ -131,6 +132,50 @@ impl TestServer {
             .await;
         assert_eq!(res.status(), 201, "share");
         res.json().await.unwrap()
+    }
+
+    /// Pays a shared card through its checkout with the sandbox's good card, as the
+    /// visitor would (`lang` picks the page's language, and so the receipt's).
+    pub async fn pay_with_sandbox(&self, card_id: &str, visitor: &str, email: &str, lang: &str) {
+        let checkout: Value = self
+            .post(&format!("/api/v1/cards/{card_id}/checkout"), Some(visitor))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let url = checkout["checkout_url"].as_str().unwrap();
+        let path = &url[url.find("/pay/").unwrap()..];
+        let form = [
+            ("name", "Ana García"),
+            ("email", email),
+            ("card_number", "4242 4242 4242 4242"),
+            ("expiry", "12/34"),
+            ("cvc", "123"),
+        ];
+        let res = self
+            .http
+            .post(self.url(&format!("{path}?lang={lang}")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("Payment successful") || page.contains("Pago realizado"),
+            "{page}"
+        );
+    }
+
+    /// A card of `payment` shared in a new conversation of brand acme, and paid with the
+    /// sandbox; returns (card id, visitor token).
+    pub async fn paid_card(&self, payment: &str) -> (String, String) {
+        let op = self.operator().await;
+        let (conv, visitor) = self.conversation("acme").await;
+        let card = self.share(&op, &conv, payment).await;
+        let id = card["id"].as_str().unwrap().to_owned();
+        self.pay_with_sandbox(&id, &visitor, "ana@example.com", "en")
+            .await;
+        (id, visitor)
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {

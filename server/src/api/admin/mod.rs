@@ -9,9 +9,11 @@
 pub mod api_keys;
 pub mod brands;
 pub mod gateways;
+pub mod mail;
 pub mod payments;
 pub mod portal;
 pub mod refunds;
+pub mod webhooks;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

@@ -71,8 +71,9 @@ pub enum Begun {
 /// What a notification says happened to a gateway's session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Happened {
-    /// The money was collected.
-    Paid,
+    /// The money was collected; `payment` is the gateway's payment (Stripe's payment
+    /// intent), which a refund gives back.
+    Paid { payment: Option<String> },
     /// Completed, but the money is still on its way (a bank debit): wait.
     Processing,
     /// The (delayed) payment failed.
@@ -83,16 +84,57 @@ pub enum Happened {
     Other,
 }
 
-/// A verified notification from a gateway about a payment.
+/// A verified notification from a gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
     /// The gateway's event id: each is processed once.
     pub event_id: String,
-    /// The gateway's session (what [`Begun::Redirect`] returned as `reference`).
+    pub about: About,
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum About {
+    /// A payment session.
+    Session {
+        /// The gateway's session (what [`Begun::Redirect`] returned as `reference`).
+        reference: String,
+        /// The card, as the gateway was told it (Stripe's `client_reference_id`).
+        card_id: Option<String>,
+        happened: Happened,
+    },
+    /// Refunds, each as it now stands.
+    Refunds(Vec<RefundUpdate>),
+}
+
+/// One refund to make at a gateway.
+pub struct RefundRequest<'a> {
+    /// Ours: the gateway keeps it with the refund, and it makes a retry safe.
+    pub refund_id: &'a str,
+    /// The payment to give back (Stripe's payment intent).
+    pub payment: &'a str,
+    pub amount_minor: i64,
+}
+
+/// Where a refund stands at its gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundState {
+    Succeeded,
+    /// Accepted; its outcome comes by notification.
+    Pending,
+    Failed {
+        reason: String,
+    },
+}
+
+/// A refund as the gateway reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundUpdate {
+    /// Ours, when the gateway kept it (Stripe's `metadata[refund_id]`).
+    pub refund_id: Option<String>,
+    /// The gateway's own id of the refund.
     pub reference: String,
-    /// The card, as the gateway was told it (Stripe's `client_reference_id`).
-    pub card_id: Option<String>,
-    pub happened: Happened,
+    pub state: RefundState,
 }
 
 /// What closing a gateway's open session for a card found.
@@ -218,6 +260,20 @@ impl Gateway {
             // Nothing stays open at the sandbox.
             Gateway::Sandbox(_) => Ok(Closed::Closed),
             Gateway::Stripe(g) => g.close(reference).await,
+        }
+    }
+
+    /// Gives back (part of) a payment. The sandbox does at once; Stripe may answer
+    /// `pending` and settle it by notification. Asking twice with the same
+    /// `refund_id` makes one refund.
+    pub async fn refund(&self, request: &RefundRequest<'_>) -> Result<RefundUpdate, GatewayError> {
+        match self {
+            Gateway::Sandbox(_) => Ok(RefundUpdate {
+                refund_id: Some(request.refund_id.to_owned()),
+                reference: format!("sbx_{}", request.refund_id),
+                state: RefundState::Succeeded,
+            }),
+            Gateway::Stripe(g) => g.refund(request).await,
         }
     }
 

@@ -11,7 +11,10 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::{Begun, Charge, Closed, GatewayError, Happened, Notification};
+use super::{
+    About, Begun, Charge, Closed, GatewayError, Happened, Notification, RefundRequest, RefundState,
+    RefundUpdate,
+};
 
 /// How far a webhook's timestamp may be from now (SPEC §4, as Stripe's own libraries).
 pub const SIGNATURE_TOLERANCE_SECS: i64 = 300;
@@ -45,13 +48,26 @@ struct Session {
     payment_status: Option<String>,
     #[serde(default)]
     client_reference_id: Option<String>,
+    /// The payment (mode `payment`): a refund gives it back. An id, or the object when
+    /// expanded.
+    #[serde(default)]
+    payment_intent: Option<serde_json::Value>,
 }
 
 impl Session {
+    fn payment(&self) -> Option<String> {
+        match self.payment_intent.as_ref()? {
+            serde_json::Value::String(id) => Some(id.clone()),
+            other => other.get("id")?.as_str().map(str::to_owned),
+        }
+    }
+
     /// What a session's state says happened, as a notification would put it.
     fn happened(&self) -> Happened {
         match (self.status.as_deref(), self.payment_status.as_deref()) {
-            (Some("complete"), Some("paid" | "no_payment_required")) => Happened::Paid,
+            (Some("complete"), Some("paid" | "no_payment_required")) => Happened::Paid {
+                payment: self.payment(),
+            },
             (Some("complete"), _) => Happened::Processing,
             (Some("expired"), _) => Happened::Expired,
             _ => Happened::Other,
@@ -69,7 +85,55 @@ struct Event {
 
 #[derive(Deserialize)]
 struct EventData {
-    object: Session,
+    object: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct StripeRefund {
+    id: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    failure_reason: Option<String>,
+    #[serde(default)]
+    metadata: std::collections::HashMap<String, serde_json::Value>,
+}
+
+impl StripeRefund {
+    fn update(self) -> RefundUpdate {
+        let state = match self.status.as_deref() {
+            Some("succeeded") => RefundState::Succeeded,
+            Some("failed" | "canceled") => RefundState::Failed {
+                reason: self
+                    .failure_reason
+                    .unwrap_or_else(|| self.status.clone().unwrap_or_default()),
+            },
+            // pending, requires_action
+            _ => RefundState::Pending,
+        };
+        RefundUpdate {
+            refund_id: self
+                .metadata
+                .get("refund_id")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+            reference: self.id,
+            state,
+        }
+    }
+}
+
+/// `charge.refunded`: the charge, with its refunds when the API version lists them.
+#[derive(Deserialize)]
+struct RefundedCharge {
+    #[serde(default)]
+    refunds: Option<RefundList>,
+}
+
+#[derive(Deserialize)]
+struct RefundList {
+    #[serde(default)]
+    data: Vec<StripeRefund>,
 }
 
 #[derive(Deserialize)]
@@ -215,7 +279,10 @@ impl Stripe {
         form
     }
 
-    async fn call(&self, request: reqwest::RequestBuilder) -> Result<Session, GatewayError> {
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, GatewayError> {
         let response = request
             .bearer_auth(&self.secret_key)
             .timeout(Duration::from_secs(20))
@@ -261,7 +328,7 @@ impl Stripe {
             .post(url)
             .header("Idempotency-Key", charge.idempotency_key)
             .form(&Self::session_form(charge));
-        let session = self.call(request).await?;
+        let session: Session = self.call(request).await?;
         let url = session
             .url
             .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
@@ -284,35 +351,95 @@ impl Stripe {
             .ok_or(GatewayError::BadSignature)?;
         verify_signature(header, body, &self.webhook_secret, unix_now())?;
         let event: Event = serde_json::from_slice(body).map_err(|_| GatewayError::BadSignature)?;
-        let session = event.data.object;
-        let happened = match event.kind.as_str() {
-            "checkout.session.completed" => match session.payment_status.as_deref() {
-                Some("paid") | Some("no_payment_required") => Happened::Paid,
-                _ => Happened::Processing,
-            },
-            "checkout.session.async_payment_succeeded" => Happened::Paid,
-            "checkout.session.async_payment_failed" => Happened::Failed {
-                reason: "payment_failed".into(),
-            },
-            "checkout.session.expired" => Happened::Expired,
-            _ => Happened::Other,
+        // A signed event whose object is not what this code reads is acknowledged and
+        // ignored: refusing it would only make Stripe send it again for days.
+        let nothing = || {
+            tracing::warn!(event = %event.id, kind = %event.kind, "a Stripe event not understood; ignored");
+            About::Refunds(Vec::new())
+        };
+        let about = match event.kind.as_str() {
+            "refund.created" | "refund.updated" | "refund.failed" => {
+                match serde_json::from_value::<StripeRefund>(event.data.object.clone()) {
+                    Ok(refund) => About::Refunds(vec![refund.update()]),
+                    Err(_) => nothing(),
+                }
+            }
+            "charge.refunded" => {
+                match serde_json::from_value::<RefundedCharge>(event.data.object.clone()) {
+                    Ok(charge) => About::Refunds(
+                        charge
+                            .refunds
+                            .map(|l| l.data.into_iter().map(StripeRefund::update).collect())
+                            .unwrap_or_default(),
+                    ),
+                    Err(_) => nothing(),
+                }
+            }
+            kind => {
+                let Ok(session) = serde_json::from_value::<Session>(event.data.object.clone())
+                else {
+                    return Ok(Notification {
+                        about: nothing(),
+                        event_id: event.id,
+                    });
+                };
+                let happened = match kind {
+                    "checkout.session.completed" => match session.payment_status.as_deref() {
+                        Some("paid") | Some("no_payment_required") => Happened::Paid {
+                            payment: session.payment(),
+                        },
+                        _ => Happened::Processing,
+                    },
+                    "checkout.session.async_payment_succeeded" => Happened::Paid {
+                        payment: session.payment(),
+                    },
+                    "checkout.session.async_payment_failed" => Happened::Failed {
+                        reason: "payment_failed".into(),
+                    },
+                    "checkout.session.expired" => Happened::Expired,
+                    _ => Happened::Other,
+                };
+                About::Session {
+                    reference: session.id,
+                    card_id: session.client_reference_id,
+                    happened,
+                }
+            }
         };
         Ok(Notification {
             event_id: event.id,
-            reference: session.id,
-            card_id: session.client_reference_id,
-            happened,
+            about,
         })
+    }
+
+    /// `POST /v1/refunds` for (part of) a payment intent; the refund carries our id
+    /// (`metadata[refund_id]`), which is also the Idempotency-Key.
+    pub async fn refund(&self, request: &RefundRequest<'_>) -> Result<RefundUpdate, GatewayError> {
+        let url = format!("{}/v1/refunds", self.api_base);
+        let form = [
+            ("payment_intent", request.payment.to_owned()),
+            ("amount", request.amount_minor.to_string()),
+            ("metadata[refund_id]", request.refund_id.to_owned()),
+        ];
+        let refund: StripeRefund = self
+            .call(
+                self.http
+                    .post(url)
+                    .header("Idempotency-Key", request.refund_id)
+                    .form(&form),
+            )
+            .await?;
+        Ok(refund.update())
     }
 
     /// Expires the session. If Stripe will not (it completed meanwhile), asks how it
     /// ended: a completed session, paid or with its payment on the way, wins.
     pub async fn close(&self, reference: &str) -> Result<Closed, GatewayError> {
         let url = format!("{}/v1/checkout/sessions/{reference}/expire", self.api_base);
-        match self.call(self.http.post(url)).await {
+        match self.call::<Session>(self.http.post(url)).await {
             Ok(_) => Ok(Closed::Closed),
             Err(GatewayError::Refused(why)) => match self.retrieve(reference).await?.happened() {
-                happened @ (Happened::Paid | Happened::Processing) => {
+                happened @ (Happened::Paid { .. } | Happened::Processing) => {
                     Ok(Closed::Completed(happened))
                 }
                 Happened::Expired => Ok(Closed::Closed),
