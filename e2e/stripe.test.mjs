@@ -115,6 +115,29 @@ test('an admin adds Stripe; the visitor pays on its page; the webhook settles th
   await o.page.getByRole('group', { name: 'Custom mug' }).and(o.page.locator('[data-status="paid"]')).waitFor();
   await tab.screenshot({ path: screenshotPath('checkout-stripe-paid-en') });
 
+  // The admin refunds €10 and then the rest: Stripe takes each (pending) and settles it
+  // by its refund webhook; both chat sides follow.
+  await admin.goto(`${server.base}/console`);
+  // The conversation's line in the list now shows its last message: the card.
+  await admin.getByRole('navigation', { name: 'Conversations' }).getByRole('link').first().click();
+  const adminCard = admin.getByRole('group', { name: 'Custom mug' });
+  await adminCard.and(admin.locator('[data-status="paid"]')).waitFor();
+  await adminCard.getByRole('button', { name: 'Refund' }).click();
+  const dialog = admin.getByRole('dialog', { name: 'Refund' });
+  await dialog.getByRole('textbox', { name: 'Amount to refund' }).fill('10.00');
+  await dialog.getByRole('button', { name: 'Refund €10.00' }).click();
+  await adminCard.getByText('Payment successful · €10.00 refunded').waitFor();
+  await card.getByText('Payment successful · €10.00 refunded').waitFor();
+  assert.equal(stripe.refunds.length, 1);
+  assert.match(stripe.refunds[0].payment_intent, /^pi_for_cs_test_/);
+  assert.equal(stripe.refunds[0].amount, 1000);
+  await adminCard.getByRole('button', { name: 'Refund' }).click();
+  await dialog.getByRole('button', { name: 'Refund €15.00' }).click();
+  await adminCard.and(admin.locator('[data-status="refunded"]')).waitFor();
+  await chat.locator('[data-status="refunded"]').getByText('Refunded', { exact: true }).waitFor();
+  assert.deepEqual(stripe.refunds.map((r) => [r.amount, r.status]), [[1000, 'succeeded'], [1500, 'succeeded']]);
+  await admin.screenshot({ path: screenshotPath('console-stripe-card-refunded-en') });
+
   await a.context.close();
   await o.context.close();
   await visitor.close();

@@ -4,9 +4,10 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
-    ApiKey, Brand, BrandPatch, CountryOption, CreatedApiKey, Gateway, GatewayKindInfo, NewApiKey,
-    NewBrand, NewGateway, NewPayment, NewRefund, Payment, PaymentPatch, Portal, PortalDefaults,
-    PortalInput, Refund,
+    ApiKey, Brand, BrandPatch, CountryOption, CreatedApiKey, CreatedWebhookEndpoint, Gateway,
+    GatewayKindInfo, MailStatus, NewApiKey, NewBrand, NewGateway, NewPayment, NewRefund,
+    NewWebhookEndpoint, Payment, PaymentPatch, Portal, PortalDefaults, PortalInput, Refund,
+    WebhookDelivery, WebhookEndpoint,
 };
 use paycard_core::validation::FieldError;
 use serde::de::DeserializeOwned;
@@ -193,6 +194,45 @@ pub async fn refund(card_id: &str, input: &NewRefund, key: &str) -> Result<Refun
         Request::post(&format!("/api/v1/admin/cards/{card_id}/refunds"))
             .header("Idempotency-Key", key),
         Some(input),
+    )
+    .await
+}
+
+/// Whether receipts can go out, and how the last ones went.
+pub async fn mail_status() -> Result<MailStatus, ApiError> {
+    get("/api/v1/admin/mail").await
+}
+
+pub async fn webhooks() -> Result<Vec<WebhookEndpoint>, ApiError> {
+    get("/api/v1/admin/webhooks").await
+}
+
+/// Registers an endpoint; the answer holds its signing secret, shown this once.
+pub async fn create_webhook(
+    input: &NewWebhookEndpoint,
+) -> Result<CreatedWebhookEndpoint, ApiError> {
+    send(Request::post("/api/v1/admin/webhooks"), Some(input)).await
+}
+
+pub async fn delete_webhook(id: &str) -> Result<(), ApiError> {
+    send(
+        Request::delete(&format!("/api/v1/admin/webhooks/{id}")),
+        None::<&()>,
+    )
+    .await
+}
+
+pub async fn webhook_deliveries(id: &str) -> Result<Vec<WebhookDelivery>, ApiError> {
+    get(&format!("/api/v1/admin/webhooks/{id}/deliveries")).await
+}
+
+/// Sends a delivery again now.
+pub async fn send_webhook_again(id: &str, delivery_id: &str) -> Result<WebhookDelivery, ApiError> {
+    send(
+        Request::post(&format!(
+            "/api/v1/admin/webhooks/{id}/deliveries/{delivery_id}/retry"
+        )),
+        None::<&()>,
     )
     .await
 }

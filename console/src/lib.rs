@@ -376,6 +376,7 @@ fn Workspace(
                     <Route path=path!("/settings/payments") view=move || view! { <SettingsPage locale=locale section=Section::Payments is_admin=is_admin/> }/>
                     <Route path=path!("/settings/brands") view=move || view! { <SettingsPage locale=locale section=Section::Brands is_admin=is_admin/> }/>
                     <Route path=path!("/settings/api-keys") view=move || view! { <SettingsPage locale=locale section=Section::ApiKeys is_admin=is_admin/> }/>
+                    <Route path=path!("/settings/notifications") view=move || view! { <SettingsPage locale=locale section=Section::Notifications is_admin=is_admin/> }/>
                 </Routes>
             </main>
         </div>

@@ -5,7 +5,7 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use paycard_core::api::{Card, NewRefund, Refund};
+use paycard_core::api::{Card, NewRefund, Refund, RefundStatus};
 use paycard_core::money::MoneyParseError;
 use paycard_core::validation::{validate_refund, FieldError, Problem};
 use paycard_core::{Locale, Money};
@@ -121,8 +121,21 @@ pub fn RefundForm(
 /// What to tell the admin once a refund is made.
 pub fn done_text(refund: &Refund, locale: Locale) -> String {
     let amount = Money::new(refund.amount_minor, refund.currency).format(locale);
-    match locale {
-        Locale::En => format!("{amount} refunded."),
-        Locale::Es => format!("{amount} reembolsados."),
+    match (refund.status, locale) {
+        (RefundStatus::Succeeded, Locale::En) => format!("{amount} refunded."),
+        (RefundStatus::Succeeded, Locale::Es) => format!("{amount} reembolsados."),
+        // The gateway took it; the card changes when it says the money went back.
+        (RefundStatus::Pending, Locale::En) => {
+            format!("Refund of {amount} sent to the payment gateway; the card shows it once it is done.")
+        }
+        (RefundStatus::Pending, Locale::Es) => {
+            format!("Reembolso de {amount} enviado a la pasarela; la tarjeta lo mostrará cuando se complete.")
+        }
+        (RefundStatus::Failed, Locale::En) => {
+            format!("The gateway refused the refund of {amount}.")
+        }
+        (RefundStatus::Failed, Locale::Es) => {
+            format!("La pasarela rechazó el reembolso de {amount}.")
+        }
     }
 }

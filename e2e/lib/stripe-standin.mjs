@@ -1,13 +1,17 @@
-// A stand-in for Stripe on loopback, for the end-to-end tests: the three API calls
-// paycard makes (create, retrieve and expire a Checkout Session), checked for shape and
-// key, and a hosted "Stripe Checkout" page whose Pay button completes the session, sends
-// the signed `checkout.session.completed` webhook (HMAC-SHA256 of `t.body`, as Stripe
-// signs), and returns the customer to the session's success URL.
+// A stand-in for Stripe on loopback, for the end-to-end tests: the API calls paycard
+// makes (create, retrieve and expire a Checkout Session; create a refund), checked for
+// shape and key, and a hosted "Stripe Checkout" page whose Pay button completes the
+// session, sends the signed `checkout.session.completed` webhook (HMAC-SHA256 of
+// `t.body`, as Stripe signs), and returns the customer to the session's success URL.
+// A refund is answered `pending` and settled a moment later by `refund.updated`, as
+// Stripe does with card refunds.
 import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
 
 export async function startStripeStandIn({ secretKey, webhookSecret }) {
   const sessions = new Map();
+  const refunds = [];
+  const refundsByKey = new Map();
   let webhookUrl = null;
   let count = 0;
 
@@ -64,6 +68,32 @@ export async function startStripeStandIn({ secretKey, webhookSecret }) {
       sessions.set(id, session);
       return json(res, 200, session);
     }
+    if (req.method === 'POST' && url.pathname === '/v1/refunds') {
+      const key = req.headers['idempotency-key'];
+      if (!key) return fail(res, 400, 'Idempotency-Key expected');
+      if (refundsByKey.has(key)) return json(res, 200, refundsByKey.get(key));
+      const p = Object.fromEntries(new URLSearchParams(await readBody(req)));
+      const session = [...sessions.values()].find((s) => s.payment_intent && s.payment_intent === p.payment_intent);
+      if (!session) return fail(res, 400, `No such payment_intent: '${p.payment_intent}'`);
+      const refunded = refunds.filter((r) => r.payment_intent === p.payment_intent && r.status !== 'failed')
+        .reduce((sum, r) => sum + r.amount, 0);
+      const amount = Number(p.amount ?? session.amount_total - refunded);
+      if (!(amount > 0) || amount > session.amount_total - refunded) {
+        return fail(res, 400, `Refund amount (${amount}) is greater than unrefunded amount on charge (${session.amount_total - refunded})`);
+      }
+      const refund = {
+        id: `re_test_${++count}`, object: 'refund', amount, payment_intent: p.payment_intent,
+        status: 'pending', metadata: { refund_id: p['metadata[refund_id]'] },
+      };
+      refunds.push(refund);
+      refundsByKey.set(key, refund);
+      json(res, 200, refund);
+      setTimeout(() => {
+        refund.status = 'succeeded';
+        sendWebhook('refund.updated', refund).catch((e) => console.error('stand-in refund webhook:', e));
+      }, 300);
+      return;
+    }
     let m = url.pathname.match(/^\/v1\/checkout\/sessions\/([^/]+)(\/expire)?$/);
     if (m) {
       const session = sessions.get(m[1]);
@@ -80,6 +110,7 @@ export async function startStripeStandIn({ secretKey, webhookSecret }) {
       if (req.method === 'POST') {
         session.status = 'complete';
         session.payment_status = 'paid';
+        session.payment_intent = `pi_for_${session.id}`;
         await sendWebhook('checkout.session.completed', session);
         res.writeHead(303, { location: session.success_url });
         return res.end();
@@ -99,6 +130,7 @@ export async function startStripeStandIn({ secretKey, webhookSecret }) {
   return {
     base,
     sessions,
+    refunds,
     /** Where to send webhooks: the endpoint the admin registers at Stripe. */
     setWebhookUrl(url) { webhookUrl = url; },
     close: () => new Promise((resolve) => server.close(resolve)),

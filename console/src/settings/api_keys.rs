@@ -14,7 +14,7 @@ use crate::i18n::tr;
 use paycard_client::{admin, ApiError};
 
 /// `2026-11-27T16:51:18.123Z` as `2026-11-27 16:51 UTC`.
-fn when(timestamp: &str) -> String {
+pub fn when(timestamp: &str) -> String {
     match timestamp.get(..16) {
         Some(minute) => format!("{} UTC", minute.replacen('T', " ", 1)),
         None => timestamp.to_owned(),

@@ -1,11 +1,12 @@
 //! Settings, for admins only (SPEC §2.1–2.4, §8.5): the payment portal, its gateways, the
-//! payments, the brands and the API keys. Each page loads what it shows from the admin API, validates
+//! payments, the brands, the API keys, and notifications (receipts, webhooks). Each page loads what it shows from the admin API, validates
 //! forms with the shared rules as the admin types, and shows the server's field errors
 //! next to their fields.
 
 pub mod api_keys;
 pub mod brands;
 pub mod gateways;
+pub mod notifications;
 pub mod payments;
 pub mod portal;
 
@@ -26,15 +27,17 @@ pub enum Section {
     Payments,
     Brands,
     ApiKeys,
+    Notifications,
 }
 
 impl Section {
-    const ALL: [Section; 5] = [
+    const ALL: [Section; 6] = [
         Section::Portal,
         Section::Gateways,
         Section::Payments,
         Section::Brands,
         Section::ApiKeys,
+        Section::Notifications,
     ];
 
     fn path(self) -> &'static str {
@@ -45,6 +48,7 @@ impl Section {
             Section::Payments => "/console/settings/payments",
             Section::Brands => "/console/settings/brands",
             Section::ApiKeys => "/console/settings/api-keys",
+            Section::Notifications => "/console/settings/notifications",
         }
     }
 
@@ -55,6 +59,7 @@ impl Section {
             Section::Payments => tr(locale, "Payments", "Pagos"),
             Section::Brands => tr(locale, "Brands", "Marcas"),
             Section::ApiKeys => tr(locale, "API keys", "Claves de API"),
+            Section::Notifications => tr(locale, "Notifications", "Notificaciones"),
         }
     }
 }
@@ -85,6 +90,7 @@ pub fn SettingsPage(locale: Locale, section: Section, is_admin: bool) -> impl In
                     Section::Payments => view! { <payments::PaymentSettings locale=locale/> }.into_any(),
                     Section::Brands => view! { <brands::BrandSettings locale=locale/> }.into_any(),
                     Section::ApiKeys => view! { <api_keys::ApiKeySettings locale=locale/> }.into_any(),
+                    Section::Notifications => view! { <notifications::NotificationSettings locale=locale/> }.into_any(),
                 }}
             </div>
         </section>
