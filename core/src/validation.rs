@@ -950,4 +950,28 @@ mod tests {
             prop_assert_eq!(validate_origin("o", &origin).is_ok(), matches(pattern::ORIGIN, &origin), "{:?}", origin);
         }
     }
+
+    #[test]
+    fn the_webhook_url_pattern_takes_public_https_host_names_only() {
+        for good in [
+            "https://hooks.example.com",
+            "https://hooks.example.com/paycard?x=1",
+            "https://a.b-c.io:8443/p",
+            "https://1.2.3.example",
+        ] {
+            assert!(matches(pattern::WEBHOOK_URL, good), "{good}");
+        }
+        for bad in [
+            "http://hooks.example.com/",
+            "https://localhost/",
+            "https://127.0.0.1/",
+            "https://10.0.0.1:443/x",
+            "https://user:pw@hooks.example.com/",
+            "https://hooks.example.com:70000/",
+            "https://hooks.example.com/a b",
+            "https://-a.example.com/",
+        ] {
+            assert!(!matches(pattern::WEBHOOK_URL, bad), "{bad}");
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Two real server processes on one PostgreSQL database, as behind a load balancer: the
 //! visitor on instance A, the operator on instance B. Live events cross instances, racing
-//! pays, cancels and declines split over both charge a card at most once, and a visitor
+//! pays, cancels and declines split over both charge a card at most once, racing refunds
+//! over both never give back more than was paid, and a visitor
 //! whose instance is killed resumes on the other without missing or repeating an event.
 //!
 //! Needs `PAYCARD_TEST_DATABASE_URL` (a PostgreSQL server; `make test` starts one). On
@@ -301,6 +302,85 @@ async fn two_instances_on_one_postgres_act_as_one() {
         paid += successes;
     }
     eprintln!("racing pay/cancel/decline over two instances: {paid} of 10 paid, the rest closed");
+
+    // Refunds racing over both instances never give back more than was paid: one more
+    // card, paid on A; twelve refunds of 4.00 of its 25.00, half on A, half on B.
+    let refunded = b.share(&op, &conv, "pay_demo_mug").await;
+    let checkout: Value = a
+        .post(
+            &format!("/api/v1/cards/{refunded}/checkout"),
+            Some(&visitor),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let link = checkout["checkout_url"].as_str().unwrap();
+    let form = [
+        ("name", "Ana García"),
+        ("email", "ana@example.com"),
+        ("card_number", GOOD_CARD),
+        ("expiry", "12/34"),
+        ("cvc", "123"),
+    ];
+    let page = a
+        .http
+        .post(a.url(&link[link.find("/pay/").unwrap()..]))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(page.text().await.unwrap().contains("Payment successful"));
+    let admin = json!({"email": "admin@example.com", "password": PASSWORD});
+    let admin_a: Value = a
+        .post("/api/v1/auth/login", None, Some(admin.clone()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let admin_b: Value = b
+        .post("/api/v1/auth/login", None, Some(admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let refund_path = format!("/api/v1/admin/cards/{refunded}/refunds");
+    let races = (0..12).map(|i| {
+        let (instance, token) = if i % 2 == 0 {
+            (&a, admin_a["token"].as_str().unwrap())
+        } else {
+            (&b, admin_b["token"].as_str().unwrap())
+        };
+        let path = refund_path.clone();
+        async move {
+            instance
+                .post(&path, Some(token), Some(json!({"amount_minor": 400})))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let answers: Vec<u16> = futures_util::future::join_all(races).await;
+    assert_eq!(
+        answers.iter().filter(|&&c| c == 201).count(),
+        6,
+        "25.00 holds six refunds of 4.00: {answers:?}"
+    );
+    assert!(answers.iter().all(|&c| c == 201 || c == 400), "{answers:?}");
+    let total: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds WHERE card_id = $1 AND status = 'succeeded'",
+    )
+    .bind(&refunded)
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    let on_card: i64 = sqlx::query_scalar("SELECT refunded_minor FROM cards WHERE id = $1")
+        .bind(&refunded)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!((total, on_card), (2400, 2400));
 
     // Read what the visitor's stream has so far, then kill A without a goodbye.
     seen.extend(
