@@ -391,6 +391,14 @@ async fn endpoints_must_be_public_https_and_only_admins_of_the_brand_set_them() 
         .post_json(
             "/api/v1/admin/webhooks",
             Some(&admin),
+            json!({"url": "https://hooks.example.com/x", "events": vec!["card.paid"; 8]}),
+        )
+        .await;
+    assert_error(res, 400, "validation_failed").await;
+    let res = s
+        .post_json(
+            "/api/v1/admin/webhooks",
+            Some(&admin),
             json!({"url": "https://hooks.example.com/x", "brand_ids": ["nobody"]}),
         )
         .await;

@@ -213,6 +213,14 @@ pub async fn create(
             },
         ));
     }
+    if input.events.len() > WEBHOOK_EVENTS.len() {
+        errors.push(FieldError::new(
+            "events",
+            Problem::TooLong {
+                max: WEBHOOK_EVENTS.len() as u32,
+            },
+        ));
+    }
     for (i, event) in input.events.iter().enumerate() {
         if !WEBHOOK_EVENTS.contains(&event.as_str()) {
             errors.push(FieldError::new(
