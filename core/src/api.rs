@@ -713,6 +713,97 @@ pub struct PaymentEvent {
     pub payment: Payment,
 }
 
+/// `GET /api/v1/admin/reports/summary` (SPEC §8.6): what became of the cards shared in a
+/// date range. Every figure is about the cards shared between `from` and `to` (days in
+/// the portal's time zone, both included): how many were paid, closed otherwise or
+/// refunded, and the money they brought in and gave back. `by_day` spreads the paid money
+/// over the days it was paid (so a card shared late on `to` and paid the next morning
+/// adds to a day after `to`); its sum per currency is `paid_minor`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ReportSummary {
+    /// `YYYY-MM-DD`, as asked (or the default: the last 30 days).
+    pub from: String,
+    pub to: String,
+    pub brand_id: Option<String>,
+    /// The IANA time zone the days are counted in: the portal's, UTC without one.
+    pub time_zone: String,
+    pub currencies: Vec<CurrencyTotals>,
+    pub counts: OutcomeCounts,
+    /// `paid / shared`, 0 when nothing was shared.
+    pub conversion: f64,
+    pub by_day: Vec<DayTotal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CurrencyTotals {
+    #[cfg_attr(feature = "openapi", schema(example = "EUR"))]
+    pub currency: String,
+    pub paid_minor: i64,
+    pub refunded_minor: i64,
+    pub net_minor: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OutcomeCounts {
+    /// Cards shared in the range.
+    pub shared: i64,
+    /// Of them, paid (refunded later or not).
+    pub paid: i64,
+    /// Failed payment attempts on them (a card may fail and then be paid).
+    pub failed_attempts: i64,
+    pub cancelled: i64,
+    pub declined: i64,
+    pub expired: i64,
+    /// Paid cards with at least some money given back.
+    pub refunded: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DayTotal {
+    /// `YYYY-MM-DD` in the report's time zone.
+    pub date: String,
+    pub currency: String,
+    pub paid_minor: i64,
+}
+
+/// One card of `GET /api/v1/admin/reports/cards`: its outcome, who paid, what was given back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ReportCard {
+    pub id: String,
+    pub conversation_id: String,
+    pub brand_id: String,
+    pub title: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "paid"))]
+    pub status: CardStatus,
+    pub failure_reason: Option<String>,
+    /// RFC 3339, UTC.
+    pub shared_at: String,
+    /// When the successful attempt was made; `null` if never paid.
+    pub paid_at: Option<String>,
+    pub paid_minor: i64,
+    /// The email the payer typed on the checkout.
+    pub payer_email: Option<String>,
+    pub failed_attempts: i64,
+    pub refunds: i64,
+    pub refunded_minor: i64,
+}
+
+/// A page of [`ReportCard`]s, newest shared first, paginated like the conversation list
+/// (SPEC §8.1): `?limit=` and `?before=` from the previous page's `next`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ReportCardPage {
+    pub items: Vec<ReportCard>,
+    pub next: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -182,6 +182,21 @@ impl Money {
         number
     }
 
+    /// The amount as a plain decimal ("1234.50", "-3.5" never: "-3.50"; "500" for JPY),
+    /// for files other programs read (CSV exports): no grouping, a point, no symbol.
+    pub fn decimal(&self) -> String {
+        let exponent = self.currency.exponent() as usize;
+        let per_major = self.currency.minor_per_major().unsigned_abs();
+        let magnitude = self.amount_minor.unsigned_abs();
+        let sign = if self.amount_minor < 0 { "-" } else { "" };
+        let major = magnitude / per_major;
+        if exponent == 0 {
+            format!("{sign}{major}")
+        } else {
+            format!("{sign}{major}.{:0exponent$}", magnitude % per_major)
+        }
+    }
+
     /// Reads an amount as typed in `locale` ("25.00" in English, "25,00" in Spanish).
     ///
     /// The locale's grouping separator is accepted in groups of three. Where the input
@@ -378,6 +393,15 @@ mod tests {
         assert_eq!(Currency::for_country("jp"), Some(cur("JPY")));
         assert_eq!(Currency::for_country("US"), Some(cur("USD")));
         assert_eq!(Currency::for_country("ZZ"), None);
+    }
+
+    #[test]
+    fn decimals_for_files_have_no_grouping_or_symbol() {
+        let eur = Currency::from_code("EUR").unwrap();
+        assert_eq!(Money::new(123_450, eur).decimal(), "1234.50");
+        assert_eq!(Money::new(-5, eur).decimal(), "-0.05");
+        assert_eq!(Money::new(500, Currency::from_code("JPY").unwrap()).decimal(), "500");
+        assert_eq!(Money::new(1_005, Currency::from_code("KWD").unwrap()).decimal(), "1.005");
     }
 
     #[test]

@@ -205,6 +205,11 @@ pub fn router() -> Router<AppState> {
             post(admin::webhooks::send_again),
         )
         .route("/api/v1/admin/mail", get(admin::mail::status))
+        .route(
+            "/api/v1/admin/reports/summary",
+            get(admin::reports::summary),
+        )
+        .route("/api/v1/admin/reports/cards", get(admin::reports::cards))
         .route("/api/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(json_errors))
@@ -275,6 +280,7 @@ pub(crate) async fn json_errors(response: Response) -> Response {
         admin::refunds::create, admin::refunds::list,
         admin::webhooks::list, admin::webhooks::create, admin::webhooks::delete,
         admin::webhooks::deliveries, admin::webhooks::send_again, admin::mail::status,
+        admin::reports::summary, admin::reports::cards,
         crate::checkout::webhooks::stripe,
     ),
     // The error answers inline ErrorBody (api::doc): its parts are named here.
@@ -286,7 +292,7 @@ pub(crate) async fn json_errors(response: Response) -> Response {
         (name = "operator", description = "The operator console's side"),
         (name = "live", description = "Server-sent events, replayable with Last-Event-ID"),
         (name = "webhooks", description = "Signed notifications from payment gateways"),
-        (name = "admin", description = "Settings: portal, gateways, payments, brands, API keys, webhooks, mail, refunds (admins only)"),
+        (name = "admin", description = "Settings: portal, gateways, payments, brands, API keys, webhooks, mail, refunds, reports (admins only)"),
     )
 )]
 pub struct ApiDoc;

@@ -60,16 +60,8 @@ fn later(after: Duration) -> String {
 
 /// The portal's time zone at `at`, for dates in receipts (UTC without a portal).
 fn local(at: DateTime<Utc>, time_zone: Option<&str>) -> (DateTime<FixedOffset>, String) {
-    let zone = time_zone.and_then(|tz| timezone_data::load(tz).ok());
-    let offset = zone
-        .as_ref()
-        .map(|z| z.lookup(at.timestamp()).offset)
-        .unwrap_or(0);
-    let offset = FixedOffset::east_opt(offset).unwrap_or_else(|| FixedOffset::east_opt(0).unwrap());
-    (
-        at.with_timezone(&offset),
-        time_zone.unwrap_or("UTC").to_owned(),
-    )
+    let zone = time_zone.unwrap_or("UTC");
+    (at.with_timezone(&super::settings::offset_at(at, zone)), zone.to_owned())
 }
 
 fn date_time(at: DateTime<Utc>, time_zone: Option<&str>, locale: Locale) -> String {

@@ -13,6 +13,7 @@
 //! - [`live`]: the event log and the hub that hands it to the live streams.
 //! - [`mail`]: receipts by email: rendered into an outbox, sent through SMTP.
 //! - [`refunds`]: giving back part or all of a paid card; payments to closed cards.
+//! - [`reports`]: totals, outcomes and the cards of a range of days, JSON and CSV.
 //! - [`streams`]: who holds the open streams: caps and revocation.
 //! - [`settings`]: the admins' portal, gateways, payments and brands.
 //! - [`webhooks`]: events for the merchant's systems: endpoints, signed deliveries.
@@ -26,6 +27,7 @@ pub mod gateways;
 pub mod live;
 pub mod mail;
 pub mod refunds;
+pub mod reports;
 pub mod settings;
 pub mod streams;
 pub mod webhooks;

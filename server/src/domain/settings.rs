@@ -34,6 +34,17 @@ pub fn is_time_zone(name: &str) -> bool {
     !name.is_empty() && timezone_data::load(name).is_ok()
 }
 
+/// How far `time_zone` (IANA; UTC when unknown) is from UTC at `at`: for dates in the
+/// portal's time zone (receipts, reports).
+pub fn offset_at(at: chrono::DateTime<chrono::Utc>, time_zone: &str) -> chrono::FixedOffset {
+    let seconds = timezone_data::load(time_zone)
+        .ok()
+        .filter(|_| !time_zone.is_empty())
+        .map(|zone| zone.lookup(at.timestamp()).offset)
+        .unwrap_or(0);
+    chrono::FixedOffset::east_opt(seconds).unwrap_or(chrono::FixedOffset::east_opt(0).expect("0 is an offset"))
+}
+
 /// A zone of `zone1970.tab` with its comment and its countries, first the principal.
 struct TabZone {
     name: &'static str,

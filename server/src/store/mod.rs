@@ -9,7 +9,8 @@
 //!   tickets), [`api_keys`], [`brands`], [`payments`], [`conversations`], [`messages`], [`cards`]
 //!   (cards and checkout links), [`attempts`] (payment attempts, subscriptions, the
 //!   sandbox's ledger), [`events`] (the log live updates replay), [`portals`],
-//!   [`gateways`] (configured gateways, their sessions and notifications), [`refunds`].
+//!   [`gateways`] (configured gateways, their sessions and notifications), [`refunds`],
+//!   [`reports`] (the cards of a window of time with their outcome).
 //!
 //! Functions take `&mut impl Db`: a pooled connection or a write transaction, so that
 //! the same read serves inside and outside one. Each statement is written once, in SQL
@@ -54,6 +55,7 @@ pub mod messages;
 pub mod payments;
 pub mod portals;
 pub mod refunds;
+pub mod reports;
 pub mod webhooks;
 
 use std::str::FromStr;

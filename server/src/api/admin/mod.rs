@@ -5,6 +5,8 @@
 //! - [`gateways`]: the edition's gateway kinds; gateways with encrypted credentials.
 //! - [`payments`]: the payments (products and services) of every brand.
 //! - [`brands`]: brands, their payments, and the origins allowed to embed them.
+//! - [`api_keys`], [`webhooks`], [`mail`], [`refunds`]: after the payment (SPEC §8.3–§8.5).
+//! - [`reports`]: totals, outcomes and the cards of a range of days (SPEC §8.6).
 
 pub mod api_keys;
 pub mod brands;
@@ -13,6 +15,7 @@ pub mod mail;
 pub mod payments;
 pub mod portal;
 pub mod refunds;
+pub mod reports;
 pub mod webhooks;
 
 use axum::extract::FromRequestParts;
