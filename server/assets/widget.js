@@ -54,7 +54,15 @@
     button.setAttribute("aria-expanded", String(open));
     button.setAttribute("aria-label", label[open ? 1 : 0]);
     button.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true">' + icon[open ? 1 : 0] + "</svg>";
-    if (open && frame.contentWindow) frame.contentWindow.postMessage({ type: "paycard:open" }, origin);
+    if (open) focusChat();
+  }
+
+  // Into the chat: the message box, so typing goes there (a Space typed on the launcher
+  // would close the chat again). The first time, the widget is not listening yet: it
+  // says "paycard:ready" when it is, and this runs again then.
+  function focusChat() {
+    frame.focus();
+    if (frame.contentWindow) frame.contentWindow.postMessage({ type: "paycard:open" }, origin);
   }
 
   // The widget asks to close (its own close button, or Escape inside it). Only the
@@ -65,14 +73,16 @@
       setOpen(false);
       button.focus();
     }
+    if (e.data && e.data.type === "paycard:ready" && open) focusChat();
   });
 
   function mount() {
     var host = d.createElement("div");
     host.setAttribute("data-paycard-brand", brand);
     var root = host.attachShadow({ mode: "open" });
-    var parts = '<div class="p" id="paycard-panel" hidden></div>' +
-      '<button type="button" class="l" aria-controls="paycard-panel"></button>';
+    // The launcher first: Tab goes from it into the open chat (both are placed by CSS).
+    var parts = '<button type="button" class="l" aria-controls="paycard-panel"></button>' +
+      '<div class="p" id="paycard-panel" hidden></div>';
     // A constructed style sheet, not a <style> element: a site whose CSP forbids inline
     // styles still shows the launcher. Older browsers get the element.
     if ("adoptedStyleSheets" in root && w.CSSStyleSheet && "replaceSync" in CSSStyleSheet.prototype) {

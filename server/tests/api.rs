@@ -1872,3 +1872,70 @@ async fn arrays_are_not_objects() {
         assert_error(res, 400, "invalid_json").await;
     }
 }
+
+/// A message sent again with its `Idempotency-Key` (the client lost the first answer, or
+/// was offline and retries) is written once, on either side, and answered again; the
+/// same key on the other side, or in another conversation, is another message.
+#[tokio::test]
+async fn a_message_retried_with_its_idempotency_key_is_written_once() {
+    let s = TestServer::start().await;
+    let op = s.operator().await;
+    let (conv, visitor) = s.conversation("acme").await;
+    let send = |path: String, token: String, key: &'static str, text: &'static str| {
+        let s = &s;
+        async move {
+            s.http
+                .post(s.url(&path))
+                .bearer_auth(token)
+                .header("Idempotency-Key", key)
+                .json(&json!({"text": text}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let visitor_path = format!("/api/v1/conversations/{conv}/messages");
+    let operator_path = format!("/api/v1/operator/conversations/{conv}/messages");
+    let first = send(visitor_path.clone(), visitor.clone(), "msg-1", "Hello?").await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    // Retried at once and concurrently: still one message.
+    let (again, again2) = tokio::join!(
+        send(visitor_path.clone(), visitor.clone(), "msg-1", "Hello?"),
+        send(visitor_path.clone(), visitor.clone(), "msg-1", "Hello?"),
+    );
+    for res in [again, again2] {
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["id"], first["id"]);
+        assert_eq!(body["text"], "Hello?");
+    }
+    // The operator's own key space.
+    let reply = send(operator_path.clone(), op.clone(), "msg-1", "Hi!").await;
+    assert_eq!(reply.status(), 201);
+    let reply: Value = reply.json().await.unwrap();
+    assert_ne!(reply["id"], first["id"]);
+    assert_eq!(send(operator_path.clone(), op.clone(), "msg-1", "Hi!").await.status(), 201);
+    let messages: Vec<Value> = s
+        .get(&visitor_path, Some(&visitor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let texts: Vec<&str> = messages.iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["Hello?", "Hi!"]);
+    // A key that is not printable ASCII is refused.
+    let bad = s
+        .http
+        .post(s.url(&visitor_path))
+        .bearer_auth(&visitor)
+        .header(
+            "Idempotency-Key",
+            reqwest::header::HeaderValue::from_bytes("café".as_bytes()).unwrap(),
+        )
+        .json(&json!({"text": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(bad, 400, "invalid_idempotency_key").await;
+}

@@ -12,6 +12,7 @@ use paycard_core::api::{
 use paycard_core::Locale;
 use serde::Deserialize;
 
+use super::cards::idempotency_key;
 use super::ApiJson;
 use crate::domain::accounts::{OperatorAuth, VisitorAuth};
 use crate::domain::chat;
@@ -87,7 +88,8 @@ pub async fn visitor_messages(
 
 /// The visitor writes.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "visitor", request_body = NewMessage,
-    params(("id" = String, Path)),
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255,
+        pattern = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$", description = "a message sent again with the same key (after a lost answer) is written once and answered again")),
     responses((status = 201, body = Message), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound, super::doc::BodyRejected, super::doc::TooManyRequests),
     security(("bearer" = [])))]
 pub async fn visitor_post_message(
@@ -95,8 +97,10 @@ pub async fn visitor_post_message(
     visitor: VisitorAuth,
     client: Client,
     Path(id): Path<String>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<Message>), AppError> {
+    let key = idempotency_key(&headers)?;
     chat::ensure_own(&state, &visitor, &id).await?;
     state.limits.messages.check(&client.addr)?;
     let message = chat::post(
@@ -106,6 +110,7 @@ pub async fn visitor_post_message(
         Author::Visitor,
         &visitor.visitor_name,
         &body.text,
+        key.as_deref(),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(message)))
@@ -175,15 +180,18 @@ pub async fn operator_messages(
 
 /// The operator writes.
 #[utoipa::path(post, path = "/api/v1/operator/conversations/{id}/messages", tag = "operator", request_body = NewMessage,
-    params(("id" = String, Path)),
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255,
+        pattern = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$", description = "a message sent again with the same key (after a lost answer) is written once and answered again")),
     responses((status = 201, body = Message), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound, super::doc::BodyRejected),
     security(("bearer" = []), ("session" = [])))]
 pub async fn operator_post_message(
     State(state): State<AppState>,
     who: OperatorAuth,
     Path(id): Path<String>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<Message>), AppError> {
+    let key = idempotency_key(&headers)?;
     let brand = chat::brand_for(&state, &who, &id).await?;
     let message = chat::post(
         &state,
@@ -192,6 +200,7 @@ pub async fn operator_post_message(
         Author::Operator,
         &who.account.name,
         &body.text,
+        key.as_deref(),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(message)))

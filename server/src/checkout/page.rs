@@ -22,7 +22,8 @@ fieldset{border:0;padding:0;margin:0 0 14px}legend{font-weight:700;margin-bottom
 .field{margin-top:10px}label{display:block;font-weight:600;font-size:.92rem;margin-bottom:4px}\
 input{width:100%;font:inherit;padding:10px 12px;border:1px solid #9aa1b1;border-radius:10px;background:#fff;color:inherit}\
 input:focus-visible{outline:3px solid #2743b5;outline-offset:1px}input[aria-invalid=true]{border-color:#b42318}\
-.row{display:grid;grid-template-columns:1fr 1fr;gap:12px}\
+.row{display:grid;grid-template-columns:1fr 1fr;grid-template-rows:auto auto auto;column-gap:12px}\
+.row .field{display:grid;grid-row:span 3;grid-template-rows:subgrid;row-gap:0}.row label{align-self:end}\
 .error{margin:4px 0 0;color:#b42318;font-size:.9rem}\
 .alert{background:#fdeeee;color:#8a1c1c;border-radius:10px;padding:10px 12px;margin:0 0 14px}\
 button{width:100%;margin-top:8px;font:inherit;font-weight:700;font-size:1.05rem;padding:12px;border:0;border-radius:10px;background:#2743b5;color:#fff;cursor:pointer}\
@@ -37,6 +38,7 @@ pub struct Words {
     pub email: &'static str,
     pub card_number: &'static str,
     pub expiry: &'static str,
+    pub expiry_placeholder: &'static str,
     pub cvc: &'static str,
     pub pay: &'static str,
     pub fix: &'static str,
@@ -73,6 +75,7 @@ pub fn words(locale: Locale) -> Words {
             email: "Email",
             card_number: "Card number",
             expiry: "Expiry (MM/YY)",
+            expiry_placeholder: "MM/YY",
             cvc: "CVC",
             pay: "Pay",
             fix: "Please correct the fields marked below.",
@@ -106,6 +109,7 @@ pub fn words(locale: Locale) -> Words {
             email: "Correo electrónico",
             card_number: "Número de tarjeta",
             expiry: "Caducidad (MM/AA)",
+            expiry_placeholder: "MM/AA",
             cvc: "CVC",
             pay: "Pagar",
             fix: "Corrige los campos marcados abajo.",
@@ -230,7 +234,7 @@ pub fn form(
              <button type=\"submit\" name=\"gateway\" value=\"sandbox\">{pay} {price}</button><p class=\"hint\">{hint}</p>",
             legend = text(if stripe { w.test_card } else { w.payment }),
             number = field(Input { id: "card_number", label: w.card_number, kind: "text", autocomplete: "cc-number", extra: " inputmode=\"numeric\"" }, &values.card_number, errors, locale),
-            expiry = field(Input { id: "expiry", label: w.expiry, kind: "text", autocomplete: "cc-exp", extra: " placeholder=\"MM/YY\"" }, &values.expiry, errors, locale),
+            expiry = field(Input { id: "expiry", label: w.expiry, kind: "text", autocomplete: "cc-exp", extra: &format!(" placeholder=\"{}\"", w.expiry_placeholder) }, &values.expiry, errors, locale),
             cvc = field(Input { id: "cvc", label: w.cvc, kind: "text", autocomplete: "cc-csc", extra: " inputmode=\"numeric\" maxlength=\"4\"" }, "", errors, locale),
             pay = text(w.pay),
             price = text(&price),

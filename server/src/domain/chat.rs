@@ -108,7 +108,8 @@ pub async fn open(
     })
 }
 
-/// Writes a text message and its event.
+/// Writes a text message and its event. With an `Idempotency-Key` this side already
+/// sent, answers that message again and writes nothing.
 pub async fn post(
     state: &AppState,
     conversation_id: &str,
@@ -116,6 +117,7 @@ pub async fn post(
     author: Author,
     author_name: &str,
     text: &str,
+    idempotency_key: Option<&str>,
 ) -> Result<Message, AppError> {
     let text = validate_text("text", text, MESSAGE_MAX_CHARS, false)
         .map_err(|e| AppError::Validation(vec![e]))?;
@@ -129,7 +131,21 @@ pub async fn post(
         created_at: secrets::now(),
     };
     let mut tx = state.store.write().await?;
-    store::messages::insert(&mut tx, &message).await?;
+    // Sent before (the client retried after losing the answer): that message, once.
+    if let Some(key) = idempotency_key {
+        if let Some(sent) = store::messages::with_key(&mut tx, conversation_id, author, key).await? {
+            return Ok(Message {
+                author: sent.author(),
+                id: sent.id,
+                conversation_id: sent.conversation_id,
+                author_name: sent.author_name,
+                text: sent.text,
+                card: None,
+                created_at: sent.created_at,
+            });
+        }
+    }
+    store::messages::insert_with_key(&mut tx, &message, idempotency_key).await?;
     live::record(
         &mut tx,
         brand_id,

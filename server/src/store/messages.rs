@@ -15,13 +15,22 @@ pub(super) fn author(text: &str) -> Author {
 
 /// Writes a message (text or card) and marks its conversation as active.
 pub async fn insert(db: &mut impl Db, message: &Message) -> Result<(), Error> {
+    insert_with_key(db, message, None).await
+}
+
+/// [`insert`], remembering the client's `Idempotency-Key` (see [`with_key`]).
+pub async fn insert_with_key(
+    db: &mut impl Db,
+    message: &Message,
+    idempotency_key: Option<&str>,
+) -> Result<(), Error> {
     let author = match message.author {
         Author::Visitor => "visitor",
         Author::Operator => "operator",
     };
     exec!(db, |c| sqlx::query(
-        "INSERT INTO messages (id, conversation_id, author, author_name, text, card_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO messages (id, conversation_id, author, author_name, text, card_id, created_at, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&message.id)
     .bind(&message.conversation_id)
@@ -30,6 +39,7 @@ pub async fn insert(db: &mut impl Db, message: &Message) -> Result<(), Error> {
     .bind(&message.text)
     .bind(message.card.as_ref().map(|c| &c.id))
     .bind(&message.created_at)
+    .bind(idempotency_key)
     .execute(c)
     .await)?;
     super::conversations::touch(db, &message.conversation_id, &message.created_at).await
@@ -51,6 +61,28 @@ impl MessageRow {
     pub fn author(&self) -> Author {
         author(&self.author)
     }
+}
+
+/// The message this side of the conversation already sent with this `Idempotency-Key`.
+pub async fn with_key(
+    db: &mut impl Db,
+    conversation_id: &str,
+    author: Author,
+    key: &str,
+) -> Result<Option<MessageRow>, Error> {
+    let author = match author {
+        Author::Visitor => "visitor",
+        Author::Operator => "operator",
+    };
+    on!(db, |c| sqlx::query_as(
+        "SELECT id, conversation_id, author, author_name, text, card_id, created_at FROM messages
+         WHERE conversation_id = $1 AND author = $2 AND idempotency_key = $3",
+    )
+    .bind(conversation_id)
+    .bind(author)
+    .bind(key)
+    .fetch_optional(c)
+    .await)
 }
 
 /// A conversation's messages, oldest first.
