@@ -113,6 +113,10 @@ pub struct Conversation {
     pub created_at: String,
     pub updated_at: String,
     pub last_message: Option<LastMessage>,
+    /// For an operator: the visitor's messages they have not read yet (SPEC §8: read
+    /// marks are kept per operator on the server). 0 for the visitor.
+    #[serde(default)]
+    pub unread: i64,
 }
 
 /// One page of `GET /api/v1/operator/conversations` (SPEC §8.1), most recent activity

@@ -205,8 +205,10 @@ pub fn failure_reason_text(code: &str, locale: Locale) -> String {
         ("insufficient_funds", Locale::Es) => "fondos insuficientes",
         ("expired_card", Locale::En) => "the card has expired",
         ("expired_card", Locale::Es) => "la tarjeta está caducada",
-        ("processing_error", Locale::En) => "a processing error occurred; please try again",
-        ("processing_error", Locale::Es) => "error al procesar el pago; inténtelo de nuevo",
+        // What happened only: the checkout page and the card already say how to go on
+        // ("try again below"), and the reason must not say it a second time.
+        ("processing_error", Locale::En) => "a processing error occurred",
+        ("processing_error", Locale::Es) => "se produjo un error al procesar el pago",
         ("unknown", Locale::En) => "unknown reason",
         ("unknown", Locale::Es) => "motivo desconocido",
         _ => return code.replace('_', " "),

@@ -1939,3 +1939,69 @@ async fn a_message_retried_with_its_idempotency_key_is_written_once() {
         .unwrap();
     assert_error(bad, 400, "invalid_idempotency_key").await;
 }
+
+/// Unread counts are kept on the server per operator (issue 15): the visitor's messages
+/// after what each operator marked read; one operator reading does not read for another.
+#[tokio::test]
+async fn unread_counts_are_kept_per_operator() {
+    let s = TestServer::start().await;
+    let op = s.operator().await;
+    let admin = s.admin().await;
+    let (conv, visitor) = s.conversation("acme").await;
+    let unread = |token: String| {
+        let s = &s;
+        let conv = conv.clone();
+        async move {
+            let page: Value = s
+                .get("/api/v1/operator/conversations", Some(&token))
+                .await
+                .json()
+                .await
+                .unwrap();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["id"] == conv.as_str())
+                .unwrap()["unread"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let write = |text: &'static str| {
+        let (s, conv, visitor) = (&s, conv.clone(), visitor.clone());
+        async move {
+            let res = s
+                .post_json(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor), json!({"text": text}))
+                .await;
+            assert_eq!(res.status(), 201);
+        }
+    };
+    let read = |token: String| {
+        let (s, conv) = (&s, conv.clone());
+        async move { s.post(&format!("/api/v1/operator/conversations/{conv}/read"), Some(&token)).await.status() }
+    };
+    assert_eq!(unread(op.clone()).await, 0);
+    // Marking an empty conversation read is fine, and changes nothing.
+    assert_eq!(read(op.clone()).await, 204);
+    write("Hello").await;
+    write("Anyone there?").await;
+    assert_eq!(unread(op.clone()).await, 2);
+    assert_eq!(unread(admin.clone()).await, 2);
+    assert_eq!(read(op.clone()).await, 204);
+    assert_eq!(unread(op.clone()).await, 0);
+    assert_eq!(unread(admin.clone()).await, 2, "the admin has not read it");
+    // The operator's own answer is not unread for anyone; the visitor's next line is.
+    let res = s
+        .post_json(&format!("/api/v1/operator/conversations/{conv}/messages"), Some(&op), json!({"text": "Yes!"}))
+        .await;
+    assert_eq!(res.status(), 201);
+    write("Great").await;
+    assert_eq!(unread(op.clone()).await, 1);
+    assert_eq!(unread(admin.clone()).await, 3);
+    // Another brand's conversation cannot be marked; nor can a stranger mark anything.
+    let (zen, _) = s.conversation("zen").await;
+    let res = s.post(&format!("/api/v1/operator/conversations/{zen}/read"), Some(&op)).await;
+    assert!(matches!(res.status().as_u16(), 403 | 404), "{}", res.status());
+    assert_eq!(s.post(&format!("/api/v1/operator/conversations/{conv}/read"), None).await.status(), 401);
+}

@@ -1,5 +1,5 @@
 -- Reports (SPEC §8.6) read the cards shared in a range of days; messages take an
--- Idempotency-Key (issue 15: offline-safe sending).
+-- Idempotency-Key; operators' read marks (issue 15).
 CREATE INDEX cards_by_creation ON cards (created_at);
 
 -- A message sent again with the same Idempotency-Key (a client retrying after the
@@ -7,3 +7,13 @@ CREATE INDEX cards_by_creation ON cards (created_at);
 ALTER TABLE messages ADD COLUMN idempotency_key TEXT;
 CREATE UNIQUE INDEX messages_by_key ON messages (conversation_id, author, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
+
+-- What each operator has read of each conversation: the newest message id seen (ids
+-- sort as time). Unread = the visitor's messages after it. No foreign key on the
+-- reader: API keys read as operators too.
+CREATE TABLE conversation_reads (
+    account_id      TEXT NOT NULL,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    read_until      TEXT NOT NULL,
+    PRIMARY KEY (account_id, conversation_id)
+);

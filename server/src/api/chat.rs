@@ -206,6 +206,21 @@ pub async fn operator_post_message(
     Ok((StatusCode::CREATED, Json(message)))
 }
 
+/// The operator has read the conversation (up to its newest message): its unread count
+/// is 0 for them, in every console they use, until the visitor writes again.
+#[utoipa::path(post, path = "/api/v1/operator/conversations/{id}/read", tag = "operator",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "marked as read"), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn mark_read(
+    State(state): State<AppState>,
+    who: OperatorAuth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    chat::mark_read(&state, &who, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Deserialize)]
 pub struct PickerQuery {
     /// Optional search in titles and descriptions.

@@ -82,6 +82,7 @@ pub async fn open(
         created_at: now.clone(),
         updated_at: now,
         last_message: None,
+        unread: 0,
     };
     let mut tx = state.store.write().await?;
     // A well-formed id of no brand: there is no such website to chat on.
@@ -246,6 +247,7 @@ pub async fn page(
     // One more than asked: whether there is a next page.
     let mut items = store::conversations::page(
         &mut db,
+        &who.account.id,
         &who.account.brands,
         before.as_ref().map(|(at, id)| (at.as_str(), id.as_str())),
         limit + 1,
@@ -258,6 +260,15 @@ pub async fn page(
         None
     };
     Ok((ConversationPage { items, next }, seq))
+}
+
+/// The operator has read the conversation up to its newest message.
+pub async fn mark_read(state: &AppState, who: &OperatorAuth, conversation_id: &str) -> Result<(), AppError> {
+    brand_for(state, who, conversation_id).await?;
+    let mut tx = state.store.write().await?;
+    store::conversations::mark_read(&mut tx, &who.account.id, conversation_id).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The Payments picker: the active payments of the conversation's brand, by title.
@@ -284,6 +295,7 @@ mod tests {
             created_at: "2026-11-27T10:00:00.000Z".into(),
             updated_at: "2026-11-27T10:00:00.000Z".into(),
             last_message: None,
+            unread: 0,
         };
         let text = super::cursor(&c);
         assert_eq!(

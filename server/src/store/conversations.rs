@@ -121,6 +121,8 @@ struct ListRow {
     last_text: Option<String>,
     last_card_title: Option<String>,
     last_at: Option<String>,
+    /// The visitor's messages the reader has not seen.
+    unread: i64,
 }
 
 impl ListRow {
@@ -136,14 +138,17 @@ impl ListRow {
             visitor_name: self.visitor_name,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            unread: self.unread,
         }
     }
 }
 
 /// Up to `limit` conversations of `brands`, most recent activity first, after the
-/// position `before` (activity time, id) of a previous page.
+/// position `before` (activity time, id) of a previous page, with what `reader` has
+/// not read of each.
 pub async fn page(
     db: &mut impl Db,
+    reader: &str,
     brands: &[String],
     before: Option<(&str, &str)>,
     limit: u32,
@@ -154,24 +159,45 @@ pub async fn page(
     let (before_at, before_id) = before.unzip();
     let sql = format!(
         "SELECT c.id, c.brand_id, c.visitor_name, c.created_at, c.updated_at,
-                m.author AS last_author, m.text AS last_text, k.title AS last_card_title, m.created_at AS last_at
+                m.author AS last_author, m.text AS last_text, k.title AS last_card_title, m.created_at AS last_at,
+                (SELECT COUNT(*) FROM messages v WHERE v.conversation_id = c.id AND v.author = 'visitor'
+                   AND v.id > COALESCE((SELECT r.read_until FROM conversation_reads r
+                                         WHERE r.account_id = $4 AND r.conversation_id = c.id), '')) AS unread
          FROM conversations c
          LEFT JOIN messages m ON m.id = (SELECT id FROM messages WHERE conversation_id = c.id ORDER BY id DESC LIMIT 1)
          LEFT JOIN cards k ON k.id = m.card_id
          WHERE ($1 IS NULL OR (c.updated_at, c.id) < ($1, $2)) AND c.brand_id IN ({})
          ORDER BY c.updated_at DESC, c.id DESC
          LIMIT $3",
-        placeholders(4, brands.len())
+        placeholders(5, brands.len())
     );
     let rows: Vec<ListRow> = on!(db, |c| {
         let mut query = sqlx::query_as(&sql)
             .bind(before_at)
             .bind(before_id)
-            .bind(i64::from(limit));
+            .bind(i64::from(limit))
+            .bind(reader);
         for brand in brands {
             query = query.bind(brand);
         }
         query.fetch_all(c).await
     })?;
     Ok(rows.into_iter().map(ListRow::into_api).collect())
+}
+
+/// Marks everything in the conversation up to now as read by `reader` (never back:
+/// a late, older mark does not undo a newer one).
+pub async fn mark_read(db: &mut impl Db, reader: &str, conversation_id: &str) -> Result<(), Error> {
+    exec!(db, |c| sqlx::query(
+        "INSERT INTO conversation_reads (account_id, conversation_id, read_until)
+         SELECT $1, $2, latest FROM (SELECT MAX(id) AS latest FROM messages WHERE conversation_id = $2) newest
+         WHERE latest IS NOT NULL
+         ON CONFLICT (account_id, conversation_id)
+         DO UPDATE SET read_until = excluded.read_until WHERE excluded.read_until > conversation_reads.read_until"
+    )
+    .bind(reader)
+    .bind(conversation_id)
+    .execute(c)
+    .await)?;
+    Ok(())
 }
