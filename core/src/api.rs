@@ -142,6 +142,57 @@ pub struct NewConversation {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::visitor_name))]
     pub visitor_name: Option<String>,
+    /// Context for the operator, as the visitor's browser gives it (best effort: what
+    /// does not read as what it should be is left out, never refused): the page the chat
+    /// starts on (kept without its query and fragment), the visitor's IANA time zone and
+    /// the widget's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+
+/// `GET /api/v1/operator/conversations/{id}/visitor`: who the visitor is and what they
+/// were asked to pay, for the operator's context panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct VisitorProfile {
+    pub conversation_id: String,
+    pub name: String,
+    /// From the first checkout they filled in, or set by an operator.
+    pub email: Option<String>,
+    /// `en` or `es`, the widget's language.
+    pub locale: Option<String>,
+    /// The page the chat started on (no query or fragment).
+    pub page: Option<String>,
+    /// The visitor's IANA time zone, for their local time.
+    pub time_zone: Option<String>,
+    /// The cards of this conversation and, when the email is known, of the brand's other
+    /// conversations with the same email; newest first.
+    pub cards: Vec<VisitorCard>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct VisitorCard {
+    pub card: Card,
+    pub attempts: Vec<Attempt>,
+    pub refunds: Vec<Refund>,
+}
+
+/// `PATCH /api/v1/operator/conversations/{id}/visitor`: the operator corrects who the
+/// visitor is. Absent fields stay; `email: null` is absent too.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct VisitorPatch {
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::visitor_name))]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::visitor_email))]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::validation::{validate_text, FieldError, Problem};
+use crate::validation::{validate_email, validate_text, FieldError, Problem};
 use crate::Locale;
 
 /// What the visitor typed, as submitted.
@@ -58,10 +58,8 @@ pub fn validate_card_form(form: &CardForm, today: NaiveDate) -> Result<ValidCard
         .ok();
 
     let email = form.email.trim();
-    if email.is_empty() {
-        errors.push(FieldError::new("email", Problem::Required));
-    } else if !email_address::EmailAddress::is_valid(email) || !email.contains('.') {
-        errors.push(FieldError::new("email", Problem::InvalidFormat));
+    if let Err(e) = validate_email("email", email) {
+        errors.push(e);
     }
 
     let typed = form.card_number.trim();

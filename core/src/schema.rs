@@ -53,6 +53,16 @@ pub fn visitor_name() -> Schema {
     or_null(string(pattern::LINE, VISITOR_NAME_MAX_CHARS), Type::String)
 }
 
+pub fn visitor_email() -> Schema {
+    or_null(
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Email)))
+            .max_length(Some(254)),
+        Type::String,
+    )
+}
+
 pub fn brand_id() -> Schema {
     string(pattern::BRAND_ID, 40)
         .min_length(Some(2))

@@ -238,6 +238,22 @@ pub fn validate_text(
     Ok(trimmed.to_owned())
 }
 
+/// Checks an email address (a payer's, a visitor's): required, well formed, with a dot
+/// in its domain (`ana@localhost` is no one's inbox). Returns it trimmed.
+pub fn validate_email(field: &str, text: &str) -> Result<String, FieldError> {
+    let email = text.trim();
+    if email.is_empty() {
+        Err(FieldError::new(field, Problem::Required))
+    } else if email.chars().count() > 254
+        || !email_address::EmailAddress::is_valid(email)
+        || !email.rsplit_once('@').is_some_and(|(_, domain)| domain.contains('.'))
+    {
+        Err(FieldError::new(field, Problem::InvalidFormat))
+    } else {
+        Ok(email.to_owned())
+    }
+}
+
 /// Checks optional text of several lines (a description): at most `max` characters as
 /// sent, no control characters but tabs and line breaks ([`pattern::OPTIONAL_BLOCK`]).
 /// Returns it trimmed, possibly empty.

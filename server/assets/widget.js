@@ -38,23 +38,64 @@
     ".p{position:fixed;right:20px;bottom:88px;z-index:2147483647;width:380px;height:min(640px,calc(100vh - 112px));" +
     "border-radius:16px;overflow:hidden;box-shadow:0 12px 40px rgba(20,30,70,.28);background:#fff}" +
     ".p[hidden]{display:none}.p iframe{border:0;width:100%;height:100%;display:block}" +
-    "@media (max-width:480px){.p{right:8px;left:8px;width:auto;bottom:84px;height:calc(100vh - 96px)}}";
-  var panel, button, frame, open = false;
+    "@media (max-width:480px){.p{right:8px;left:8px;width:auto;bottom:84px;height:calc(100vh - 96px)}}" +
+    // The count of messages written to the visitor while the chat was closed, and the last one.
+    ".b{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;box-sizing:border-box;" +
+    "border-radius:11px;background:#b42318;color:#fff;font:700 12px/22px system-ui,sans-serif;text-align:center}" +
+    ".v{position:fixed;right:20px;bottom:88px;z-index:2147483646;max-width:260px;padding:10px 14px;border-radius:14px 14px 4px 14px;" +
+    "background:#fff;color:#1f2937;font:14px/1.4 system-ui,sans-serif;box-shadow:0 6px 24px rgba(20,30,70,.22);cursor:pointer;" +
+    "overflow:hidden;display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical}.v[hidden]{display:none}";
+  var panel, button, bubble, frame, open = false, unread = 0, preview = "";
+  // A visitor with a conversation: the chat loads early on their next page, so the
+  // launcher can show what the operator writes while it is closed.
+  var remember = "paycard:active:" + brand;
+  function stored(value) {
+    try {
+      if (value === undefined) return w.localStorage.getItem(remember) === "1";
+      if (value) w.localStorage.setItem(remember, "1"); else w.localStorage.removeItem(remember);
+    } catch (e) { /* storage refused by the site or the browser: no early load */ }
+    return false;
+  }
+
+  function tz() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
+  }
+
+  function makeFrame() {
+    if (frame) return;
+    frame = d.createElement("iframe");
+    frame.title = es ? "Chat con nosotros" : "Chat with us";
+    frame.src = origin + "/widget/?brand=" + encodeURIComponent(brand) + "&lang=" + (es ? "es" : "en") +
+      "&host=" + encodeURIComponent(location.origin) +
+      // For the operator: where the chat starts (no query or fragment) and the local time.
+      "&page=" + encodeURIComponent((location.origin + location.pathname).slice(0, 500)) +
+      "&tz=" + encodeURIComponent(tz());
+    panel.appendChild(frame);
+  }
+
+  function draw() {
+    var waiting = unread > 0 && !open;
+    var name = label[open ? 1 : 0];
+    if (waiting) {
+      name += es ? (unread === 1 ? ", 1 mensaje nuevo: " : ", " + unread + " mensajes nuevos: ")
+                 : (unread === 1 ? ", 1 new message: " : ", " + unread + " new messages: ");
+      name += preview;
+    }
+    button.setAttribute("aria-expanded", String(open));
+    button.setAttribute("aria-label", name);
+    button.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true">' + icon[open ? 1 : 0] + "</svg>" +
+      (waiting ? '<span class="b" aria-hidden="true">' + (unread > 99 ? "99+" : unread) + "</span>" : "");
+    bubble.textContent = preview;
+    bubble.hidden = !waiting || !preview;
+  }
 
   function setOpen(next) {
     open = next;
-    if (open && !frame) {
-      frame = d.createElement("iframe");
-      frame.title = es ? "Chat con nosotros" : "Chat with us";
-      frame.src = origin + "/widget/?brand=" + encodeURIComponent(brand) + "&lang=" + (es ? "es" : "en") +
-        "&host=" + encodeURIComponent(location.origin);
-      panel.appendChild(frame);
-    }
+    if (open) makeFrame();
     panel.hidden = !open;
-    button.setAttribute("aria-expanded", String(open));
-    button.setAttribute("aria-label", label[open ? 1 : 0]);
-    button.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true">' + icon[open ? 1 : 0] + "</svg>";
+    draw();
     if (open) focusChat();
+    else if (frame && frame.contentWindow) frame.contentWindow.postMessage({ type: "paycard:closed" }, origin);
   }
 
   // Into the chat: the message box, so typing goes there (a Space typed on the launcher
@@ -74,6 +115,13 @@
       button.focus();
     }
     if (e.data && e.data.type === "paycard:ready" && open) focusChat();
+    if (e.data && e.data.type === "paycard:unread") {
+      unread = Math.max(0, Number(e.data.count) | 0);
+      preview = String(e.data.preview || "").slice(0, 200);
+      draw();
+    }
+    if (e.data && e.data.type === "paycard:active") stored(true);
+    if (e.data && e.data.type === "paycard:inactive") stored(false);
   });
 
   function mount() {
@@ -82,6 +130,7 @@
     var root = host.attachShadow({ mode: "open" });
     // The launcher first: Tab goes from it into the open chat (both are placed by CSS).
     var parts = '<button type="button" class="l" aria-controls="paycard-panel"></button>' +
+      '<div class="v" aria-hidden="true" hidden></div>' +
       '<div class="p" id="paycard-panel" hidden></div>';
     // A constructed style sheet, not a <style> element: a site whose CSP forbids inline
     // styles still shows the launcher. Older browsers get the element.
@@ -95,12 +144,19 @@
     }
     panel = root.querySelector(".p");
     button = root.querySelector(".l");
+    bubble = root.querySelector(".v");
     button.addEventListener("click", function () { setOpen(!open); });
+    bubble.addEventListener("click", function () { setOpen(true); });
     root.addEventListener("keydown", function (e) {
       if (e.key === "Escape" && open) { setOpen(false); button.focus(); }
     });
     setOpen(false);
     d.body.appendChild(host);
+    // Once the page has loaded and gone quiet: never in the way of the site itself.
+    if (stored()) {
+      var later = w.requestIdleCallback || function (f) { return setTimeout(f, 1500); };
+      later(makeFrame, { timeout: 4000 });
+    }
   }
   if (d.body) mount(); else d.addEventListener("DOMContentLoaded", mount);
 })(window, document);

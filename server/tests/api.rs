@@ -2005,3 +2005,95 @@ async fn unread_counts_are_kept_per_operator() {
     assert!(matches!(res.status().as_u16(), 403 | 404), "{}", res.status());
     assert_eq!(s.post(&format!("/api/v1/operator/conversations/{conv}/read"), None).await.status(), 401);
 }
+
+/// The operator's context panel (issue 15): what the visitor's browser said when the
+/// chat opened, the name and email from their first checkout, their cards with attempts
+/// (and, by email, their cards in the brand's other conversations); operators correct it.
+#[tokio::test]
+async fn the_visitor_profile_gathers_context_checkout_details_and_history() {
+    let s = TestServer::start().await;
+    let op = s.operator().await;
+    let res = s
+        .post_json(
+            "/api/v1/conversations",
+            None,
+            json!({"brand_id": "acme", "page": "https://shop.example/mugs?token=secret#top",
+                   "time_zone": "Europe/Madrid", "locale": "es"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    let conv = created["conversation"]["id"].as_str().unwrap().to_owned();
+    let visitor = created["visitor_token"].as_str().unwrap().to_owned();
+    let profile = |conv: String| {
+        let (s, op) = (&s, op.clone());
+        async move {
+            let res = s.get(&format!("/api/v1/operator/conversations/{conv}/visitor"), Some(&op)).await;
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let first = profile(conv.clone()).await;
+    assert_eq!(first["page"], "https://shop.example/mugs", "no query, no fragment");
+    assert_eq!(first["time_zone"], "Europe/Madrid");
+    assert_eq!(first["locale"], "es");
+    assert_eq!(first["email"], Value::Null);
+    assert_eq!(first["cards"], json!([]));
+    assert!(first["name"].as_str().unwrap().starts_with("Visit"), "{first}");
+
+    // What cannot be trusted is left out, never refused.
+    let res = s
+        .post_json(
+            "/api/v1/conversations",
+            None,
+            json!({"brand_id": "acme", "page": "javascript:alert(1)", "time_zone": "Mars/Olympus", "locale": "fr"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let odd: Value = res.json().await.unwrap();
+    let odd = profile(odd["conversation"]["id"].as_str().unwrap().to_owned()).await;
+    assert_eq!((&odd["page"], &odd["time_zone"], &odd["locale"]), (&Value::Null, &Value::Null, &Value::Null));
+
+    // The first checkout names the visitor; the card shows with its attempt.
+    let card = s.share(&op, &conv, "pay_demo_mug").await;
+    let card_id = card["id"].as_str().unwrap().to_owned();
+    s.pay_with_sandbox(&card_id, &visitor, "ana@example.com", "es").await;
+    let paid = profile(conv.clone()).await;
+    assert_eq!(paid["name"], "Ana García");
+    assert_eq!(paid["email"], "ana@example.com");
+    assert_eq!(paid["cards"][0]["card"]["id"], card_id.as_str());
+    assert_eq!(paid["cards"][0]["card"]["status"], "paid");
+    assert_eq!(paid["cards"][0]["attempts"][0]["card_last4"], "4242");
+    assert_eq!(paid["cards"][0]["attempts"][0]["status"], "succeeded");
+    let list: Value = s.get("/api/v1/operator/conversations", Some(&op)).await.json().await.unwrap();
+    let listed = list["items"].as_array().unwrap().iter().find(|c| c["id"] == conv.as_str()).unwrap().clone();
+    assert_eq!(listed["visitor_name"], "Ana García", "the list names them too");
+
+    // Another conversation, the same payer: their history comes along.
+    let (other, other_visitor) = s.conversation("acme").await;
+    let second = s.share(&op, &other, "pay_demo_workshop").await;
+    s.pay_with_sandbox(second["id"].as_str().unwrap(), &other_visitor, "ANA@example.com", "en").await;
+    let history = profile(other.clone()).await;
+    let ids: Vec<&str> = history["cards"].as_array().unwrap().iter().map(|c| c["card"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [second["id"].as_str().unwrap(), card_id.as_str()], "newest first");
+
+    // The operator corrects the name; a bad email is refused, field by field.
+    let res = s
+        .send(reqwest::Method::PATCH, &format!("/api/v1/operator/conversations/{conv}/visitor"), Some(&op),
+              Some(json!({"name": "Ana G. (VIP)"})))
+        .await;
+    assert_eq!(res.status(), 200);
+    let patched: Value = res.json().await.unwrap();
+    assert_eq!((&patched["name"], &patched["email"]), (&json!("Ana G. (VIP)"), &json!("ana@example.com")));
+    let res = s
+        .send(reqwest::Method::PATCH, &format!("/api/v1/operator/conversations/{conv}/visitor"), Some(&op),
+              Some(json!({"email": "not an email", "name": "  "})))
+        .await;
+    let body = assert_error(res, 400, "validation_failed").await;
+    let fields: Vec<&str> = body["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "email"]);
+    // Another brand's operator sees nothing of it.
+    let (zen, _) = s.conversation("zen").await;
+    let res = s.get(&format!("/api/v1/operator/conversations/{zen}/visitor"), Some(&op)).await;
+    assert!(matches!(res.status().as_u16(), 403 | 404));
+}

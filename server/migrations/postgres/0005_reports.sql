@@ -14,3 +14,11 @@ CREATE TABLE conversation_reads (
     read_until      TEXT NOT NULL,
     PRIMARY KEY (account_id, conversation_id)
 );
+
+-- Who the visitor is, for the operator's context panel: the email typed on a checkout
+-- (or set by an operator), the widget's language, the page the chat started on (no
+-- query or fragment) and the visitor's time zone, as their browser says.
+ALTER TABLE conversations ADD COLUMN visitor_email TEXT;
+ALTER TABLE conversations ADD COLUMN visitor_locale TEXT;
+ALTER TABLE conversations ADD COLUMN start_page TEXT;
+ALTER TABLE conversations ADD COLUMN visitor_time_zone TEXT;

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use paycard_core::api::{
-    Author, ConversationCreated, ConversationPage, Message, NewConversation, NewMessage, Payment,
+    Author, ConversationCreated, ConversationPage, Message, NewConversation, NewMessage, Payment, VisitorPatch, VisitorProfile,
     CONVERSATION_PAGE_DEFAULT, CONVERSATION_PAGE_MAX,
 };
 use paycard_core::Locale;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::cards::idempotency_key;
 use super::ApiJson;
 use crate::domain::accounts::{OperatorAuth, VisitorAuth};
-use crate::domain::chat;
+use crate::domain::{chat, visitors};
 use crate::error::AppError;
 use crate::origin::Client;
 use crate::state::AppState;
@@ -219,6 +219,34 @@ pub async fn mark_read(
 ) -> Result<StatusCode, AppError> {
     chat::mark_read(&state, &who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who the visitor is (name, email, language, start page, time zone) and every card they
+/// were asked to pay, with attempts and refunds: the operator's context panel.
+#[utoipa::path(get, path = "/api/v1/operator/conversations/{id}/visitor", tag = "operator",
+    params(("id" = String, Path)),
+    responses((status = 200, body = VisitorProfile), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn visitor(
+    State(state): State<AppState>,
+    who: OperatorAuth,
+    Path(id): Path<String>,
+) -> Result<Json<VisitorProfile>, AppError> {
+    visitors::profile(&state, &who, &id).await.map(Json)
+}
+
+/// The operator corrects the visitor's name or email.
+#[utoipa::path(patch, path = "/api/v1/operator/conversations/{id}/visitor", tag = "operator", request_body = VisitorPatch,
+    params(("id" = String, Path)),
+    responses((status = 200, body = VisitorProfile), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound, super::doc::BodyRejected),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn update_visitor(
+    State(state): State<AppState>,
+    who: OperatorAuth,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<VisitorPatch>,
+) -> Result<Json<VisitorProfile>, AppError> {
+    visitors::update(&state, &who, &id, &patch).await.map(Json)
 }
 
 #[derive(Deserialize)]

@@ -127,6 +127,10 @@ pub fn router() -> Router<AppState> {
             get(chat::operator_messages).post(chat::operator_post_message),
         )
         .route(
+            "/api/v1/operator/conversations/{id}/visitor",
+            get(chat::visitor).patch(chat::update_visitor),
+        )
+        .route(
             "/api/v1/operator/conversations/{id}/read",
             post(chat::mark_read),
         )
@@ -270,7 +274,7 @@ pub(crate) async fn json_errors(response: Response) -> Response {
     paths(
         auth::login, auth::logout, auth::me, auth::stream_ticket,
         chat::create_conversation, chat::visitor_messages, chat::visitor_post_message,
-        chat::operator_conversations, chat::operator_messages, chat::operator_post_message, chat::mark_read, chat::picker,
+        chat::operator_conversations, chat::operator_messages, chat::operator_post_message, chat::mark_read, chat::visitor, chat::update_visitor, chat::picker,
         cards::get_card, cards::checkout, cards::decline, cards::share, cards::cancel, cards::attempts,
         live::visitor_events, live::operator_events,
         admin::portal::list_countries, admin::portal::defaults, admin::portal::get_portal,

@@ -460,6 +460,7 @@ async fn pay_to_the_end(
             &gateway,
             gateway_id,
             &card.id,
+            typed.name.trim(),
             typed.email.trim(),
             locale.tag(),
             &back,

@@ -152,7 +152,7 @@ pub async fn charge(
         &secrets::now(),
     )
     .await?;
-    store::cards::set_payer(&mut tx, card_id, &valid.email, locale).await?;
+    store::cards::set_payer(&mut tx, card_id, &valid.name, &valid.email, locale).await?;
     state.commit(tx).await?;
 
     // 2. Charge.
@@ -400,6 +400,7 @@ pub async fn send_to_gateway(
     gateway: &Gateway,
     gateway_id: &str,
     card_id: &str,
+    name: &str,
     email: &str,
     locale: &str,
     back: &str,
@@ -443,7 +444,7 @@ pub async fn send_to_gateway(
         &secrets::now(),
     )
     .await?;
-    store::cards::set_payer(&mut tx, card_id, email, locale).await?;
+    store::cards::set_payer(&mut tx, card_id, name, email, locale).await?;
     tx.commit().await?;
 
     // 2. Ask the gateway, outside any transaction.

@@ -89,7 +89,12 @@ pub async fn open(
     if !store::brands::exists(&mut tx, &conversation.brand_id).await? {
         return Err(AppError::NotFound("brand"));
     }
-    store::conversations::insert(&mut tx, &conversation, &token_hash).await?;
+    let context = store::conversations::VisitorContext {
+        page: input.page.as_deref().and_then(super::visitors::page_without_query),
+        time_zone: input.time_zone.filter(|tz| super::settings::is_time_zone(tz)),
+        locale: input.locale.filter(|l| matches!(l.as_str(), "en" | "es")),
+    };
+    store::conversations::insert(&mut tx, &conversation, &token_hash, &context).await?;
     let event = ConversationEvent {
         conversation: conversation.clone(),
     };

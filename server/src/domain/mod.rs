@@ -16,6 +16,7 @@
 //! - [`reports`]: totals, outcomes and the cards of a range of days, JSON and CSV.
 //! - [`streams`]: who holds the open streams: caps and revocation.
 //! - [`settings`]: the admins' portal, gateways, payments and brands.
+//! - [`visitors`]: who a conversation's visitor is, and what they were asked to pay.
 //! - [`webhooks`]: events for the merchant's systems: endpoints, signed deliveries.
 
 pub mod accounts;
@@ -30,4 +31,5 @@ pub mod refunds;
 pub mod reports;
 pub mod settings;
 pub mod streams;
+pub mod visitors;
 pub mod webhooks;

@@ -126,6 +126,29 @@ pub async fn in_conversation(
     .await)
 }
 
+/// A visitor's cards, newest first: those of their conversation and, when their email is
+/// known, those of the brand's other conversations with the same email.
+pub async fn of_visitor(
+    db: &mut impl Db,
+    conversation_id: &str,
+    brand_id: &str,
+    email: Option<&str>,
+) -> Result<Vec<CardRow>, Error> {
+    on!(db, |c| sqlx::query_as(concat!(
+        "SELECT ",
+        card_columns!(),
+        " FROM cards k JOIN conversations v ON v.id = k.conversation_id
+          WHERE k.conversation_id = $1
+             OR ($3 IS NOT NULL AND v.brand_id = $2 AND lower(v.visitor_email) = lower($3))
+          ORDER BY k.created_at DESC, k.id DESC LIMIT 100"
+    ))
+    .bind(conversation_id)
+    .bind(brand_id)
+    .bind(email)
+    .fetch_all(c)
+    .await)
+}
+
 /// The card an account shared with this Idempotency-Key, if any.
 pub async fn shared_with_key(
     db: &mut impl Db,
@@ -287,10 +310,13 @@ pub async fn of_checkout_token(
 }
 
 /// Who pays, as typed on the checkout: where the receipt goes, in which language.
-/// Not part of the card's state (no new version): the last one typed wins.
+/// Not part of the card's state (no new version): the last one typed wins. The first
+/// email a conversation's visitor gives also names them there (an operator may change
+/// both later).
 pub async fn set_payer(
     db: &mut impl Db,
     card_id: &str,
+    name: &str,
     email: &str,
     locale: &str,
 ) -> Result<(), Error> {
@@ -299,6 +325,17 @@ pub async fn set_payer(
     )
     .bind(email)
     .bind(locale)
+    .bind(card_id)
+    .execute(c)
+    .await)?;
+    let name = name.trim();
+    exec!(db, |c| sqlx::query(
+        "UPDATE conversations
+            SET visitor_name = CASE WHEN $1 = '' THEN visitor_name ELSE $1 END, visitor_email = $2
+          WHERE id = (SELECT conversation_id FROM cards WHERE id = $3) AND visitor_email IS NULL"
+    )
+    .bind(name)
+    .bind(email)
     .bind(card_id)
     .execute(c)
     .await)?;

@@ -7,16 +7,26 @@ use paycard_core::api::{Conversation, LastMessage};
 
 use super::{placeholders, Db, Error};
 
+/// What the visitor's browser said about them when the conversation opened.
+#[derive(Debug, Clone, Default)]
+pub struct VisitorContext {
+    pub page: Option<String>,
+    pub time_zone: Option<String>,
+    pub locale: Option<String>,
+}
+
 /// Opens a conversation.
 pub async fn insert(
     db: &mut impl Db,
     conversation: &Conversation,
     token_hash: &str,
+    context: &VisitorContext,
 ) -> Result<(), Error> {
     exec!(db, |c| {
         sqlx::query(
-        "INSERT INTO conversations (id, brand_id, visitor_name, visitor_token_hash, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO conversations (id, brand_id, visitor_name, visitor_token_hash, created_at, updated_at,
+             start_page, visitor_time_zone, visitor_locale)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&conversation.id)
     .bind(&conversation.brand_id)
@@ -24,8 +34,52 @@ pub async fn insert(
     .bind(token_hash)
     .bind(&conversation.created_at)
     .bind(&conversation.updated_at)
+    .bind(&context.page)
+    .bind(&context.time_zone)
+    .bind(&context.locale)
     .execute(c).await
     })?;
+    Ok(())
+}
+
+/// Who a conversation's visitor is, as the operator's context panel shows them.
+#[derive(sqlx::FromRow, Debug, Clone)]
+pub struct VisitorRow {
+    pub id: String,
+    pub brand_id: String,
+    pub visitor_name: String,
+    pub visitor_email: Option<String>,
+    pub visitor_locale: Option<String>,
+    pub start_page: Option<String>,
+    pub visitor_time_zone: Option<String>,
+}
+
+pub async fn visitor(db: &mut impl Db, id: &str) -> Result<Option<VisitorRow>, Error> {
+    on!(db, |c| sqlx::query_as(
+        "SELECT id, brand_id, visitor_name, visitor_email, visitor_locale, start_page, visitor_time_zone
+           FROM conversations WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// An operator corrects the visitor's name or email (`None` leaves it).
+pub async fn set_visitor(
+    db: &mut impl Db,
+    id: &str,
+    name: Option<&str>,
+    email: Option<&str>,
+) -> Result<(), Error> {
+    exec!(db, |c| sqlx::query(
+        "UPDATE conversations SET visitor_name = COALESCE($1, visitor_name),
+                visitor_email = COALESCE($2, visitor_email) WHERE id = $3"
+    )
+    .bind(name)
+    .bind(email)
+    .bind(id)
+    .execute(c)
+    .await)?;
     Ok(())
 }
 
