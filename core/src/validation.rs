@@ -114,8 +114,31 @@ impl FieldError {
         }
     }
 
-    /// The message shown next to the field.
+    /// The message shown next to the field: what to do, in the words of the field where
+    /// a general one would be vague ("The format is not valid" says nothing of emails).
     pub fn message(&self, locale: Locale) -> String {
+        let field = self.field.rsplit('.').next().unwrap_or(&self.field);
+        match (field, &self.problem, locale) {
+            ("email", Problem::InvalidFormat, Locale::En) => {
+                return "Enter an email address such as ana@example.com.".into()
+            }
+            ("email", Problem::InvalidFormat, Locale::Es) => {
+                return "Escriba un correo electrónico como ana@example.com.".into()
+            }
+            ("time_zone", Problem::NotFound | Problem::InvalidFormat, Locale::En) => {
+                return "Choose a time zone from the list, such as Europe/Madrid.".into()
+            }
+            ("time_zone", Problem::NotFound | Problem::InvalidFormat, Locale::Es) => {
+                return "Elija una zona horaria de la lista, como Europe/Madrid.".into()
+            }
+            ("amount" | "amount_minor", Problem::InvalidFormat, Locale::En) => {
+                return "Enter an amount such as 25.00, with no more decimals than the currency has (none for JPY).".into()
+            }
+            ("amount" | "amount_minor", Problem::InvalidFormat, Locale::Es) => {
+                return "Escriba un importe como 25,00, sin más decimales de los que tiene la moneda (ninguno en JPY).".into()
+            }
+            _ => {}
+        }
         match (&self.problem, locale) {
             (Problem::Required, Locale::En) => "This field is required.".into(),
             (Problem::Required, Locale::Es) => "Este campo es obligatorio.".into(),

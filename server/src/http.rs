@@ -32,6 +32,7 @@ pub fn app(state: AppState) -> Router {
             "/pay/{token}",
             get(crate::checkout::page).post(crate::checkout::pay),
         )
+        .route("/pay/{token}/status", get(crate::checkout::status))
         .route(
             "/webhooks/stripe/{gateway_id}",
             axum::routing::post(crate::checkout::webhooks::stripe)

@@ -41,14 +41,19 @@ fn csp(form_targets: &str) -> String {
     static STYLE_HASH: LazyLock<String> = LazyLock::new(|| {
         base64::engine::general_purpose::STANDARD.encode(Sha256::digest(page::CSS.as_bytes()))
     });
+    static SCRIPT_HASH: LazyLock<String> = LazyLock::new(|| {
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(page::FOLLOW_JS.as_bytes()))
+    });
     let hash = STYLE_HASH.as_str();
+    let script = SCRIPT_HASH.as_str();
     let targets = if form_targets.is_empty() {
         String::new()
     } else {
         format!(" {form_targets}")
     };
     format!(
-        "default-src 'none'; style-src 'sha256-{hash}'; form-action 'self'{targets}; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src 'sha256-{hash}'; script-src 'sha256-{script}'; connect-src 'self'; \
+         form-action 'self'{targets}; frame-ancestors 'none'; base-uri 'none'"
     )
 }
 
@@ -292,6 +297,20 @@ pub async fn page(
         None,
         StatusCode::OK,
     ))
+}
+
+/// `GET /pay/{token}/status`: whether the card behind the link can still be paid, for
+/// the open checkout page to follow it (see `page::FOLLOW_JS`). An unknown link is a
+/// card that cannot be paid.
+pub async fn status(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
+    let card = charges::card_of_link(&state, &token).await?.map(|(card, _)| card);
+    let body = serde_json::json!({
+        "status": card.as_ref().map(|c| c.status.as_str()),
+        "payable": card.is_some_and(|c| c.status.allows(&CardAction::StartPayment)),
+    });
+    let mut response = axum::Json(body).into_response();
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// A form post must come from the page itself. Browsers say where a request comes

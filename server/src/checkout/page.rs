@@ -206,6 +206,19 @@ fn field(input: Input<'_>, value: &str, errors: &[FieldError], locale: Locale) -
     )
 }
 
+/// The page's only script (allowed by its hash, like the style): the form follows its
+/// card — every few seconds, and when the tab is shown again, it asks whether the card
+/// can still be paid, and if not (the operator cancelled it, it expired, it was paid in
+/// another tab) shows the page as it now is; after a refused submit, the keyboard and
+/// screen readers start at the error summary.
+pub const FOLLOW_JS: &str = "(function(){var f=document.querySelector('form[data-follow]');if(!f)return;\
+var a=f.querySelector('.alert');if(a){a.tabIndex=-1;a.focus();}\
+var sent=false;f.addEventListener('submit',function(){sent=true;});\
+function check(){if(sent||document.hidden)return;fetch(f.getAttribute('data-follow'),{cache:'no-store'})\
+.then(function(r){return r.ok?r.json():null;}).then(function(s){if(s&&!s.payable&&!sent)location.reload();})\
+.catch(function(){});}\
+setInterval(check,5000);document.addEventListener('visibilitychange',check);})();";
+
 /// The payment form, with a way to pay per method offered (`sandbox`: the card fields
 /// here; `stripe`: a button to Stripe's page). The CVC is never written back into the page.
 pub fn form(
@@ -256,8 +269,9 @@ pub fn form(
         String::new()
     };
     format!(
-        "<form method=\"post\" action=\"/pay/{token}?lang={lang}\" novalidate>{alert}\
-         <fieldset><legend>{account}</legend>{name}{email}</fieldset>{card_section}{stripe_section}</form>",
+        "<form method=\"post\" action=\"/pay/{token}?lang={lang}\" data-follow=\"/pay/{token}/status\" novalidate>{alert}\
+         <fieldset><legend>{account}</legend>{name}{email}</fieldset>{card_section}{stripe_section}</form>\
+         <script>{FOLLOW_JS}</script>",
         token = attr(token),
         lang = locale.tag(),
         account = text(w.account),

@@ -152,7 +152,9 @@ pub async fn charge(
         &secrets::now(),
     )
     .await?;
-    store::cards::set_payer(&mut tx, card_id, &valid.name, &valid.email, locale).await?;
+    if store::cards::set_payer(&mut tx, card_id, &valid.name, &valid.email, locale).await? {
+        super::visitors::announce(&mut tx, &processing.conversation_id).await?;
+    }
     state.commit(tx).await?;
 
     // 2. Charge.
@@ -444,7 +446,9 @@ pub async fn send_to_gateway(
         &secrets::now(),
     )
     .await?;
-    store::cards::set_payer(&mut tx, card_id, name, email, locale).await?;
+    if store::cards::set_payer(&mut tx, card_id, name, email, locale).await? {
+        super::visitors::announce(&mut tx, &card.conversation_id).await?;
+    }
     tx.commit().await?;
 
     // 2. Ask the gateway, outside any transaction.

@@ -3,12 +3,13 @@
 //! language, the page the chat started on, their time zone, and every card they were
 //! asked to pay with its attempts and refunds.
 
-use paycard_core::api::{VisitorCard, VisitorPatch, VisitorProfile};
+use paycard_core::api::{ConversationEvent, VisitorCard, VisitorPatch, VisitorProfile};
 use paycard_core::api::VISITOR_NAME_MAX_CHARS;
 use paycard_core::validation::{validate_email, validate_text};
 
 use super::accounts::OperatorAuth;
 use super::chat::brand_for;
+use super::live::{self, EventKind};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::{self, Db};
@@ -29,6 +30,23 @@ pub fn page_without_query(text: &str) -> Option<String> {
         return None;
     }
     Some(bare.chars().take(PAGE_MAX_CHARS).collect())
+}
+
+/// Tells the consoles that a conversation's visitor has a new name (a `conversation`
+/// event with it), in the transaction that renamed them.
+pub async fn announce(db: &mut impl Db, conversation_id: &str) -> Result<(), AppError> {
+    if let Some(conversation) = store::conversations::get(db, conversation_id).await? {
+        let brand = conversation.brand_id.clone();
+        live::record(
+            db,
+            &brand,
+            Some(conversation_id),
+            EventKind::Conversation,
+            &ConversationEvent { conversation },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 pub async fn profile(state: &AppState, who: &OperatorAuth, conversation_id: &str) -> Result<VisitorProfile, AppError> {
@@ -97,8 +115,11 @@ pub async fn update(
     }
     let mut tx = state.store.write().await?;
     store::conversations::set_visitor(&mut tx, conversation_id, name.as_deref(), email.as_deref()).await?;
+    if name.is_some() {
+        announce(&mut tx, conversation_id).await?;
+    }
     let profile = load(&mut tx, conversation_id).await?;
-    tx.commit().await?;
+    state.commit(tx).await?;
     Ok(profile)
 }
 

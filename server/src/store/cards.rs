@@ -312,14 +312,14 @@ pub async fn of_checkout_token(
 /// Who pays, as typed on the checkout: where the receipt goes, in which language.
 /// Not part of the card's state (no new version): the last one typed wins. The first
 /// email a conversation's visitor gives also names them there (an operator may change
-/// both later).
+/// both later): whether it did.
 pub async fn set_payer(
     db: &mut impl Db,
     card_id: &str,
     name: &str,
     email: &str,
     locale: &str,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     exec!(db, |c| sqlx::query(
         "UPDATE cards SET payer_email = $1, payer_locale = $2 WHERE id = $3"
     )
@@ -338,8 +338,8 @@ pub async fn set_payer(
     .bind(email)
     .bind(card_id)
     .execute(c)
-    .await)?;
-    Ok(())
+    .await)
+    .map(|renamed| renamed > 0)
 }
 
 /// The payer's email and language, if the checkout was given them.

@@ -42,6 +42,25 @@ pub async fn insert(
     Ok(())
 }
 
+/// A conversation as the API shows it, without its last message or unread count.
+pub async fn get(db: &mut impl Db, id: &str) -> Result<Option<Conversation>, Error> {
+    let row: Option<(String, String, String, String, String)> = on!(db, |c| sqlx::query_as(
+        "SELECT id, brand_id, visitor_name, created_at, updated_at FROM conversations WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)?;
+    Ok(row.map(|(id, brand_id, visitor_name, created_at, updated_at)| Conversation {
+        id,
+        brand_id,
+        visitor_name,
+        created_at,
+        updated_at,
+        last_message: None,
+        unread: 0,
+    }))
+}
+
 /// Who a conversation's visitor is, as the operator's context panel shows them.
 #[derive(sqlx::FromRow, Debug, Clone)]
 pub struct VisitorRow {
