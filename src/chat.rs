@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use paycard_client::card::Side;
 use paycard_client::live::LiveStatus;
+use paycard_client::outbox::Outgoing;
 use paycard_client::transcript::{MessageBox, TranscriptList};
 use paycard_core::api::Message;
 
@@ -39,12 +40,15 @@ pub fn ChatPanel(
     /// Something to know (the payment page opened): shown calmly, announced politely.
     #[prop(optional, into)]
     hint: Signal<Option<String>>,
-    /// Sending is in flight: the button waits.
+    /// The visitor's messages on their way (offline ones wait there, marked).
     #[prop(optional, into)]
-    sending: Signal<bool>,
+    outgoing: Signal<Vec<Outgoing>>,
+    /// The text being written; the app may give a refused message back to it.
+    #[prop(optional)]
+    draft: Option<RwSignal<String>>,
 ) -> impl IntoView {
-    // The visitor's text leaves the box at once; a failure is told in the notice.
-    let draft = RwSignal::new(String::new());
+    // The visitor's text leaves the box at once and shows as sending in the transcript.
+    let draft = draft.unwrap_or_else(|| RwSignal::new(String::new()));
     let send = Callback::new(move |text: String| {
         on_send.run(text);
         draft.set(String::new());
@@ -65,7 +69,7 @@ pub fn ChatPanel(
             // The log role (announce additions politely) sits on a wrapper: on the list
             // itself it would replace the list semantics its items need.
             <div class="chat__log" role="log" aria-label=t(locale, Text::MessagesLabel)>
-                <Show when=move || messages.with(Vec::is_empty)>
+                <Show when=move || messages.with(Vec::is_empty) && outgoing.with(Vec::is_empty)>
                     <p class="chat__empty">{t(locale, Text::EmptyState)}</p>
                 </Show>
                 <TranscriptList
@@ -75,6 +79,7 @@ pub fn ChatPanel(
                     on_pay=on_pay
                     on_decline=on_decline
                     busy_card=busy_card
+                    outgoing=outgoing
                 />
             </div>
             <p class="chat__hint" role="status">{move || hint.get()}</p>
@@ -85,7 +90,6 @@ pub fn ChatPanel(
                 send_label=t(locale, Text::Send)
                 draft=draft
                 on_send=send
-                busy=sending
             />
         </section>
     }

@@ -7,6 +7,7 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use paycard_core::api::Author;
 use paycard_core::transcript::Transcript;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::closure::Closure;
@@ -16,6 +17,7 @@ use crate::chat::ChatPanel;
 use crate::i18n::{self, t, Text};
 use crate::query_param;
 use paycard_client::api::{Api, ApiError, Auth};
+use paycard_client::outbox::{Deliver, Outbox};
 use paycard_client::live::{
     spawn_live, LiveConfig, LiveEvent, LiveHandle, LiveSource, LiveStatus, LocalFuture,
 };
@@ -111,9 +113,11 @@ pub fn WidgetApp() -> impl IntoView {
     let live_status = RwSignal::new(LiveStatus::Stopped);
     let notice = RwSignal::new(None::<String>);
     let hint = RwSignal::new(None::<String>);
-    let sending = RwSignal::new(false);
     let busy_card = RwSignal::new(None::<String>);
     let live_handle = StoredValue::new_local(None::<LiveHandle>);
+    // Whether the host shows the chat, and what the operator wrote while it did not.
+    let chat_open = RwSignal::new(false);
+    let unseen = RwSignal::new((0_u32, String::new()));
 
     let start_live = {
         let api = api.clone();
@@ -125,7 +129,19 @@ pub fn WidgetApp() -> impl IntoView {
                 etag,
             });
             let on_event: Rc<dyn Fn(LiveEvent)> = Rc::new(move |event| match event {
-                LiveEvent::Message(e) => transcript.update(|t| t.add_message(e.message)),
+                LiveEvent::Message(e) => {
+                    // Written to the visitor while the chat is closed: the launcher says so.
+                    if e.message.author == Author::Operator && !chat_open.get_untracked() {
+                        let preview = e.message.text.clone()
+                            .or_else(|| e.message.card.as_ref().map(|c| c.title.clone()))
+                            .unwrap_or_default();
+                        unseen.update(|(count, last)| {
+                            *count += 1;
+                            *last = preview;
+                        });
+                    }
+                    transcript.update(|t| t.add_message(e.message))
+                }
                 LiveEvent::Card(e) => {
                     // The card moved on (processing, paid…): the "page opened" hint is done.
                     hint.set(None);
@@ -169,19 +185,22 @@ pub fn WidgetApp() -> impl IntoView {
         });
     }
 
-    let send = {
+    // What the visitor writes goes through an outbox: shown at once as sending, kept
+    // and retried with its idempotency key while the connection is down, in order.
+    let draft = RwSignal::new(String::new());
+    let deliver: Deliver = {
         let api = api.clone();
         let brand = brand.clone();
-        Callback::new(move |text: String| {
-            let api = api.clone();
-            let brand = brand.clone();
-            let start_live = start_live.clone();
-            sending.set(true);
-            notice.set(None);
-            leptos::task::spawn_local(async move {
+        let start_live = start_live.clone();
+        Rc::new(move |key: String, text: String| {
+            let (api, brand, start_live) = (api.clone(), brand.clone(), start_live.clone());
+            Box::pin(async move {
                 let current = match session.get_untracked() {
-                    Some(s) => Ok(s),
-                    None => api.create_conversation(&brand).await.map(|created| {
+                    Some(s) => s,
+                    None => {
+                        let created = api
+                            .create_conversation(&brand, query_param("page"), query_param("tz"), locale.tag())
+                            .await?;
                         let s = VisitorSession {
                             conversation_id: created.conversation.id,
                             token: created.visitor_token,
@@ -190,28 +209,42 @@ pub fn WidgetApp() -> impl IntoView {
                         session.set(Some(s.clone()));
                         start_live(s.clone(), 0);
                         s
-                    }),
-                };
-                let result = match current {
-                    Ok(s) => {
-                        api.post_message(&Auth::Visitor(s.token), &s.conversation_id, &text)
-                            .await
                     }
-                    Err(e) => Err(e),
                 };
-                match result {
-                    Ok(message) => transcript.update(|t| t.add_message(message)),
-                    Err(ApiError::Http { code, .. })
-                        if code == "validation_failed" && session.get_untracked().is_none() =>
-                    {
-                        notice.set(Some(t(locale, Text::Unavailable).into()))
-                    }
-                    Err(_) => notice.set(Some(t(locale, Text::SomethingWrong).into())),
-                }
-                sending.set(false);
-            });
+                api.post_message(&Auth::Visitor(current.token), &current.conversation_id, &text, &key)
+                    .await
+            })
         })
     };
+    let outbox = Outbox::new(
+        deliver,
+        Callback::new(move |message| {
+            notice.set(None);
+            transcript.update(|t| t.add_message(message));
+        }),
+        Callback::new(move |(text, error): (String, ApiError)| {
+            // Refused, not lost: the words go back to the box.
+            if draft.with_untracked(String::is_empty) {
+                draft.set(text);
+            }
+            let unavailable = matches!(&error, ApiError::Http { code, .. } if code == "validation_failed")
+                && session.get_untracked().is_none();
+            notice.set(Some(t(locale, if unavailable { Text::Unavailable } else { Text::SomethingWrong }).into()));
+        }),
+        Some(format!("paycard.outbox.{brand}")),
+    );
+    // The live stream is back: so is the server, try what waits now.
+    {
+        let outbox = outbox.clone();
+        Effect::new(move |_| {
+            if live_status.get() == LiveStatus::Live {
+                outbox.retry_now();
+            }
+        });
+    }
+    let outgoing = outbox.items();
+    let outbox = StoredValue::new_local(outbox);
+    let send = Callback::new(move |text: String| outbox.with_value(|o| o.send(text)));
 
     // Pay Now: open the tab now, while the click still counts as the visitor's gesture
     // (popup blockers refuse a window opened after an await), then point it at the link.
@@ -271,7 +304,20 @@ pub fn WidgetApp() -> impl IntoView {
         })
     };
 
-    listen_to_host(host_origin);
+    if let Some(origin) = host_origin.clone() {
+        // The launcher's badge and preview follow what is unseen; the loader remembers a
+        // visitor with a conversation, to load the chat early on their next page.
+        let to = origin.clone();
+        Effect::new(move |_| {
+            let (count, preview) = unseen.get();
+            post_to_host("paycard:unread", &to, &[("count", count.into()), ("preview", preview.into())]);
+        });
+        Effect::new(move |_| {
+            let kind = if session.with(Option::is_some) { "paycard:active" } else { "paycard:inactive" };
+            post_to_host(kind, &origin, &[]);
+        });
+    }
+    listen_to_host(host_origin, chat_open, unseen);
 
     let messages = Signal::derive(move || transcript.with(|t| t.messages().to_vec()));
     view! {
@@ -285,14 +331,15 @@ pub fn WidgetApp() -> impl IntoView {
             live=Signal::from(live_status)
             notice=notice
             hint=hint
-            sending=sending
+            outgoing=outgoing
+            draft=draft
         />
     }
 }
 
 /// The loader on the host page says when the chat opens; Escape inside the chat asks it
 /// to close. Messages go only to, and are taken only from, the host's exact origin.
-fn listen_to_host(host_origin: Option<String>) {
+fn listen_to_host(host_origin: Option<String>, chat_open: RwSignal<bool>, unseen: RwSignal<(u32, String)>) {
     let Some(origin) = host_origin else { return };
     let from = origin.clone();
     let on_message =
@@ -303,7 +350,14 @@ fn listen_to_host(host_origin: Option<String>) {
             let kind = js_sys::Reflect::get(&e.data(), &"type".into())
                 .ok()
                 .and_then(|v| v.as_string());
+            if kind.as_deref() == Some("paycard:closed") {
+                chat_open.set(false);
+            }
             if kind.as_deref() == Some("paycard:open") {
+                chat_open.set(true);
+                if unseen.with_untracked(|(count, _)| *count > 0) {
+                    unseen.set((0, String::new()));
+                }
                 if let Some(input) = document().query_selector(".chat__input").ok().flatten() {
                     let _ = input.unchecked_into::<web_sys::HtmlElement>().focus();
                 }
@@ -313,17 +367,28 @@ fn listen_to_host(host_origin: Option<String>) {
         window().add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
     on_message.forget();
 
+    let to = origin.clone();
     let on_key =
         Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |e: web_sys::KeyboardEvent| {
             if e.key() != "Escape" {
                 return;
             }
-            if let Ok(Some(parent)) = window().parent() {
-                let message = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(&message, &"type".into(), &"paycard:close".into());
-                let _ = parent.post_message(&message, &origin);
-            }
+            post_to_host("paycard:close", &to, &[]);
         });
     let _ = window().add_event_listener_with_callback("keydown", on_key.as_ref().unchecked_ref());
     on_key.forget();
+    // Listening now: the loader may have opened the chat before this page could hear it.
+    post_to_host("paycard:ready", &origin, &[]);
+}
+
+/// Tells the loader on the host page something: `{type: kind, …fields}`, to its origin only.
+fn post_to_host(kind: &str, origin: &str, fields: &[(&str, wasm_bindgen::JsValue)]) {
+    if let Ok(Some(parent)) = window().parent() {
+        let message = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&message, &"type".into(), &kind.into());
+        for (name, value) in fields {
+            let _ = js_sys::Reflect::set(&message, &(*name).into(), value);
+        }
+        let _ = parent.post_message(&message, origin);
+    }
 }

@@ -7,7 +7,7 @@ use paycard_core::api::{
     ApiKey, Brand, BrandPatch, CountryOption, CreatedApiKey, CreatedWebhookEndpoint, Gateway,
     GatewayKindInfo, MailStatus, NewApiKey, NewBrand, NewGateway, NewPayment, NewRefund,
     NewWebhookEndpoint, Payment, PaymentPatch, Portal, PortalDefaults, PortalInput, Refund,
-    WebhookDelivery, WebhookEndpoint,
+    ReportSummary, WebhookDelivery, WebhookEndpoint,
 };
 use paycard_core::validation::FieldError;
 use serde::de::DeserializeOwned;
@@ -199,6 +199,25 @@ pub async fn refund(card_id: &str, input: &NewRefund, key: &str) -> Result<Refun
 }
 
 /// Whether receipts can go out, and how the last ones went.
+/// The query of a report (SPEC §8.6): the days and the brand, each only when chosen.
+pub fn report_query(from: &str, to: &str, brand_id: &str) -> String {
+    [("from", from), ("to", to), ("brand_id", brand_id)]
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("{name}={}", js_sys::encode_uri_component(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+pub async fn report_summary(query: &str) -> Result<ReportSummary, ApiError> {
+    get(&format!("/api/v1/admin/reports/summary?{query}")).await
+}
+
+/// Where the report's cards download as CSV (the session cookie goes with the link).
+pub fn report_csv_url(query: &str) -> String {
+    format!("/api/v1/admin/reports/cards?{query}&format=csv")
+}
+
 pub async fn mail_status() -> Result<MailStatus, ApiError> {
     get("/api/v1/admin/mail").await
 }

@@ -5,7 +5,8 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
     Card, Checkout, ConversationCreated, ConversationPage, LoggedIn, Login, Message,
-    NewConversation, NewMessage, OperatorAccount, Payment, ShareCard, StreamTicket,
+    NewConversation, NewMessage, OperatorAccount, Payment, ShareCard, StreamTicket, VisitorPatch,
+    VisitorProfile,
 };
 use paycard_core::validation::FieldError;
 use serde::de::DeserializeOwned;
@@ -51,6 +52,15 @@ impl ApiError {
         match self {
             ApiError::Http { fields, .. } => fields,
             ApiError::Network(_) => &[],
+        }
+    }
+
+    /// Whether trying again later may succeed: no answer at all, or the server (or a
+    /// proxy before it) busy or restarting.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Network(_) => true,
+            ApiError::Http { status, .. } => matches!(status, 408 | 429 | 502 | 503 | 504),
         }
     }
 
@@ -198,13 +208,21 @@ impl Api {
 
     // ------------------------------------------------------------------ visitor
 
+    /// Opens the visitor's conversation, with what the host page's loader said of them
+    /// (the page, their time zone) and the widget's language, for the operator.
     pub async fn create_conversation(
         &self,
         brand_id: &str,
+        page: Option<String>,
+        time_zone: Option<String>,
+        locale: &str,
     ) -> Result<ConversationCreated, ApiError> {
         let body = NewConversation {
             brand_id: brand_id.to_owned(),
             visitor_name: None,
+            page,
+            time_zone,
+            locale: Some(locale.to_owned()),
         };
         self.post("/api/v1/conversations", &Auth::Session, Some(&body))
             .await
@@ -241,21 +259,24 @@ impl Api {
         }))
     }
 
+    /// Writes a message. Sent again with the same `idempotency_key` (after a lost
+    /// answer), the server answers the first message and writes no second.
     pub async fn post_message(
         &self,
         auth: &Auth,
         conversation_id: &str,
         text: &str,
+        idempotency_key: &str,
     ) -> Result<Message, ApiError> {
         let path = messages_path(auth, conversation_id);
-        self.post(
-            &path,
-            auth,
-            Some(&NewMessage {
-                text: text.to_owned(),
-            }),
-        )
-        .await
+        let builder = self
+            .authed(Request::post(&self.url(&path)), auth)
+            .header("Idempotency-Key", idempotency_key);
+        let body = NewMessage {
+            text: text.to_owned(),
+        };
+        let res = with_json(builder, &body)?.send().await.map_err(network)?;
+        json(res).await
     }
 
     pub async fn checkout(&self, auth: &Auth, card_id: &str) -> Result<Checkout, ApiError> {
@@ -323,6 +344,17 @@ impl Api {
         Ok((json(res).await?, last_event_id))
     }
 
+    /// The operator has read the conversation: its unread count goes to 0 for them.
+    pub async fn mark_read(&self, conversation_id: &str) -> Result<(), ApiError> {
+        let path = format!("/api/v1/operator/conversations/{conversation_id}/read");
+        let res = Request::post(&self.url(&path)).send().await.map_err(network)?;
+        if res.ok() {
+            Ok(())
+        } else {
+            json::<()>(res).await
+        }
+    }
+
     pub async fn picker(&self, conversation_id: &str) -> Result<Vec<Payment>, ApiError> {
         self.get(
             &format!("/api/v1/operator/conversations/{conversation_id}/payments"),
@@ -346,6 +378,29 @@ impl Api {
             payment_id: payment_id.to_owned(),
         };
         let res = with_json(builder, &body)?.send().await.map_err(network)?;
+        json(res).await
+    }
+
+    /// Who the visitor is, and their cards (the operator's context panel).
+    pub async fn visitor(&self, conversation_id: &str) -> Result<VisitorProfile, ApiError> {
+        self.get(
+            &format!("/api/v1/operator/conversations/{conversation_id}/visitor"),
+            &Auth::Session,
+        )
+        .await
+    }
+
+    /// The operator corrects the visitor's name or email.
+    pub async fn update_visitor(
+        &self,
+        conversation_id: &str,
+        patch: &VisitorPatch,
+    ) -> Result<VisitorProfile, ApiError> {
+        let path = format!("/api/v1/operator/conversations/{conversation_id}/visitor");
+        let res = with_json(Request::patch(&self.url(&path)), patch)?
+            .send()
+            .await
+            .map_err(network)?;
         json(res).await
     }
 

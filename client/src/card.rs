@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use paycard_core::api::Card;
 use paycard_core::recurrence::price_text;
-use paycard_core::{CardAction, Locale};
+use paycard_core::{CardAction, CardStatus, Locale};
 
 use crate::words::{t, Text};
 
@@ -44,6 +44,30 @@ pub fn PaymentCard(
     busy: Signal<bool>,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
+    // Keyboard users land on "Keep it" when the question opens, and back on Cancel when
+    // it closes (by either answer or by Escape, which closes only the question).
+    let keep_button = NodeRef::<leptos::html::Button>::new();
+    let cancel_button = NodeRef::<leptos::html::Button>::new();
+    let return_focus = RwSignal::new(false);
+    // Both wait for their button to be on the page (each is drawn when the question opens
+    // or closes), so they also read the button.
+    Effect::new(move |_| {
+        if let (true, Some(b)) = (confirming.get(), keep_button.get()) {
+            let _ = b.focus();
+        }
+    });
+    Effect::new(move |_| {
+        if let (true, Some(b)) = (return_focus.get(), cancel_button.get()) {
+            if b.is_connected() {
+                let _ = b.focus();
+                return_focus.set(false);
+            }
+        }
+    });
+    let close_question = move || {
+        confirming.set(false);
+        return_focus.set(true);
+    };
     let status = card.status;
     let can_pay =
         side == Side::Visitor && status.allows(&CardAction::StartPayment) && on_pay.is_some();
@@ -60,6 +84,8 @@ pub fn PaymentCard(
     let labelled_by = title_id.clone();
     let price = price_text(&card.money(), card.recurrence.as_ref(), locale);
     let status_line = card.status_line(locale);
+    // Until it is paid or closed, a card says until when it can be paid.
+    let payable = matches!(status, CardStatus::Pending | CardStatus::Failed);
     let id = card.id.clone();
     let (pay_id, decline_id, cancel_id) = (id.clone(), id.clone(), id);
 
@@ -82,7 +108,14 @@ pub fn PaymentCard(
             <p class="card__status" aria-live="polite">
                 <span class="card__dot" aria-hidden="true"></span>
                 {status_line}
+                " "<time class="card__time" datetime=card.updated_at.clone()>{crate::time::clock(&card.updated_at, locale)}</time>
             </p>
+            {payable.then(|| view! {
+                <p class="card__expiry">
+                    {t(locale, Text::PayBefore)}" "
+                    <time datetime=card.expires_at.clone()>{crate::time::clock(&card.expires_at, locale)}</time>
+                </p>
+            })}
             <Show when=move || !confirming.get() && (can_pay || can_decline || can_cancel || can_refund)>
                 <div class="card__actions">
                     {can_pay.then(|| {
@@ -95,15 +128,15 @@ pub fn PaymentCard(
                         }
                     })}
                     {can_decline.then(|| view! {
-                        <button type="button" class="btn" disabled=busy on:click=move |_| confirming.set(true)>
+                        <button type="button" class="btn" disabled=busy node_ref=cancel_button
+                            on:click=move |_| confirming.set(true)>
                             {t(locale, Text::Cancel)}
                         </button>
                     })}
                     {can_cancel.then(|| {
-                        let id = cancel_id.clone();
                         view! {
-                            <button type="button" class="btn btn--danger" disabled=busy
-                                on:click=move |_| { if let Some(cb) = on_cancel { cb.run(id.clone()) } }>
+                            <button type="button" class="btn btn--danger" disabled=busy node_ref=cancel_button
+                                on:click=move |_| confirming.set(true)>
                                 {t(locale, Text::CancelRequest)}
                             </button>
                         }
@@ -119,21 +152,36 @@ pub fn PaymentCard(
                     })}
                 </div>
             </Show>
-            <Show when=move || confirming.get() && can_decline>
+            // Declining (the visitor) and cancelling (the operator) are final: both ask first.
+            <Show when=move || confirming.get() && (can_decline || can_cancel)>
                 {
-                    let id = decline_id.clone();
+                    let (decline_id, cancel_id) = (decline_id.clone(), cancel_id.clone());
+                    let (question, yes) = if side == Side::Visitor {
+                        (Text::ConfirmDecline, Text::YesDecline)
+                    } else {
+                        (Text::ConfirmCancel, Text::YesCancel)
+                    };
                     view! {
-                        <div class="card__confirm" role="alertdialog" aria-label=t(locale, Text::ConfirmDecline)>
-                            <p>{t(locale, Text::ConfirmDecline)}</p>
+                        <div class="card__confirm" role="alertdialog" aria-label=t(locale, question)
+                            on:keydown=move |e| if e.key() == "Escape" {
+                                // Only the question closes, not the whole chat.
+                                e.stop_propagation();
+                                close_question();
+                            }>
+                            <p>{t(locale, question)}</p>
                             <div class="card__actions">
                                 <button type="button" class="btn btn--danger" disabled=busy
                                     on:click=move |_| {
                                         confirming.set(false);
-                                        if let Some(cb) = on_decline { cb.run(id.clone()) }
+                                        match (on_decline, on_cancel) {
+                                            (Some(cb), _) if side == Side::Visitor => cb.run(decline_id.clone()),
+                                            (_, Some(cb)) if side == Side::Operator => cb.run(cancel_id.clone()),
+                                            _ => {}
+                                        }
                                     }>
-                                    {t(locale, Text::YesDecline)}
+                                    {t(locale, yes)}
                                 </button>
-                                <button type="button" class="btn" autofocus on:click=move |_| confirming.set(false)>
+                                <button type="button" class="btn" node_ref=keep_button on:click=move |_| close_question()>
                                     {t(locale, Text::KeepIt)}
                                 </button>
                             </div>

@@ -6,6 +6,9 @@
 //! - [`live`]: live updates by server-sent events, with polling when they fail.
 //! - [`card`]: the payment card, for both sides of the chat.
 //! - [`transcript`]: the conversation's messages and the message box.
+//! - [`outbox`]: messages on their way, kept and retried (with their idempotency key)
+//!   while the connection is down.
+//! - [`time`]: times as the reader's clock shows them.
 //! - [`words`]: the words of the card and the transcript, in English and Spanish.
 //! - [`page`]: the page's query and languages.
 //! - [`json`]: JSON by the browser's own parser (smaller than shipping one).
@@ -18,7 +21,9 @@ pub mod api;
 pub mod card;
 pub mod json;
 pub mod live;
+pub mod outbox;
 pub mod page;
+pub mod time;
 pub mod transcript;
 pub mod words;
 

@@ -175,9 +175,21 @@ pub fn spawn_live(
             if failures > config.retry_delays_ms.len() {
                 status.set(LiveStatus::Polling);
                 let mut waited = 0;
+                // Polls that fail mean the server is down; the first that answers after
+                // one failed means it is back: stream again at once, not after the
+                // whole polling spell (which is for streams that fail while polls work).
+                let mut server_down = false;
                 while waited < config.retry_stream_after_ms && !flag.get() {
-                    if let Ok(Some(seen)) = source.poll().await {
-                        last = last.max(seen);
+                    match source.poll().await {
+                        Ok(seen) => {
+                            if let Some(seen) = seen {
+                                last = last.max(seen);
+                            }
+                            if server_down {
+                                break;
+                            }
+                        }
+                        Err(_) => server_down = true,
                     }
                     TimeoutFuture::new(config.poll_every_ms).await;
                     waited += config.poll_every_ms;

@@ -7,6 +7,7 @@ use paycard_core::api::{Author, Card, Message, MESSAGE_MAX_CHARS};
 use paycard_core::Locale;
 
 use crate::card::{PaymentCard, Side};
+use crate::outbox::Outgoing;
 use crate::words::{t, Text};
 
 /// The message box and its Send button, for both sides of the chat. The caller owns the
@@ -78,6 +79,9 @@ pub fn TranscriptList(
     /// The card whose action is in flight, if any.
     #[prop(optional, into)]
     busy_card: Signal<Option<String>>,
+    /// This side's messages on their way: shown after the others, marked as sending.
+    #[prop(optional, into)]
+    outgoing: Signal<Vec<Outgoing>>,
 ) -> impl IntoView {
     let own_author = match side {
         Side::Visitor => Author::Visitor,
@@ -115,15 +119,24 @@ pub fn TranscriptList(
                             } else {
                                 view! { <span class="msg__author">{message.author_name.clone()}</span> }.into_any()
                             };
+                            let sent = crate::time::clock(&message.created_at, locale);
                             view! {
                                 <li class=class>
                                     {author}
                                     {message.text.unwrap_or_default()}
+                                    <time class="msg__time" datetime=message.created_at>{sent}</time>
                                 </li>
                             }.into_any()
                         }
                     }
                 }
+            </For>
+            <For each=move || outgoing.get() key=|o| (o.key.clone(), o.waiting) let:pending>
+                <li class="msg msg--mine msg--sending" data-sending=if pending.waiting { "waiting" } else { "sending" }>
+                    {(side == Side::Visitor).then(|| view! { <span class="visually-hidden">{t(locale, Text::You)}": "</span> })}
+                    {pending.text}
+                    <span class="msg__state">{t(locale, if pending.waiting { Text::WaitingToSend } else { Text::Sending })}</span>
+                </li>
             </For>
         </ol>
     }
