@@ -1,12 +1,16 @@
 //! One conversation, operator side: the transcript with live cards, the message box,
 //! and the Payments picker under it.
 
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use leptos::html;
+use wasm_bindgen::JsCast;
 use leptos::prelude::*;
 use paycard_client::api::{Api, Auth};
 use paycard_client::card::Side;
+use paycard_client::live::LiveStatus;
+use paycard_client::outbox::{Deliver, Outbox};
 use paycard_client::transcript::{MessageBox, TranscriptList};
 use paycard_core::api::{Card, Payment, Refund};
 use paycard_core::transcript::Transcript;
@@ -16,11 +20,16 @@ use crate::i18n::{t, Text};
 use crate::picker::Picker;
 use crate::refund::RefundForm;
 use crate::settings::Modal;
+use crate::visitor::VisitorPanel;
 
 /// Whether the signed-in account may refund paid cards (admins), for the conversation
 /// view to offer Refund.
 #[derive(Debug, Clone, Copy)]
 pub struct CanRefund(pub bool);
+
+/// The console's live connection, given by the app to the views that care.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveStatusSignal(pub RwSignal<LiveStatus>);
 
 /// A fresh `Idempotency-Key` for one action (`share`, `refund`…): made once per click
 /// or dialog and sent with every retry of it, so a network hiccup cannot act twice.
@@ -62,7 +71,6 @@ pub fn ConversationView(
 ) -> impl IntoView {
     let api = Api::new("");
     let draft = RwSignal::new(String::new());
-    let sending = RwSignal::new(false);
     let error = RwSignal::new(None::<&'static str>);
     let picker_open = RwSignal::new(false);
     let payments = RwSignal::new(None::<Vec<Payment>>);
@@ -86,26 +94,44 @@ pub fn ConversationView(
     });
     let payments_button = NodeRef::<html::Button>::new();
 
-    // The operator's text stays in the box until it is sent, so a failure loses nothing.
-    let send = {
+    // The operator's words leave the box at once and show as sending; offline they wait
+    // and go, once each, when the connection is back (see `paycard_client::outbox`).
+    let outbox = {
         let api = api.clone();
         let id = conversation_id.clone();
-        Callback::new(move |text: String| {
+        let deliver: Deliver = Rc::new(move |key: String, text: String| {
             let (api, id) = (api.clone(), id.clone());
-            sending.set(true);
-            leptos::task::spawn_local(async move {
-                match api.post_message(&Auth::Session, &id, &text).await {
-                    Ok(message) => {
-                        transcript.update(|t| t.add_message(message));
-                        draft.set(String::new());
-                        error.set(None);
-                    }
-                    Err(_) => error.set(Some(t(locale, Text::SomethingWrong))),
+            Box::pin(async move { api.post_message(&Auth::Session, &id, &text, &key).await })
+        });
+        Outbox::new(
+            deliver,
+            Callback::new(move |message| {
+                error.set(None);
+                transcript.update(|t| t.add_message(message));
+            }),
+            Callback::new(move |(text, _): (String, paycard_client::ApiError)| {
+                if draft.with_untracked(String::is_empty) {
+                    draft.set(text);
                 }
-                sending.set(false);
-            });
-        })
+                error.set(Some(t(locale, Text::SomethingWrong)));
+            }),
+            Some(format!("paycard.console.outbox.{}", conversation_id)),
+        )
     };
+    let outgoing = outbox.items();
+    let outbox = StoredValue::new_local(outbox);
+    let send = Callback::new(move |text: String| {
+        draft.set(String::new());
+        outbox.with_value(|o| o.send(text));
+    });
+    // Back online per the live stream: what waits goes now.
+    if let Some(LiveStatusSignal(status)) = use_context::<LiveStatusSignal>() {
+        Effect::new(move |_| {
+            if status.get() == LiveStatus::Live {
+                outbox.with_value(|o| o.retry_now());
+            }
+        });
+    }
 
     let toggle_picker = {
         let api = api.clone();
@@ -186,6 +212,12 @@ pub fn ConversationView(
                         transcript.update(|t| {
                             t.update_card(card);
                         });
+                        // The card's buttons are gone: the keyboard goes back to writing.
+                        if let Some(input) = document().query_selector(".conversation .chat__input").ok().flatten() {
+                            if let Ok(input) = input.dyn_into::<web_sys::HtmlElement>() {
+                                let _ = input.focus();
+                            }
+                        }
                     }
                     Err(_) => error.set(Some(t(locale, Text::SomethingWrong))),
                 }
@@ -197,10 +229,18 @@ pub fn ConversationView(
     let api_for_refund = StoredValue::new_local(api.clone());
     let refund_conversation = StoredValue::new(conversation_id.clone());
     let messages = Signal::derive(move || transcript.with(|t| t.messages().to_vec()));
+    // Any new message or card change: the visitor panel reloads (a payment, a refund).
+    let changed = Signal::derive(move || {
+        transcript.with(|t| {
+            t.messages().len()
+                + t.messages().iter().filter_map(|m| m.card.as_ref()).map(|c| c.version as usize).sum::<usize>()
+        })
+    });
     view! {
         <section class="conversation" aria-labelledby="conversation-title">
             <h2 id="conversation-title" class="conversation__title">{title}</h2>
-            <div class="conversation__log" role="log" aria-label=t(locale, Text::Messages)>
+            <VisitorPanel locale=locale conversation_id=conversation_id.clone() changed=changed/>
+            <div class="conversation__log" role="log" aria-label=t(locale, Text::Messages) tabindex="0">
                 <TranscriptList
                     locale=locale
                     side=Side::Operator
@@ -208,6 +248,7 @@ pub fn ConversationView(
                     on_cancel=cancel
                     on_refund=on_refund
                     busy_card=busy_card
+                    outgoing=outgoing
                 />
             </div>
             <p class="chat__notice" role="alert">{move || error.get()}</p>
@@ -237,7 +278,6 @@ pub fn ConversationView(
                 send_label=t(locale, Text::Send)
                 draft=draft
                 on_send=send
-                busy=sending
             />
             <div class="conversation__tools">
                 <button type="button" class="btn" node_ref=payments_button aria-controls="payments-picker"

@@ -4,19 +4,23 @@
 //! - [`ConsoleApp`]: the page at `/console/` (routes `/console/conversations/{id}`).
 //! - [`conversation`]: one conversation, operator side.
 //! - [`picker`]: the Payments picker.
-//! - [`settings`]: the admins' Settings pages (portal, gateways, payments, brands), over
-//!   `paycard_client::admin`.
+//! - [`settings`]: the admins' Settings pages (portal, gateways, payments, brands, API
+//!   keys, notifications), over `paycard_client::admin`.
+//! - [`reports`]: the admins' Reports page (SPEC §8.6).
 //! - [`mount_conversation`]: the operator side of one conversation, mounted on its own
 //!   into another page (SPEC §6).
 //!
 //! The API client, live updates, the payment card and the transcript come from
 //! `paycard-client`, shared with the visitor widget.
 
+pub mod alerts;
 pub mod conversation;
 pub mod i18n;
 pub mod picker;
 pub mod refund;
+pub mod reports;
 pub mod settings;
+pub mod visitor;
 
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -185,7 +189,6 @@ fn Workspace(
             }
         })
     };
-    let unread = RwSignal::new(HashSet::<String>::new());
     let open = RwSignal::new(None::<String>);
     let transcript = RwSignal::new(Transcript::default());
     let live_status = RwSignal::new(LiveStatus::Connecting);
@@ -194,6 +197,9 @@ fn Workspace(
     provide_context(PaymentsChanged(payments_changed));
     let is_admin = account.role == Role::Admin;
     provide_context(conversation::CanRefund(is_admin));
+    provide_context(conversation::LiveStatusSignal(live_status));
+    let alerts = alerts::Alerts::load();
+    alerts::unread_in_title(conversations);
 
     let refresh: Rc<dyn Fn() -> LocalFuture<Result<Option<i64>, ApiError>>> = {
         let api = api.clone();
@@ -214,8 +220,10 @@ fn Workspace(
     let on_event: Rc<dyn Fn(LiveEvent)> = Rc::new(move |event| match event {
         LiveEvent::Conversation(e) => conversations.update(|list| {
             let list = list.get_or_insert_with(Vec::new);
-            if !list.iter().any(|c| c.id == e.conversation.id) {
-                list.insert(0, e.conversation);
+            match list.iter_mut().find(|c| c.id == e.conversation.id) {
+                // Known: the visitor was named (at checkout, or by an operator).
+                Some(known) => known.visitor_name = e.conversation.visitor_name,
+                None => list.insert(0, e.conversation),
             }
         }),
         LiveEvent::Message(e) => {
@@ -236,6 +244,9 @@ fn Workspace(
                 let Some(list) = list else { return };
                 if let Some(i) = list.iter().position(|c| c.id == message.conversation_id) {
                     let mut c = list.remove(i);
+                    if message.author == Author::Visitor && !is_open {
+                        c.unread += 1;
+                    }
                     c.updated_at = message.created_at.clone();
                     c.last_message = Some(paycard_core::api::LastMessage {
                         author: message.author,
@@ -249,12 +260,23 @@ fn Workspace(
                     list.insert(0, c);
                 }
             });
-            if is_open {
-                transcript.update(|t| t.add_message(message));
-            } else if message.author == Author::Visitor {
-                unread.update(|u| {
-                    u.insert(message.conversation_id.clone());
+            let looking = is_open && !document().hidden();
+            if message.author == Author::Visitor && !looking {
+                let who = conversations.with_untracked(|list| {
+                    list.iter().flatten().find(|c| c.id == message.conversation_id).map(|c| c.visitor_name.clone())
                 });
+                let text = message.text.clone().unwrap_or_default();
+                alerts.new_message(&who.unwrap_or_default(), &text);
+            }
+            if is_open {
+                // Read as it arrives: the server's count stays 0 for this operator.
+                if message.author == Author::Visitor {
+                    let (api, id) = (api_for_events.clone(), message.conversation_id.clone());
+                    leptos::task::spawn_local(async move {
+                        let _ = api.mark_read(&id).await;
+                    });
+                }
+                transcript.update(|t| t.add_message(message));
             }
         }
         LiveEvent::Card(e) => {
@@ -307,14 +329,23 @@ fn Workspace(
         }
     };
 
+    // On a phone the list and a conversation take turns: the list is the console's own
+    // page ("/console/"); anything else (a conversation, settings) shows alone.
+    let location = leptos_router::hooks::use_location();
+    let listing = move || {
+        let path = location.pathname.get();
+        path.trim_end_matches('/') == "/console" || path.is_empty() || path == "/"
+    };
     view! {
-        <div class="console">
+        <div class="console" class:console--listing=listing>
             <header class="console__header">
                 <span class="console__brand">{t(locale, Text::Console)}</span>
                 <Show when=move || is_admin>
+                    <A href="/console/reports" attr:class="console__settings">{tr(locale, "Reports", "Informes")}</A>
                     <A href="/console/settings" attr:class="console__settings">{tr(locale, "Settings", "Ajustes")}</A>
                 </Show>
                 <span class="console__who">{account.name.clone()}</span>
+                <alerts::AlertSwitches locale=locale alerts=alerts/>
                 <p class="console__live" role="status">
                     {move || matches!(live_status.get(), LiveStatus::Reconnecting | LiveStatus::Polling).then(|| t(locale, Text::Reconnecting))}
                 </p>
@@ -337,18 +368,20 @@ fn Workspace(
                         <ul class="convs">
                             {list.into_iter().map(|c| {
                                 let id = c.id.clone();
-                                let is_unread = { let id = id.clone(); move || unread.with(|u| u.contains(&id)) };
+                                let count = c.unread;
                                 let is_current = { let id = id.clone(); move || open.get().as_deref() == Some(id.as_str()) };
-                                let is_unread2 = is_unread.clone();
                                 view! {
-                                    <li class="conv" class:conv--unread=is_unread class:conv--current=is_current>
+                                    <li class="conv" class:conv--unread={count > 0} class:conv--current=is_current>
                                         <A href=format!("/console/conversations/{}", c.id)>
                                             <span class="conv__name">{c.visitor_name.clone()}</span>
-                                            <Show when=is_unread2.clone()>
-                                                <span class="conv__dot" aria-hidden="true"></span>
-                                                <span class="visually-hidden">{format!(" ({})", t(locale, Text::Unread))}</span>
-                                            </Show>
-                                            <span class="conv__last">{c.last_message.map(|m| m.text).unwrap_or_default()}</span>
+                                            {(count > 0).then(|| view! {
+                                                <span class="conv__count" aria-hidden="true">{count}</span>
+                                                <span class="visually-hidden">{format!(" ({count} {})", t(locale, Text::Unread))}</span>
+                                            })}
+                                            {c.last_message.map(|m| view! {
+                                                <span class="conv__last">{m.text}</span>
+                                                <time class="conv__time" datetime=m.created_at.clone()>{paycard_client::time::clock(&m.created_at, locale)}</time>
+                                            })}
                                         </A>
                                     </li>
                                 }
@@ -368,8 +401,9 @@ fn Workspace(
                 <Routes fallback=move || view! { <p class="console__empty">{t(locale, Text::ChooseConversation)}</p> }>
                     <Route path=path!("/") view=move || view! { <p class="console__empty">{t(locale, Text::ChooseConversation)}</p> }/>
                     <Route path=path!("/conversations/:id") view=move || view! {
-                        <ConversationRoute locale=locale open=open transcript=transcript unread=unread conversations=conversations/>
+                        <ConversationRoute locale=locale open=open transcript=transcript conversations=conversations/>
                     }/>
+                    <Route path=path!("/reports") view=move || view! { <reports::ReportsPage locale=locale is_admin=is_admin/> }/>
                     <Route path=path!("/settings") view=move || view! { <SettingsPage locale=locale section=Section::Portal is_admin=is_admin/> }/>
                     <Route path=path!("/settings/portal") view=move || view! { <SettingsPage locale=locale section=Section::Portal is_admin=is_admin/> }/>
                     <Route path=path!("/settings/gateways") view=move || view! { <SettingsPage locale=locale section=Section::Gateways is_admin=is_admin/> }/>
@@ -427,7 +461,6 @@ fn ConversationRoute(
     locale: Locale,
     open: RwSignal<Option<String>>,
     transcript: RwSignal<Transcript>,
-    unread: RwSignal<HashSet<String>>,
     conversations: RwSignal<Option<Vec<Conversation>>>,
 ) -> impl IntoView {
     let params = use_params_map();
@@ -436,13 +469,16 @@ fn ConversationRoute(
     Effect::new(move |_| {
         let id = id.get();
         open.set(Some(id.clone()));
-        unread.update(|u| {
-            u.remove(&id);
+        conversations.update(|list| {
+            if let Some(c) = list.iter_mut().flatten().find(|c| c.id == id && c.unread > 0) {
+                c.unread = 0;
+            }
         });
         transcript.set(Transcript::default());
         let api = api.clone();
         leptos::task::spawn_local(async move {
             let _ = reload(&api, &id, transcript).await;
+            let _ = api.mark_read(&id).await;
         });
     });
     on_cleanup(move || open.set(None));

@@ -134,7 +134,7 @@ async fn amounts_are_read_in_the_admins_language_and_the_currencys_exponent() {
     form.submit().await;
     assert_eq!(
         form.error("pay-amount"),
-        "El formato no es válido.",
+        "Escriba un importe como 25,00, sin más decimales de los que tiene la moneda (ninguno en JPY).",
         "EUR has two decimals"
     );
     form.type_into("pay-amount", "0").await;
@@ -148,7 +148,7 @@ async fn amounts_are_read_in_the_admins_language_and_the_currencys_exponent() {
     form.submit().await;
     assert_eq!(
         form.error("pay-amount"),
-        "El formato no es válido.",
+        "Escriba un importe como 25,00, sin más decimales de los que tiene la moneda (ninguno en JPY).",
         "JPY has none"
     );
 }

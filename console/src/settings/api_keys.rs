@@ -9,7 +9,7 @@ use paycard_core::api::{ApiKey, Brand, CreatedApiKey, NewApiKey};
 use paycard_core::validation::{validate_api_key, FieldError};
 use paycard_core::Locale;
 
-use super::{confirm, error_for, failure_text, report, Clears, FormField};
+use super::{error_for, failure_text, report, Clears, FormField};
 use crate::i18n::tr;
 use paycard_client::{admin, ApiError};
 
@@ -103,6 +103,7 @@ fn KeyTable(
     keys: Vec<ApiKey>,
     delete: Action<ApiKey, Result<String, ApiError>>,
 ) -> impl IntoView {
+    let ask = super::use_confirm();
     view! {
         <table class="table api-keys">
             <caption class="visually-hidden">{tr(locale, "API keys", "Claves de API")}</caption>
@@ -137,7 +138,12 @@ fn KeyTable(
                             <td>
                                 <button type="button" class="btn btn--small" aria-label=label
                                     disabled=move || delete.pending().get()
-                                    on:click=move |_| if confirm(&question) { delete.dispatch(row.clone()); }>
+                                    on:click=move |_| {
+                                        let (question, row) = (question.clone(), row.clone());
+                                        leptos::task::spawn_local(async move {
+                                            if ask.ask(question, tr(locale, "Delete", "Eliminar")).await { delete.dispatch(row); }
+                                        });
+                                    }>
                                     {tr(locale, "Delete", "Eliminar")}
                                 </button>
                             </td>

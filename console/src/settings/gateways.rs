@@ -11,7 +11,7 @@ use paycard_core::api::{Gateway, GatewayKindInfo, NewGateway};
 use paycard_core::validation::FieldError;
 use paycard_core::Locale;
 
-use super::{confirm, error_for, failure_text, report, Clears, FormActions, FormField, Modal};
+use super::{error_for, failure_text, report, Clears, FormActions, FormField, Modal};
 use crate::i18n::tr;
 use paycard_client::admin;
 
@@ -59,15 +59,16 @@ pub fn GatewaySettings(locale: Locale) -> impl IntoView {
     };
     load();
 
+    let ask = super::use_confirm();
     let remove = move |g: Gateway| {
         let question = match locale {
             Locale::En => format!("Remove {}? Its credentials are deleted.", g.name),
             Locale::Es => format!("¿Quitar {}? Sus credenciales se eliminan.", g.name),
         };
-        if !confirm(&question) {
-            return;
-        }
         leptos::task::spawn_local(async move {
+            if !ask.ask(question, tr(locale, "Remove", "Quitar")).await {
+                return;
+            }
             match admin::remove_gateway(&g.id).await {
                 Ok(()) => {
                     failure.set(None);

@@ -75,7 +75,10 @@ pub fn SettingsPage(locale: Locale, section: Section, is_admin: bool) -> impl In
         }
         .into_any();
     }
+    let confirm = Confirm::new();
+    provide_context(confirm);
     view! {
+        <ConfirmDialog locale=locale confirm=confirm/>
         <section class="settings" aria-labelledby="settings-title">
             <h1 id="settings-title" class="settings__title">{tr(locale, "Settings", "Ajustes")}</h1>
             <nav class="settings__nav" aria-label=tr(locale, "Settings sections", "Secciones de ajustes")>
@@ -274,7 +277,78 @@ pub fn FormActions(
     }
 }
 
-/// Asks before a destructive action.
-pub fn confirm(question: &str) -> bool {
-    window().confirm_with_message(question).unwrap_or(false)
+/// Asks before a destructive action, in the app's own dialog (the browser's `confirm()`
+/// looks like no part of the app, blocks the page and cannot be styled or translated in
+/// its buttons). Given by [`SettingsPage`] to every settings page through context.
+#[derive(Clone, Copy)]
+pub struct Confirm {
+    /// The question and its yes-button while asked.
+    asked: RwSignal<Option<(String, String)>>,
+    answer: StoredValue<Option<futures_channel::oneshot::Sender<bool>>, LocalStorage>,
+}
+
+impl Confirm {
+    fn new() -> Confirm {
+        Confirm {
+            asked: RwSignal::new(None),
+            answer: StoredValue::new_local(None),
+        }
+    }
+
+    /// Shows `question` with `yes` and "Cancel"; true when the admin says yes.
+    pub async fn ask(self, question: String, yes: &str) -> bool {
+        let (sender, receiver) = futures_channel::oneshot::channel();
+        // A question still open (it cannot be, the dialog is modal) is answered no.
+        if let Some(old) = self.answer.try_update_value(|a| a.replace(sender)).flatten() {
+            let _ = old.send(false);
+        }
+        self.asked.set(Some((question, yes.to_owned())));
+        receiver.await.unwrap_or(false)
+    }
+
+    fn reply(self, yes: bool) {
+        self.asked.set(None);
+        if let Some(sender) = self.answer.try_update_value(Option::take).flatten() {
+            let _ = sender.send(yes);
+        }
+    }
+}
+
+/// The settings pages' [`Confirm`].
+pub fn use_confirm() -> Confirm {
+    expect_context::<Confirm>()
+}
+
+/// The dialog of [`Confirm`]: modal, focus on "Cancel" (the safe answer), Escape says no.
+#[component]
+fn ConfirmDialog(locale: Locale, confirm: Confirm) -> impl IntoView {
+    let dialog = NodeRef::<html::Dialog>::new();
+    let cancel = NodeRef::<html::Button>::new();
+    Effect::new(move |_| {
+        let Some(el) = dialog.get() else { return };
+        if confirm.asked.with(Option::is_some) {
+            if !el.open() {
+                let _ = el.show_modal();
+            }
+            if let Some(b) = cancel.get() {
+                let _ = b.focus();
+            }
+        } else if el.open() {
+            el.close();
+        }
+    });
+    view! {
+        <dialog class="modal confirm" node_ref=dialog role="alertdialog" aria-labelledby="confirm-question"
+            on:close=move |_| if confirm.asked.with_untracked(Option::is_some) { confirm.reply(false) }>
+            <p id="confirm-question" class="confirm__question">{move || confirm.asked.with(|a| a.as_ref().map(|(q, _)| q.clone()))}</p>
+            <div class="form__actions">
+                <button type="button" class="btn" node_ref=cancel on:click=move |_| confirm.reply(false)>
+                    {tr(locale, "Cancel", "Cancelar")}
+                </button>
+                <button type="button" class="btn btn--danger" on:click=move |_| confirm.reply(true)>
+                    {move || confirm.asked.with(|a| a.as_ref().map(|(_, yes)| yes.clone()))}
+                </button>
+            </div>
+        </dialog>
+    }
 }

@@ -13,7 +13,7 @@ use paycard_core::validation::FieldError;
 use paycard_core::Locale;
 
 use super::api_keys::when;
-use super::{confirm, error_for, failure_text, report, Clears, FormField};
+use super::{error_for, failure_text, report, Clears, FormField};
 use crate::i18n::tr;
 use paycard_client::{admin, ApiError};
 
@@ -167,6 +167,7 @@ fn EndpointTable(
     delete: Action<WebhookEndpoint, Result<String, ApiError>>,
     shown: RwSignal<Option<String>>,
 ) -> impl IntoView {
+    let ask = super::use_confirm();
     view! {
         <table class="table webhooks">
             <caption class="visually-hidden">{tr(locale, "Webhook endpoints", "Destinos de webhooks")}</caption>
@@ -216,7 +217,12 @@ fn EndpointTable(
                                 </button>
                                 <button type="button" class="btn btn--small" aria-label=delete_label
                                     disabled=move || delete.pending().get()
-                                    on:click=move |_| if confirm(&question) { delete.dispatch(row.clone()); }>
+                                    on:click=move |_| {
+                                        let (question, row) = (question.clone(), row.clone());
+                                        leptos::task::spawn_local(async move {
+                                            if ask.ask(question, tr(locale, "Remove", "Eliminar")).await { delete.dispatch(row); }
+                                        });
+                                    }>
                                     {tr(locale, "Remove", "Eliminar")}
                                 </button>
                             </td>

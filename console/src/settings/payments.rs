@@ -10,7 +10,7 @@ use paycard_core::recurrence::price_text;
 use paycard_core::validation::{validate_payment, FieldError, PaymentDraft, Problem};
 use paycard_core::{Currency, Interval, Locale, Money, Recurrence};
 
-use super::{confirm, error_for, failure_text, report, Clears, FormActions, FormField, Modal};
+use super::{error_for, failure_text, report, Clears, FormActions, FormField, Modal};
 use crate::i18n::tr;
 use paycard_client::admin;
 
@@ -127,15 +127,16 @@ pub fn PaymentSettings(locale: Locale) -> impl IntoView {
             }
         });
     };
+    let ask = super::use_confirm();
     let delete = move |p: Payment| {
         let question = match locale {
             Locale::En => format!("Delete “{}”?", p.title),
             Locale::Es => format!("¿Eliminar «{}»?", p.title),
         };
-        if !confirm(&question) {
-            return;
-        }
         leptos::task::spawn_local(async move {
+            if !ask.ask(question, tr(locale, "Delete", "Eliminar")).await {
+                return;
+            }
             match admin::delete_payment(&p.id).await {
                 Ok(()) => notice.set(Some(match locale {
                     Locale::En => format!("“{}” was deleted. Cards already shared keep it as it was.", p.title),

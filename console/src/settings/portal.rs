@@ -10,7 +10,7 @@ use paycard_core::money::countries;
 use paycard_core::validation::{validate_portal, FieldError};
 use paycard_core::{Currency, Locale};
 
-use super::{confirm, error_for, failure_text, report, Clears, FormActions, FormField, Modal};
+use super::{error_for, failure_text, report, Clears, FormActions, FormField, Modal};
 use crate::i18n::tr;
 use paycard_client::admin;
 
@@ -66,16 +66,18 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
             busy.set(false);
         });
     };
+    let ask = super::use_confirm();
     let disconnect = move |_| {
-        if !confirm(tr(
-            locale,
-            "Disconnect this portal? Visitors will pay through the sandbox until you connect one again.",
-            "¿Desconectar este portal? Los visitantes pagarán con el sandbox hasta que conectes otro.",
-        )) {
-            return;
-        }
-        busy.set(true);
         leptos::task::spawn_local(async move {
+            let question = tr(
+                locale,
+                "Disconnect this portal? Visitors will pay through the sandbox until you connect one again.",
+                "¿Desconectar este portal? Los visitantes pagarán con el sandbox hasta que conectes otro.",
+            );
+            if !ask.ask(question.to_owned(), tr(locale, "Disconnect", "Desconectar")).await {
+                return;
+            }
+            busy.set(true);
             match admin::disconnect_portal().await {
                 Ok(()) => {
                     portal.set(None);
