@@ -120,7 +120,11 @@ test('a visitor message reaches the console and a shared card reaches the widget
 
   // Cancel request reaches the visitor: the buttons go.
   await o.page.keyboard.press('Escape');
-  await o.page.getByRole('group', { name: 'Coffee subscription' }).getByRole('button', { name: 'Cancel request' }).click();
+  const subscription = o.page.getByRole('group', { name: 'Coffee subscription' });
+  await subscription.getByRole('button', { name: 'Cancel request' }).click();
+  // Final, so it asks first; the question has the focus.
+  await subscription.getByRole('alertdialog', { name: /Cancel this payment request\?/ }).waitFor();
+  await subscription.getByRole('button', { name: 'Yes, cancel it' }).click();
   await v.chat.locator('[data-status="cancelled"]').waitFor();
   assert.match(await card.textContent(), /Cancelled by the operator/);
   assert.equal(await card.getByRole('button').count(), 0);

@@ -105,6 +105,7 @@ test('after Cancel request the checkout link is dead', async () => {
   const s = await sharedCard('Barista workshop', 'pay_demo_workshop', 'Workshop for two?');
   const tab = await openCheckout(s);
   await s.operatorCard.getByRole('button', { name: 'Cancel request' }).click();
+  await s.operatorCard.getByRole('button', { name: 'Yes, cancel it' }).click();
   await s.chat.locator('[data-status="cancelled"]').waitFor();
   await tab.reload();
   await tab.getByRole('heading', { name: 'This payment request was cancelled' }).waitFor();

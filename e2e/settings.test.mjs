@@ -127,7 +127,7 @@ test('an admin sets up portal, gateway and a custom recurring payment; the picke
   await form.getByLabel('Every').fill('2');
   await form.getByLabel('Unit').selectOption('week');
   await form.getByRole('button', { name: 'Save payment' }).click();
-  await form.getByText('The format is not valid.').waitFor();
+  await form.getByText('Enter an amount such as 25.00, with no more decimals than the currency has (none for JPY).').waitFor();
   await form.getByLabel('Amount').fill('19.50');
   assert.equal(await form.getByLabel('Currency').inputValue(), 'EUR', "the portal's currency by default");
   await page.screenshot({ path: screenshotPath('settings-payment-form-en') });
@@ -182,8 +182,12 @@ test('the settings speak Spanish', async () => {
   await page.getByRole('link', { name: 'Ajustes' }).click();
   await page.getByRole('heading', { name: 'Portal de pagos' }).waitFor();
   // The earlier test connected a portal; disconnect it and pick it again from the list.
-  page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'Desconectar' }).click();
+  // The app asks in its own dialog; the safe answer has the focus.
+  const question = page.getByRole('alertdialog');
+  await question.getByText('¿Desconectar este portal?', { exact: false }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Cancelar');
+  await question.getByRole('button', { name: 'Desconectar' }).click();
   await page.getByRole('list', { name: 'Tus portales' }).waitFor();
   await page.screenshot({ path: screenshotPath('settings-portal-pick-es') });
   await page.getByRole('button', { name: 'Conectar Acme Europe' }).click();
@@ -236,12 +240,12 @@ test('the settings speak Spanish', async () => {
 for (const [locale, words] of [
   ['en-US', {
     settings: 'Settings', tab: 'API keys', name: 'Name', create: 'Create key', copy: 'Copy this key now',
-    never: 'Never', del: (n) => `Delete key ${n}`, deleted: 'deleted', empty: 'No API keys yet.',
+    never: 'Never', cancel: 'Cancel', confirmDelete: 'Delete', del: (n) => `Delete key ${n}`, deleted: 'deleted', empty: 'No API keys yet.',
     required: 'This field is required.',
   }],
   ['es-ES', {
     settings: 'Ajustes', tab: 'Claves de API', name: 'Nombre', create: 'Crear clave', copy: 'Copia esta clave ahora',
-    never: 'Nunca', del: (n) => `Eliminar la clave ${n}`, deleted: 'eliminada', empty: 'Aún no hay claves de API.',
+    never: 'Nunca', cancel: 'Cancelar', confirmDelete: 'Eliminar', del: (n) => `Eliminar la clave ${n}`, deleted: 'eliminada', empty: 'Aún no hay claves de API.',
     required: 'Este campo es obligatorio.',
   }],
 ]) {
@@ -289,8 +293,12 @@ for (const [locale, words] of [
     await page.reload();
     await row.waitFor();
     assert.equal(await row.getByText(words.never).count(), 0, 'last use is shown');
-    page.once('dialog', (dialog) => dialog.accept());
     await page.getByRole('button', { name: words.del(bot) }).click();
+    // The app's own question, with the safe answer focused.
+    const question = page.getByRole('alertdialog');
+    await question.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), words.cancel);
+    await question.getByRole('button', { name: words.confirmDelete }).click();
     await page.getByText(words.deleted).waitFor();
     await page.getByText(words.empty).waitFor();
     assert.equal((await fetch(`${server.base}/api/v1/operator/conversations`, { headers: auth })).status, 401);

@@ -22,6 +22,7 @@ STREAM_EXAMPLES=${STREAM_EXAMPLES:-5}
 SEED=${SEED:-20261127}
 BIN=${PAYCARD_BIN:-$PWD/target/release/paycard-server}
 ST=$PWD/tools/venv/bin/schemathesis
+config=$PWD/tools/schemathesis.toml
 [ -x "$ST" ] || { echo "contract: run scripts/setup.sh first (schemathesis)" >&2; exit 1; }
 [ -x "$BIN" ] || cargo build --release --locked -p paycard-server
 
@@ -73,7 +74,7 @@ run() { # who, output, schemathesis options…
   shift 2
   # From the scratch folder: schemathesis keeps a cache where it runs.
   st() {
-    (cd "$work" && "$ST" run "$base/api/openapi.json" --checks all --workers 2 "${seed_args[@]}" \
+    (cd "$work" && "$ST" --config-file "$config" run "$base/api/openapi.json" --checks all --workers 2 "${seed_args[@]}" \
       -H "Authorization: Bearer $token" "$@") >"$out" 2>&1
   }
   # CPython 3.11 sometimes fails inside Hypothesis while it describes a strategy
