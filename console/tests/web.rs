@@ -227,6 +227,7 @@ fn conversation(id: &str, updated_at: &str) -> paycard_core::api::Conversation {
         created_at: "2026-01-01T00:00:00.000Z".into(),
         updated_at: updated_at.into(),
         last_message: None,
+        unread: 0,
     }
 }
 
