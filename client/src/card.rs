@@ -107,7 +107,8 @@ pub fn PaymentCard(
             </Show>
             <p class="card__status" aria-live="polite">
                 <span class="card__dot" aria-hidden="true"></span>
-                {status_line}
+                // Its own element: the status reads alone ("Refunded"), the time beside it.
+                <span class="card__line">{status_line}</span>
                 " "<time class="card__time" datetime=card.updated_at.clone()>{crate::time::clock(&card.updated_at, locale)}</time>
             </p>
             {payable.then(|| view! {
