@@ -2,6 +2,8 @@
 //! Every non-2xx answer becomes an [`ApiError`] carrying the server's error code; the
 //! admin endpoints ([`crate::admin`]) also keep its field errors.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
     Card, Checkout, ConversationCreated, ConversationPage, LoggedIn, Login, Message,
@@ -68,6 +70,18 @@ impl ApiError {
     pub fn is_gone(&self) -> bool {
         matches!(self.status(), Some(401 | 403 | 404))
     }
+}
+
+/// A fresh `Idempotency-Key` for one action (`share`, `refund`, a message…): made once
+/// and sent with every retry of it, so a network hiccup cannot act twice.
+pub fn idempotency_key(action: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let random = (js_sys::Math::random() * 1e15) as u64;
+    format!(
+        "{action}-{}-{random:x}-{}",
+        js_sys::Date::now() as u64,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// How requests prove who sends them.

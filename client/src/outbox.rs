@@ -102,7 +102,7 @@ impl Outbox {
 
     /// Queues `text` and sends it (after those before it).
     pub fn send(&self, text: String) {
-        let key = new_key();
+        let key = crate::api::idempotency_key("msg");
         self.items.update(|items| items.push(Outgoing { key, text, waiting: false }));
         self.pump();
     }
@@ -153,10 +153,4 @@ impl Outbox {
 
 fn storage() -> Option<web_sys::Storage> {
     leptos::prelude::window().local_storage().ok().flatten()
-}
-
-/// A key no other message of this browser has: the time and 64 random bits.
-fn new_key() -> String {
-    let random = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
-    format!("msg-{}-{:08x}{:08x}", js_sys::Date::now() as u64, random(), random())
 }

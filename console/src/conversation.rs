@@ -2,12 +2,11 @@
 //! and the Payments picker under it.
 
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use leptos::html;
 use wasm_bindgen::JsCast;
 use leptos::prelude::*;
-use paycard_client::api::{Api, Auth};
+use paycard_client::api::{idempotency_key, Api, Auth};
 use paycard_client::card::Side;
 use paycard_client::live::LiveStatus;
 use paycard_client::outbox::{Deliver, Outbox};
@@ -30,18 +29,6 @@ pub struct CanRefund(pub bool);
 /// The console's live connection, given by the app to the views that care.
 #[derive(Debug, Clone, Copy)]
 pub struct LiveStatusSignal(pub RwSignal<LiveStatus>);
-
-/// A fresh `Idempotency-Key` for one action (`share`, `refund`…): made once per click
-/// or dialog and sent with every retry of it, so a network hiccup cannot act twice.
-pub fn idempotency_key(action: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let random = (js_sys::Math::random() * 1e15) as u64;
-    format!(
-        "{action}-{}-{random:x}-{}",
-        js_sys::Date::now() as u64,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
 
 /// Reloads a conversation's transcript from the server.
 pub async fn reload(

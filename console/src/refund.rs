@@ -10,7 +10,7 @@ use paycard_core::money::MoneyParseError;
 use paycard_core::validation::{validate_refund, FieldError, Problem};
 use paycard_core::{Locale, Money};
 
-use crate::conversation::idempotency_key;
+use paycard_client::api::idempotency_key;
 use crate::i18n::tr;
 use crate::settings::{error_for, report, Clears, FormField};
 use paycard_client::admin;

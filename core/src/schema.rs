@@ -53,6 +53,11 @@ pub fn visitor_name() -> Schema {
     or_null(string(pattern::LINE, VISITOR_NAME_MAX_CHARS), Type::String)
 }
 
+/// A card's status, as a query parameter (the reports' `status`).
+pub fn card_status() -> Schema {
+    one_of_strings(crate::CardStatus::ALL.map(crate::CardStatus::as_str)).build().into()
+}
+
 pub fn visitor_email() -> Schema {
     or_null(
         utoipa::openapi::ObjectBuilder::new()

@@ -218,7 +218,12 @@ pub async fn messages(state: &AppState, conversation_id: &str) -> Result<Vec<Mes
 /// and id, the list's order (`2026-11-27T10:00:00.000Z/conv_…`). Opaque to clients; its
 /// pattern is in the schema.
 pub fn cursor(conversation: &Conversation) -> String {
-    format!("{}/{}", conversation.updated_at, conversation.id)
+    write_cursor(&conversation.updated_at, &conversation.id)
+}
+
+/// A keyset cursor: a stored timestamp, `/`, an id ([`read_cursor`] reads it back).
+pub fn write_cursor(at: &str, id: &str) -> String {
+    format!("{at}/{id}")
 }
 
 /// Reads a [`cursor`]: a timestamp as stored, `/`, an id.

@@ -15,7 +15,7 @@ use paycard_core::api::{
 use paycard_core::{CardStatus, Currency, Money};
 
 use super::accounts::OperatorAuth;
-use super::chat::read_cursor;
+use super::chat::{read_cursor, write_cursor};
 use super::settings::offset_at;
 use crate::error::AppError;
 use crate::secrets::timestamp;
@@ -194,16 +194,8 @@ pub async fn cards(
     state: &AppState,
     admin: &OperatorAuth,
     scope: &Scope,
-    status: Option<&str>,
+    status: Option<CardStatus>,
 ) -> Result<Vec<ReportCard>, AppError> {
-    let status = status
-        .map(|text| {
-            CardStatus::parse(text).ok_or_else(|| AppError::BadRequest {
-                code: "invalid_status",
-                message: format!("status must be one of {}", CardStatus::ALL.map(CardStatus::as_str).join(", ")),
-            })
-        })
-        .transpose()?;
     rows(state, admin, scope)
         .await?
         .into_iter()
@@ -233,7 +225,7 @@ pub fn page(cards: Vec<ReportCard>, before: Option<&str>, limit: u32) -> Result<
         .collect();
     let next = if items.len() > limit as usize {
         items.truncate(limit as usize);
-        items.last().map(|last| format!("{}/{}", last.shared_at, last.id))
+        items.last().map(|last| write_cursor(&last.shared_at, &last.id))
     } else {
         None
     };

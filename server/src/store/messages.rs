@@ -5,6 +5,14 @@ use paycard_core::api::{Author, Message};
 
 use super::{Db, Error};
 
+/// How an author is stored.
+fn author_text(author: Author) -> &'static str {
+    match author {
+        Author::Visitor => "visitor",
+        Author::Operator => "operator",
+    }
+}
+
 pub(super) fn author(text: &str) -> Author {
     if text == "operator" {
         Author::Operator
@@ -24,10 +32,7 @@ pub async fn insert_with_key(
     message: &Message,
     idempotency_key: Option<&str>,
 ) -> Result<(), Error> {
-    let author = match message.author {
-        Author::Visitor => "visitor",
-        Author::Operator => "operator",
-    };
+    let author = author_text(message.author);
     exec!(db, |c| sqlx::query(
         "INSERT INTO messages (id, conversation_id, author, author_name, text, card_id, created_at, idempotency_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -70,10 +75,7 @@ pub async fn with_key(
     author: Author,
     key: &str,
 ) -> Result<Option<MessageRow>, Error> {
-    let author = match author {
-        Author::Visitor => "visitor",
-        Author::Operator => "operator",
-    };
+    let author = author_text(author);
     on!(db, |c| sqlx::query_as(
         "SELECT id, conversation_id, author, author_name, text, card_id, created_at FROM messages
          WHERE conversation_id = $1 AND author = $2 AND idempotency_key = $3",

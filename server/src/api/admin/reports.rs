@@ -5,6 +5,7 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use paycard_core::api::{ReportCardPage, ReportSummary};
+use paycard_core::CardStatus;
 use serde::Deserialize;
 
 use super::AdminAuth;
@@ -34,8 +35,8 @@ pub struct CardsQuery {
     to: Option<String>,
     brand_id: Option<String>,
     /// Only the cards in this status now.
-    #[param(inline)]
-    status: Option<StatusParam>,
+    #[param(schema_with = paycard_core::schema::card_status)]
+    status: Option<CardStatus>,
     /// `csv` for every card of the range as a CSV file (no pages); JSON pages otherwise.
     #[param(inline)]
     format: Option<Format>,
@@ -55,34 +56,6 @@ pub struct CardsQuery {
 enum Format {
     Json,
     Csv,
-}
-
-#[derive(Deserialize, utoipa::ToSchema, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum StatusParam {
-    Pending,
-    Processing,
-    Paid,
-    Failed,
-    Cancelled,
-    Declined,
-    Expired,
-    Refunded,
-}
-
-impl StatusParam {
-    fn as_str(self) -> &'static str {
-        match self {
-            StatusParam::Pending => "pending",
-            StatusParam::Processing => "processing",
-            StatusParam::Paid => "paid",
-            StatusParam::Failed => "failed",
-            StatusParam::Cancelled => "cancelled",
-            StatusParam::Declined => "declined",
-            StatusParam::Expired => "expired",
-            StatusParam::Refunded => "refunded",
-        }
-    }
 }
 
 /// `GET /api/v1/admin/reports/summary`: paid, refunded and net per currency, counts by
@@ -132,7 +105,7 @@ pub async fn cards(
         query.brand_id.as_deref(),
     )
     .await?;
-    let cards = reports::cards(&state, &admin, &scope, query.status.map(StatusParam::as_str)).await?;
+    let cards = reports::cards(&state, &admin, &scope, query.status).await?;
     if query.format == Some(Format::Csv) {
         let body = reports::to_csv(&cards)?;
         let name = format!("attachment; filename=\"paycard-cards-{}-{}.csv\"", scope.from, scope.to);
