@@ -421,3 +421,151 @@ test('the checkout follows its card: cancelled meanwhile, it says so by itself; 
   assert.deepEqual(csp, [], 'the script and its requests are allowed by the policy');
   await context.close();
 });
+
+test('the list at scale: search, open/closed, brands labelled; closing, and the visitor bringing it back; names in each reader\'s language', async () => {
+  const post = (path, body, token, headers = {}) => fetch(`${server.base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  // A Spanish-speaking visitor with no name, a named one, and one of the other brand.
+  const anon = await (await post('/api/v1/conversations', { brand_id: 'acme' }, null, { 'accept-language': 'es-ES' })).json();
+  const named = await (await post('/api/v1/conversations', { brand_id: 'acme', visitor_name: 'Listed Lola' })).json();
+  const zen = await (await post('/api/v1/conversations', { brand_id: 'zen', visitor_name: 'Yoga Yara' })).json();
+  const say = (c, text) => post(`/api/v1/conversations/${c.conversation.id}/messages`, { text }, c.visitor_token);
+  await say(anon, '¿Dónde está mi pedido de la taza turquesa?');
+  await say(named, 'Do you have gift wrapping?');
+  await say(zen, 'Namaste, is there a class on Sunday?');
+  const number = anon.conversation.visitor_name.match(/^Visitor (\d{4})$/)?.[1];
+  assert.ok(number, `one form in every language: ${anon.conversation.visitor_name}`);
+
+  // The admin (two brands), at 1280 px: every line says its brand.
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+  const admin = await context.newPage();
+  await admin.goto(`${server.base}/console`);
+  await admin.getByRole('textbox', { name: 'Email' }).fill('admin@example.com');
+  await admin.getByLabel('Password').fill(DEMO_PASSWORD);
+  await admin.getByRole('button', { name: 'Sign in' }).click();
+  const list = admin.getByRole('navigation', { name: 'Conversations' });
+  const entry = (text) => list.getByRole('link').filter({ hasText: text });
+  await entry('Yoga Yara').getByText('Zen Yoga').waitFor();
+  await entry('Listed Lola').getByText('Acme Coffee').waitFor();
+  // The generated name reads in English here, though the visitor spoke Spanish.
+  await entry(`Visitor ${number}`).waitFor();
+  assert.equal(await entry(`Visitante ${number}`).count(), 0);
+
+  // Search by words of a message, from the keyboard.
+  const search = list.getByRole('searchbox', { name: 'Search conversations' });
+  await search.focus();
+  await admin.keyboard.type('taza turquesa');
+  await admin.waitForFunction(() => document.querySelectorAll('.conv').length === 1);
+  await entry(`Visitor ${number}`).waitFor();
+  await admin.screenshot({ path: screenshotPath('console-list-search-en') });
+  await search.fill('no such words anywhere');
+  await list.getByText('No conversations match.').waitFor();
+  await search.fill('');
+  await entry('Listed Lola').waitFor();
+  // By brand.
+  await list.getByRole('combobox', { name: 'Brand' }).selectOption({ label: 'Zen Yoga' });
+  await admin.waitForFunction(() => [...document.querySelectorAll('.conv__brand')].every((b) => b.textContent === 'Zen Yoga'));
+  await entry('Yoga Yara').waitFor();
+  assert.equal(await entry('Listed Lola').count(), 0);
+  await list.getByRole('combobox', { name: 'Brand' }).selectOption({ label: 'All brands' });
+  await entry('Listed Lola').waitFor();
+
+  // Close Lola's conversation: it leaves the open list, and shows under Closed, marked.
+  await entry('Listed Lola').click();
+  await admin.getByRole('log').getByText('Do you have gift wrapping?').waitFor();
+  const close = admin.getByRole('button', { name: 'Close conversation' });
+  await close.focus();
+  await admin.keyboard.press('Enter');
+  await admin.getByRole('button', { name: 'Reopen' }).waitFor();
+  await entry('Listed Lola').waitFor({ state: 'detached' });
+  await admin.getByRole('heading', { name: 'Listed Lola' }).waitFor();
+  await admin.getByRole('status').filter({ hasText: 'Conversation closed' }).waitFor();
+  const show = list.getByRole('combobox', { name: 'Show' });
+  await show.selectOption('closed');
+  await entry('Listed Lola').getByText('Closed').waitFor();
+  await admin.screenshot({ path: screenshotPath('console-list-closed-en') });
+  assert.deepEqual(await seriousAxe(admin), []);
+  await show.selectOption('open');
+  await entry('Yoga Yara').waitFor();
+  assert.equal(await entry('Listed Lola').count(), 0);
+  // The visitor writes again: back in the open list, live, with the new line.
+  await say(named, 'Also, can it arrive by Friday?');
+  await entry('Listed Lola').getByText('Also, can it arrive by Friday?').waitFor();
+  await admin.getByRole('button', { name: 'Close conversation' }).waitFor();
+
+  // A Spanish operator on a phone reads the same generated name in Spanish.
+  const phone = await browser.newContext({ locale: 'es-ES', viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const op = await phone.newPage();
+  await op.goto(`${server.base}/console`);
+  await op.getByRole('textbox', { name: 'Correo electrónico' }).fill('operator@example.com');
+  await op.getByLabel('Contraseña').fill(DEMO_PASSWORD);
+  await op.getByRole('button', { name: 'Iniciar sesión' }).click();
+  const opList = op.getByRole('navigation', { name: 'Conversaciones' });
+  await opList.getByRole('link').filter({ hasText: `Visitante ${number}` }).waitFor();
+  assert.equal(await opList.locator('.conv__brand').count(), 0, 'one brand: no labels');
+  await opList.getByRole('searchbox', { name: 'Buscar conversaciones' }).fill('turquesa');
+  await op.waitForFunction(() => document.querySelectorAll('.conv').length === 1);
+  await op.screenshot({ path: screenshotPath('console-list-search-es-390') });
+  assert.deepEqual(await seriousAxe(op), []);
+  await opList.getByRole('link').filter({ hasText: `Visitante ${number}` }).click();
+  await op.getByRole('heading', { name: `Visitante ${number}` }).waitFor();
+  await op.getByRole('button', { name: 'Cerrar conversación' }).click();
+  await op.getByRole('button', { name: 'Reabrir' }).waitFor();
+  // Out of the open list now, it is still on screen under its name.
+  await op.getByRole('heading', { name: `Visitante ${number}` }).waitFor();
+  await op.screenshot({ path: screenshotPath('console-conversation-closed-es-390') });
+  await phone.close();
+  await context.close();
+});
+
+test('retry now: after an outage the visitor and the operator need not wait for the timer', async () => {
+  const visitor = await browser.newContext({ locale: 'en-US', viewport: { width: 1000, height: 760 } });
+  const page = await visitor.newPage();
+  await page.goto(`${server.base}/demo`);
+  await page.getByRole('button', { name: 'Open chat' }).click();
+  const chat = page.frameLocator('iframe');
+  const box = chat.getByRole('textbox', { name: 'Message' });
+  await box.fill('Checking the connection');
+  await box.press('Enter');
+  await chat.getByRole('log').locator('li:not(.msg--sending)', { hasText: 'Checking the connection' }).waitFor();
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+  const op = await context.newPage();
+  await op.goto(`${server.base}/console`);
+  await op.getByRole('textbox', { name: 'Email' }).fill('operator@example.com');
+  await op.getByLabel('Password').fill(DEMO_PASSWORD);
+  await op.getByRole('button', { name: 'Sign in' }).click();
+  await op.getByRole('navigation', { name: 'Conversations' }).getByRole('link').filter({ hasText: 'Checking the connection' }).click();
+  await op.getByRole('log').getByText('Checking the connection').waitFor();
+
+  // The server goes down: both sides say so, with Retry now.
+  await server.down();
+  const retry = chat.getByRole('button', { name: 'Retry now' });
+  const opRetry = op.getByRole('button', { name: 'Retry now' });
+  await retry.waitFor({ timeout: 20_000 });
+  await opRetry.waitFor({ timeout: 20_000 });
+  // Past the quick retries: polling, the slow spell Retry now cuts short.
+  await chat.getByText('Live updates are paused').waitFor({ timeout: 20_000 });
+  await page.screenshot({ path: screenshotPath('widget-retry-now-en') });
+  await op.screenshot({ path: screenshotPath('console-retry-now-en') });
+  assert.deepEqual(await seriousAxe(page), []);
+
+  // Back: one press each and they are live again at once, not at the next poll (every
+  // 4 s while paused).
+  await server.up();
+  await retry.click();
+  await retry.waitFor({ state: 'detached', timeout: 1_500 });
+  await opRetry.click();
+  await opRetry.waitFor({ state: 'detached', timeout: 1_500 });
+  const opBox = op.getByRole('textbox', { name: 'Message' });
+  await opBox.fill('Loud and clear');
+  await opBox.press('Enter');
+  await chat.getByRole('log').getByText('Loud and clear').waitFor({ timeout: 3_000 });
+  await box.fill('Thanks, got it');
+  await box.press('Enter');
+  await op.getByRole('log').getByText('Thanks, got it').waitFor({ timeout: 3_000 });
+  await visitor.close();
+  await context.close();
+});

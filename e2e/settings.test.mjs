@@ -5,15 +5,20 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import AxeBuilder from '@axe-core/playwright';
 import { startServer, launchBrowser, screenshotPath, DEMO_PASSWORD } from './lib/harness.mjs';
+import { startStripeStandIn } from './lib/stripe-standin.mjs';
 
-let server, browser;
+// Saving Stripe's keys asks Stripe whether it knows them: a stand-in that knows these.
+const STRIPE_KEY = 'sk_test_51EsStandInKey000001234';
+let server, browser, stripe;
 before(async () => {
-  server = await startServer();
+  stripe = await startStripeStandIn({ secretKey: STRIPE_KEY, webhookSecret: 'whsec_esSigningSecret00005678' });
+  server = await startServer({ PAYCARD_STRIPE_API_BASE: stripe.base });
   browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();
   await server?.stop();
+  await stripe?.close();
 });
 
 async function signIn(email, locale = 'en-US') {
@@ -165,6 +170,14 @@ test('an admin sets up portal, gateway and a custom recurring payment; the picke
   await page.getByLabel('Websites allowed to embed the chat (one per line)').first().fill('https://shop.example');
   await page.getByRole('button', { name: 'Save websites' }).first().click();
   await page.getByText('allowed websites saved').waitFor();
+  // The embed tag is copied with one click, for the website's template.
+  await a.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base });
+  const acme = page.getByRole('region', { name: 'Acme Coffee' });
+  await acme.getByRole('button', { name: 'Copy the embed tag of Acme Coffee' }).click();
+  await acme.getByRole('status').filter({ hasText: 'Copied.' }).waitFor();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(copied, await acme.locator('.brand__embed').textContent());
+  assert.match(copied, /<script src="[^"]+\/widget\.js" data-brand="acme"/);
 
   // Sharing closed the picker; reopened, it lists acme's payments as they are now.
   await o.page.getByRole('button', { name: 'Payments', exact: true }).click();
@@ -192,19 +205,51 @@ test('the settings speak Spanish', async () => {
   await page.screenshot({ path: screenshotPath('settings-portal-pick-es') });
   await page.getByRole('button', { name: 'Conectar Acme Europe' }).click();
   await page.getByText('Conectado por').waitFor();
+  // Countries are named in Spanish, and sorted the Spanish way.
+  assert.match(await page.locator('.facts').textContent(), /España/);
+
+  // Edit the connected portal: the name stays (it is how the portal is known), the rest
+  // changes; its gateways stay with it.
+  await page.getByRole('button', { name: 'Editar' }).click();
+  const edit = page.getByRole('dialog', { name: 'Editar el portal de pagos' });
+  assert.equal(await edit.getByLabel('Nombre del portal').inputValue(), 'Acme Europe');
+  assert.equal(await edit.getByLabel('Nombre del portal').getAttribute('readonly'), '');
+  const location = edit.getByLabel('Ubicación del negocio');
+  assert.equal(await location.inputValue(), 'ES');
+  assert.equal((await location.locator('option:checked').textContent()).trim(), 'España');
+  const names = await location.locator('option').allTextContents();
+  assert.ok(names.indexOf('Estados Unidos') > names.indexOf('España'), 'in Spanish order');
+  assert.ok(names.indexOf('Alemania') < names.indexOf('Austria'));
+  await edit.getByLabel('Zona horaria').fill('Atlantic/Canary');
+  await edit.getByLabel('Edición').selectOption('professional');
+  await page.screenshot({ path: screenshotPath('settings-portal-edit-es') });
+  assert.deepEqual(await seriousViolations(page), [], 'portal edit dialog in Spanish');
+  await edit.getByRole('button', { name: 'Guardar cambios' }).click();
+  await edit.waitFor({ state: 'hidden' });
+  const editedFacts = await page.locator('.facts').textContent();
+  assert.match(editedFacts, /Atlantic\/Canary/);
+  assert.match(editedFacts, /Profesional/);
+  assert.match(editedFacts, /Acme Europe/);
 
   // A gateway with its own credential form, in Spanish; only the masked key comes back.
   await page.getByRole('link', { name: 'Pasarelas' }).click();
   await page.getByRole('button', { name: 'Añadir pasarela' }).click();
   const add = page.getByRole('dialog', { name: 'Añadir una pasarela' });
   await add.getByRole('button', { name: 'Stripe' }).click();
-  await add.getByLabel('Clave secreta').fill('sk_test_51EsStandInKey000001234');
+  await add.getByLabel('Clave secreta').fill('sk_test_51EsClaveEquivocada00009');
   await add.getByLabel('Secreto de firma de webhooks').fill('whsec_esSigningSecret00005678');
+  await add.getByRole('button', { name: 'Guardar pasarela' }).click();
+  await add.getByText('La pasarela la rechazó: «Invalid API Key provided: sk_test_********0009».', { exact: false }).waitFor();
+  await add.getByLabel('Clave secreta').fill(STRIPE_KEY);
   await add.getByRole('button', { name: 'Guardar pasarela' }).click();
   const stripeRow = page.getByRole('list', { name: 'Pasarelas configuradas' }).getByRole('listitem').filter({ hasText: 'Stripe' });
   await stripeRow.waitFor();
   assert.match(await stripeRow.textContent(), /Clave secreta: sk_test_…1234/);
+  await stripeRow.getByRole('button', { name: 'Probar la conexión de Stripe' }).click();
+  await stripeRow.getByRole('status').filter({ hasText: 'Stripe aceptó las credenciales.' }).waitFor();
+  await stripeRow.getByRole('list', { name: 'Eventos de webhook para Stripe' }).getByText('charge.refunded').waitFor();
   await page.screenshot({ path: screenshotPath('settings-gateways-es') });
+  assert.deepEqual(await seriousViolations(page), [], 'gateways page in Spanish');
 
   // A payment for acme, typed the Spanish way; an operator's picker in Spanish shows it.
   await page.getByRole('link', { name: 'Pagos', exact: true }).click();

@@ -24,6 +24,8 @@ after(async () => {
 
 async function signIn(email) {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 860 } });
+  // The copy buttons write to the clipboard; the test reads it back.
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base });
   const page = await context.newPage();
   await page.goto(`${server.base}/console`);
   await page.getByRole('textbox', { name: 'Email' }).fill(email);
@@ -53,8 +55,15 @@ test('an admin adds Stripe; the visitor pays on its page; the webhook settles th
   await add.getByRole('button', { name: 'Save gateway' }).click();
   await add.getByText('The format is not valid.').waitFor();
   await add.getByText('This field is required.').waitFor();
-  await add.getByLabel('Secret key').fill(SECRET_KEY);
+  // Well formed, but not a key Stripe knows: Stripe's own words under the field, and
+  // nothing is saved.
+  await add.getByLabel('Secret key').fill('sk_test_51MistypedKey00000000000');
   await add.getByLabel('Webhook signing secret').fill(WEBHOOK_SECRET);
+  await add.getByRole('button', { name: 'Save gateway' }).click();
+  await add.getByText('The gateway refused it: “Invalid API Key provided: sk_test_********0000”.', { exact: false }).waitFor();
+  assert.equal(await add.getByLabel('Secret key').getAttribute('aria-invalid'), 'true');
+  await admin.screenshot({ path: screenshotPath('settings-gateway-stripe-rejected-en') });
+  await add.getByLabel('Secret key').fill(SECRET_KEY);
   assert.equal(await add.getByLabel('Secret key').getAttribute('type'), 'password');
   await admin.screenshot({ path: screenshotPath('settings-gateway-stripe-form-en') });
   await add.getByRole('button', { name: 'Save gateway' }).click();
@@ -67,6 +76,22 @@ test('an admin adds Stripe; the visitor pays on its page; the webhook settles th
   // The admin registers the webhook endpoint the page shows at Stripe.
   const webhookUrl = await row.locator('.webhook-url').textContent();
   assert.match(webhookUrl, /\/webhooks\/stripe\/gw_/);
+  // The endpoint and its events are copied with one click each.
+  await row.getByRole('button', { name: 'Copy the webhook endpoint of Stripe' }).click();
+  await row.getByRole('status').filter({ hasText: 'Copied.' }).waitFor();
+  assert.equal(await admin.evaluate(() => navigator.clipboard.readText()), webhookUrl);
+  const events = row.getByRole('list', { name: 'Webhook events for Stripe' });
+  assert.deepEqual(await events.getByRole('listitem').allTextContents(), [
+    'checkout.session.completed', 'checkout.session.async_payment_succeeded',
+    'checkout.session.async_payment_failed', 'checkout.session.expired',
+    'refund.updated', 'refund.failed', 'charge.refunded',
+  ]);
+  await row.getByRole('button', { name: 'Copy the webhook events of Stripe' }).click();
+  await admin.waitForFunction(async () => (await navigator.clipboard.readText()).startsWith('checkout.session.completed\n'));
+  // Test connection asks Stripe about the stored key, from the keyboard too.
+  await row.getByRole('button', { name: 'Test connection of Stripe' }).focus();
+  await admin.keyboard.press('Enter');
+  await row.getByRole('status').filter({ hasText: 'Stripe accepted the credentials.' }).waitFor();
   stripe.setWebhookUrl(webhookUrl);
   await admin.screenshot({ path: screenshotPath('settings-gateways-stripe-en') });
   const { violations } = await new AxeBuilder({ page: admin }).analyze();

@@ -12,8 +12,8 @@
 # fewer examples (STREAM_EXAMPLES, 5): each one that opens stays open until the client
 # gives up. The per-address rate limits are off (every request comes from 127.0.0.1);
 # their 429s are in the document and tested in server/tests/abuse.rs. A portal and a
-# Stripe gateway are set up first, so that the gateway and webhook operations meet a
-# real one.
+# Stripe gateway (against the end-to-end tests' Stripe stand-in) are set up first, so
+# that the gateway and webhook operations meet a real one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,14 +28,31 @@ config=$PWD/tools/schemathesis.toml
 
 work=$(mktemp -d)
 server_pid=
+stripe_pid=
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  # The stand-in dies of the signal (status 143): not a failure of the run.
+  [ -n "$stripe_pid" ] && kill "$stripe_pid" 2>/dev/null && { wait "$stripe_pid" 2>/dev/null || true; }
   rm -rf "$work"
 }
 trap cleanup EXIT
 
+# Saving a Stripe gateway asks Stripe whether it knows the key: a stand-in on loopback
+# knows this one.
+stripe_key=sk_test_contract0000
+stripe_webhook_secret=whsec_contract0000
+node e2e/lib/stripe-standin-main.mjs "$stripe_key" "$stripe_webhook_secret" >"$work/stripe" 2>&1 &
+stripe_pid=$!
+stripe_base=
+for _ in $(seq 100); do
+  stripe_base=$(head -n1 "$work/stripe")
+  [ -n "$stripe_base" ] && break
+  sleep 0.1
+done
+[ -n "$stripe_base" ] || { echo "contract: the Stripe stand-in did not start" >&2; cat "$work/stripe" >&2; exit 1; }
+
 password=contract-password
-PAYCARD_ADDR=127.0.0.1:0 DATABASE_URL="sqlite://$work/paycard.db" PAYCARD_DEMO=1 \
+PAYCARD_STRIPE_API_BASE=$stripe_base PAYCARD_ADDR=127.0.0.1:0 DATABASE_URL="sqlite://$work/paycard.db" PAYCARD_DEMO=1 \
   PAYCARD_DEMO_PASSWORD=$password RUST_LOG=error \
   PAYCARD_LIMIT_LOGIN=off PAYCARD_LIMIT_LOGIN_ACCOUNT=off PAYCARD_LIMIT_CONVERSATIONS=off \
   PAYCARD_LIMIT_MESSAGES=off PAYCARD_LIMIT_CHECKOUT_LINKS=off PAYCARD_LIMIT_PAYMENTS=off \
@@ -66,7 +83,7 @@ put() {
 put PUT /api/v1/admin/portal \
   '{"name": "Contract", "country": "ES", "currency": "EUR", "time_zone": "Europe/Madrid", "edition": "standard"}'
 put POST /api/v1/admin/gateways \
-  '{"kind": "stripe", "credentials": {"secret_key": "sk_test_contract0000", "webhook_secret": "whsec_contract0000"}}'
+  "{\"kind\": \"stripe\", \"credentials\": {\"secret_key\": \"$stripe_key\", \"webhook_secret\": \"$stripe_webhook_secret\"}}"
 
 failed=0
 run() { # who, output, schemathesis options…

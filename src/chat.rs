@@ -34,6 +34,9 @@ pub fn ChatPanel(
     /// The live connection, for the "reconnecting" notice.
     #[prop(optional, into)]
     live: Option<Signal<LiveStatus>>,
+    /// "Retry now" beside that notice: try the connection at once.
+    #[prop(default = None, into)]
+    on_retry: Option<Callback<()>>,
     /// Something went wrong: shown above the message box, announced at once.
     #[prop(optional, into)]
     notice: Signal<Option<String>>,
@@ -65,7 +68,14 @@ pub fn ChatPanel(
                 <h1 id="chat-title" class="chat__title">{t(locale, Text::Title)}</h1>
                 <p class="chat__subtitle">{t(locale, Text::Greeting)}</p>
             </header>
-            <p class="chat__connection" role="status">{connection}</p>
+            <div class="chat__connection" class:chat__connection--on=move || connection().is_some()>
+                <p class="chat__connection-text" role="status">{connection}</p>
+                {on_retry.map(|retry| view! {
+                    <Show when=move || connection().is_some()>
+                        <button type="button" class="chat__retry" on:click=move |_| retry.run(())>{t(locale, Text::RetryNow)}</button>
+                    </Show>
+                })}
+            </div>
             // The log role (announce additions politely) sits on a wrapper: on the list
             // itself it would replace the list semantics its items need.
             <div class="chat__log" role="log" aria-label=t(locale, Text::MessagesLabel)>

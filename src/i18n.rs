@@ -18,6 +18,7 @@ pub enum Text {
     OpenPaymentPage,
     PaymentPageOpened,
     Reconnecting,
+    RetryNow,
     Offline,
     SomethingWrong,
     Unavailable,
@@ -47,6 +48,8 @@ pub fn t(locale: Locale, text: Text) -> &'static str {
         (PaymentPageOpened, Es) => "La página de pago se abrió en una pestaña nueva.",
         (Reconnecting, En) => "Reconnecting…",
         (Reconnecting, Es) => "Reconectando…",
+        (RetryNow, En) => "Retry now",
+        (RetryNow, Es) => "Reintentar ahora",
         (Offline, En) => "Live updates are paused; checking for news every few seconds.",
         (Offline, Es) => {
             "Las actualizaciones en vivo están en pausa; buscamos novedades cada pocos segundos."

@@ -329,6 +329,7 @@ pub fn WidgetApp() -> impl IntoView {
             on_decline=decline
             busy_card=busy_card
             live=Signal::from(live_status)
+            on_retry=Callback::new(move |_| live_handle.with_value(|h| if let Some(h) = h { h.retry_now() }))
             notice=notice
             hint=hint
             outgoing=outgoing

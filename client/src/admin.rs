@@ -4,7 +4,7 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
-    ApiKey, Brand, BrandPatch, CountryOption, CreatedApiKey, CreatedWebhookEndpoint, Gateway,
+    ApiKey, Brand, BrandPatch, CountryOption, CreatedApiKey, CreatedWebhookEndpoint, Gateway, GatewayCheck,
     GatewayKindInfo, MailStatus, NewApiKey, NewBrand, NewGateway, NewPayment, NewRefund,
     NewWebhookEndpoint, Payment, PaymentPatch, Portal, PortalDefaults, PortalInput, Refund,
     ReportSummary, WebhookDelivery, WebhookEndpoint,
@@ -124,6 +124,15 @@ pub async fn replace_gateway(id: &str, input: &NewGateway) -> Result<Gateway, Ap
 pub async fn remove_gateway(id: &str) -> Result<(), ApiError> {
     send(
         Request::delete(&format!("/api/v1/admin/gateways/{id}")),
+        None::<&()>,
+    )
+    .await
+}
+
+/// Asks the gateway now whether it takes the stored credentials.
+pub async fn check_gateway(id: &str) -> Result<GatewayCheck, ApiError> {
+    send(
+        Request::post(&format!("/api/v1/admin/gateways/{id}/check")),
         None::<&()>,
     )
     .await

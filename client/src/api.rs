@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
-    Card, Checkout, ConversationCreated, ConversationPage, LoggedIn, Login, Message,
+    Card, Checkout, Conversation, ConversationCreated, ConversationPage, LoggedIn, Login, Message,
     NewConversation, NewMessage, OperatorAccount, Payment, ShareCard, StreamTicket, VisitorPatch,
     VisitorProfile,
 };
@@ -99,6 +99,25 @@ pub struct Snapshot {
     pub messages: Vec<Message>,
     pub etag: Option<String>,
     pub last_event_id: i64,
+}
+
+/// Which conversations the console's list asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// `Some(true)`: open only; `Some(false)`: closed only; `None`: both.
+    pub open: Option<bool>,
+    pub brand_id: Option<String>,
+    /// Words in the visitor's name or email, or in a message.
+    pub search: String,
+}
+
+impl ListFilter {
+    /// Whether `c` belongs in a list with this filter, as far as the client can tell
+    /// (a search is the server's to answer).
+    pub fn admits(&self, c: &Conversation) -> bool {
+        self.open.is_none_or(|open| open == c.closed_at.is_none())
+            && self.brand_id.as_ref().is_none_or(|b| *b == c.brand_id)
+    }
 }
 
 /// The API at `base` ("" for this page's own origin).
@@ -339,12 +358,29 @@ impl Api {
     /// cursor `before`, a previous page's `next`), and the event id the page reflects.
     pub async fn conversations(
         &self,
+        filter: &ListFilter,
         before: Option<&str>,
     ) -> Result<(ConversationPage, i64), ApiError> {
-        let mut path = String::from("/api/v1/operator/conversations");
+        let mut query: Vec<(&str, &str)> = Vec::new();
+        if let Some(open) = filter.open {
+            query.push(("status", if open { "open" } else { "closed" }));
+        }
+        if let Some(brand) = &filter.brand_id {
+            query.push(("brand_id", brand));
+        }
+        let search = filter.search.trim();
+        if !search.is_empty() {
+            query.push(("q", search));
+        }
         if let Some(before) = before {
-            path.push_str("?before=");
-            path.push_str(&String::from(js_sys::encode_uri_component(before)));
+            query.push(("before", before));
+        }
+        let mut path = String::from("/api/v1/operator/conversations");
+        for (i, (name, value)) in query.iter().enumerate() {
+            path.push(if i == 0 { '?' } else { '&' });
+            path.push_str(name);
+            path.push('=');
+            path.push_str(&String::from(js_sys::encode_uri_component(value)));
         }
         let res = Request::get(&self.url(&path))
             .send()
@@ -356,6 +392,14 @@ impl Api {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         Ok((json(res).await?, last_event_id))
+    }
+
+    /// Closes the conversation (`close`) or opens it again; the conversation as it is now.
+    pub async fn set_closed(&self, conversation_id: &str, close: bool) -> Result<Conversation, ApiError> {
+        let action = if close { "close" } else { "reopen" };
+        let path = format!("/api/v1/operator/conversations/{conversation_id}/{action}");
+        let res = Request::post(&self.url(&path)).send().await.map_err(network)?;
+        json(res).await
     }
 
     /// The operator has read the conversation: its unread count goes to 0 for them.

@@ -102,12 +102,32 @@ impl Default for LiveConfig {
 /// Stops the subscription when dropped (or on `stop`).
 pub struct LiveHandle {
     stopped: Rc<Cell<bool>>,
+    wake: Rc<Cell<bool>>,
 }
 
 impl LiveHandle {
     pub fn stop(&self) {
         self.stopped.set(true);
     }
+
+    /// "Retry now": ends the wait before the next try (reconnecting or polling), so a
+    /// person who knows the connection is back need not wait for the timer.
+    pub fn retry_now(&self) {
+        self.wake.set(true);
+    }
+}
+
+/// Waits `ms`, or less when `stop` or `wake` is set meanwhile; whether `wake` ended it
+/// (and it is cleared).
+async fn pause(ms: u32, stop: &Cell<bool>, wake: &Cell<bool>) -> bool {
+    const SLICE_MS: u32 = 200;
+    let mut waited = 0;
+    while waited < ms && !stop.get() && !wake.get() {
+        let slice = SLICE_MS.min(ms - waited);
+        TimeoutFuture::new(slice).await;
+        waited += slice;
+    }
+    wake.replace(false)
 }
 
 impl Drop for LiveHandle {
@@ -127,6 +147,8 @@ pub fn spawn_live(
 ) -> LiveHandle {
     let stopped = Rc::new(Cell::new(false));
     let flag = stopped.clone();
+    let wake = Rc::new(Cell::new(false));
+    let woken = wake.clone();
     leptos::task::spawn_local(async move {
         let mut last = after;
         let mut failures = 0usize;
@@ -191,18 +213,20 @@ pub fn spawn_live(
                         }
                         Err(_) => server_down = true,
                     }
-                    TimeoutFuture::new(config.poll_every_ms).await;
+                    if pause(config.poll_every_ms, &flag, &woken).await {
+                        break; // "Retry now": stream again at once
+                    }
                     waited += config.poll_every_ms;
                 }
                 failures = 0;
                 status.set(LiveStatus::Reconnecting);
             } else {
-                TimeoutFuture::new(config.retry_delays_ms[failures - 1]).await;
+                pause(config.retry_delays_ms[failures - 1], &flag, &woken).await;
             }
         }
         status.set(LiveStatus::Stopped);
     });
-    LiveHandle { stopped }
+    LiveHandle { stopped, wake }
 }
 
 /// An EventSource listener, kept until the source is closed.

@@ -117,7 +117,7 @@ pub fn TranscriptList(
                             let author = if mine && side == Side::Visitor {
                                 view! { <span class="visually-hidden">{t(locale, Text::You)}": "</span> }.into_any()
                             } else {
-                                view! { <span class="msg__author">{message.author_name.clone()}</span> }.into_any()
+                                view! { <span class="msg__author">{paycard_core::api::visitor_name_in(&message.author_name, locale).into_owned()}</span> }.into_any()
                             };
                             let sent = crate::time::clock(&message.created_at, locale);
                             view! {

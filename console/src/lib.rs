@@ -30,11 +30,11 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::use_params_map;
 use leptos_router::path;
-use paycard_client::api::{Api, ApiError, Auth};
+use paycard_client::api::{Api, ApiError, Auth, ListFilter};
 use paycard_client::live::{
     spawn_live, LiveConfig, LiveEvent, LiveHandle, LiveSource, LiveStatus, LocalFuture,
 };
-use paycard_core::api::{Author, Conversation, OperatorAccount, Role};
+use paycard_core::api::{visitor_name_in, Author, Conversation, OperatorAccount, Role};
 use paycard_core::transcript::Transcript;
 use paycard_core::Locale;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -171,6 +171,11 @@ fn Workspace(
 ) -> impl IntoView {
     let api = Api::new("");
     let conversations = RwSignal::new(None::<Vec<Conversation>>);
+    // What the list shows: open conversations, of every brand, until the operator asks.
+    let filter = RwSignal::new(ListFilter {
+        open: Some(true),
+        ..ListFilter::default()
+    });
     // The cursor of the next older page, while there is one.
     let older = RwSignal::new(None::<String>);
     let load_older = {
@@ -178,7 +183,7 @@ fn Workspace(
         Action::new_local(move |cursor: &String| {
             let (api, cursor) = (api.clone(), cursor.clone());
             async move {
-                let (page, _) = api.conversations(Some(&cursor)).await?;
+                let (page, _) = api.conversations(&filter.get_untracked(), Some(&cursor)).await?;
                 conversations.update(|list| {
                     let list = list.get_or_insert_with(Vec::new);
                     let known: HashSet<String> = list.iter().map(|c| c.id.clone()).collect();
@@ -208,7 +213,7 @@ fn Workspace(
             Box::pin(async move {
                 // Polling may have missed payment events: let an open picker reload.
                 payments_changed.update(|n| *n += 1);
-                refresh_first_page(&api, conversations, older).await?;
+                refresh_first_page(&api, conversations, older, filter).await?;
                 match open.get_untracked() {
                     Some(id) => reload(&api, &id, transcript).await.map(Some),
                     None => Ok(None),
@@ -220,10 +225,25 @@ fn Workspace(
     let on_event: Rc<dyn Fn(LiveEvent)> = Rc::new(move |event| match event {
         LiveEvent::Conversation(e) => conversations.update(|list| {
             let list = list.get_or_insert_with(Vec::new);
-            match list.iter_mut().find(|c| c.id == e.conversation.id) {
-                // Known: the visitor was named (at checkout, or by an operator).
-                Some(known) => known.visitor_name = e.conversation.visitor_name,
-                None => list.insert(0, e.conversation),
+            let changed = e.conversation;
+            let wanted = filter.with_untracked(|f| f.admits(&changed));
+            match list.iter().position(|c| c.id == changed.id) {
+                // Closed (or opened again) out of what the list shows.
+                Some(i) if !wanted => {
+                    list.remove(i);
+                }
+                // The visitor was named (at checkout, or by an operator), or it was
+                // closed or opened again.
+                Some(i) => {
+                    list[i].visitor_name = changed.visitor_name;
+                    list[i].closed_at = changed.closed_at;
+                }
+                // New, or opened again because the visitor wrote (their message, next,
+                // fills it in); a search is left as the operator asked it.
+                None if wanted && filter.with_untracked(|f| f.search.trim().is_empty()) => {
+                    list.insert(0, changed)
+                }
+                None => {}
             }
         }),
         LiveEvent::Message(e) => {
@@ -237,7 +257,7 @@ fn Workspace(
                 // An older conversation, beyond the pages loaded: it comes back to the top.
                 let api = api_for_events.clone();
                 leptos::task::spawn_local(async move {
-                    let _ = refresh_first_page(&api, conversations, older).await;
+                    let _ = refresh_first_page(&api, conversations, older, filter).await;
                 });
             }
             conversations.update(|list| {
@@ -263,7 +283,7 @@ fn Workspace(
             let looking = is_open && !document().hidden();
             if message.author == Author::Visitor && !looking {
                 let who = conversations.with_untracked(|list| {
-                    list.iter().flatten().find(|c| c.id == message.conversation_id).map(|c| c.visitor_name.clone())
+                    list.iter().flatten().find(|c| c.id == message.conversation_id).map(|c| visitor_name_in(&c.visitor_name, locale).into_owned())
                 });
                 let text = message.text.clone().unwrap_or_default();
                 alerts.new_message(&who.unwrap_or_default(), &text);
@@ -295,7 +315,7 @@ fn Workspace(
         leptos::task::spawn_local(async move {
             // The list says which event it reflects; the stream resumes right after it,
             // so nothing that happens in between is missed.
-            let after = match api.conversations(None).await {
+            let after = match api.conversations(&filter.get_untracked(), None).await {
                 Ok((page, after)) => {
                     conversations.set(Some(page.items));
                     older.set(page.next);
@@ -310,6 +330,29 @@ fn Workspace(
             live.set_value(Some(handle));
         });
     }
+
+    // Another filter: the list anew, as the server finds it (the stream goes on).
+    Effect::new({
+        let api = api.clone();
+        move |first: Option<()>| {
+            let asked = filter.get();
+            if first.is_none() {
+                return; // the first list comes with the stream's start, above
+            }
+            let api = api.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok((page, _)) = api.conversations(&asked, None).await {
+                    if filter.with_untracked(|now| *now == asked) {
+                        conversations.set(Some(page.items));
+                        older.set(page.next);
+                    }
+                }
+            });
+        }
+    });
+    let several_brands = account.brands.len() > 1;
+    let brand_names = StoredValue::new(account.brand_names.clone());
+    let filtered = move || filter.with(|f| *f != ListFilter { open: Some(true), ..ListFilter::default() });
 
     // Signed out elsewhere (or the session expired): the live stream says so.
     Effect::new(move |_| {
@@ -349,6 +392,11 @@ fn Workspace(
                 <p class="console__live" role="status">
                     {move || matches!(live_status.get(), LiveStatus::Reconnecting | LiveStatus::Polling).then(|| t(locale, Text::Reconnecting))}
                 </p>
+                <Show when=move || matches!(live_status.get(), LiveStatus::Reconnecting | LiveStatus::Polling)>
+                    <button type="button" class="btn btn--small" on:click=move |_| live.with_value(|h| if let Some(h) = h { h.retry_now() })>
+                        {tr(locale, "Retry now", "Reintentar ahora")}
+                    </button>
+                </Show>
                 <button type="button" class="btn" on:click=sign_out>{t(locale, Text::SignOut)}</button>
             </header>
             <nav class="console__list" aria-label=t(locale, Text::Conversations)
@@ -361,8 +409,12 @@ fn Workspace(
                     }
                 }>
                 <h1 class="console__list-title">{t(locale, Text::Conversations)}</h1>
+                <ListTools locale=locale filter=filter brands=several_brands.then(|| brand_names.get_value()).unwrap_or_default()/>
                 {move || match conversations.get() {
                     None => view! { <p class="console__empty">{t(locale, Text::Loading)}</p> }.into_any(),
+                    Some(list) if list.is_empty() && filtered() => view! {
+                        <p class="console__empty" role="status">{tr(locale, "No conversations match.", "Ninguna conversación coincide.")}</p>
+                    }.into_any(),
                     Some(list) if list.is_empty() => view! { <p class="console__empty">{t(locale, Text::NoConversations)}</p> }.into_any(),
                     Some(list) => view! {
                         <ul class="convs">
@@ -373,7 +425,7 @@ fn Workspace(
                                 view! {
                                     <li class="conv" class:conv--unread={count > 0} class:conv--current=is_current>
                                         <A href=format!("/console/conversations/{}", c.id)>
-                                            <span class="conv__name">{c.visitor_name.clone()}</span>
+                                            <span class="conv__name">{visitor_name_in(&c.visitor_name, locale).into_owned()}</span>
                                             {(count > 0).then(|| view! {
                                                 <span class="conv__count" aria-hidden="true">{count}</span>
                                                 <span class="visually-hidden">{format!(" ({count} {})", t(locale, Text::Unread))}</span>
@@ -381,6 +433,16 @@ fn Workspace(
                                             {c.last_message.map(|m| view! {
                                                 <span class="conv__last">{m.text}</span>
                                                 <time class="conv__time" datetime=m.created_at.clone()>{paycard_client::time::clock(&m.created_at, locale)}</time>
+                                            })}
+                                            {(several_brands || c.closed_at.is_some()).then(|| view! {
+                                                <span class="conv__tags">
+                                                    {several_brands.then(|| view! {
+                                                        <span class="conv__brand">{brand_names.with_value(|n| n.get(&c.brand_id).cloned().unwrap_or_else(|| c.brand_id.clone()))}</span>
+                                                    })}
+                                                    {c.closed_at.is_some().then(|| view! {
+                                                        <span class="conv__closed">{tr(locale, "Closed", "Cerrada")}</span>
+                                                    })}
+                                                </span>
                                             })}
                                         </A>
                                     </li>
@@ -417,14 +479,79 @@ fn Workspace(
     }
 }
 
+/// Above the list: search, open/closed/all and, for people of several brands, the brand.
+#[component]
+fn ListTools(
+    locale: Locale,
+    filter: RwSignal<ListFilter>,
+    /// The brands to choose from, by id; none for people of one brand.
+    brands: std::collections::BTreeMap<String, String>,
+) -> impl IntoView {
+    // The search goes out when typing pauses, not on every key.
+    let typing = StoredValue::new(0_u32);
+    let on_search = move |text: String| {
+        typing.update_value(|n| *n += 1);
+        let this = typing.get_value();
+        set_timeout(
+            move || {
+                if typing.get_value() == this {
+                    filter.update(|f| f.search = text);
+                }
+            },
+            std::time::Duration::from_millis(250),
+        );
+    };
+    let status = move || match filter.with(|f| f.open) {
+        Some(true) => "open",
+        Some(false) => "closed",
+        None => "all",
+    };
+    view! {
+        <div class="list-tools" role="search">
+            <input type="search" class="list-tools__search" aria-label=tr(locale, "Search conversations", "Buscar conversaciones")
+                placeholder=tr(locale, "Name, email or message", "Nombre, correo o mensaje")
+                on:input:target=move |ev| on_search(ev.target().value())/>
+            <select class="list-tools__select" aria-label=tr(locale, "Show", "Mostrar")
+                on:change:target=move |ev| {
+                    let open = match ev.target().value().as_str() {
+                        "open" => Some(true),
+                        "closed" => Some(false),
+                        _ => None,
+                    };
+                    filter.update(|f| f.open = open);
+                }>
+                <option value="open" selected=move || status() == "open">{tr(locale, "Open", "Abiertas")}</option>
+                <option value="closed" selected=move || status() == "closed">{tr(locale, "Closed", "Cerradas")}</option>
+                <option value="all" selected=move || status() == "all">{tr(locale, "All", "Todas")}</option>
+            </select>
+            {(!brands.is_empty()).then(|| view! {
+                <select class="list-tools__select" aria-label=tr(locale, "Brand", "Marca")
+                    on:change:target=move |ev| {
+                        let brand = ev.target().value();
+                        filter.update(|f| f.brand_id = (!brand.is_empty()).then_some(brand));
+                    }>
+                    <option value="">{tr(locale, "All brands", "Todas las marcas")}</option>
+                    {brands.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                </select>
+            })}
+        </div>
+    }
+}
+
 /// Reloads the newest page of conversations into `list`, keeping the older pages the
 /// operator has already scrolled to (see [`merge_first_page`]).
 async fn refresh_first_page(
     api: &Api,
     list: RwSignal<Option<Vec<Conversation>>>,
     older: RwSignal<Option<String>>,
+    filter: RwSignal<ListFilter>,
 ) -> Result<(), ApiError> {
-    let (page, _) = api.conversations(None).await?;
+    let asked = filter.get_untracked();
+    let (page, _) = api.conversations(&asked, None).await?;
+    if filter.with_untracked(|now| *now != asked) {
+        // The operator changed the filter meanwhile: that answer is not for this list.
+        return Ok(());
+    }
     list.update(|list| {
         let list = list.get_or_insert_with(Vec::new);
         let kept_older = merge_first_page(list, page.items, page.next.is_some());
@@ -466,6 +593,7 @@ fn ConversationRoute(
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let api = Api::new("");
+    let api_for_close = api.clone();
     Effect::new(move |_| {
         let id = id.get();
         open.set(Some(id.clone()));
@@ -482,17 +610,72 @@ fn ConversationRoute(
         });
     });
     on_cleanup(move || open.set(None));
-    let title = Signal::derive(move || {
+    // The visitor's name from the list; kept when the conversation leaves the list
+    // (closed under "Open", or another filter) while it is still on screen.
+    let title = Memo::new(move |before: Option<&(String, String)>| {
         let id = id.get();
-        conversations.with(|list| {
+        let listed = conversations.with(|list| {
             list.as_ref()
                 .and_then(|l| l.iter().find(|c| c.id == id))
-                .map(|c| c.visitor_name.clone())
-                .unwrap_or_default()
-        })
+                .map(|c| visitor_name_in(&c.visitor_name, locale).into_owned())
+        });
+        let kept = before.filter(|(was, _)| *was == id).map(|(_, name)| name.clone());
+        (id, listed.or(kept).unwrap_or_default())
     });
+    let title = Signal::derive(move || title.with(|(_, name)| name.clone()));
+    // Closed or not, as the list (kept live) knows it; what Close/Reopen answered while
+    // the list does not hold it (a closed one under "Open").
+    let answered = RwSignal::new(None::<Conversation>);
+    let closed = Signal::derive(move || {
+        let id = id.get();
+        let listed = conversations.with(|list| {
+            list.as_ref()
+                .and_then(|l| l.iter().find(|c| c.id == id))
+                .map(|c| c.closed_at.is_some())
+        });
+        // Unknown (opened by its address while closed and filtered out): taken as open;
+        // closing a closed one answers it as it is.
+        listed
+            .or_else(|| answered.with(|a| a.as_ref().filter(|c| c.id == id).map(|c| c.closed_at.is_some())))
+            .unwrap_or(false)
+    });
+    let set_closed = {
+        let api = api_for_close;
+        Action::new_local(move |(conversation_id, close): &(String, bool)| {
+            let (api, conversation_id, close) = (api.clone(), conversation_id.clone(), *close);
+            async move {
+                let result = api.set_closed(&conversation_id, close).await;
+                if let Ok(c) = &result {
+                    answered.set(Some(c.clone()));
+                    conversations.update(|list| {
+                        if let Some(known) = list.iter_mut().flatten().find(|k| k.id == c.id) {
+                            known.closed_at = c.closed_at.clone();
+                        }
+                    });
+                }
+                result
+            }
+        })
+    };
+    let said = move || {
+        if set_closed.pending().get() {
+            return None;
+        }
+        set_closed.value().get().map(|r| match r {
+            Ok(c) if c.closed_at.is_some() => tr(locale, "Conversation closed. It opens again if the visitor writes.", "Conversación cerrada. Se abre de nuevo si el visitante escribe."),
+            Ok(_) => tr(locale, "Conversation open again.", "Conversación abierta de nuevo."),
+            Err(_) => tr(locale, "Could not change it. Try again.", "No se pudo cambiar. Inténtalo de nuevo."),
+        })
+    };
     view! {
-        <A href="/console/" attr:class="console__back">{t(locale, Text::Back)}</A>
+        <div class="conversation__bar">
+            <A href="/console/" attr:class="console__back">{t(locale, Text::Back)}</A>
+            <span class="visually-hidden" role="status">{said}</span>
+            <button type="button" class="btn btn--small conversation__close" disabled=move || set_closed.pending().get()
+                on:click=move |_| { set_closed.dispatch((id.get_untracked(), !closed.get_untracked())); }>
+                {move || if closed.get() { tr(locale, "Reopen", "Reabrir") } else { tr(locale, "Close conversation", "Cerrar conversación") }}
+            </button>
+        </div>
         {move || {
             let id = id.get();
             view! { <ConversationView locale=locale conversation_id=id transcript=transcript title=title/> }

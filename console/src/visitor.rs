@@ -85,7 +85,7 @@ fn Details(
                 }.into_any()
             }}
             <dl class="visitor__facts">
-                <dt>{tr(locale, "Name", "Nombre")}</dt><dd>{profile.name.clone()}</dd>
+                <dt>{tr(locale, "Name", "Nombre")}</dt><dd>{paycard_core::api::visitor_name_in(&profile.name, locale).into_owned()}</dd>
                 <dt>{tr(locale, "Email", "Correo")}</dt>
                 <dd>{profile.email.clone().unwrap_or_else(|| tr(locale, "Not given yet", "Aún no lo ha dado").to_owned())}</dd>
                 {language.map(|l| view! { <dt>{tr(locale, "Language", "Idioma")}</dt><dd>{l}</dd> })}
@@ -165,7 +165,12 @@ fn EditForm(
     api: StoredValue<Api, LocalStorage>,
 ) -> impl IntoView {
     let current = shown.get_untracked();
-    let name = RwSignal::new(current.as_ref().map(|p| p.name.clone()).unwrap_or_default());
+    let name = RwSignal::new(
+        current
+            .as_ref()
+            .map(|p| paycard_core::api::visitor_name_in(&p.name, locale).into_owned())
+            .unwrap_or_default(),
+    );
     let email = RwSignal::new(current.and_then(|p| p.email).unwrap_or_default());
     let errors = RwSignal::new(Vec::<paycard_core::validation::FieldError>::new());
     let failed = RwSignal::new(false);

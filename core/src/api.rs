@@ -117,6 +117,10 @@ pub struct Conversation {
     /// marks are kept per operator on the server). 0 for the visitor.
     #[serde(default)]
     pub unread: i64,
+    /// When an operator closed it (dealt with); `null` while open. A visitor's new
+    /// message opens it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
 }
 
 /// One page of `GET /api/v1/operator/conversations` (SPEC §8.1), most recent activity
@@ -283,6 +287,9 @@ pub struct OperatorAccount {
     pub role: Role,
     /// The brands whose conversations this person sees.
     pub brands: Vec<String>,
+    /// Their names, by id: the console labels each conversation with its brand.
+    #[serde(default)]
+    pub brand_names: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -342,6 +349,28 @@ pub struct ConversationEvent {
 /// Limits on chat text, shared so the message box can stop at the same point.
 pub const MESSAGE_MAX_CHARS: usize = 4000;
 pub const VISITOR_NAME_MAX_CHARS: usize = 80;
+
+/// The name a visitor who gave none gets: "Visitor" and a number to tell them apart. It
+/// is stored in this one form whatever the visitor's language, and every reader shows it
+/// in their own with [`visitor_name_in`] (an English console never reads "Visitante").
+pub fn generated_visitor_name(number: u16) -> String {
+    format!("Visitor {:04}", number % 10_000)
+}
+
+/// `name` as a reader in `locale` reads it: a generated name (see
+/// [`generated_visitor_name`]; also the Spanish form stored before names were
+/// language-neutral) in the reader's words, any other name as it is.
+pub fn visitor_name_in(name: &str, locale: Locale) -> std::borrow::Cow<'_, str> {
+    let number = ["Visitor ", "Visitante "]
+        .iter()
+        .find_map(|word| name.strip_prefix(word))
+        .filter(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()));
+    match (number, locale) {
+        (Some(n), Locale::En) => format!("Visitor {n}").into(),
+        (Some(n), Locale::Es) => format!("Visitante {n}").into(),
+        (None, _) => name.into(),
+    }
+}
 
 // ---- Admin settings (SPEC §2.1–2.4, the admin rows of §4) ----
 
@@ -456,8 +485,36 @@ pub struct Gateway {
     /// The same, whole: the server's public URL and the path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_url: Option<String>,
+    /// The events to subscribe that endpoint to at the gateway.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhook_events: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// `POST /api/v1/admin/gateways/{id}/check`: what the gateway said of its credentials
+/// just now (Stripe: an authenticated read of the account's balance, which changes
+/// nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GatewayCheck {
+    pub result: CheckResult,
+    /// The gateway's own words when it refused, or why it could not be reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub checked_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CheckResult {
+    /// The gateway took the credentials.
+    Accepted,
+    /// The gateway answered, refusing them.
+    Rejected,
+    /// The gateway could not be reached (or answered with its own failure).
+    Unreachable,
 }
 
 /// `POST /api/v1/admin/payments`
@@ -880,6 +937,21 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
             expires_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn generated_visitor_names_read_in_the_readers_language() {
+        let name = generated_visitor_name(1169);
+        assert_eq!(name, "Visitor 1169");
+        assert_eq!(generated_visitor_name(7), "Visitor 0007");
+        assert_eq!(visitor_name_in(&name, Locale::Es), "Visitante 1169");
+        assert_eq!(visitor_name_in(&name, Locale::En), "Visitor 1169");
+        // Names stored in Spanish before read in English too.
+        assert_eq!(visitor_name_in("Visitante 0042", Locale::En), "Visitor 0042");
+        // Real names, and look-alikes that are not generated, stay as typed.
+        for real in ["Ana García", "Visitor", "Visitor 12345", "Visitor 12a4", "visitor 1234"] {
+            assert_eq!(visitor_name_in(real, Locale::Es), real);
         }
     }
 

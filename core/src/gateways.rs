@@ -118,6 +118,9 @@ pub struct GatewayKind {
     /// Whether paycard can take payments through it. Kinds that cannot are never
     /// offered: a gateway appears in the list only once it really works.
     pub works: bool,
+    /// The notifications to subscribe to where the webhook endpoint is registered at the
+    /// gateway (what paycard acts on); empty for a gateway that sends none.
+    pub webhook_events: &'static [&'static str],
 }
 
 const ALL_EDITIONS: &[Edition] = &[Edition::Free, Edition::Standard, Edition::Professional];
@@ -134,6 +137,7 @@ pub const GATEWAY_KINDS: &[GatewayKind] = &[
         fields: &[],
         editions: ALL_EDITIONS,
         works: true,
+        webhook_events: &[],
     },
     GatewayKind {
         kind: STRIPE,
@@ -164,6 +168,15 @@ pub const GATEWAY_KINDS: &[GatewayKind] = &[
         ],
         editions: ALL_EDITIONS,
         works: true,
+        webhook_events: &[
+            "checkout.session.completed",
+            "checkout.session.async_payment_succeeded",
+            "checkout.session.async_payment_failed",
+            "checkout.session.expired",
+            "refund.updated",
+            "refund.failed",
+            "charge.refunded",
+        ],
     },
     GatewayKind {
         kind: "paypal",
@@ -188,6 +201,7 @@ pub const GATEWAY_KINDS: &[GatewayKind] = &[
         ],
         editions: PAID_EDITIONS,
         works: false,
+        webhook_events: &[],
     },
     GatewayKind {
         kind: "razorpay",
@@ -223,6 +237,7 @@ pub const GATEWAY_KINDS: &[GatewayKind] = &[
         ],
         editions: PAID_EDITIONS,
         works: false,
+        webhook_events: &[],
     },
 ];
 

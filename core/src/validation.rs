@@ -104,6 +104,11 @@ pub enum Problem {
     NotFound,
     /// A date (a card's expiry) that has passed.
     Expired,
+    /// Well-formed, but the service it is for refused it (a payment gateway that does
+    /// not know a secret key); `message` is the service's own words.
+    Rejected {
+        message: String,
+    },
 }
 
 impl FieldError {
@@ -168,6 +173,12 @@ impl FieldError {
             (Problem::NotFound, Locale::Es) => "No existe.".into(),
             (Problem::Expired, Locale::En) => "This date has passed.".into(),
             (Problem::Expired, Locale::Es) => "Esta fecha ya pasó.".into(),
+            (Problem::Rejected { message }, Locale::En) => {
+                format!("The gateway refused it: “{message}”. Check that you copied the whole value.")
+            }
+            (Problem::Rejected { message }, Locale::Es) => {
+                format!("La pasarela la rechazó: «{message}». Comprueba que copiaste el valor entero.")
+            }
         }
     }
 }

@@ -19,45 +19,62 @@ export const DEMO_PASSWORD = 'e2e-demo-password';
 export async function startServer(extraEnv = {}, { limits = 'off' } = {}) {
   const bin = process.env.PAYCARD_BIN ?? join(repoRoot, 'target', 'release', 'paycard-server');
   const dir = mkdtempSync(join(tmpdir(), 'paycard-e2e-'));
-  const child = spawn(bin, [], {
-    // Run from an empty folder: the release binary must need nothing beside it.
-    cwd: dir,
-    env: {
-      ...process.env,
-      PAYCARD_ADDR: '127.0.0.1:0',
-      DATABASE_URL: `sqlite://${join(dir, 'paycard.db')}`,
-      PAYCARD_DEMO: '1',
-      PAYCARD_DEMO_PASSWORD: DEMO_PASSWORD,
-      RUST_LOG: process.env.RUST_LOG ?? 'warn',
-      // Every browser here is 127.0.0.1: the per-address limits (which a person never
-      // meets, but a test suite or a benchmark would) are tested in server/tests/abuse.rs.
-      ...(limits === 'off' ? {
-        PAYCARD_LIMIT_LOGIN: 'off',
-        PAYCARD_LIMIT_LOGIN_ACCOUNT: 'off',
-        PAYCARD_LIMIT_CONVERSATIONS: 'off',
-        PAYCARD_LIMIT_MESSAGES: 'off',
-        PAYCARD_LIMIT_CHECKOUT_LINKS: 'off',
-        PAYCARD_LIMIT_PAYMENTS: 'off',
-      } : {}),
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const base = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('paycard-server did not start within 30 s')), 30_000);
-    child.once('exit', (code) => reject(new Error(`paycard-server exited early with ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const m = line.match(/^paycard listening on (http:\/\/\S+)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+  const launch = (addr) => {
+    const child = spawn(bin, [], {
+      // Run from an empty folder: the release binary must need nothing beside it.
+      cwd: dir,
+      env: {
+        ...process.env,
+        PAYCARD_ADDR: addr,
+        DATABASE_URL: `sqlite://${join(dir, 'paycard.db')}`,
+        PAYCARD_DEMO: '1',
+        PAYCARD_DEMO_PASSWORD: DEMO_PASSWORD,
+        RUST_LOG: process.env.RUST_LOG ?? 'warn',
+        // Every browser here is 127.0.0.1: the per-address limits (which a person never
+        // meets, but a test suite or a benchmark would) are tested in server/tests/abuse.rs.
+        ...(limits === 'off' ? {
+          PAYCARD_LIMIT_LOGIN: 'off',
+          PAYCARD_LIMIT_LOGIN_ACCOUNT: 'off',
+          PAYCARD_LIMIT_CONVERSATIONS: 'off',
+          PAYCARD_LIMIT_MESSAGES: 'off',
+          PAYCARD_LIMIT_CHECKOUT_LINKS: 'off',
+          PAYCARD_LIMIT_PAYMENTS: 'off',
+        } : {}),
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
-  });
+    const listening = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('paycard-server did not start within 30 s')), 30_000);
+      child.once('exit', (code) => reject(new Error(`paycard-server exited early with ${code}`)));
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const m = line.match(/^paycard listening on (http:\/\/\S+)/);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+    });
+    return { child, listening };
+  };
+  let { child, listening } = launch('127.0.0.1:0');
+  const base = await listening;
+  const kill = async () => {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
   return {
     base,
-    pid: child.pid,
+    get pid() { return child.pid; },
+    /** An outage: the server stops, and its streams break… */
+    async down() {
+      await kill();
+    },
+    /** …until it comes back on the same address with the same database. */
+    async up() {
+      ({ child, listening } = launch(new URL(base).host));
+      await listening;
+    },
     async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };

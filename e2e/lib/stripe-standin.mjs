@@ -1,7 +1,7 @@
-// A stand-in for Stripe on loopback, for the end-to-end tests: the API calls paycard
-// makes (create, retrieve and expire a Checkout Session; create a refund), checked for
-// shape and key, and a hosted "Stripe Checkout" page whose Pay button completes the
-// session, sends the signed `checkout.session.completed` webhook (HMAC-SHA256 of
+// A stand-in for Stripe on loopback, for the end-to-end tests and the contract run: the
+// API calls paycard makes (read the balance to test a key; create, retrieve and expire a
+// Checkout Session; create a refund), checked for shape and key, and a hosted "Stripe
+// Checkout" page whose Pay button completes the session, sends the signed `checkout.session.completed` webhook (HMAC-SHA256 of
 // `t.body`, as Stripe signs), and returns the customer to the session's success URL.
 // A refund is answered `pending` and settled a moment later by `refund.updated`, as
 // Stripe does with card refunds.
@@ -46,7 +46,12 @@ export async function startStripeStandIn({ secretKey, webhookSecret }) {
     const url = new URL(req.url, 'http://stand-in');
     const api = url.pathname.startsWith('/v1/');
     if (api && req.headers.authorization !== `Bearer ${secretKey}`) {
-      return fail(res, 401, 'Invalid API Key provided');
+      const given = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+      return fail(res, 401, `Invalid API Key provided: ${given.slice(0, 8)}********${given.slice(-4)}`);
+    }
+    // What a connection test reads: authenticated, changes nothing.
+    if (req.method === 'GET' && url.pathname === '/v1/balance') {
+      return json(res, 200, { object: 'balance', available: [{ amount: 0, currency: 'eur' }], livemode: false });
     }
     if (req.method === 'POST' && url.pathname === '/v1/checkout/sessions') {
       const p = Object.fromEntries(new URLSearchParams(await readBody(req)));

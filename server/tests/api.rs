@@ -537,8 +537,19 @@ async fn conversation_input_is_checked() {
         .json()
         .await
         .unwrap();
+    // One form in every language (each reader shows it in theirs); the browser's
+    // language is the visitor's.
     let name = spanish["conversation"]["visitor_name"].as_str().unwrap();
-    assert!(name.starts_with("Visitante "), "{name}");
+    assert!(name.starts_with("Visitor "), "{name}");
+    let op = s.operator().await;
+    let id = spanish["conversation"]["id"].as_str().unwrap();
+    let profile: Value = s
+        .get(&format!("/api/v1/operator/conversations/{id}/visitor"), Some(&op))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile["locale"], "es", "{profile}");
 }
 
 #[tokio::test]
@@ -2004,6 +2015,131 @@ async fn unread_counts_are_kept_per_operator() {
     let res = s.post(&format!("/api/v1/operator/conversations/{zen}/read"), Some(&op)).await;
     assert!(matches!(res.status().as_u16(), 403 | 404), "{}", res.status());
     assert_eq!(s.post(&format!("/api/v1/operator/conversations/{conv}/read"), None).await.status(), 401);
+}
+
+/// The list scales (issue 15): search by name, email or message text, narrow by brand
+/// and by open/closed; operators close conversations, and a visitor writing again
+/// opens theirs for everyone, live.
+#[tokio::test]
+async fn the_list_searches_narrows_and_closed_conversations_come_back_when_the_visitor_writes() {
+    let s = TestServer::start().await;
+    let op = s.operator().await; // acme only
+    let admin = s.admin().await; // acme and zen
+    let (ana, ana_visitor) = s.conversation("acme").await; // "Ana"
+    let anonymous: Value = s
+        .post_json("/api/v1/conversations", None, json!({"brand_id": "acme"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let other = anonymous["conversation"]["id"].as_str().unwrap().to_owned();
+    let other_visitor = anonymous["visitor_token"].as_str().unwrap().to_owned();
+    let (zen, _) = s.conversation("zen").await;
+    let say = |conv: String, token: String, text: &'static str| {
+        let s = &s;
+        async move {
+            let res = s
+                .post_json(&format!("/api/v1/conversations/{conv}/messages"), Some(&token), json!({"text": text}))
+                .await;
+            assert_eq!(res.status(), 201);
+        }
+    };
+    say(ana.clone(), ana_visitor.clone(), "Where is my MUG order?").await;
+    say(other.clone(), other_visitor.clone(), "Do you ship 100% of orders_abroad?").await;
+    let ids = |query: &'static str, token: String| {
+        let s = &s;
+        async move {
+            let res = s
+                .get(&format!("/api/v1/operator/conversations{query}"), Some(&token))
+                .await;
+            assert_eq!(res.status(), 200, "{query}");
+            let page: Value = res.json().await.unwrap();
+            let mut ids: Vec<String> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    // Search: message text and names, without case; wildcards are literal.
+    assert_eq!(ids("?q=mug", op.clone()).await, vec![ana.clone()]);
+    assert_eq!(ids("?q=%20aNa%20", op.clone()).await, vec![ana.clone()], "trimmed");
+    assert_eq!(ids("?q=100%25", op.clone()).await, vec![other.clone()]);
+    assert_eq!(ids("?q=orders_abroad", op.clone()).await, vec![other.clone()]);
+    assert_eq!(ids("?q=orders%25abroad", op.clone()).await, Vec::<String>::new());
+    assert_eq!(ids("?q=ders_ab", op.clone()).await, vec![other.clone()]);
+    assert_eq!(ids("?q=o_ders", op.clone()).await, Vec::<String>::new(), "_ is no wildcard");
+    let long = format!("?q={}", "a".repeat(101));
+    let res = s.get(&format!("/api/v1/operator/conversations{long}"), Some(&op)).await;
+    assert_error(res, 400, "invalid_search").await;
+    // By brand: one of the caller's; another brand's shows nothing.
+    assert_eq!(ids("?brand_id=zen", admin.clone()).await, vec![zen.clone()]);
+    assert_eq!(ids("?brand_id=zen", op.clone()).await, Vec::<String>::new());
+    assert_eq!(ids("", admin.clone()).await, sorted(vec![ana.clone(), other.clone(), zen.clone()]));
+    // The admin's account names its brands, for the labels.
+    let me: Value = s.get("/api/v1/auth/me", Some(&admin)).await.json().await.unwrap();
+    assert_eq!(me["brand_names"], json!({"acme": "Acme Coffee", "zen": "Zen Yoga"}));
+
+    // Closing: live for the other consoles, out of the open list, in the closed one.
+    let mut admin_live =
+        SseClient::connect(s.get("/api/v1/operator/events", Some(&admin)).await).await;
+    let res = s.post(&format!("/api/v1/operator/conversations/{ana}/close"), Some(&op)).await;
+    assert_eq!(res.status(), 200);
+    let closed: Value = res.json().await.unwrap();
+    let closed_at = closed["closed_at"].as_str().unwrap().to_owned();
+    assert_eq!(closed["id"], ana.as_str());
+    let event = admin_live
+        .next(std::time::Duration::from_secs(5))
+        .await
+        .expect("the close is announced");
+    assert_eq!(event.event.as_deref(), Some("conversation"));
+    let data: Value = serde_json::from_str(&event.data).unwrap();
+    assert_eq!(data["conversation"]["closed_at"], closed_at.as_str());
+    assert_eq!(ids("?status=open", op.clone()).await, vec![other.clone()]);
+    assert_eq!(ids("?status=closed", op.clone()).await, vec![ana.clone()]);
+    assert_eq!(ids("", op.clone()).await, sorted(vec![ana.clone(), other.clone()]), "both");
+    // Closing again changes nothing; neither does an operator's own line.
+    let again: Value = s
+        .post(&format!("/api/v1/operator/conversations/{ana}/close"), Some(&op))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["closed_at"], closed_at.as_str());
+    let res = s
+        .post_json(&format!("/api/v1/operator/conversations/{ana}/messages"), Some(&op), json!({"text": "It shipped today."}))
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(ids("?status=closed", op.clone()).await, vec![ana.clone()]);
+    // The visitor writes again: open for everyone, announced before the message.
+    let _ = admin_live.drain(std::time::Duration::from_millis(300)).await;
+    say(ana.clone(), ana_visitor.clone(), "Thanks! One more thing").await;
+    let events = admin_live.drain(std::time::Duration::from_millis(800)).await;
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e.event.as_deref()).collect();
+    assert_eq!(kinds, vec!["conversation", "message"], "{events:?}");
+    let reopened: Value = serde_json::from_str(&events[0].data).unwrap();
+    assert!(reopened["conversation"].get("closed_at").is_none(), "{reopened}");
+    assert_eq!(ids("?status=open", op.clone()).await, sorted(vec![ana.clone(), other.clone()]));
+    // Reopen by hand; another brand's or a stranger's close is refused.
+    s.post(&format!("/api/v1/operator/conversations/{other}/close"), Some(&op)).await;
+    let res = s.post(&format!("/api/v1/operator/conversations/{other}/reopen"), Some(&op)).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.json::<Value>().await.unwrap().get("closed_at").is_none());
+    let res = s.post(&format!("/api/v1/operator/conversations/{zen}/close"), Some(&op)).await;
+    assert!(matches!(res.status().as_u16(), 403 | 404), "{}", res.status());
+    assert_eq!(s.post(&format!("/api/v1/operator/conversations/{ana}/close"), None).await.status(), 401);
+    let res = s.post("/api/v1/operator/conversations/conv_nope/close", Some(&op)).await;
+    assert_error(res, 404, "not_found").await;
+    // A bad status is refused; the list is still all of them.
+    let res = s.get("/api/v1/operator/conversations?status=archived", Some(&op)).await;
+    assert_eq!(res.status(), 400);
 }
 
 /// The operator's context panel (issue 15): what the visitor's browser said when the

@@ -18,6 +18,8 @@ use serde_json::{json, Value};
 
 const SECRET_KEY: &str = "sk_test_51PaycardStandInKey4242";
 const WEBHOOK_SECRET: &str = "whsec_standInSigningSecret9876";
+/// A second key of the same account, as while a key is being rolled: Stripe takes both.
+const ROLLED_KEY: &str = "sk_test_51Replaced0000001111";
 
 /// What the stand-in saw and holds.
 #[derive(Default)]
@@ -32,6 +34,8 @@ struct Stripe {
     refunds: Vec<Value>,
     refund_status: Option<String>,
     refunds_by_key: HashMap<String, usize>,
+    /// How often a connection test read the balance.
+    balance_reads: usize,
 }
 
 type Shared = Arc<Mutex<Stripe>>;
@@ -45,8 +49,27 @@ fn stripe_error(status: StatusCode, message: &str) -> axum::response::Response {
 }
 
 fn authorized(headers: &HeaderMap) -> bool {
-    headers.get("authorization").and_then(|v| v.to_str().ok())
-        == Some(&format!("Bearer {SECRET_KEY}"))
+    let given = headers.get("authorization").and_then(|v| v.to_str().ok());
+    [SECRET_KEY, ROLLED_KEY]
+        .iter()
+        .any(|key| given == Some(&format!("Bearer {key}")))
+}
+
+/// `GET /v1/balance`: what a connection test reads.
+async fn get_balance(State(shared): State<Shared>, headers: HeaderMap) -> axum::response::Response {
+    let mut stripe = shared.lock().unwrap();
+    stripe.balance_reads += 1;
+    if stripe.down {
+        return stripe_error(StatusCode::SERVICE_UNAVAILABLE, "down for the test");
+    }
+    if !authorized(&headers) {
+        return stripe_error(
+            StatusCode::UNAUTHORIZED,
+            "Invalid API Key provided: sk_test_********0000",
+        );
+    }
+    Json(json!({"object": "balance", "available": [{"amount": 0, "currency": "eur"}], "livemode": false}))
+        .into_response()
 }
 
 async fn create_session(
@@ -243,6 +266,7 @@ async fn start_stand_in() -> Shared {
     let shared: Shared = Arc::default();
     let router = Router::new()
         .route("/v1/refunds", post(create_refund))
+        .route("/v1/balance", get(get_balance))
         .route("/v1/checkout/sessions", post(create_session))
         .route("/v1/checkout/sessions/{id}", get(get_session))
         .route("/v1/checkout/sessions/{id}/expire", post(expire_session))
@@ -518,7 +542,7 @@ async fn stripe_is_offered_its_credentials_stay_secret_and_the_page_offers_it() 
             reqwest::Method::PUT,
             &format!("/api/v1/admin/gateways/{}", w.gateway_id),
             Some(&admin),
-            Some(json!({"kind": "stripe", "credentials": {"secret_key": "sk_test_51Replaced0000001111", "webhook_secret": WEBHOOK_SECRET}})),
+            Some(json!({"kind": "stripe", "credentials": {"secret_key": ROLLED_KEY, "webhook_secret": WEBHOOK_SECRET}})),
         )
         .await;
     assert_eq!(res.status(), 200);
@@ -1444,4 +1468,106 @@ async fn a_payment_completed_for_a_cancelled_card_is_refunded_automatically() {
         (card["status"].as_str(), card["refunded_minor"].as_i64()),
         (Some("cancelled"), Some(0))
     );
+}
+
+/// Issue 15: a key Stripe refuses is never saved (the admin reads Stripe's words under
+/// the field), Stripe down saves nothing either, and "Test connection" asks Stripe about
+/// the stored key without changing anything.
+#[tokio::test]
+async fn keys_stripe_refuses_are_not_saved_and_a_connection_test_asks_stripe() {
+    let w = world().await;
+    let admin = w.s.admin().await;
+    let path = format!("/api/v1/admin/gateways/{}", w.gateway_id);
+    let reads_before = w.stripe.lock().unwrap().balance_reads;
+    assert_eq!(reads_before, 1, "adding the gateway asked Stripe once");
+
+    // A well-formed key Stripe does not know: a field error in Stripe's words.
+    let res = w
+        .s
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            Some(&admin),
+            Some(json!({"kind": "stripe", "credentials": {"secret_key": "sk_test_51Typo0000000000000000", "webhook_secret": WEBHOOK_SECRET}})),
+        )
+        .await;
+    let body = assert_error(res, 400, "validation_failed").await;
+    assert_eq!(
+        body["error"]["fields"],
+        json!([{"field": "credentials.secret_key", "code": "rejected",
+                "message": "Invalid API Key provided: sk_test_********0000"}])
+    );
+    let listed: Vec<Value> =
+        w.s.get("/api/v1/admin/gateways", Some(&admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(
+        listed[0]["masked"]["secret_key"], "sk_test_…4242",
+        "the old key stays"
+    );
+
+    // The stored key, tested: accepted.
+    let check_path = format!("{path}/check");
+    let res = w.s.post_json(&check_path, Some(&admin), json!({})).await;
+    assert_eq!(res.status(), 200);
+    let check: Value = res.json().await.unwrap();
+    assert_eq!(check["result"], "accepted");
+    assert!(check.get("message").is_none());
+    assert!(check["checked_at"].as_str().unwrap().ends_with('Z'));
+
+    // Stripe down: the test says so; a save is refused, nothing changes.
+    w.stripe.lock().unwrap().down = true;
+    let check: Value =
+        w.s.post_json(&check_path, Some(&admin), json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(check["result"], "unreachable");
+    assert!(check["message"].as_str().unwrap().contains("down for the test"));
+    let res = w
+        .s
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            Some(&admin),
+            Some(json!({"kind": "stripe", "credentials": {"secret_key": ROLLED_KEY, "webhook_secret": WEBHOOK_SECRET}})),
+        )
+        .await;
+    let body = assert_error(res, 409, "gateway_unreachable").await;
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("nothing was saved"));
+    w.stripe.lock().unwrap().down = false;
+
+    // Only admins test, and only gateways that exist; nothing was created at Stripe.
+    let res = w.s.post_json(&check_path, Some(&w.op), json!({})).await;
+    assert_error(res, 403, "forbidden").await;
+    let res =
+        w.s.post_json("/api/v1/admin/gateways/gw_nope/check", Some(&admin), json!({}))
+            .await;
+    assert_error(res, 404, "not_found").await;
+    let stripe = w.stripe.lock().unwrap();
+    assert_eq!(stripe.balance_reads, reads_before + 4);
+    assert!(stripe.sessions.is_empty() && stripe.refunds.is_empty());
+}
+
+/// A second Stripe is refused before Stripe is asked about its key.
+#[tokio::test]
+async fn a_second_stripe_is_refused_without_asking_stripe() {
+    let w = world().await;
+    let admin = w.s.admin().await;
+    let res = w
+        .s
+        .post_json(
+            "/api/v1/admin/gateways",
+            Some(&admin),
+            json!({"kind": "stripe", "credentials": {"secret_key": ROLLED_KEY, "webhook_secret": WEBHOOK_SECRET}}),
+        )
+        .await;
+    assert_error(res, 409, "gateway_exists").await;
+    assert_eq!(w.stripe.lock().unwrap().balance_reads, 1);
 }

@@ -9,7 +9,7 @@ use paycard_core::recurrence::price_text;
 use paycard_core::validation::{validate_brand, FieldError};
 use paycard_core::{Locale, Money};
 
-use super::{error_for, failure_text, report, Clears, FormActions, FormField, Modal};
+use super::{error_for, failure_text, report, Clears, CopyButton, FormActions, FormField, Modal};
 use crate::i18n::tr;
 use paycard_client::admin;
 
@@ -171,11 +171,16 @@ fn BrandPanel(
         })
     });
     let embed = brand.embed_tag.clone();
+    let embed_id = format!("embed-{}", brand.id);
     view! {
         <section class="panel brand" aria-labelledby=labelled_by>
             <h3 class="settings__subheading" id=heading_id>{brand.name.clone()}<span class="brand__id">{format!(" ({})", brand.id)}</span></h3>
             <p class="field__hint">{tr(locale, "Embed tag for the website:", "Etiqueta para insertar en el sitio web:")}</p>
-            <code class="brand__embed">{embed}</code>
+            <div class="copyable">
+                <code class="brand__embed" id=embed_id.clone()>{embed.clone()}</code>
+                <CopyButton locale=locale text=embed source_id=embed_id
+                    label=format!("{} {}", tr(locale, "Copy the embed tag of", "Copiar la etiqueta de inserción de"), brand.name)/>
+            </div>
             <form class="form" on:submit=save novalidate>
                 <FormField id=origins_id.clone() label=tr(locale, "Websites allowed to embed the chat (one per line)", "Sitios web que pueden insertar el chat (uno por línea)").into() error=origins_error clears=Clears { errors, prefix: "allowed_origins".into() }>
                     <textarea id=origins_id.clone() rows="2" aria-describedby=format!("{origins_id}-error") spellcheck="false"

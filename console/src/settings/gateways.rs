@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use paycard_core::api::{Gateway, GatewayKindInfo, NewGateway};
+use paycard_core::api::{CheckResult, Gateway, GatewayKindInfo, NewGateway};
 use paycard_core::validation::FieldError;
 use paycard_core::Locale;
 
-use super::{error_for, failure_text, report, Clears, FormActions, FormField, Modal};
+use super::{error_for, failure_text, report, Clears, CopyButton, FormActions, FormField, Modal};
 use crate::i18n::tr;
 use paycard_client::admin;
 
@@ -118,12 +118,34 @@ pub fn GatewaySettings(locale: Locale) -> impl IntoView {
                                         let facts = g.masked.iter().map(|(k, v)| format!("{}: {v}", label(k))).collect::<Vec<_>>().join(" · ");
                                         let (for_replace, for_remove) = (g.clone(), g.clone());
                                         let name = g.name.clone();
+                                        let events = g.webhook_events.clone();
                                         let webhook = g.webhook_url.clone().map(|url| {
+                                            let url_id = format!("webhook-url-{}", g.id);
+                                            let events_id = format!("webhook-events-{}", g.id);
+                                            let events_text = events.join("\n");
                                             view! {
-                                                <span class="row__meta">{tr(locale, "Webhook endpoint to register at the gateway: ", "Endpoint de webhooks que registrar en la pasarela: ")}
-                                                    <code class="webhook-url">{url}</code></span>
+                                                <div class="row__meta webhook">
+                                                    <span>{tr(locale, "Webhook endpoint to register at the gateway: ", "Endpoint de webhooks que registrar en la pasarela: ")}</span>
+                                                    <span class="copyable">
+                                                        <code class="webhook-url" id=url_id.clone()>{url.clone()}</code>
+                                                        <CopyButton locale=locale text=url source_id=url_id
+                                                            label=format!("{} {}", tr(locale, "Copy the webhook endpoint of", "Copiar el endpoint de webhooks de"), g.name)/>
+                                                    </span>
+                                                    {(!events.is_empty()).then(|| view! {
+                                                        <span>{tr(locale, "Events to send to it:", "Eventos que enviarle:")}</span>
+                                                        <span class="copyable">
+                                                            <ul class="webhook-events" id=events_id.clone() aria-label=format!("{} {}", tr(locale, "Webhook events for", "Eventos de webhook para"), g.name)>
+                                                                {events.iter().map(|e| view! { <li><code>{e.clone()}</code></li> }).collect_view()}
+                                                            </ul>
+                                                            <CopyButton locale=locale text=events_text source_id=events_id
+                                                                label=format!("{} {}", tr(locale, "Copy the webhook events of", "Copiar los eventos de webhook de"), g.name)/>
+                                                        </span>
+                                                    })}
+                                                </div>
                                             }
                                         });
+                                        let check_id = g.id.clone();
+                                        let check_name = g.name.clone();
                                         view! {
                                             <li class="row">
                                                 <div class="row__text">
@@ -132,6 +154,9 @@ pub fn GatewaySettings(locale: Locale) -> impl IntoView {
                                                     {webhook}
                                                 </div>
                                                 <div class="row__actions">
+                                                    {has_fields.then(|| view! {
+                                                        <CheckConnection locale=locale gateway_id=check_id.clone() name=check_name.clone()/>
+                                                    })}
                                                     <Show when=move || has_fields>
                                                         {
                                                             let g = for_replace.clone();
@@ -303,5 +328,52 @@ fn CredentialForm(
             <p class="settings__failure" role="alert">{move || failure.get()}</p>
             <FormActions back_label=tr(locale, "Back", "Atrás") submit_label=tr(locale, "Save gateway", "Guardar pasarela") busy=busy on_back=on_cancel/>
         </form>
+    }
+}
+
+/// "Test connection": asks the gateway now whether it takes the stored credentials, and
+/// says what it answered beside the button (a live region, so a screen reader hears it).
+#[component]
+fn CheckConnection(locale: Locale, gateway_id: String, name: String) -> impl IntoView {
+    let name_label = name.clone();
+    let check = Action::new_local(move |id: &String| {
+        let id = id.clone();
+        async move { admin::check_gateway(&id).await }
+    });
+    let said = move || {
+        if check.pending().get() {
+            return Some(("", tr(locale, "Testing…", "Probando…").to_owned()));
+        }
+        let name = name.clone();
+        check.value().get().map(|result| match result {
+            Ok(c) => match c.result {
+                CheckResult::Accepted => ("ok", match locale {
+                    Locale::En => format!("{name} accepted the credentials."),
+                    Locale::Es => format!("{name} aceptó las credenciales."),
+                }),
+                CheckResult::Rejected => ("bad", match locale {
+                    Locale::En => format!("{name} refused the credentials: “{}”. Replace them with the ones in your {name} dashboard.", c.message.unwrap_or_default()),
+                    Locale::Es => format!("{name} rechazó las credenciales: «{}». Sustitúyelas por las de tu panel de {name}.", c.message.unwrap_or_default()),
+                }),
+                CheckResult::Unreachable => ("bad", match locale {
+                    Locale::En => format!("{name} could not be reached. Try again in a moment."),
+                    Locale::Es => format!("No se pudo contactar con {name}. Inténtalo de nuevo en un momento."),
+                }),
+            },
+            Err(e) => ("bad", failure_text(&e, locale).to_owned()),
+        })
+    };
+    let said = Memo::new(move |_| said());
+    let name_for_label = name_label;
+    view! {
+        <button type="button" class="btn" disabled=move || check.pending().get()
+            aria-label=format!("{} {name_for_label}", tr(locale, "Test connection of", "Probar la conexión de"))
+            on:click=move |_| { check.dispatch(gateway_id.clone()); }>
+            {tr(locale, "Test connection", "Probar conexión")}
+        </button>
+        <span class="check__said" role="status"
+            data-result=move || said.get().map(|(r, _)| r).unwrap_or_default()>
+            {move || said.get().map(|(_, text)| text)}
+        </span>
     }
 }

@@ -261,6 +261,69 @@ pub fn report(
     }
 }
 
+/// Copies `text` (a webhook URL, an embed tag) to the clipboard and says so beside the
+/// button. Where the browser offers no clipboard (a page served over plain HTTP), the
+/// text next to the button is selected instead, for Ctrl+C.
+#[component]
+pub fn CopyButton(
+    locale: Locale,
+    /// What is copied.
+    text: String,
+    /// The button's accessible name: "Copy webhook URL".
+    label: String,
+    /// The element showing the text, selected when the clipboard is not available.
+    source_id: String,
+) -> impl IntoView {
+    let said = RwSignal::new(None::<&'static str>);
+    let copy = move |_| {
+        let (text, source_id) = (text.clone(), source_id.clone());
+        leptos::task::spawn_local(async move {
+            let copied = match clipboard() {
+                Some(clipboard) => {
+                    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&text))
+                        .await
+                        .is_ok()
+                }
+                None => false,
+            };
+            said.set(Some(if copied {
+                tr(locale, "Copied.", "Copiado.")
+            } else {
+                select_text_of(&source_id);
+                tr(
+                    locale,
+                    "Selected: press Ctrl+C (⌘C on a Mac) to copy.",
+                    "Seleccionado: pulsa Ctrl+C (⌘C en un Mac) para copiar.",
+                )
+            }));
+            set_timeout(move || said.set(None), std::time::Duration::from_secs(4));
+        });
+    };
+    view! {
+        <button type="button" class="btn btn--small" aria-label=label on:click=copy>{tr(locale, "Copy", "Copiar")}</button>
+        <span class="copy__said" role="status">{move || said.get()}</span>
+    }
+}
+
+/// The page's clipboard, when it has one (secure contexts only).
+fn clipboard() -> Option<web_sys::Clipboard> {
+    let navigator = web_sys::window()?.navigator();
+    let clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into()).ok()?;
+    (!clipboard.is_undefined()).then(|| navigator.clipboard())
+}
+
+fn select_text_of(id: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if let (Some(el), Ok(Some(selection))) = (
+        window.document().and_then(|d| d.get_element_by_id(id)),
+        window.get_selection(),
+    ) {
+        let _ = selection.select_all_children(&el);
+    }
+}
+
 /// A dialog form's buttons: go back without saving, and save (waiting while `busy`).
 #[component]
 pub fn FormActions(

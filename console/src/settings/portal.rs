@@ -1,6 +1,7 @@
 //! Settings > Payment portal (SPEC §2.1): with none connected, pick a known portal or
 //! set one up (the business location fills in currency and time zone); once connected,
-//! who connected it, and Disconnect.
+//! who connected it, Edit (location, currency, time zone, edition) and Disconnect.
+//! Countries are named in the admin's language by the browser (`Intl.DisplayNames`).
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -14,11 +15,60 @@ use super::{error_for, failure_text, report, Clears, FormActions, FormField, Mod
 use crate::i18n::tr;
 use paycard_client::admin;
 
-fn country_name(code: &str) -> String {
-    countries()
+/// The browser's names of regions in `locale` ("España"), when it has them.
+fn region_names(locale: Locale) -> Option<js_sys::Intl::DisplayNames> {
+    let intl = js_sys::Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+    if !js_sys::Reflect::has(&intl, &"DisplayNames".into()).unwrap_or(false) {
+        return None;
+    }
+    let options = js_sys::Intl::DisplayNamesOptions::new();
+    options.set_type(js_sys::Intl::DisplayNamesType::Region);
+    options.set_fallback(js_sys::Intl::DisplayNamesFallback::None);
+    let locales = js_sys::Array::of1(&locale.tag().into());
+    Some(js_sys::Intl::DisplayNames::new(&locales, &options))
+}
+
+/// Every country as (code, name in the admin's language), in that language's order;
+/// the shared list's English name where the browser has none.
+fn countries_in(locale: Locale) -> Vec<(&'static str, String)> {
+    let names = region_names(locale);
+    let mut all: Vec<(&'static str, String)> = countries()
         .into_iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, name)| name.to_owned())
+        .map(|(code, english)| {
+            let name = names.as_ref().and_then(|n| n.of(code)).map(String::from);
+            (code, name.unwrap_or_else(|| english.to_owned()))
+        })
+        .collect();
+    let order = js_sys::Array::of1(&locale.tag().into());
+    all.sort_by(|a, b| {
+        js_sys::JsString::from(a.1.as_str())
+            .locale_compare(&b.1, &order, &js_sys::Object::new())
+            .cmp(&0)
+    });
+    all
+}
+
+/// What connecting `portal` again with its settings as they are sends.
+fn input_of(portal: Portal) -> PortalInput {
+    PortalInput {
+        name: portal.name,
+        country: portal.country,
+        currency: portal.currency,
+        time_zone: portal.time_zone,
+        edition: portal.edition,
+    }
+}
+
+fn country_name(code: &str, locale: Locale) -> String {
+    region_names(locale)
+        .and_then(|n| n.of(code))
+        .map(String::from)
+        .or_else(|| {
+            countries()
+                .into_iter()
+                .find(|(c, _)| *c == code)
+                .map(|(_, name)| name.to_owned())
+        })
         .unwrap_or_else(|| code.to_owned())
 }
 
@@ -29,6 +79,7 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
     let known = RwSignal::new(Vec::<Portal>::new());
     let failure = RwSignal::new(None::<&'static str>);
     let setup_open = RwSignal::new(false);
+    let edit_open = RwSignal::new(false);
     let busy = RwSignal::new(false);
 
     let load = move || {
@@ -49,14 +100,7 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
     let connect_known = move |p: Portal| {
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let input = PortalInput {
-                name: p.name,
-                country: p.country,
-                currency: p.currency,
-                time_zone: p.time_zone,
-                edition: p.edition,
-            };
-            match admin::connect_portal(&input).await {
+            match admin::connect_portal(&input_of(p)).await {
                 Ok(p) => {
                     portal.set(Some(Some(p)));
                     failure.set(None);
@@ -101,15 +145,20 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
                     <div class="panel">
                         <dl class="facts">
                             <dt>{tr(locale, "Portal", "Portal")}</dt><dd>{p.name.clone()}</dd>
-                            <dt>{tr(locale, "Business location", "Ubicación del negocio")}</dt><dd>{country_name(&p.country)}</dd>
+                            <dt>{tr(locale, "Business location", "Ubicación del negocio")}</dt><dd>{country_name(&p.country, locale)}</dd>
                             <dt>{tr(locale, "Currency", "Moneda")}</dt><dd>{p.currency.clone()}</dd>
                             <dt>{tr(locale, "Time zone", "Zona horaria")}</dt><dd>{p.time_zone.clone()}</dd>
                             <dt>{tr(locale, "Edition", "Edición")}</dt><dd>{edition}</dd>
                             <dt>{tr(locale, "Connected by", "Conectado por")}</dt><dd>{by}</dd>
                         </dl>
-                        <button type="button" class="btn btn--danger" disabled=busy on:click=disconnect>
-                            {tr(locale, "Disconnect", "Desconectar")}
-                        </button>
+                        <div class="row__actions">
+                            <button type="button" class="btn" disabled=busy on:click=move |_| edit_open.set(true)>
+                                {tr(locale, "Edit", "Editar")}
+                            </button>
+                            <button type="button" class="btn btn--danger" disabled=busy on:click=disconnect>
+                                {tr(locale, "Disconnect", "Desconectar")}
+                            </button>
+                        </div>
                     </div>
                 }.into_any()
             }
@@ -122,7 +171,7 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
                         <h3 class="settings__subheading">{tr(locale, "Your portals", "Tus portales")}</h3>
                         <ul class="rows" aria-label=tr(locale, "Your portals", "Tus portales")>
                             {move || known.get().into_iter().map(|p| {
-                                let summary = format!("{} · {} · {}", country_name(&p.country), p.currency, p.time_zone);
+                                let summary = format!("{} · {} · {}", country_name(&p.country, locale), p.currency, p.time_zone);
                                 let name = p.name.clone();
                                 view! {
                                     <li class="row">
@@ -147,25 +196,58 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
             }.into_any(),
         }}
         <Modal open=setup_open title=tr(locale, "Set up your payment portal", "Configura tu portal de pagos").to_owned()>
-            <PortalForm locale=locale on_done=Callback::new(move |p: Portal| {
+            <PortalForm locale=locale editing=None on_done=Callback::new(move |p: Portal| {
                 portal.set(Some(Some(p)));
                 failure.set(None);
                 setup_open.set(false);
             }) on_cancel=Callback::new(move |_| setup_open.set(false))/>
         </Modal>
+        <Modal open=edit_open title=tr(locale, "Edit the payment portal", "Editar el portal de pagos").to_owned()>
+            // Built afresh each time it opens, from the portal as it is now.
+            {move || edit_open.get().then(|| portal.get_untracked().flatten()).flatten().map(|current| view! {
+                <PortalForm locale=locale editing=Some(current) on_done=Callback::new(move |p: Portal| {
+                    portal.set(Some(Some(p)));
+                    failure.set(None);
+                    edit_open.set(false);
+                }) on_cancel=Callback::new(move |_| edit_open.set(false))/>
+            })}
+        </Modal>
     }
 }
 
-/// The setup dialog's form: choosing the business location fills in its currency and
-/// time zone, both still editable.
+/// The setup (and edit) dialog's form: choosing the business location fills in its
+/// currency and time zone, both still editable. Editing keeps the name, which is how a
+/// portal is known (its gateways stay with it).
 #[component]
-fn PortalForm(locale: Locale, on_done: Callback<Portal>, on_cancel: Callback<()>) -> impl IntoView {
-    let name = RwSignal::new(String::new());
-    let country = RwSignal::new(String::new());
-    let currency = RwSignal::new(String::new());
-    let time_zone = RwSignal::new(String::new());
+fn PortalForm(
+    locale: Locale,
+    editing: Option<Portal>,
+    on_done: Callback<Portal>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let is_edit = editing.is_some();
+    let current = editing.map(input_of).unwrap_or_else(|| PortalInput {
+        name: String::new(),
+        country: String::new(),
+        currency: String::new(),
+        time_zone: String::new(),
+        edition: "free".into(),
+    });
+    let name = RwSignal::new(current.name);
+    let country = RwSignal::new(current.country);
+    let currency = RwSignal::new(current.currency);
+    let time_zone = RwSignal::new(current.time_zone);
     let zones = RwSignal::new(Vec::<String>::new());
-    let edition = RwSignal::new("free".to_owned());
+    let edition = RwSignal::new(current.edition);
+    if is_edit {
+        // The time zones of the country, for the list; the values stay as they are.
+        let code = country.get_untracked();
+        leptos::task::spawn_local(async move {
+            if let Ok(d) = admin::portal_defaults(&code).await {
+                zones.set(d.time_zones);
+            }
+        });
+    }
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<&'static str>);
     let busy = RwSignal::new(false);
@@ -223,6 +305,7 @@ fn PortalForm(locale: Locale, on_done: Callback<Portal>, on_cancel: Callback<()>
         <form class="form" on:submit=submit novalidate>
             <FormField id="portal-name".into() label=tr(locale, "Portal name", "Nombre del portal").into() error=err("name") clears=Clears { errors, prefix: "name".into() }>
                 <input id="portal-name" type="text" autocomplete="organization" aria-describedby="portal-name-error"
+                    readonly=is_edit
                     aria-invalid=move || err("name").get().is_some().to_string()
                     prop:value=name on:input:target=move |ev| name.set(ev.target().value())/>
             </FormField>
@@ -230,7 +313,7 @@ fn PortalForm(locale: Locale, on_done: Callback<Portal>, on_cancel: Callback<()>
                 <select id="portal-country" aria-describedby="portal-country-error"
                     on:change:target=move |ev| choose_country(ev.target().value())>
                     <option value="" selected=move || country.get().is_empty()>{tr(locale, "Choose a country", "Elige un país")}</option>
-                    {countries().into_iter().map(|(code, cname)| view! {
+                    {countries_in(locale).into_iter().map(|(code, cname)| view! {
                         <option value=code selected=move || country.get() == code>{cname}</option>
                     }).collect_view()}
                 </select>
@@ -264,7 +347,9 @@ fn PortalForm(locale: Locale, on_done: Callback<Portal>, on_cancel: Callback<()>
                 </select>
             </FormField>
             <p class="settings__failure" role="alert">{move || failure.get()}</p>
-            <FormActions back_label=tr(locale, "Cancel", "Cancelar") submit_label=tr(locale, "Connect portal", "Conectar portal") busy=busy on_back=on_cancel/>
+            <FormActions back_label=tr(locale, "Cancel", "Cancelar")
+                submit_label=if is_edit { tr(locale, "Save changes", "Guardar cambios") } else { tr(locale, "Connect portal", "Conectar portal") }
+                busy=busy on_back=on_cancel/>
         </form>
     }
 }

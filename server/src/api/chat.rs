@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use paycard_core::api::{
-    Author, ConversationCreated, ConversationPage, Message, NewConversation, NewMessage, Payment, VisitorPatch, VisitorProfile,
+    Author, Conversation, ConversationCreated, ConversationPage, Message, NewConversation, NewMessage, Payment, VisitorPatch, VisitorProfile,
     CONVERSATION_PAGE_DEFAULT, CONVERSATION_PAGE_MAX,
 };
 use paycard_core::Locale;
@@ -31,9 +31,11 @@ pub async fn create_conversation(
     headers: HeaderMap,
     ApiJson(body): ApiJson<NewConversation>,
 ) -> Result<(StatusCode, Json<ConversationCreated>), AppError> {
-    // A visitor without a name is named in their language (the widget's request says it).
-    let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    let locale = Locale::from_accept_language(accept.unwrap_or(""));
+    // The visitor's language, when the body does not say it: the browser's.
+    let locale = headers
+        .get(ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Locale::from_accept_language);
     let created = chat::open(&state, client.addr, locale, body).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -128,11 +130,30 @@ pub struct PageQuery {
         pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z/[A-Za-z0-9_]{1,64}$"
     )]
     before: Option<String>,
+    /// `open` (not closed) or `closed` only; both when absent.
+    #[param(inline)]
+    status: Option<ListStatus>,
+    /// One brand of the caller's; all of theirs when absent (another brand's: none).
+    brand_id: Option<String>,
+    /// Words in the visitor's name or email or in a message, up to 100 characters.
+    #[param(max_length = 100)]
+    q: Option<String>,
 }
+
+#[derive(Deserialize, utoipa::ToSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum ListStatus {
+    Open,
+    Closed,
+}
+
+/// The most characters a conversation search takes.
+const SEARCH_MAX_CHARS: usize = 100;
 
 /// The conversations of the caller's brands, most recently active first, a page at a
 /// time (SPEC §8.1): `?limit=` (default 50, at most 200) and `?before=` (the previous
-/// page's `next`).
+/// page's `next`); `?status=open|closed`, `?brand_id=` and `?q=` narrow the list (issue
+/// 15).
 #[utoipa::path(get, path = "/api/v1/operator/conversations", tag = "operator", params(PageQuery),
     responses((status = 200, body = ConversationPage, headers(("Last-Event-ID" = i64, description = "the event this snapshot reflects"))), super::doc::BadRequest, super::doc::Unauthorized),
     security(("bearer" = []), ("session" = [])))]
@@ -155,7 +176,23 @@ pub async fn operator_conversations(
             message: "before must be the `next` of a previous page".into(),
         })?),
     };
-    let (page, seq) = chat::page(&state, &who, before, limit).await?;
+    let search = match page.q {
+        Some(q) if q.chars().count() > SEARCH_MAX_CHARS => {
+            return Err(AppError::BadRequest {
+                code: "invalid_search",
+                message: format!("q takes at most {SEARCH_MAX_CHARS} characters"),
+            })
+        }
+        // Control characters (a NUL, say) match nothing a person typed.
+        Some(q) => Some(q.chars().filter(|c| !c.is_control()).collect::<String>()),
+        None => None,
+    };
+    let list = chat::ListQuery {
+        open: page.status.map(|s| s == ListStatus::Open),
+        brand: page.brand_id,
+        search,
+    };
+    let (page, seq) = chat::page(&state, &who, &list, before, limit).await?;
     let mut response = Json(page).into_response();
     response
         .headers_mut()
@@ -219,6 +256,33 @@ pub async fn mark_read(
 ) -> Result<StatusCode, AppError> {
     chat::mark_read(&state, &who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Closes the conversation (dealt with): lists showing open conversations drop it, in
+/// every console, until the visitor writes again. Closing a closed one changes nothing.
+#[utoipa::path(post, path = "/api/v1/operator/conversations/{id}/close", tag = "operator",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Conversation), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn close(
+    State(state): State<AppState>,
+    who: OperatorAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Conversation>, AppError> {
+    chat::set_closed(&state, &who, &id, true).await.map(Json)
+}
+
+/// Opens a closed conversation again. Opening an open one changes nothing.
+#[utoipa::path(post, path = "/api/v1/operator/conversations/{id}/reopen", tag = "operator",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Conversation), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn reopen(
+    State(state): State<AppState>,
+    who: OperatorAuth,
+    Path(id): Path<String>,
+) -> Result<Json<Conversation>, AppError> {
+    chat::set_closed(&state, &who, &id, false).await.map(Json)
 }
 
 /// Who the visitor is (name, email, language, start page, time zone) and every card they

@@ -135,6 +135,14 @@ pub fn router() -> Router<AppState> {
             post(chat::mark_read),
         )
         .route(
+            "/api/v1/operator/conversations/{id}/close",
+            post(chat::close),
+        )
+        .route(
+            "/api/v1/operator/conversations/{id}/reopen",
+            post(chat::reopen),
+        )
+        .route(
             "/api/v1/operator/conversations/{id}/payments",
             get(chat::picker),
         )
@@ -168,6 +176,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/admin/gateways/{id}",
             put(admin::gateways::replace).delete(admin::gateways::delete),
+        )
+        .route(
+            "/api/v1/admin/gateways/{id}/check",
+            post(admin::gateways::check),
         )
         .route(
             "/api/v1/admin/payments",
@@ -274,13 +286,13 @@ pub(crate) async fn json_errors(response: Response) -> Response {
     paths(
         auth::login, auth::logout, auth::me, auth::stream_ticket,
         chat::create_conversation, chat::visitor_messages, chat::visitor_post_message,
-        chat::operator_conversations, chat::operator_messages, chat::operator_post_message, chat::mark_read, chat::visitor, chat::update_visitor, chat::picker,
+        chat::operator_conversations, chat::operator_messages, chat::operator_post_message, chat::mark_read, chat::close, chat::reopen, chat::visitor, chat::update_visitor, chat::picker,
         cards::get_card, cards::checkout, cards::decline, cards::share, cards::cancel, cards::attempts,
         live::visitor_events, live::operator_events,
         admin::portal::list_countries, admin::portal::defaults, admin::portal::get_portal,
         admin::portal::put_portal, admin::portal::delete_portal, admin::portal::list_portals,
         admin::gateways::kinds, admin::gateways::list, admin::gateways::create,
-        admin::gateways::replace, admin::gateways::delete,
+        admin::gateways::replace, admin::gateways::delete, admin::gateways::check,
         admin::payments::list, admin::payments::get, admin::payments::create,
         admin::payments::update, admin::payments::delete,
         admin::brands::list, admin::brands::create, admin::brands::update,

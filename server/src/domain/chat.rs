@@ -46,11 +46,11 @@ pub async fn brand_for(state: &AppState, who: &OperatorAuth, id: &str) -> Result
 
 /// Opens a conversation for a website visitor of a brand. No sign-in: the answer's
 /// `visitor_token` is the visitor's key to this conversation and nothing else. A
-/// visitor with no name is named in their language, with a number to tell them apart.
+/// visitor with no name gets a generated one, with a number to tell them apart.
 pub async fn open(
     state: &AppState,
     client: IpAddr,
-    locale: Locale,
+    locale: Option<Locale>,
     input: NewConversation,
 ) -> Result<ConversationCreated, AppError> {
     state.limits.conversations.check(&client)?;
@@ -59,13 +59,8 @@ pub async fn open(
         errors.push(FieldError::new("brand_id", e.problem));
     }
     let visitor_name = match input.visitor_name.as_deref() {
-        None => {
-            let word = match locale {
-                Locale::En => "Visitor",
-                Locale::Es => "Visitante",
-            };
-            format!("{word} {:04}", rand::thread_rng().gen_range(0..10_000))
-        }
+        // One form in every language: each reader shows it in theirs.
+        None => paycard_core::api::generated_visitor_name(rand::thread_rng().gen_range(0..10_000)),
         Some(name) => validate_text("visitor_name", name, VISITOR_NAME_MAX_CHARS, true)
             .map_err(|e| errors.push(e))
             .unwrap_or_default(),
@@ -83,6 +78,7 @@ pub async fn open(
         updated_at: now,
         last_message: None,
         unread: 0,
+        closed_at: None,
     };
     let mut tx = state.store.write().await?;
     // A well-formed id of no brand: there is no such website to chat on.
@@ -92,7 +88,10 @@ pub async fn open(
     let context = store::conversations::VisitorContext {
         page: input.page.as_deref().and_then(super::visitors::page_without_query),
         time_zone: input.time_zone.filter(|tz| super::settings::is_time_zone(tz)),
-        locale: input.locale.filter(|l| matches!(l.as_str(), "en" | "es")),
+        locale: input
+            .locale
+            .filter(|l| matches!(l.as_str(), "en" | "es"))
+            .or_else(|| locale.map(|l| l.tag().to_owned())),
     };
     store::conversations::insert(&mut tx, &conversation, &token_hash, &context).await?;
     let event = ConversationEvent {
@@ -152,6 +151,19 @@ pub async fn post(
         }
     }
     store::messages::insert_with_key(&mut tx, &message, idempotency_key).await?;
+    // The visitor writes again: the conversation is open again for every operator.
+    if author == Author::Visitor && store::conversations::reopen(&mut tx, conversation_id).await? {
+        if let Some(conversation) = store::conversations::get(&mut tx, conversation_id).await? {
+            live::record(
+                &mut tx,
+                brand_id,
+                Some(conversation_id),
+                EventKind::Conversation,
+                &ConversationEvent { conversation },
+            )
+            .await?;
+        }
+    }
     live::record(
         &mut tx,
         brand_id,
@@ -248,9 +260,25 @@ pub fn read_cursor(text: &str) -> Option<(String, String)> {
 pub async fn page(
     state: &AppState,
     who: &OperatorAuth,
+    list: &ListQuery,
     before: Option<(String, String)>,
     limit: u32,
 ) -> Result<(ConversationPage, i64), AppError> {
+    // One brand of the caller's, or all of them; another brand's shows nothing.
+    let brands: Vec<String> = match &list.brand {
+        Some(brand) => who
+            .account
+            .brands
+            .iter()
+            .filter(|b| *b == brand)
+            .cloned()
+            .collect(),
+        None => who.account.brands.clone(),
+    };
+    let filter = store::conversations::Filter {
+        open: list.open,
+        search: list.search.as_deref().map(str::trim).filter(|q| !q.is_empty()),
+    };
     let mut db = state.store.read().await?;
     // Read before the list: a stream resumed from it replays anything newer.
     let seq = store::events::latest(&mut db).await?;
@@ -258,7 +286,8 @@ pub async fn page(
     let mut items = store::conversations::page(
         &mut db,
         &who.account.id,
-        &who.account.brands,
+        &brands,
+        filter,
         before.as_ref().map(|(at, id)| (at.as_str(), id.as_str())),
         limit + 1,
     )
@@ -270,6 +299,52 @@ pub async fn page(
         None
     };
     Ok((ConversationPage { items, next }, seq))
+}
+
+/// Which conversations an operator's list shows (all of theirs when every field is
+/// `None`).
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// `Some(true)`: open only; `Some(false)`: closed only.
+    pub open: Option<bool>,
+    pub brand: Option<String>,
+    pub search: Option<String>,
+}
+
+/// Closes (`close`) or reopens a conversation, announcing it to every open list; the
+/// conversation as it is now. Closing a closed one (or opening an open one) changes
+/// nothing and answers it as it is.
+pub async fn set_closed(
+    state: &AppState,
+    who: &OperatorAuth,
+    conversation_id: &str,
+    close: bool,
+) -> Result<Conversation, AppError> {
+    let brand = brand_for(state, who, conversation_id).await?;
+    let mut tx = state.store.write().await?;
+    let changed = if close {
+        store::conversations::close(&mut tx, conversation_id, &who.account.id, &secrets::now()).await?
+    } else {
+        store::conversations::reopen(&mut tx, conversation_id).await?
+    };
+    let conversation = store::conversations::get(&mut tx, conversation_id)
+        .await?
+        .ok_or(AppError::NotFound("conversation"))?;
+    if changed {
+        live::record(
+            &mut tx,
+            &brand,
+            Some(conversation_id),
+            EventKind::Conversation,
+            &ConversationEvent {
+                conversation: conversation.clone(),
+            },
+        )
+        .await?;
+        state.commit(tx).await?;
+        tracing::info!(conversation = %conversation_id, by = %who.account.email, closed = close, "conversation closed or reopened");
+    }
+    Ok(conversation)
 }
 
 /// The operator has read the conversation up to its newest message.
@@ -306,6 +381,7 @@ mod tests {
             updated_at: "2026-11-27T10:00:00.000Z".into(),
             last_message: None,
             unread: 0,
+            closed_at: None,
         };
         let text = super::cursor(&c);
         assert_eq!(

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use paycard_core::api::{
-    Brand, BrandPatch, Gateway, GatewayFieldInfo, GatewayKindInfo, NewBrand, NewGateway,
+    Brand, BrandPatch, CheckResult, Gateway, GatewayCheck, GatewayFieldInfo, GatewayKindInfo, NewBrand, NewGateway,
     NewPayment, Payment, PaymentEvent, PaymentPatch, Portal, PortalDefaults, PortalInput,
 };
 use paycard_core::gateways::{
@@ -20,6 +20,7 @@ use paycard_core::validation::{
 use paycard_core::{Currency, Locale};
 
 use super::accounts::OperatorAuth;
+use super::gateways::GatewayError;
 use super::live::{self, EventKind};
 use crate::error::AppError;
 use crate::secrets::{new_id, now};
@@ -237,10 +238,14 @@ pub async fn gateways(state: &AppState) -> Result<Vec<Gateway>, AppError> {
         .map(|row| {
             let webhook_path = (row.kind == paycard_core::gateways::STRIPE)
                 .then(|| format!("/webhooks/stripe/{}", row.id));
+            let kind = gateway_kind(&row.kind);
             Gateway {
-                name: gateway_kind(&row.kind)
+                name: kind
                     .map(|k| k.name.to_owned())
                     .unwrap_or_else(|| row.kind.clone()),
+                webhook_events: kind
+                    .map(|k| k.webhook_events.iter().map(|e| (*e).to_owned()).collect())
+                    .unwrap_or_default(),
                 masked: serde_json::from_str(&row.masked).unwrap_or_default(),
                 webhook_url: webhook_path
                     .as_ref()
@@ -276,15 +281,49 @@ fn known_kind(name: &str) -> Result<&'static GatewayKind, AppError> {
     })
 }
 
-/// Checks `credentials` for `kind` and returns (sealed, masked) for gateway `id`: they
-/// are encrypted before they touch the database, and only ever shown masked.
+/// Asks the gateway itself whether it takes credentials that passed the shared rules
+/// (before anything is saved): a key the gateway refuses is a field error with its
+/// words, and a gateway that cannot be reached a 409 `gateway_unreachable`, so a fake
+/// or mistyped key never reaches a visitor's checkout.
+async fn verify(
+    state: &AppState,
+    kind: &GatewayKind,
+    values: &[(&'static str, String)],
+) -> Result<(), AppError> {
+    let plain: BTreeMap<String, String> = values
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    let gateway = crate::domain::gateways::Gateway::with_credentials(state, kind.kind, &plain)
+        .ok_or_else(|| AppError::Internal(format!("{}: incomplete credentials", kind.kind)))?;
+    match gateway.check_credentials().await {
+        Ok(()) => Ok(()),
+        Err(GatewayError::Refused(message)) => {
+            // Every kind that checks names its key field first.
+            let field = kind.fields.first().map(|f| f.name).unwrap_or("credentials");
+            Err(AppError::Validation(vec![FieldError::new(
+                &format!("credentials.{field}"),
+                Problem::Rejected { message },
+            )]))
+        }
+        Err(e) => Err(AppError::Conflict {
+            code: "gateway_unreachable",
+            message: format!(
+                "{} could not be reached to check the credentials ({e}); nothing was saved, try again in a moment",
+                kind.name
+            ),
+        }),
+    }
+}
+
+/// Returns (sealed, masked) for gateway `id`: the credentials are encrypted before they
+/// touch the database, and only ever shown masked.
 fn seal(
     state: &AppState,
     kind: &GatewayKind,
     id: &str,
-    credentials: &BTreeMap<String, String>,
+    values: &[(&'static str, String)],
 ) -> Result<(String, String), AppError> {
-    let values = validate_credentials(kind, credentials).map_err(AppError::Validation)?;
     let plain: BTreeMap<&str, &str> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let masked: BTreeMap<&str, String> = values
         .iter()
@@ -296,6 +335,31 @@ fn seal(
     let plain = serde_json::to_vec(&plain).map_err(|e| AppError::Internal(e.to_string()))?;
     let masked = serde_json::to_string(&masked).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok((state.vault.seal(&plain, id), masked))
+}
+
+/// A gateway asked now whether it takes its stored credentials (Settings' "Test
+/// connection").
+pub async fn check_gateway(state: &AppState, id: &str) -> Result<GatewayCheck, AppError> {
+    {
+        let mut db = state.store.read().await?;
+        if store::gateways::kind_in_connected_portal(&mut db, id)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::NotFound("gateway"));
+        }
+    }
+    let gateway = crate::domain::gateways::Gateway::configured(state, id).await?;
+    let (result, message) = match gateway.check_credentials().await {
+        Ok(()) => (CheckResult::Accepted, None),
+        Err(GatewayError::Refused(message)) => (CheckResult::Rejected, Some(message)),
+        Err(e) => (CheckResult::Unreachable, Some(e.to_string())),
+    };
+    Ok(GatewayCheck {
+        result,
+        message,
+        checked_at: now(),
+    })
 }
 
 /// Adds a gateway of a kind the edition offers.
@@ -320,8 +384,28 @@ pub async fn add_gateway(
             ),
         });
     }
+    let already = || AppError::Conflict {
+        code: "gateway_exists",
+        message: format!(
+            "{} is already configured; replace its credentials instead",
+            kind.name
+        ),
+    };
+    let values = validate_credentials(kind, &input.credentials).map_err(AppError::Validation)?;
+    // Asked before the gateway is, so it is not called for nothing; the insert decides.
+    {
+        let mut db = state.store.read().await?;
+        if store::gateways::configured(&mut db)
+            .await?
+            .iter()
+            .any(|g| g.kind == kind.kind)
+        {
+            return Err(already());
+        }
+    }
+    verify(state, kind, &values).await?;
     let id = new_id("gw");
-    let (sealed, masked) = seal(state, kind, &id, &input.credentials)?;
+    let (sealed, masked) = seal(state, kind, &id, &values)?;
     let mut db = state.store.read().await?;
     if !store::gateways::insert(
         &mut db,
@@ -334,13 +418,7 @@ pub async fn add_gateway(
     )
     .await?
     {
-        return Err(AppError::Conflict {
-            code: "gateway_exists",
-            message: format!(
-                "{} is already configured; replace its credentials instead",
-                kind.name
-            ),
-        });
+        return Err(already());
     }
     drop(db);
     tracing::info!(gateway = %id, kind = kind.kind, by = %who.account.email, "gateway added");
@@ -356,19 +434,24 @@ pub async fn replace_gateway(
     input: &NewGateway,
 ) -> Result<Gateway, AppError> {
     let named = known_kind(&input.kind)?;
-    let mut db = state.store.read().await?;
-    let kind = store::gateways::kind_in_connected_portal(&mut db, id)
-        .await?
-        .as_deref()
-        .and_then(gateway_kind)
-        .ok_or(AppError::NotFound("gateway"))?;
+    let kind = {
+        let mut db = state.store.read().await?;
+        store::gateways::kind_in_connected_portal(&mut db, id)
+            .await?
+            .as_deref()
+            .and_then(gateway_kind)
+            .ok_or(AppError::NotFound("gateway"))?
+    };
     if kind.kind != named.kind {
         return Err(AppError::Conflict {
             code: "gateway_kind_mismatch",
             message: format!("this gateway is {}, not {}", kind.name, named.name),
         });
     }
-    let (sealed, masked) = seal(state, kind, id, &input.credentials)?;
+    let values = validate_credentials(kind, &input.credentials).map_err(AppError::Validation)?;
+    verify(state, kind, &values).await?;
+    let (sealed, masked) = seal(state, kind, id, &values)?;
+    let mut db = state.store.read().await?;
     store::gateways::replace_credentials(&mut db, id, &sealed, &masked, &now()).await?;
     drop(db);
     tracing::info!(gateway = %id, by = %who.account.email, "gateway credentials replaced");

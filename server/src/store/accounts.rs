@@ -7,7 +7,7 @@ use paycard_core::api::{OperatorAccount, Role};
 
 use super::{placeholders, Db, Error};
 
-/// An account with the brands it works for (sorted).
+/// An account with the brands it works for (sorted) and their names.
 pub async fn account(db: &mut impl Db, id: &str) -> Result<Option<OperatorAccount>, Error> {
     let row: Option<(String, String, String, String)> = on!(db, |c| sqlx::query_as(
         "SELECT id, name, email, role FROM accounts WHERE id = $1"
@@ -18,12 +18,15 @@ pub async fn account(db: &mut impl Db, id: &str) -> Result<Option<OperatorAccoun
     let Some((id, name, email, role)) = row else {
         return Ok(None);
     };
-    let brands: Vec<String> = on!(db, |c| sqlx::query_scalar(
-        "SELECT brand_id FROM account_brands WHERE account_id = $1 ORDER BY brand_id",
+    let named: Vec<(String, String)> = on!(db, |c| sqlx::query_as(
+        "SELECT ab.brand_id, b.name FROM account_brands ab JOIN brands b ON b.id = ab.brand_id
+         WHERE ab.account_id = $1 ORDER BY ab.brand_id",
     )
     .bind(&id)
     .fetch_all(c)
     .await)?;
+    let brands = named.iter().map(|(id, _)| id.clone()).collect();
+    let brand_names = named.into_iter().collect();
     let role = if role == "admin" {
         Role::Admin
     } else {
@@ -35,6 +38,7 @@ pub async fn account(db: &mut impl Db, id: &str) -> Result<Option<OperatorAccoun
         email,
         role,
         brands,
+        brand_names,
     }))
 }
 

@@ -44,13 +44,14 @@ pub async fn insert(
 
 /// A conversation as the API shows it, without its last message or unread count.
 pub async fn get(db: &mut impl Db, id: &str) -> Result<Option<Conversation>, Error> {
-    let row: Option<(String, String, String, String, String)> = on!(db, |c| sqlx::query_as(
-        "SELECT id, brand_id, visitor_name, created_at, updated_at FROM conversations WHERE id = $1"
+    type Row = (String, String, String, String, String, Option<String>);
+    let row: Option<Row> = on!(db, |c| sqlx::query_as(
+        "SELECT id, brand_id, visitor_name, created_at, updated_at, closed_at FROM conversations WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(c)
     .await)?;
-    Ok(row.map(|(id, brand_id, visitor_name, created_at, updated_at)| Conversation {
+    Ok(row.map(|(id, brand_id, visitor_name, created_at, updated_at, closed_at)| Conversation {
         id,
         brand_id,
         visitor_name,
@@ -58,7 +59,32 @@ pub async fn get(db: &mut impl Db, id: &str) -> Result<Option<Conversation>, Err
         updated_at,
         last_message: None,
         unread: 0,
+        closed_at,
     }))
+}
+
+/// Closes an open conversation (`closed_at` = `at`); false when it was closed already.
+pub async fn close(db: &mut impl Db, id: &str, by: &str, at: &str) -> Result<bool, Error> {
+    let done = exec!(db, |c| sqlx::query(
+        "UPDATE conversations SET closed_at = $1, closed_by = $2 WHERE id = $3 AND closed_at IS NULL"
+    )
+    .bind(at)
+    .bind(by)
+    .bind(id)
+    .execute(c)
+    .await)?;
+    Ok(done == 1)
+}
+
+/// Opens a closed conversation again; false when it was open.
+pub async fn reopen(db: &mut impl Db, id: &str) -> Result<bool, Error> {
+    let done = exec!(db, |c| sqlx::query(
+        "UPDATE conversations SET closed_at = NULL, closed_by = NULL WHERE id = $1 AND closed_at IS NOT NULL"
+    )
+    .bind(id)
+    .execute(c)
+    .await)?;
+    Ok(done == 1)
 }
 
 /// Who a conversation's visitor is, as the operator's context panel shows them.
@@ -196,6 +222,7 @@ struct ListRow {
     last_at: Option<String>,
     /// The visitor's messages the reader has not seen.
     unread: i64,
+    closed_at: Option<String>,
 }
 
 impl ListRow {
@@ -212,17 +239,43 @@ impl ListRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             unread: self.unread,
+            closed_at: self.closed_at,
         }
     }
 }
 
-/// Up to `limit` conversations of `brands`, most recent activity first, after the
-/// position `before` (activity time, id) of a previous page, with what `reader` has
-/// not read of each.
+/// Which conversations a list shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter<'a> {
+    /// `Some(true)`: open only; `Some(false)`: closed only.
+    pub open: Option<bool>,
+    /// Words in the visitor's name or email, or in a message (case-insensitive, as
+    /// typed: no wildcards).
+    pub search: Option<&'a str>,
+}
+
+/// `text` inside a LIKE pattern, its wildcards made literal (`ESCAPE '\'`).
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for ch in text.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Up to `limit` conversations of `brands` that pass `filter`, most recent activity
+/// first, after the position `before` (activity time, id) of a previous page, with what
+/// `reader` has not read of each.
 pub async fn page(
     db: &mut impl Db,
     reader: &str,
     brands: &[String],
+    filter: Filter<'_>,
     before: Option<(&str, &str)>,
     limit: u32,
 ) -> Result<Vec<Conversation>, Error> {
@@ -230,8 +283,10 @@ pub async fn page(
         return Ok(Vec::new());
     }
     let (before_at, before_id) = before.unzip();
+    let open = filter.open.map(i64::from);
+    let search = filter.search.map(like_pattern);
     let sql = format!(
-        "SELECT c.id, c.brand_id, c.visitor_name, c.created_at, c.updated_at,
+        "SELECT c.id, c.brand_id, c.visitor_name, c.created_at, c.updated_at, c.closed_at,
                 m.author AS last_author, m.text AS last_text, k.title AS last_card_title, m.created_at AS last_at,
                 (SELECT COUNT(*) FROM messages v WHERE v.conversation_id = c.id AND v.author = 'visitor'
                    AND v.id > COALESCE((SELECT r.read_until FROM conversation_reads r
@@ -240,16 +295,23 @@ pub async fn page(
          LEFT JOIN messages m ON m.id = (SELECT id FROM messages WHERE conversation_id = c.id ORDER BY id DESC LIMIT 1)
          LEFT JOIN cards k ON k.id = m.card_id
          WHERE ($1 IS NULL OR (c.updated_at, c.id) < ($1, $2)) AND c.brand_id IN ({})
+           AND ($5 IS NULL OR ($5 = 1) = (c.closed_at IS NULL))
+           AND ($6 IS NULL OR lower(c.visitor_name) LIKE $6 ESCAPE '\\'
+                OR lower(COALESCE(c.visitor_email, '')) LIKE $6 ESCAPE '\\'
+                OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id
+                             AND lower(s.text) LIKE $6 ESCAPE '\\'))
          ORDER BY c.updated_at DESC, c.id DESC
          LIMIT $3",
-        placeholders(5, brands.len())
+        placeholders(7, brands.len())
     );
     let rows: Vec<ListRow> = on!(db, |c| {
         let mut query = sqlx::query_as(&sql)
             .bind(before_at)
             .bind(before_id)
             .bind(i64::from(limit))
-            .bind(reader);
+            .bind(reader)
+            .bind(open)
+            .bind(search.as_deref());
         for brand in brands {
             query = query.bind(brand);
         }

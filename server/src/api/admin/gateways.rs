@@ -5,7 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use paycard_core::api::{Gateway, GatewayKindInfo, NewGateway};
+use paycard_core::api::{Gateway, GatewayCheck, GatewayKindInfo, NewGateway};
 
 use super::{locale, AdminAuth};
 use crate::api::ApiJson;
@@ -81,4 +81,19 @@ pub async fn delete(
 ) -> Result<StatusCode, AppError> {
     settings::remove_gateway(&state, &who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/admin/gateways/{id}/check`: asks the gateway now whether it takes the
+/// stored credentials (an authenticated read that changes nothing there). The answer
+/// says accepted, rejected (with the gateway's words) or unreachable.
+#[utoipa::path(post, path = "/api/v1/admin/gateways/{id}/check", tag = "admin",
+    params(("id" = String, Path)),
+    responses((status = 200, body = GatewayCheck), crate::api::doc::BadRequest, crate::api::doc::Unauthorized, crate::api::doc::Forbidden, crate::api::doc::NotFound),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn check(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    Path(id): Path<String>,
+) -> Result<Json<GatewayCheck>, AppError> {
+    settings::check_gateway(&state, &id).await.map(Json)
 }

@@ -182,20 +182,34 @@ impl Gateway {
         })?;
         let credentials: BTreeMap<String, String> = serde_json::from_slice(&plain)
             .map_err(|e| AppError::Internal(format!("gateway {gateway_id}: credentials: {e}")))?;
-        match kind.as_str() {
-            SANDBOX => Ok(Gateway::Sandbox(Sandbox::new(state))),
-            STRIPE => Stripe::new(
-                state.http.clone(),
-                &state.config.stripe_api_base,
-                &credentials,
-            )
-            .map(Gateway::Stripe)
-            .ok_or_else(|| {
-                AppError::Internal(format!("gateway {gateway_id}: incomplete credentials"))
-            }),
-            other => Err(AppError::Internal(format!(
-                "gateway {gateway_id}: unknown kind {other:?}"
-            ))),
+        Gateway::with_credentials(state, &kind, &credentials).ok_or_else(|| {
+            AppError::Internal(format!(
+                "gateway {gateway_id}: unknown kind {kind:?} or incomplete credentials"
+            ))
+        })
+    }
+
+    /// A gateway of `kind` with these (plain) credentials; `None` for an unknown kind or
+    /// missing fields.
+    pub fn with_credentials(
+        state: &AppState,
+        kind: &str,
+        credentials: &BTreeMap<String, String>,
+    ) -> Option<Gateway> {
+        match kind {
+            SANDBOX => Some(Gateway::Sandbox(Sandbox::new(state))),
+            STRIPE => Stripe::new(state.http.clone(), &state.config.stripe_api_base, credentials)
+                .map(Gateway::Stripe),
+            _ => None,
+        }
+    }
+
+    /// Asks the gateway whether it takes these credentials, changing nothing there:
+    /// `Refused` with its words when it does not.
+    pub async fn check_credentials(&self) -> Result<(), GatewayError> {
+        match self {
+            Gateway::Sandbox(_) => Ok(()),
+            Gateway::Stripe(g) => g.check_credentials().await,
         }
     }
 

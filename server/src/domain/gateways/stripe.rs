@@ -313,6 +313,16 @@ impl Stripe {
         Ok(self.retrieve(id).await?.happened())
     }
 
+    /// An authenticated read that changes nothing (the account's balance): Stripe
+    /// answers 401 with its reason when it does not know the secret key, 403 for a
+    /// restricted key that may not read it.
+    pub async fn check_credentials(&self) -> Result<(), GatewayError> {
+        let url = format!("{}/v1/balance", self.api_base);
+        self.call::<serde_json::Value>(self.http.get(url))
+            .await
+            .map(|_| ())
+    }
+
     async fn retrieve(&self, id: &str) -> Result<Session, GatewayError> {
         let url = format!("{}/v1/checkout/sessions/{id}", self.api_base);
         self.call(self.http.get(url)).await
