@@ -228,7 +228,26 @@ fn conversation(id: &str, updated_at: &str) -> paycard_core::api::Conversation {
         updated_at: updated_at.into(),
         last_message: None,
         unread: 0,
+        closed_at: None,
     }
+}
+
+#[wasm_bindgen_test]
+fn a_filter_admits_what_it_shows_and_leaves_search_to_the_server() {
+    use paycard_client::api::ListFilter;
+    let open = conversation("c1", "2026-01-01T00:00:00.000Z");
+    let mut closed = conversation("c2", "2026-01-01T00:00:00.000Z");
+    closed.closed_at = Some("2026-01-02T00:00:00.000Z".into());
+    let mut zen = conversation("c3", "2026-01-01T00:00:00.000Z");
+    zen.brand_id = "zen".into();
+    let only_open = ListFilter { open: Some(true), ..ListFilter::default() };
+    assert!(only_open.admits(&open) && !only_open.admits(&closed) && only_open.admits(&zen));
+    let only_closed = ListFilter { open: Some(false), ..ListFilter::default() };
+    assert!(!only_closed.admits(&open) && only_closed.admits(&closed));
+    let zen_only = ListFilter { brand_id: Some("zen".into()), ..ListFilter::default() };
+    assert!(zen_only.admits(&zen) && !zen_only.admits(&open) && !zen_only.admits(&closed));
+    let all = ListFilter::default();
+    assert!([&open, &closed, &zen].iter().all(|c| all.admits(c)));
 }
 
 #[wasm_bindgen_test]
