@@ -23,6 +23,18 @@ const seriousAxe = async (page, include) => {
   return (await builder.analyze()).violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => v.id);
 };
 
+/** A console signed in as `email` (the demo password), in `locale`, at `viewport`. */
+async function consoleAs(email, { locale = 'en-US', viewport = { width: 1280, height: 800 }, ...options } = {}) {
+  const context = await browser.newContext({ locale, viewport, ...options });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/console`);
+  const es = locale.startsWith('es');
+  await page.getByRole('textbox', { name: es ? 'Correo electrónico' : 'Email' }).fill(email);
+  await page.getByLabel(es ? 'Contraseña' : 'Password').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: es ? 'Iniciar sesión' : 'Sign in' }).click();
+  return { context, page };
+}
+
 /** The element focused inside the chat's iframe: its class and text. */
 const focusedInChat = (page) => page.frames().find((f) => f.url().includes('/widget/'))
   .evaluate(() => ({ cls: document.activeElement?.className ?? '', text: document.activeElement?.textContent ?? '' }));
@@ -440,12 +452,7 @@ test('the list at scale: search, open/closed, brands labelled; closing, and the 
   assert.ok(number, `one form in every language: ${anon.conversation.visitor_name}`);
 
   // The admin (two brands), at 1280 px: every line says its brand.
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
-  const admin = await context.newPage();
-  await admin.goto(`${server.base}/console`);
-  await admin.getByRole('textbox', { name: 'Email' }).fill('admin@example.com');
-  await admin.getByLabel('Password').fill(DEMO_PASSWORD);
-  await admin.getByRole('button', { name: 'Sign in' }).click();
+  const { context, page: admin } = await consoleAs('admin@example.com');
   const list = admin.getByRole('navigation', { name: 'Conversations' });
   const entry = (text) => list.getByRole('link').filter({ hasText: text });
   await entry('Yoga Yara').getByText('Zen Yoga').waitFor();
@@ -497,12 +504,8 @@ test('the list at scale: search, open/closed, brands labelled; closing, and the 
   await admin.getByRole('button', { name: 'Close conversation' }).waitFor();
 
   // A Spanish operator on a phone reads the same generated name in Spanish.
-  const phone = await browser.newContext({ locale: 'es-ES', viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
-  const op = await phone.newPage();
-  await op.goto(`${server.base}/console`);
-  await op.getByRole('textbox', { name: 'Correo electrónico' }).fill('operator@example.com');
-  await op.getByLabel('Contraseña').fill(DEMO_PASSWORD);
-  await op.getByRole('button', { name: 'Iniciar sesión' }).click();
+  const { context: phone, page: op } = await consoleAs('operator@example.com',
+    { locale: 'es-ES', viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
   const opList = op.getByRole('navigation', { name: 'Conversaciones' });
   await opList.getByRole('link').filter({ hasText: `Visitante ${number}` }).waitFor();
   assert.equal(await opList.locator('.conv__brand').count(), 0, 'one brand: no labels');
@@ -531,12 +534,7 @@ test('retry now: after an outage the visitor and the operator need not wait for 
   await box.fill('Checking the connection');
   await box.press('Enter');
   await chat.getByRole('log').locator('li:not(.msg--sending)', { hasText: 'Checking the connection' }).waitFor();
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
-  const op = await context.newPage();
-  await op.goto(`${server.base}/console`);
-  await op.getByRole('textbox', { name: 'Email' }).fill('operator@example.com');
-  await op.getByLabel('Password').fill(DEMO_PASSWORD);
-  await op.getByRole('button', { name: 'Sign in' }).click();
+  const { context, page: op } = await consoleAs('operator@example.com');
   await op.getByRole('navigation', { name: 'Conversations' }).getByRole('link').filter({ hasText: 'Checking the connection' }).click();
   await op.getByRole('log').getByText('Checking the connection').waitFor();
 

@@ -541,10 +541,10 @@ async fn conversation_input_is_checked() {
     // language is the visitor's.
     let name = spanish["conversation"]["visitor_name"].as_str().unwrap();
     assert!(name.starts_with("Visitor "), "{name}");
-    let op = s.operator().await;
+    let admin = s.admin().await; // zen is the admin's
     let id = spanish["conversation"]["id"].as_str().unwrap();
     let profile: Value = s
-        .get(&format!("/api/v1/operator/conversations/{id}/visitor"), Some(&op))
+        .get(&format!("/api/v1/operator/conversations/{id}/visitor"), Some(&admin))
         .await
         .json()
         .await

@@ -153,16 +153,7 @@ pub async fn post(
     store::messages::insert_with_key(&mut tx, &message, idempotency_key).await?;
     // The visitor writes again: the conversation is open again for every operator.
     if author == Author::Visitor && store::conversations::reopen(&mut tx, conversation_id).await? {
-        if let Some(conversation) = store::conversations::get(&mut tx, conversation_id).await? {
-            live::record(
-                &mut tx,
-                brand_id,
-                Some(conversation_id),
-                EventKind::Conversation,
-                &ConversationEvent { conversation },
-            )
-            .await?;
-        }
+        super::visitors::announce(&mut tx, conversation_id).await?;
     }
     live::record(
         &mut tx,
@@ -320,27 +311,20 @@ pub async fn set_closed(
     conversation_id: &str,
     close: bool,
 ) -> Result<Conversation, AppError> {
-    let brand = brand_for(state, who, conversation_id).await?;
+    brand_for(state, who, conversation_id).await?;
     let mut tx = state.store.write().await?;
     let changed = if close {
         store::conversations::close(&mut tx, conversation_id, &who.account.id, &secrets::now()).await?
     } else {
         store::conversations::reopen(&mut tx, conversation_id).await?
     };
+    if changed {
+        super::visitors::announce(&mut tx, conversation_id).await?;
+    }
     let conversation = store::conversations::get(&mut tx, conversation_id)
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
     if changed {
-        live::record(
-            &mut tx,
-            &brand,
-            Some(conversation_id),
-            EventKind::Conversation,
-            &ConversationEvent {
-                conversation: conversation.clone(),
-            },
-        )
-        .await?;
         state.commit(tx).await?;
         tracing::info!(conversation = %conversation_id, by = %who.account.email, closed = close, "conversation closed or reopened");
     }

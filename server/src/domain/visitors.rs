@@ -32,8 +32,9 @@ pub fn page_without_query(text: &str) -> Option<String> {
     Some(bare.chars().take(PAGE_MAX_CHARS).collect())
 }
 
-/// Tells the consoles that a conversation's visitor has a new name (a `conversation`
-/// event with it), in the transaction that renamed them.
+/// Tells the consoles that a conversation changed — its visitor has a new name, it was
+/// closed or opened again — with a `conversation` event holding it as it is now, in
+/// the transaction that changed it.
 pub async fn announce(db: &mut impl Db, conversation_id: &str) -> Result<(), AppError> {
     if let Some(conversation) = store::conversations::get(db, conversation_id).await? {
         let brand = conversation.brand_id.clone();
