@@ -473,11 +473,11 @@ test('the list at scale: search, open/closed, brands labelled; closing, and the 
   await search.fill('');
   await entry('Listed Lola').waitFor();
   // By brand.
-  await list.getByRole('combobox', { name: 'Brand' }).selectOption({ label: 'Zen Yoga' });
+  await list.getByRole('combobox', { name: 'Website' }).selectOption({ label: 'Zen Yoga' });
   await admin.waitForFunction(() => [...document.querySelectorAll('.conv__brand')].every((b) => b.textContent === 'Zen Yoga'));
   await entry('Yoga Yara').waitFor();
   assert.equal(await entry('Listed Lola').count(), 0);
-  await list.getByRole('combobox', { name: 'Brand' }).selectOption({ label: 'All brands' });
+  await list.getByRole('combobox', { name: 'Website' }).selectOption({ label: 'All websites' });
   await entry('Listed Lola').waitFor();
 
   // Close Lola's conversation: it leaves the open list, and shows under Closed, marked.
@@ -490,7 +490,7 @@ test('the list at scale: search, open/closed, brands labelled; closing, and the 
   await entry('Listed Lola').waitFor({ state: 'detached' });
   await admin.getByRole('heading', { name: 'Listed Lola' }).waitFor();
   await admin.getByRole('status').filter({ hasText: 'Conversation closed' }).waitFor();
-  const show = list.getByRole('combobox', { name: 'Show' });
+  const show = list.getByRole('combobox', { name: 'Conversations listed' });
   await show.selectOption('closed');
   await entry('Listed Lola').getByText('Closed').waitFor();
   await admin.screenshot({ path: screenshotPath('console-list-closed-en') });

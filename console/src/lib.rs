@@ -511,7 +511,7 @@ fn ListTools(
             <input type="search" class="list-tools__search" aria-label=tr(locale, "Search conversations", "Buscar conversaciones")
                 placeholder=tr(locale, "Name, email or message", "Nombre, correo o mensaje")
                 on:input:target=move |ev| on_search(ev.target().value())/>
-            <select class="list-tools__select" aria-label=tr(locale, "Show", "Mostrar")
+            <select class="list-tools__select" aria-label=tr(locale, "Conversations listed", "Conversaciones listadas")
                 on:change:target=move |ev| {
                     let open = match ev.target().value().as_str() {
                         "open" => Some(true),
@@ -525,12 +525,12 @@ fn ListTools(
                 <option value="all" selected=move || status() == "all">{tr(locale, "All", "Todas")}</option>
             </select>
             {(!brands.is_empty()).then(|| view! {
-                <select class="list-tools__select" aria-label=tr(locale, "Brand", "Marca")
+                <select class="list-tools__select" aria-label=tr(locale, "Website", "Sitio web")
                     on:change:target=move |ev| {
                         let brand = ev.target().value();
                         filter.update(|f| f.brand_id = (!brand.is_empty()).then_some(brand));
                     }>
-                    <option value="">{tr(locale, "All brands", "Todas las marcas")}</option>
+                    <option value="">{tr(locale, "All websites", "Todos los sitios web")}</option>
                     {brands.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
                 </select>
             })}
