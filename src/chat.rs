@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use paycard_client::card::Side;
 use paycard_client::live::LiveStatus;
 use paycard_client::outbox::Outgoing;
-use paycard_client::transcript::{MessageBox, TranscriptList};
+use paycard_client::transcript::{focus_message_box, MessageBox, TranscriptList};
 use paycard_core::api::Message;
 
 use crate::i18n::{t, Locale, Text};
@@ -72,7 +72,12 @@ pub fn ChatPanel(
                 <p class="chat__connection-text" role="status">{connection}</p>
                 {on_retry.map(|retry| view! {
                     <Show when=move || connection().is_some()>
-                        <button type="button" class="chat__retry" on:click=move |_| retry.run(())>{t(locale, Text::RetryNow)}</button>
+                        // The button goes once the connection is back: the message box
+                        // keeps the keyboard meanwhile.
+                        <button type="button" class="chat__retry" on:click=move |_| {
+                            retry.run(());
+                            focus_message_box("");
+                        }>{t(locale, Text::RetryNow)}</button>
                     </Show>
                 })}
             </div>

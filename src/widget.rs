@@ -242,6 +242,9 @@ pub fn WidgetApp() -> impl IntoView {
             }
         });
     }
+    // The stream may bring the visitor's own line before the answer to the send: shown
+    // once.
+    outbox.follow(transcript, |m| m.author == Author::Visitor);
     let outgoing = outbox.items();
     let outbox = StoredValue::new_local(outbox);
     let send = Callback::new(move |text: String| outbox.with_value(|o| o.send(text)));

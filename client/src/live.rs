@@ -153,6 +153,8 @@ pub fn spawn_live(
         let mut last = after;
         let mut failures = 0usize;
         while !flag.get() {
+            // A "Retry now" pressed before this attempt is answered by it.
+            woken.set(false);
             status.set(if failures == 0 {
                 LiveStatus::Connecting
             } else {

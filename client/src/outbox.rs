@@ -12,6 +12,7 @@ use std::rc::Rc;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use paycard_core::api::Message;
+use paycard_core::transcript::Transcript;
 
 use crate::api::ApiError;
 use crate::live::LocalFuture;
@@ -24,6 +25,11 @@ pub struct Outgoing {
     pub text: String,
     /// The last try could not reach the server: it will be tried again.
     pub waiting: bool,
+    /// The live stream already brought it (before the server's answer to the send did):
+    /// shown once, in the transcript, no longer as on its way. It stays queued until
+    /// that answer, so nothing is lost if the answer fails.
+    #[serde(default)]
+    pub arrived: bool,
 }
 
 /// How a message is delivered: the app's API call with the key and the text.
@@ -103,8 +109,43 @@ impl Outbox {
     /// Queues `text` and sends it (after those before it).
     pub fn send(&self, text: String) {
         let key = crate::api::idempotency_key("msg");
-        self.items.update(|items| items.push(Outgoing { key, text, waiting: false }));
+        self.items.update(|items| {
+            items.push(Outgoing {
+                key,
+                text,
+                waiting: false,
+                arrived: false,
+            })
+        });
         self.pump();
+    }
+
+    /// Follows `transcript`: a message of the writer's (`mine`) that appears there with
+    /// the text of the one being sent is that one, brought by the live stream first.
+    pub fn follow(&self, transcript: RwSignal<Transcript>, mine: fn(&Message) -> bool) {
+        let (items, pumping) = (self.items, self.pumping.clone());
+        // The newest message when this began: only what comes after it counts.
+        let mut last: Option<String> = transcript
+            .with_untracked(|t| t.messages().last().map(|m| m.id.clone()));
+        Effect::new(move |_| {
+            let newest = transcript.with(|t| t.messages().last().cloned());
+            let Some(message) = newest else { return };
+            if last.as_deref() == Some(message.id.as_str()) {
+                return;
+            }
+            last = Some(message.id.clone());
+            if !mine(&message) || !pumping.get() {
+                return;
+            }
+            items.update(|items| {
+                // The first is the one being sent (they go in order).
+                if let Some(first) = items.first_mut() {
+                    if !first.arrived && message.text.as_deref() == Some(first.text.as_str()) {
+                        first.arrived = true;
+                    }
+                }
+            });
+        });
     }
 
     /// Tries the waiting messages now rather than after the pause.

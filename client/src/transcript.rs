@@ -87,6 +87,10 @@ pub fn TranscriptList(
         Side::Visitor => Author::Visitor,
         Side::Operator => Author::Operator,
     };
+    // What is on its way and not yet in the transcript above (see `Outgoing::arrived`).
+    let on_its_way = move || {
+        outgoing.with(|list| list.iter().filter(|o| !o.arrived).cloned().collect::<Vec<_>>())
+    };
     view! {
         <ol class="chat__list">
             <For
@@ -131,7 +135,7 @@ pub fn TranscriptList(
                     }
                 }
             </For>
-            <For each=move || outgoing.get() key=|o| (o.key.clone(), o.waiting) let:pending>
+            <For each=on_its_way key=|o| (o.key.clone(), o.waiting) let:pending>
                 <li class="msg msg--mine msg--sending" data-sending=if pending.waiting { "waiting" } else { "sending" }>
                     {(side == Side::Visitor).then(|| view! { <span class="visually-hidden">{t(locale, Text::You)}": "</span> })}
                     {pending.text}
@@ -139,5 +143,20 @@ pub fn TranscriptList(
                 </li>
             </For>
         </ol>
+    }
+}
+
+/// Puts the keyboard in the message box (`.chat__input`) inside `scope` (a selector, or
+/// "" for the whole page), when there is one: where focus goes when the control that
+/// had it is about to go.
+pub fn focus_message_box(scope: &str) {
+    use wasm_bindgen::JsCast;
+    let selector = format!("{scope} .chat__input");
+    if let Some(input) = leptos::prelude::document()
+        .query_selector(selector.trim())
+        .ok()
+        .flatten()
+    {
+        let _ = input.unchecked_into::<web_sys::HtmlElement>().focus();
     }
 }

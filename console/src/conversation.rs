@@ -105,6 +105,9 @@ pub fn ConversationView(
             Some(format!("paycard.console.outbox.{}", conversation_id)),
         )
     };
+    // The stream may bring the operator's own line before the answer to the send: shown
+    // once.
+    outbox.follow(transcript, |m| m.author == paycard_core::api::Author::Operator);
     let outgoing = outbox.items();
     let outbox = StoredValue::new_local(outbox);
     let send = Callback::new(move |text: String| {

@@ -183,7 +183,11 @@ fn Workspace(
         Action::new_local(move |cursor: &String| {
             let (api, cursor) = (api.clone(), cursor.clone());
             async move {
-                let (page, _) = api.conversations(&filter.get_untracked(), Some(&cursor)).await?;
+                let asked = filter.get_untracked();
+                let (page, _) = api.conversations(&asked, Some(&cursor)).await?;
+                if filter.with_untracked(|now| *now != asked) {
+                    return Ok(()); // a page of another list
+                }
                 conversations.update(|list| {
                     let list = list.get_or_insert_with(Vec::new);
                     let known: HashSet<String> = list.iter().map(|c| c.id.clone()).collect();
@@ -253,7 +257,10 @@ fn Workspace(
                 list.as_ref()
                     .is_some_and(|l| l.iter().any(|c| c.id == message.conversation_id))
             });
-            if !listed {
+            // A search's results stay as asked, and a closed list has no place for new
+            // activity (a visitor's message opens the conversation).
+            let could_show = filter.with_untracked(|f| f.open != Some(false) && f.search.trim().is_empty());
+            if !listed && could_show {
                 // An older conversation, beyond the pages loaded: it comes back to the top.
                 let api = api_for_events.clone();
                 leptos::task::spawn_local(async move {
@@ -315,10 +322,14 @@ fn Workspace(
         leptos::task::spawn_local(async move {
             // The list says which event it reflects; the stream resumes right after it,
             // so nothing that happens in between is missed.
-            let after = match api.conversations(&filter.get_untracked(), None).await {
+            let asked = filter.get_untracked();
+            let after = match api.conversations(&asked, None).await {
                 Ok((page, after)) => {
-                    conversations.set(Some(page.items));
-                    older.set(page.next);
+                    // Filtered meanwhile: that list is loading; the stream starts anyway.
+                    if filter.with_untracked(|now| *now == asked) {
+                        conversations.set(Some(page.items));
+                        older.set(page.next);
+                    }
                     after
                 }
                 Err(_) => {
@@ -339,6 +350,8 @@ fn Workspace(
             if first.is_none() {
                 return; // the first list comes with the stream's start, above
             }
+            // The older pages were the last filter's.
+            older.set(None);
             let api = api.clone();
             leptos::task::spawn_local(async move {
                 if let Ok((page, _)) = api.conversations(&asked, None).await {
@@ -393,7 +406,12 @@ fn Workspace(
                     {move || matches!(live_status.get(), LiveStatus::Reconnecting | LiveStatus::Polling).then(|| t(locale, Text::Reconnecting))}
                 </p>
                 <Show when=move || matches!(live_status.get(), LiveStatus::Reconnecting | LiveStatus::Polling)>
-                    <button type="button" class="btn btn--small" on:click=move |_| live.with_value(|h| if let Some(h) = h { h.retry_now() })>
+                    // The button goes once the connection is back: the message box keeps
+                    // the keyboard meanwhile.
+                    <button type="button" class="btn btn--small" on:click=move |_| {
+                        live.with_value(|h| if let Some(h) = h { h.retry_now() });
+                        paycard_client::transcript::focus_message_box(".conversation");
+                    }>
                         {tr(locale, "Retry now", "Reintentar ahora")}
                     </button>
                 </Show>
@@ -410,10 +428,21 @@ fn Workspace(
                 }>
                 <h1 class="console__list-title">{t(locale, Text::Conversations)}</h1>
                 <ListTools locale=locale filter=filter brands=several_brands.then(|| brand_names.get_value()).unwrap_or_default()/>
+                // What a filter found, said once it is there (the region is always on the
+                // page, so screen readers announce its changes).
+                <p class="visually-hidden" role="status">
+                    {move || filtered().then(|| conversations.with(|list| list.as_ref().map(|l| match (l.len(), locale) {
+                        (0, _) => tr(locale, "No conversations match.", "Ninguna conversación coincide.").to_owned(),
+                        (1, Locale::En) => "1 conversation".to_owned(),
+                        (1, Locale::Es) => "1 conversación".to_owned(),
+                        (n, Locale::En) => format!("{n} conversations"),
+                        (n, Locale::Es) => format!("{n} conversaciones"),
+                    }))).flatten()}
+                </p>
                 {move || match conversations.get() {
                     None => view! { <p class="console__empty">{t(locale, Text::Loading)}</p> }.into_any(),
                     Some(list) if list.is_empty() && filtered() => view! {
-                        <p class="console__empty" role="status">{tr(locale, "No conversations match.", "Ninguna conversación coincide.")}</p>
+                        <p class="console__empty">{tr(locale, "No conversations match.", "Ninguna conversación coincide.")}</p>
                     }.into_any(),
                     Some(list) if list.is_empty() => view! { <p class="console__empty">{t(locale, Text::NoConversations)}</p> }.into_any(),
                     Some(list) => view! {
@@ -623,20 +652,25 @@ fn ConversationRoute(
         (id, listed.or(kept).unwrap_or_default())
     });
     let title = Signal::derive(move || title.with(|(_, name)| name.clone()));
-    // Closed or not, as the list (kept live) knows it; what Close/Reopen answered while
-    // the list does not hold it (a closed one under "Open").
-    let answered = RwSignal::new(None::<Conversation>);
-    let closed = Signal::derive(move || {
+    // Closed or not, as last known: from the list (kept live) while it holds the
+    // conversation, from Close/Reopen's answer, and kept when the conversation leaves
+    // the list (closed under "Open", or another filter). Unknown (opened by its address
+    // while filtered out): taken as open; closing a closed one answers it as it is.
+    let known = RwSignal::new(None::<(String, bool)>);
+    Effect::new(move |_| {
         let id = id.get();
         let listed = conversations.with(|list| {
             list.as_ref()
                 .and_then(|l| l.iter().find(|c| c.id == id))
                 .map(|c| c.closed_at.is_some())
         });
-        // Unknown (opened by its address while closed and filtered out): taken as open;
-        // closing a closed one answers it as it is.
-        listed
-            .or_else(|| answered.with(|a| a.as_ref().filter(|c| c.id == id).map(|c| c.closed_at.is_some())))
+        if let Some(closed) = listed {
+            known.set(Some((id, closed)));
+        }
+    });
+    let closed = Signal::derive(move || {
+        let id = id.get();
+        known.with(|k| k.as_ref().filter(|(was, _)| *was == id).map(|(_, closed)| *closed))
             .unwrap_or(false)
     });
     let set_closed = {
@@ -646,7 +680,7 @@ fn ConversationRoute(
             async move {
                 let result = api.set_closed(&conversation_id, close).await;
                 if let Ok(c) = &result {
-                    answered.set(Some(c.clone()));
+                    known.set(Some((c.id.clone(), c.closed_at.is_some())));
                     conversations.update(|list| {
                         if let Some(known) = list.iter_mut().flatten().find(|k| k.id == c.id) {
                             known.closed_at = c.closed_at.clone();
@@ -671,8 +705,14 @@ fn ConversationRoute(
         <div class="conversation__bar">
             <A href="/console/" attr:class="console__back">{t(locale, Text::Back)}</A>
             <span class="visually-hidden" role="status">{said}</span>
-            <button type="button" class="btn btn--small conversation__close" disabled=move || set_closed.pending().get()
-                on:click=move |_| { set_closed.dispatch((id.get_untracked(), !closed.get_untracked())); }>
+            // aria-disabled, not disabled, while it works: a disabled button would drop
+            // the keyboard's focus.
+            <button type="button" class="btn btn--small conversation__close" aria-disabled=move || set_closed.pending().get().to_string()
+                on:click=move |_| {
+                    if !set_closed.pending().get_untracked() {
+                        set_closed.dispatch((id.get_untracked(), !closed.get_untracked()));
+                    }
+                }>
                 {move || if closed.get() { tr(locale, "Reopen", "Reabrir") } else { tr(locale, "Close conversation", "Cerrar conversación") }}
             </button>
         </div>

@@ -57,6 +57,7 @@ export async function startServer(extraEnv = {}, { limits = 'off' } = {}) {
   let { child, listening } = launch('127.0.0.1:0');
   const base = await listening;
   const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return; // down already
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await exited;

@@ -20,6 +20,8 @@ const SECRET_KEY: &str = "sk_test_51PaycardStandInKey4242";
 const WEBHOOK_SECRET: &str = "whsec_standInSigningSecret9876";
 /// A second key of the same account, as while a key is being rolled: Stripe takes both.
 const ROLLED_KEY: &str = "sk_test_51Replaced0000001111";
+/// A restricted key that Stripe knows but that may not read the balance.
+const RESTRICTED_KEY: &str = "rk_test_51Restricted000005555";
 
 /// What the stand-in saw and holds.
 #[derive(Default)]
@@ -61,6 +63,13 @@ async fn get_balance(State(shared): State<Shared>, headers: HeaderMap) -> axum::
     stripe.balance_reads += 1;
     if stripe.down {
         return stripe_error(StatusCode::SERVICE_UNAVAILABLE, "down for the test");
+    }
+    let given = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if given == Some(&format!("Bearer {RESTRICTED_KEY}")) {
+        return stripe_error(
+            StatusCode::FORBIDDEN,
+            "The provided key 'rk_test_********5555' does not have the required permissions for this endpoint.",
+        );
     }
     if !authorized(&headers) {
         return stripe_error(
@@ -1550,9 +1559,32 @@ async fn keys_stripe_refuses_are_not_saved_and_a_connection_test_asks_stripe() {
         w.s.post_json("/api/v1/admin/gateways/gw_nope/check", Some(&admin), json!({}))
             .await;
     assert_error(res, 404, "not_found").await;
-    let stripe = w.stripe.lock().unwrap();
-    assert_eq!(stripe.balance_reads, reads_before + 4);
-    assert!(stripe.sessions.is_empty() && stripe.refunds.is_empty());
+    {
+        let stripe = w.stripe.lock().unwrap();
+        assert_eq!(stripe.balance_reads, reads_before + 4);
+        assert!(stripe.sessions.is_empty() && stripe.refunds.is_empty());
+    }
+
+    // A restricted key Stripe knows, without the right to read the balance: accepted.
+    let res = w
+        .s
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            Some(&admin),
+            Some(json!({"kind": "stripe", "credentials": {"secret_key": RESTRICTED_KEY, "webhook_secret": WEBHOOK_SECRET}})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let saved: Value = res.json().await.unwrap();
+    assert_eq!(saved["masked"]["secret_key"], "rk_test_…5555");
+    let check: Value =
+        w.s.post_json(&check_path, Some(&admin), json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(check["result"], "accepted");
 }
 
 /// A second Stripe is refused before Stripe is asked about its key.

@@ -366,9 +366,15 @@ fn CheckConnection(locale: Locale, gateway_id: String, name: String) -> impl Int
     let said = Memo::new(move |_| said());
     let name_for_label = name_label;
     view! {
-        <button type="button" class="btn" disabled=move || check.pending().get()
+        // aria-disabled, not disabled, while it works: a disabled button would drop the
+        // keyboard's focus.
+        <button type="button" class="btn" aria-disabled=move || check.pending().get().to_string()
             aria-label=format!("{} {name_for_label}", tr(locale, "Test connection of", "Probar la conexión de"))
-            on:click=move |_| { check.dispatch(gateway_id.clone()); }>
+            on:click=move |_| {
+                if !check.pending().get_untracked() {
+                    check.dispatch(gateway_id.clone());
+                }
+            }>
             {tr(locale, "Test connection", "Probar conexión")}
         </button>
         <span class="check__said" role="status"

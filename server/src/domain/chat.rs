@@ -266,9 +266,12 @@ pub async fn page(
             .collect(),
         None => who.account.brands.clone(),
     };
+    let search = list.search.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let filter = store::conversations::Filter {
         open: list.open,
-        search: list.search.as_deref().map(str::trim).filter(|q| !q.is_empty()),
+        // A generated name as a reader sees it ("Visitante 0042" in Spanish) is stored
+        // in another form: its number finds it in every form.
+        search: search.map(|q| generated_number(q).unwrap_or(q)),
     };
     let mut db = state.store.read().await?;
     // Read before the list: a stream resumed from it replays anything newer.
@@ -290,6 +293,17 @@ pub async fn page(
         None
     };
     Ok((ConversationPage { items, next }, seq))
+}
+
+/// The number of a generated visitor name in any reader's words ("visitante 0042" →
+/// "0042").
+fn generated_number(query: &str) -> Option<&str> {
+    let lower = query.to_ascii_lowercase();
+    let word = ["visitor ", "visitante "]
+        .into_iter()
+        .find(|w| lower.starts_with(w))?;
+    let number = query.get(word.len()..)?.trim();
+    (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())).then_some(number)
 }
 
 /// Which conversations an operator's list shows (all of theirs when every field is
@@ -355,6 +369,15 @@ pub async fn picker(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_generated_name_is_searched_by_its_number_in_any_language() {
+        assert_eq!(super::generated_number("Visitante 0042"), Some("0042"));
+        assert_eq!(super::generated_number("visitor 17"), Some("17"));
+        assert_eq!(super::generated_number("Visitor Ana"), None);
+        assert_eq!(super::generated_number("visitors"), None);
+        assert_eq!(super::generated_number("Visitante "), None);
+    }
+
     #[test]
     fn cursors_read_back_and_nothing_else_does() {
         let c = paycard_core::api::Conversation {

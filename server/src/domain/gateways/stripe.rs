@@ -19,6 +19,9 @@ use super::{
 /// How far a webhook's timestamp may be from now (SPEC §4, as Stripe's own libraries).
 pub const SIGNATURE_TOLERANCE_SECS: i64 = 300;
 
+/// How a 403 refusal starts: the key is known but may not do this.
+const FORBIDDEN: &str = "not permitted: ";
+
 /// A Checkout Session must stay open at least this long, and at most a day (Stripe's
 /// limits for `expires_at`).
 const SESSION_MIN_SECS: i64 = 30 * 60 + 60;
@@ -301,7 +304,9 @@ impl Stripe {
         let message = serde_json::from_str::<ErrorBody>(&text)
             .map(|b| b.error.message)
             .unwrap_or_else(|_| format!("HTTP {status}"));
-        if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
+        if status == reqwest::StatusCode::FORBIDDEN {
+            Err(GatewayError::Refused(format!("{FORBIDDEN}{message}")))
+        } else if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
             Err(GatewayError::Refused(message))
         } else {
             Err(GatewayError::Unavailable(message))
@@ -314,13 +319,16 @@ impl Stripe {
     }
 
     /// An authenticated read that changes nothing (the account's balance): Stripe
-    /// answers 401 with its reason when it does not know the secret key, 403 for a
-    /// restricted key that may not read it.
+    /// answers 401 with its reason when it does not know the secret key. A restricted
+    /// key (`rk_…`) without the right to read the balance gets 403: Stripe knew it, so
+    /// it counts as accepted (what it may do is the merchant's choice in Stripe).
     pub async fn check_credentials(&self) -> Result<(), GatewayError> {
         let url = format!("{}/v1/balance", self.api_base);
-        self.call::<serde_json::Value>(self.http.get(url))
-            .await
-            .map(|_| ())
+        match self.call::<serde_json::Value>(self.http.get(url)).await {
+            Ok(_) => Ok(()),
+            Err(GatewayError::Refused(message)) if message.starts_with(FORBIDDEN) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     async fn retrieve(&self, id: &str) -> Result<Session, GatewayError> {
