@@ -2095,6 +2095,9 @@ async fn the_list_searches_narrows_and_closed_conversations_come_back_when_the_v
     let closed: Value = res.json().await.unwrap();
     let closed_at = closed["closed_at"].as_str().unwrap().to_owned();
     assert_eq!(closed["id"], ana.as_str());
+    // The answer is the line as the caller's list shows it.
+    assert_eq!(closed["unread"], 1, "{closed}");
+    assert_eq!(closed["last_message"]["text"], "Where is my MUG order?");
     let event = admin_live
         .next(std::time::Duration::from_secs(5))
         .await

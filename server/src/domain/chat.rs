@@ -272,6 +272,7 @@ pub async fn page(
         // A generated name as a reader sees it ("Visitante 0042" in Spanish) is stored
         // in another form: its number finds it in every form.
         search: search.map(|q| generated_number(q).unwrap_or(q)),
+        id: None,
     };
     let mut db = state.store.read().await?;
     // Read before the list: a stream resumed from it replays anything newer.
@@ -325,7 +326,7 @@ pub async fn set_closed(
     conversation_id: &str,
     close: bool,
 ) -> Result<Conversation, AppError> {
-    brand_for(state, who, conversation_id).await?;
+    let brand = brand_for(state, who, conversation_id).await?;
     let mut tx = state.store.write().await?;
     let changed = if close {
         store::conversations::close(&mut tx, conversation_id, &who.account.id, &secrets::now()).await?
@@ -335,8 +336,14 @@ pub async fn set_closed(
     if changed {
         super::visitors::announce(&mut tx, conversation_id).await?;
     }
-    let conversation = store::conversations::get(&mut tx, conversation_id)
+    // Its line as the caller's list shows it: their unread count, the last message.
+    let filter = store::conversations::Filter {
+        id: Some(conversation_id),
+        ..Default::default()
+    };
+    let conversation = store::conversations::page(&mut tx, &who.account.id, &[brand], filter, None, 1)
         .await?
+        .pop()
         .ok_or(AppError::NotFound("conversation"))?;
     if changed {
         state.commit(tx).await?;

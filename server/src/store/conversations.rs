@@ -252,6 +252,8 @@ pub struct Filter<'a> {
     /// Words in the visitor's name or email, or in a message (case-insensitive, as
     /// typed: no wildcards).
     pub search: Option<&'a str>,
+    /// This one conversation only (its line as the list shows it to a reader).
+    pub id: Option<&'a str>,
 }
 
 /// `text` inside a LIKE pattern, its wildcards made literal (`ESCAPE '\'`).
@@ -300,9 +302,10 @@ pub async fn page(
                 OR lower(COALESCE(c.visitor_email, '')) LIKE $6 ESCAPE '\\'
                 OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id
                              AND lower(s.text) LIKE $6 ESCAPE '\\'))
+           AND ($7 IS NULL OR c.id = $7)
          ORDER BY c.updated_at DESC, c.id DESC
          LIMIT $3",
-        placeholders(7, brands.len())
+        placeholders(8, brands.len())
     );
     let rows: Vec<ListRow> = on!(db, |c| {
         let mut query = sqlx::query_as(&sql)
@@ -311,7 +314,8 @@ pub async fn page(
             .bind(i64::from(limit))
             .bind(reader)
             .bind(open)
-            .bind(search.as_deref());
+            .bind(search.as_deref())
+            .bind(filter.id);
         for brand in brands {
             query = query.bind(brand);
         }
