@@ -213,6 +213,11 @@ pub fn spawn_live(
                                 break;
                             }
                         }
+                        // Signed out (or the token revoked) while polling: over.
+                        Err(ApiError::Http { status: 401, .. }) => {
+                            status.set(LiveStatus::Revoked);
+                            return;
+                        }
                         Err(_) => server_down = true,
                     }
                     if pause(config.poll_every_ms, &flag, &woken).await {

@@ -243,10 +243,12 @@ async fn pay_now_and_a_confirmed_decline_report_the_card() {
 
 // ---------------------------------------------------------------- live updates
 
-/// A source whose stream never connects (a closed port) and whose polling is counted.
+/// A source whose stream never connects (a closed port) and whose polling is counted;
+/// with `signed_out`, polls answer 401.
 struct BrokenStream {
     stream_attempts: Rc<Cell<u32>>,
     polls: Rc<RefCell<Vec<u32>>>,
+    signed_out: bool,
 }
 
 impl LiveSource for BrokenStream {
@@ -258,8 +260,17 @@ impl LiveSource for BrokenStream {
     fn poll(&self) -> LocalFuture<Result<Option<i64>, ApiError>> {
         let polls = self.polls.clone();
         let attempts = self.stream_attempts.get();
+        let signed_out = self.signed_out;
         Box::pin(async move {
             polls.borrow_mut().push(attempts);
+            if signed_out {
+                return Err(ApiError::Http {
+                    status: 401,
+                    code: "unauthorized".into(),
+                    message: "sign in to continue".into(),
+                    fields: Vec::new(),
+                });
+            }
             Ok(Some(42))
         })
     }
@@ -273,6 +284,7 @@ async fn live_updates_fall_back_to_polling_and_then_try_streaming_again() {
     let source = Rc::new(BrokenStream {
         stream_attempts: stream_attempts.clone(),
         polls: polls.clone(),
+        signed_out: false,
     });
     let status = RwSignal::new(LiveStatus::Connecting);
     let seen_statuses = Rc::new(RefCell::new(Vec::new()));
@@ -315,6 +327,77 @@ async fn live_updates_fall_back_to_polling_and_then_try_streaming_again() {
         stream_attempts.get() >= 4,
         "and it tries the stream again after polling a while"
     );
+}
+
+/// Signed out while polling (the stream was already failing): the first poll's 401 ends
+/// it, rather than polling on until the stream is tried again.
+#[wasm_bindgen_test]
+async fn a_poll_refused_for_a_lost_session_ends_the_subscription() {
+    let _owner = Owner::new();
+    let polls = Rc::new(RefCell::new(Vec::new()));
+    let source = Rc::new(BrokenStream {
+        stream_attempts: Rc::new(Cell::new(0)),
+        polls: polls.clone(),
+        signed_out: true,
+    });
+    let status = RwSignal::new(LiveStatus::Connecting);
+    let config = LiveConfig {
+        retry_delays_ms: vec![20, 20],
+        poll_every_ms: 50,
+        retry_stream_after_ms: 60_000,
+        ..LiveConfig::default()
+    };
+    let _handle = spawn_live(source, 0, Rc::new(|_| ()), status, config);
+    for _ in 0..60 {
+        if status.get_untracked() == LiveStatus::Revoked {
+            break;
+        }
+        gloo_timers::future::TimeoutFuture::new(50).await;
+    }
+    assert_eq!(status.get_untracked(), LiveStatus::Revoked);
+    assert_eq!(polls.borrow().len(), 1, "one refused poll was enough");
+}
+
+/// Retry now ends the polling spell at once: the stream is tried again long before
+/// `retry_stream_after_ms`.
+#[wasm_bindgen_test]
+async fn retry_now_tries_the_stream_again_at_once() {
+    let _owner = Owner::new();
+    let stream_attempts = Rc::new(Cell::new(0));
+    let polls = Rc::new(RefCell::new(Vec::new()));
+    let source = Rc::new(BrokenStream {
+        stream_attempts: stream_attempts.clone(),
+        polls: polls.clone(),
+        signed_out: false,
+    });
+    let status = RwSignal::new(LiveStatus::Connecting);
+    let config = LiveConfig {
+        retry_delays_ms: vec![20, 20],
+        poll_every_ms: 10_000,
+        retry_stream_after_ms: 60_000,
+        ..LiveConfig::default()
+    };
+    let handle = spawn_live(source, 0, Rc::new(|_| ()), status, config);
+    for _ in 0..100 {
+        if !polls.borrow().is_empty() {
+            break;
+        }
+        gloo_timers::future::TimeoutFuture::new(20).await;
+    }
+    assert_eq!(status.get_untracked(), LiveStatus::Polling);
+    let before = stream_attempts.get();
+    handle.retry_now();
+    for _ in 0..50 {
+        if stream_attempts.get() > before {
+            break;
+        }
+        gloo_timers::future::TimeoutFuture::new(20).await;
+    }
+    assert!(
+        stream_attempts.get() > before,
+        "streamed again within a second, not after the 10 s poll"
+    );
+    handle.stop();
 }
 
 #[wasm_bindgen_test]
