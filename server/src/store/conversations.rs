@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use paycard_core::api::{Conversation, LastMessage};
 
-use super::{placeholders, Db, Error};
+use super::{contains_pattern, placeholders, Db, Error};
 
 /// What the visitor's browser said about them when the conversation opened.
 #[derive(Debug, Clone, Default)]
@@ -256,20 +256,6 @@ pub struct Filter<'a> {
     pub id: Option<&'a str>,
 }
 
-/// `text` inside a LIKE pattern, its wildcards made literal (`ESCAPE '\'`).
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for ch in text.to_lowercase().chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(ch);
-    }
-    pattern.push('%');
-    pattern
-}
-
 /// Up to `limit` conversations of `brands` that pass `filter`, most recent activity
 /// first, after the position `before` (activity time, id) of a previous page, with what
 /// `reader` has not read of each.
@@ -286,7 +272,7 @@ pub async fn page(
     }
     let (before_at, before_id) = before.unzip();
     let open = filter.open.map(i64::from);
-    let search = filter.search.map(like_pattern);
+    let search = filter.search.map(contains_pattern);
     let sql = format!(
         "SELECT c.id, c.brand_id, c.visitor_name, c.created_at, c.updated_at, c.closed_at,
                 m.author AS last_author, m.text AS last_text, k.title AS last_card_title, m.created_at AS last_at,

@@ -366,6 +366,17 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// A LIKE pattern (with `ESCAPE '\'`) for values that contain `text` in any case (the
+/// column is compared `lower(…)`): lowercased, its wildcards `%` and `_` made literal.
+fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// `$first, $first+1, …` for `n` values: an `IN (…)` list of binds, the same on every
 /// backend.
 fn placeholders(first: usize, n: usize) -> String {

@@ -108,14 +108,7 @@ pub async fn picker(
     brand: &str,
     search: Option<&str>,
 ) -> Result<Vec<Payment>, Error> {
-    let pattern = search.map(|q| {
-        let escaped = q
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        format!("%{escaped}%")
-    });
+    let pattern = search.map(super::contains_pattern);
     let rows = on!(db, |c| {
         sqlx::query_as(concat!("SELECT ", payment_columns!(), " FROM payments WHERE brand_id = $1 AND active = TRUE
            AND ($2 IS NULL OR lower(title) LIKE $2 ESCAPE '\\' OR lower(description) LIKE $2 ESCAPE '\\')
