@@ -117,12 +117,13 @@ impl LiveHandle {
     }
 }
 
-/// Waits `ms`, or less when `stop` or `wake` is set meanwhile; whether `wake` ended it
-/// (and it is cleared).
-async fn pause(ms: u32, stop: &Cell<bool>, wake: &Cell<bool>) -> bool {
+/// Waits `ms`, or less when `wake` (or `stop`, if given) is set meanwhile; whether
+/// `wake` ended it (and it is cleared). The live subscription's back-off and polling
+/// and the outbox's pauses between tries, both cut short by "try now".
+pub(crate) async fn pause(ms: u32, wake: &Cell<bool>, stop: Option<&Cell<bool>>) -> bool {
     const SLICE_MS: u32 = 200;
     let mut waited = 0;
-    while waited < ms && !stop.get() && !wake.get() {
+    while waited < ms && !stop.is_some_and(Cell::get) && !wake.get() {
         let slice = SLICE_MS.min(ms - waited);
         TimeoutFuture::new(slice).await;
         waited += slice;
@@ -220,7 +221,7 @@ pub fn spawn_live(
                         }
                         Err(_) => server_down = true,
                     }
-                    if pause(config.poll_every_ms, &flag, &woken).await {
+                    if pause(config.poll_every_ms, &woken, Some(&flag)).await {
                         break; // "Retry now": stream again at once
                     }
                     waited += config.poll_every_ms;
@@ -228,7 +229,7 @@ pub fn spawn_live(
                 failures = 0;
                 status.set(LiveStatus::Reconnecting);
             } else {
-                pause(config.retry_delays_ms[failures - 1], &flag, &woken).await;
+                pause(config.retry_delays_ms[failures - 1], &woken, Some(&flag)).await;
             }
         }
         status.set(LiveStatus::Stopped);

@@ -9,7 +9,6 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use paycard_core::api::Message;
 use paycard_core::transcript::Transcript;
@@ -174,12 +173,9 @@ impl Outbox {
                         outbox.items.update(|items| items.iter_mut().for_each(|i| i.waiting = true));
                         let pause = PAUSES_MS[failures.min(PAUSES_MS.len() - 1)];
                         failures += 1;
+                        // A wake from before this failure does not count.
                         outbox.wake.set(false);
-                        let mut waited = 0;
-                        while waited < pause && !outbox.wake.get() {
-                            TimeoutFuture::new(250).await;
-                            waited += 250;
-                        }
+                        crate::live::pause(pause, &outbox.wake, None).await;
                     }
                     Err(error) => {
                         outbox.items.update(|items| items.retain(|i| i.key != next.key));

@@ -251,6 +251,16 @@ struct BrokenStream {
     signed_out: bool,
 }
 
+impl BrokenStream {
+    fn new(signed_out: bool) -> Rc<BrokenStream> {
+        Rc::new(BrokenStream {
+            stream_attempts: Rc::new(Cell::new(0)),
+            polls: Rc::new(RefCell::new(Vec::new())),
+            signed_out,
+        })
+    }
+}
+
 impl LiveSource for BrokenStream {
     fn stream_url(&self, _last: i64) -> LocalFuture<Result<String, ApiError>> {
         self.stream_attempts.set(self.stream_attempts.get() + 1);
@@ -279,13 +289,8 @@ impl LiveSource for BrokenStream {
 #[wasm_bindgen_test]
 async fn live_updates_fall_back_to_polling_and_then_try_streaming_again() {
     let _owner = Owner::new();
-    let stream_attempts = Rc::new(Cell::new(0));
-    let polls = Rc::new(RefCell::new(Vec::new()));
-    let source = Rc::new(BrokenStream {
-        stream_attempts: stream_attempts.clone(),
-        polls: polls.clone(),
-        signed_out: false,
-    });
+    let source = BrokenStream::new(false);
+    let (stream_attempts, polls) = (source.stream_attempts.clone(), source.polls.clone());
     let status = RwSignal::new(LiveStatus::Connecting);
     let seen_statuses = Rc::new(RefCell::new(Vec::new()));
     let config = LiveConfig {
@@ -334,12 +339,8 @@ async fn live_updates_fall_back_to_polling_and_then_try_streaming_again() {
 #[wasm_bindgen_test]
 async fn a_poll_refused_for_a_lost_session_ends_the_subscription() {
     let _owner = Owner::new();
-    let polls = Rc::new(RefCell::new(Vec::new()));
-    let source = Rc::new(BrokenStream {
-        stream_attempts: Rc::new(Cell::new(0)),
-        polls: polls.clone(),
-        signed_out: true,
-    });
+    let source = BrokenStream::new(true);
+    let polls = source.polls.clone();
     let status = RwSignal::new(LiveStatus::Connecting);
     let config = LiveConfig {
         retry_delays_ms: vec![20, 20],
@@ -363,13 +364,8 @@ async fn a_poll_refused_for_a_lost_session_ends_the_subscription() {
 #[wasm_bindgen_test]
 async fn retry_now_tries_the_stream_again_at_once() {
     let _owner = Owner::new();
-    let stream_attempts = Rc::new(Cell::new(0));
-    let polls = Rc::new(RefCell::new(Vec::new()));
-    let source = Rc::new(BrokenStream {
-        stream_attempts: stream_attempts.clone(),
-        polls: polls.clone(),
-        signed_out: false,
-    });
+    let source = BrokenStream::new(false);
+    let (stream_attempts, polls) = (source.stream_attempts.clone(), source.polls.clone());
     let status = RwSignal::new(LiveStatus::Connecting);
     let config = LiveConfig {
         retry_delays_ms: vec![20, 20],
