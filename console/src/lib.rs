@@ -34,7 +34,9 @@ use paycard_client::api::{Api, ApiError, Auth, ListFilter};
 use paycard_client::live::{
     spawn_live, LiveConfig, LiveEvent, LiveHandle, LiveSource, LiveStatus, LocalFuture,
 };
-use paycard_core::api::{visitor_name_in, Author, Conversation, OperatorAccount, Role};
+use paycard_core::api::{
+    visitor_name_in, Author, Conversation, ConversationPage, OperatorAccount, Role,
+};
 use paycard_core::transcript::Transcript;
 use paycard_core::Locale;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -183,11 +185,11 @@ fn Workspace(
         Action::new_local(move |cursor: &String| {
             let (api, cursor) = (api.clone(), cursor.clone());
             async move {
-                let asked = filter.get_untracked();
-                let (page, _) = api.conversations(&asked, Some(&cursor)).await?;
-                if filter.with_untracked(|now| *now != asked) {
+                let listed = list_page(&api, filter, Some(&cursor)).await?;
+                if !listed.current {
                     return Ok(()); // a page of another list
                 }
+                let page = listed.page;
                 conversations.update(|list| {
                     let list = list.get_or_insert_with(Vec::new);
                     let known: HashSet<String> = list.iter().map(|c| c.id.clone()).collect();
@@ -322,15 +324,14 @@ fn Workspace(
         leptos::task::spawn_local(async move {
             // The list says which event it reflects; the stream resumes right after it,
             // so nothing that happens in between is missed.
-            let asked = filter.get_untracked();
-            let after = match api.conversations(&asked, None).await {
-                Ok((page, after)) => {
+            let after = match list_page(&api, filter, None).await {
+                Ok(listed) => {
                     // Filtered meanwhile: that list is loading; the stream starts anyway.
-                    if filter.with_untracked(|now| *now == asked) {
-                        conversations.set(Some(page.items));
-                        older.set(page.next);
+                    if listed.current {
+                        conversations.set(Some(listed.page.items));
+                        older.set(listed.page.next);
                     }
-                    after
+                    listed.after
                 }
                 Err(_) => {
                     conversations.set(Some(Vec::new()));
@@ -346,7 +347,7 @@ fn Workspace(
     Effect::new({
         let api = api.clone();
         move |first: Option<()>| {
-            let asked = filter.get();
+            filter.track();
             if first.is_none() {
                 return; // the first list comes with the stream's start, above
             }
@@ -354,10 +355,10 @@ fn Workspace(
             older.set(None);
             let api = api.clone();
             leptos::task::spawn_local(async move {
-                if let Ok((page, _)) = api.conversations(&asked, None).await {
-                    if filter.with_untracked(|now| *now == asked) {
-                        conversations.set(Some(page.items));
-                        older.set(page.next);
+                if let Ok(listed) = list_page(&api, filter, None).await {
+                    if listed.current {
+                        conversations.set(Some(listed.page.items));
+                        older.set(listed.page.next);
                     }
                 }
             });
@@ -567,6 +568,32 @@ fn ListTools(
     }
 }
 
+/// A page of the conversation list, as the server answered it.
+struct Listed {
+    page: ConversationPage,
+    /// The event it reflects (a stream resumes after it).
+    after: i64,
+    /// Whether the filter is still the one it was asked for: an answer that comes after
+    /// the operator changed the filter is for no list.
+    current: bool,
+}
+
+/// The page after `cursor` (the first with `None`) of the list `filter` asks for now.
+async fn list_page(
+    api: &Api,
+    filter: RwSignal<ListFilter>,
+    cursor: Option<&str>,
+) -> Result<Listed, ApiError> {
+    let asked = filter.get_untracked();
+    let (page, after) = api.conversations(&asked, cursor).await?;
+    let current = filter.with_untracked(|now| *now == asked);
+    Ok(Listed {
+        page,
+        after,
+        current,
+    })
+}
+
 /// Reloads the newest page of conversations into `list`, keeping the older pages the
 /// operator has already scrolled to (see [`merge_first_page`]).
 async fn refresh_first_page(
@@ -575,12 +602,11 @@ async fn refresh_first_page(
     older: RwSignal<Option<String>>,
     filter: RwSignal<ListFilter>,
 ) -> Result<(), ApiError> {
-    let asked = filter.get_untracked();
-    let (page, _) = api.conversations(&asked, None).await?;
-    if filter.with_untracked(|now| *now != asked) {
-        // The operator changed the filter meanwhile: that answer is not for this list.
+    let listed = list_page(api, filter, None).await?;
+    if !listed.current {
         return Ok(());
     }
+    let page = listed.page;
     list.update(|list| {
         let list = list.get_or_insert_with(Vec::new);
         let kept_older = merge_first_page(list, page.items, page.next.is_some());
