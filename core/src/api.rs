@@ -350,6 +350,21 @@ pub struct ConversationEvent {
 pub const MESSAGE_MAX_CHARS: usize = 4000;
 pub const VISITOR_NAME_MAX_CHARS: usize = 80;
 
+/// The word of a generated visitor name in each language (the stored form is the first).
+const GENERATED_NAME_WORDS: [&str; 2] = ["Visitor ", "Visitante "];
+
+/// The number of a generated visitor name typed into a search, in any reader's words and
+/// any case ("visitante 0042" → "0042"): it finds the name in every stored form.
+pub fn generated_visitor_number(query: &str) -> Option<&str> {
+    let word = GENERATED_NAME_WORDS.iter().find(|word| {
+        query
+            .get(..word.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(word))
+    })?;
+    let number = query[word.len()..].trim();
+    (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())).then_some(number)
+}
+
 /// The name a visitor who gave none gets: "Visitor" and a number to tell them apart. It
 /// is stored in this one form whatever the visitor's language, and every reader shows it
 /// in their own with [`visitor_name_in`] (an English console never reads "Visitante").
@@ -361,7 +376,7 @@ pub fn generated_visitor_name(number: u16) -> String {
 /// [`generated_visitor_name`]; also the Spanish form stored before names were
 /// language-neutral) in the reader's words, any other name as it is.
 pub fn visitor_name_in(name: &str, locale: Locale) -> std::borrow::Cow<'_, str> {
-    let number = ["Visitor ", "Visitante "]
+    let number = GENERATED_NAME_WORDS
         .iter()
         .find_map(|word| name.strip_prefix(word))
         .filter(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()));
@@ -938,6 +953,15 @@ mod tests {
             updated_at: String::new(),
             expires_at: String::new(),
         }
+    }
+
+    #[test]
+    fn a_generated_name_is_searched_by_its_number_in_any_language() {
+        assert_eq!(generated_visitor_number("Visitante 0042"), Some("0042"));
+        assert_eq!(generated_visitor_number("visitor 17"), Some("17"));
+        assert_eq!(generated_visitor_number("Visitor Ana"), None);
+        assert_eq!(generated_visitor_number("visitors"), None);
+        assert_eq!(generated_visitor_number("Visitante "), None);
     }
 
     #[test]

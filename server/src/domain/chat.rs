@@ -271,7 +271,7 @@ pub async fn page(
         open: list.open,
         // A generated name as a reader sees it ("Visitante 0042" in Spanish) is stored
         // in another form: its number finds it in every form.
-        search: search.map(|q| generated_number(q).unwrap_or(q)),
+        search: search.map(|q| paycard_core::api::generated_visitor_number(q).unwrap_or(q)),
         id: None,
     };
     let mut db = state.store.read().await?;
@@ -294,17 +294,6 @@ pub async fn page(
         None
     };
     Ok((ConversationPage { items, next }, seq))
-}
-
-/// The number of a generated visitor name in any reader's words ("visitante 0042" →
-/// "0042").
-fn generated_number(query: &str) -> Option<&str> {
-    let lower = query.to_ascii_lowercase();
-    let word = ["visitor ", "visitante "]
-        .into_iter()
-        .find(|w| lower.starts_with(w))?;
-    let number = query.get(word.len()..)?.trim();
-    (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())).then_some(number)
 }
 
 /// Which conversations an operator's list shows (all of theirs when every field is
@@ -376,15 +365,6 @@ pub async fn picker(
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_generated_name_is_searched_by_its_number_in_any_language() {
-        assert_eq!(super::generated_number("Visitante 0042"), Some("0042"));
-        assert_eq!(super::generated_number("visitor 17"), Some("17"));
-        assert_eq!(super::generated_number("Visitor Ana"), None);
-        assert_eq!(super::generated_number("visitors"), None);
-        assert_eq!(super::generated_number("Visitante "), None);
-    }
-
     #[test]
     fn cursors_read_back_and_nothing_else_does() {
         let c = paycard_core::api::Conversation {
