@@ -349,6 +349,18 @@ struct Paying {
 }
 
 impl World {
+    /// The admin replaces the gateway's secret key (the webhook secret as before).
+    async fn replace_key(&self, admin: &str, secret_key: &str) -> reqwest::Response {
+        self.s
+            .send(
+                reqwest::Method::PUT,
+                &format!("/api/v1/admin/gateways/{}", self.gateway_id),
+                Some(admin),
+                Some(json!({"kind": "stripe", "credentials": {"secret_key": secret_key, "webhook_secret": WEBHOOK_SECRET}})),
+            )
+            .await
+    }
+
     async fn share(&self, payment: &str) -> Paying {
         let (conv, visitor) = self.s.conversation("acme").await;
         let card = self.s.share(&self.op, &conv, payment).await;
@@ -545,15 +557,7 @@ async fn stripe_is_offered_its_credentials_stay_secret_and_the_page_offers_it() 
         )
         .await;
     assert_error(res, 409, "gateway_kind_mismatch").await;
-    let res = w
-        .s
-        .send(
-            reqwest::Method::PUT,
-            &format!("/api/v1/admin/gateways/{}", w.gateway_id),
-            Some(&admin),
-            Some(json!({"kind": "stripe", "credentials": {"secret_key": ROLLED_KEY, "webhook_secret": WEBHOOK_SECRET}})),
-        )
-        .await;
+    let res = w.replace_key(&admin, ROLLED_KEY).await;
     assert_eq!(res.status(), 200);
     let replaced: Value = res.json().await.unwrap();
     assert_eq!(replaced["masked"]["secret_key"], "sk_test_…1111");
@@ -1491,15 +1495,7 @@ async fn keys_stripe_refuses_are_not_saved_and_a_connection_test_asks_stripe() {
     assert_eq!(reads_before, 1, "adding the gateway asked Stripe once");
 
     // A well-formed key Stripe does not know: a field error in Stripe's words.
-    let res = w
-        .s
-        .send(
-            reqwest::Method::PUT,
-            &path,
-            Some(&admin),
-            Some(json!({"kind": "stripe", "credentials": {"secret_key": "sk_test_51Typo0000000000000000", "webhook_secret": WEBHOOK_SECRET}})),
-        )
-        .await;
+    let res = w.replace_key(&admin, "sk_test_51Typo0000000000000000").await;
     let body = assert_error(res, 400, "validation_failed").await;
     assert_eq!(
         body["error"]["fields"],
@@ -1536,15 +1532,7 @@ async fn keys_stripe_refuses_are_not_saved_and_a_connection_test_asks_stripe() {
             .unwrap();
     assert_eq!(check["result"], "unreachable");
     assert!(check["message"].as_str().unwrap().contains("down for the test"));
-    let res = w
-        .s
-        .send(
-            reqwest::Method::PUT,
-            &path,
-            Some(&admin),
-            Some(json!({"kind": "stripe", "credentials": {"secret_key": ROLLED_KEY, "webhook_secret": WEBHOOK_SECRET}})),
-        )
-        .await;
+    let res = w.replace_key(&admin, ROLLED_KEY).await;
     let body = assert_error(res, 409, "gateway_unreachable").await;
     assert!(body["error"]["message"]
         .as_str()
@@ -1566,15 +1554,7 @@ async fn keys_stripe_refuses_are_not_saved_and_a_connection_test_asks_stripe() {
     }
 
     // A restricted key Stripe knows, without the right to read the balance: accepted.
-    let res = w
-        .s
-        .send(
-            reqwest::Method::PUT,
-            &path,
-            Some(&admin),
-            Some(json!({"kind": "stripe", "credentials": {"secret_key": RESTRICTED_KEY, "webhook_secret": WEBHOOK_SECRET}})),
-        )
-        .await;
+    let res = w.replace_key(&admin, RESTRICTED_KEY).await;
     assert_eq!(res.status(), 200);
     let saved: Value = res.json().await.unwrap();
     assert_eq!(saved["masked"]["secret_key"], "rk_test_…5555");
