@@ -35,6 +35,22 @@ async function consoleAs(email, { locale = 'en-US', viewport = { width: 1280, he
   return { context, page };
 }
 
+/** A visitor on /demo who opened the chat and wrote `text` (delivered, not on its way):
+ * their context, page, the chat's frame and its message box. */
+async function visitorSays(text, { locale = 'en-US', viewport = { width: 1000, height: 760 }, ...options } = {}) {
+  const context = await browser.newContext({ locale, viewport, ...options });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/demo`);
+  const es = locale.startsWith('es');
+  await page.getByRole('button', { name: es ? 'Abrir chat' : 'Open chat' }).click();
+  const chat = page.frameLocator('iframe');
+  const box = chat.getByRole('textbox', { name: es ? 'Mensaje' : 'Message' });
+  await box.fill(text);
+  await box.press('Enter');
+  await chat.getByRole('log').locator('li:not(.msg--sending)', { hasText: text }).waitFor();
+  return { context, page, chat, box };
+}
+
 /** The element focused inside the chat's iframe: its class and text. */
 const focusedInChat = (page) => page.frames().find((f) => f.url().includes('/widget/'))
   .evaluate(() => ({ cls: document.activeElement?.className ?? '', text: document.activeElement?.textContent ?? '' }));
@@ -157,16 +173,8 @@ test('the Spanish checkout at 390 px: MM/AA, and expiry and CVC side by side', a
 });
 
 test('offline: a message waits, marked, and goes once when the connection is back (both sides)', async () => {
-  const visitor = await browser.newContext({ locale: 'en-US', viewport: { width: 1000, height: 760 } });
-  const page = await visitor.newPage();
-  await page.goto(`${server.base}/demo`);
-  await page.getByRole('button', { name: 'Open chat' }).click();
-  const chat = page.frameLocator('iframe');
-  const box = chat.getByRole('textbox', { name: 'Message' });
-  await box.fill('First, while online');
-  await box.press('Enter');
+  const { context: visitor, page, chat, box } = await visitorSays('First, while online');
   const log = chat.getByRole('log');
-  await log.locator('li:not(.msg--sending)', { hasText: 'First, while online' }).waitFor();
 
   await visitor.setOffline(true);
   await box.fill('Written on the train');
@@ -269,15 +277,7 @@ test('unread counts survive a reload, the tab title counts them, desktop alerts 
 });
 
 test('the launcher shows what the operator wrote while the chat was closed, on the next page too', async () => {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1000, height: 760 } });
-  const page = await context.newPage();
-  await page.goto(`${server.base}/demo`);
-  await page.getByRole('button', { name: 'Open chat' }).click();
-  const chat = page.frameLocator('iframe');
-  const box = chat.getByRole('textbox', { name: 'Message' });
-  await box.fill('Badge me please');
-  await box.press('Enter');
-  await chat.getByRole('log').locator('li:not(.msg--sending)', { hasText: 'Badge me please' }).waitFor();
+  const { context, page, chat, box } = await visitorSays('Badge me please');
   await page.getByRole('button', { name: 'Close chat' }).click();
 
   const login = await (await fetch(`${server.base}/api/v1/auth/login`, {
@@ -316,15 +316,8 @@ test('the launcher shows what the operator wrote while the chat was closed, on t
 
 test('context: the operator sees who the visitor is and what they paid, corrects the name, and cancels only when sure', async () => {
   // A visitor on the demo page pays a mug, first with a declined card.
-  const visitor = await browser.newContext({ locale: 'es-ES', viewport: { width: 1000, height: 760 }, timezoneId: 'America/Bogota' });
-  const page = await visitor.newPage();
-  await page.goto(`${server.base}/demo`);
-  await page.getByRole('button', { name: 'Abrir chat' }).click();
-  const chat = page.frameLocator('iframe');
-  const box = chat.getByRole('textbox', { name: 'Mensaje' });
-  await box.fill('Quiero una taza');
-  await box.press('Enter');
-  await chat.getByRole('log').locator('li:not(.msg--sending)', { hasText: 'Quiero una taza' }).waitFor();
+  const { context: visitor, page, chat, box } = await visitorSays('Quiero una taza',
+    { locale: 'es-ES', timezoneId: 'America/Bogota' });
 
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
   const op = await context.newPage();
@@ -529,15 +522,7 @@ test('the list at scale: search, open/closed, brands labelled; closing, and the 
 });
 
 test('retry now: after an outage the visitor and the operator need not wait for the timer', async () => {
-  const visitor = await browser.newContext({ locale: 'en-US', viewport: { width: 1000, height: 760 } });
-  const page = await visitor.newPage();
-  await page.goto(`${server.base}/demo`);
-  await page.getByRole('button', { name: 'Open chat' }).click();
-  const chat = page.frameLocator('iframe');
-  const box = chat.getByRole('textbox', { name: 'Message' });
-  await box.fill('Checking the connection');
-  await box.press('Enter');
-  await chat.getByRole('log').locator('li:not(.msg--sending)', { hasText: 'Checking the connection' }).waitFor();
+  const { context: visitor, page, chat, box } = await visitorSays('Checking the connection');
   const { context, page: op } = await consoleAs('operator@example.com');
   await op.getByRole('navigation', { name: 'Conversations' }).getByRole('link').filter({ hasText: 'Checking the connection' }).click();
   await op.getByRole('log').getByText('Checking the connection').waitFor();
