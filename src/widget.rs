@@ -17,10 +17,10 @@ use crate::chat::ChatPanel;
 use crate::i18n::{self, t, Text};
 use crate::query_param;
 use paycard_client::api::{Api, ApiError, Auth};
-use paycard_client::outbox::{Deliver, Outbox};
 use paycard_client::live::{
     spawn_live, LiveConfig, LiveEvent, LiveHandle, LiveSource, LiveStatus, LocalFuture,
 };
+use paycard_client::outbox::{Deliver, Outbox};
 
 /// What the widget remembers between page loads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,7 +132,10 @@ pub fn WidgetApp() -> impl IntoView {
                 LiveEvent::Message(e) => {
                     // Written to the visitor while the chat is closed: the launcher says so.
                     if e.message.author == Author::Operator && !chat_open.get_untracked() {
-                        let preview = e.message.text.clone()
+                        let preview = e
+                            .message
+                            .text
+                            .clone()
                             .or_else(|| e.message.card.as_ref().map(|c| c.title.clone()))
                             .unwrap_or_default();
                         unseen.update(|(count, last)| {
@@ -199,7 +202,12 @@ pub fn WidgetApp() -> impl IntoView {
                     Some(s) => s,
                     None => {
                         let created = api
-                            .create_conversation(&brand, query_param("page"), query_param("tz"), locale.tag())
+                            .create_conversation(
+                                &brand,
+                                query_param("page"),
+                                query_param("tz"),
+                                locale.tag(),
+                            )
                             .await?;
                         let s = VisitorSession {
                             conversation_id: created.conversation.id,
@@ -211,8 +219,13 @@ pub fn WidgetApp() -> impl IntoView {
                         s
                     }
                 };
-                api.post_message(&Auth::Visitor(current.token), &current.conversation_id, &text, &key)
-                    .await
+                api.post_message(
+                    &Auth::Visitor(current.token),
+                    &current.conversation_id,
+                    &text,
+                    &key,
+                )
+                .await
             })
         })
     };
@@ -229,7 +242,17 @@ pub fn WidgetApp() -> impl IntoView {
             }
             let unavailable = matches!(&error, ApiError::Http { code, .. } if code == "validation_failed")
                 && session.get_untracked().is_none();
-            notice.set(Some(t(locale, if unavailable { Text::Unavailable } else { Text::SomethingWrong }).into()));
+            notice.set(Some(
+                t(
+                    locale,
+                    if unavailable {
+                        Text::Unavailable
+                    } else {
+                        Text::SomethingWrong
+                    },
+                )
+                .into(),
+            ));
         }),
         Some(format!("paycard.outbox.{brand}")),
     );
@@ -313,10 +336,18 @@ pub fn WidgetApp() -> impl IntoView {
         let to = origin.clone();
         Effect::new(move |_| {
             let (count, preview) = unseen.get();
-            post_to_host("paycard:unread", &to, &[("count", count.into()), ("preview", preview.into())]);
+            post_to_host(
+                "paycard:unread",
+                &to,
+                &[("count", count.into()), ("preview", preview.into())],
+            );
         });
         Effect::new(move |_| {
-            let kind = if session.with(Option::is_some) { "paycard:active" } else { "paycard:inactive" };
+            let kind = if session.with(Option::is_some) {
+                "paycard:active"
+            } else {
+                "paycard:inactive"
+            };
             post_to_host(kind, &origin, &[]);
         });
     }
@@ -343,7 +374,11 @@ pub fn WidgetApp() -> impl IntoView {
 
 /// The loader on the host page says when the chat opens; Escape inside the chat asks it
 /// to close. Messages go only to, and are taken only from, the host's exact origin.
-fn listen_to_host(host_origin: Option<String>, chat_open: RwSignal<bool>, unseen: RwSignal<(u32, String)>) {
+fn listen_to_host(
+    host_origin: Option<String>,
+    chat_open: RwSignal<bool>,
+    unseen: RwSignal<(u32, String)>,
+) {
     let Some(origin) = host_origin else { return };
     let from = origin.clone();
     let on_message =

@@ -4,10 +4,10 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use paycard_core::api::{
-    ApiKey, Brand, BrandPatch, CountryOption, CreatedApiKey, CreatedWebhookEndpoint, Gateway, GatewayCheck,
-    GatewayKindInfo, MailStatus, NewApiKey, NewBrand, NewGateway, NewPayment, NewRefund,
-    NewWebhookEndpoint, Payment, PaymentPatch, Portal, PortalDefaults, PortalInput, Refund,
-    ReportSummary, WebhookDelivery, WebhookEndpoint,
+    ApiKey, Brand, BrandPatch, CountryOption, CreatedApiKey, CreatedWebhookEndpoint, Gateway,
+    GatewayCheck, GatewayKindInfo, MailStatus, NewApiKey, NewBrand, NewGateway, NewPayment,
+    NewRefund, NewWebhookEndpoint, Payment, PaymentPatch, Portal, PortalDefaults, PortalInput,
+    Refund, ReportSummary, WebhookDelivery, WebhookEndpoint,
 };
 use paycard_core::validation::FieldError;
 use serde::de::DeserializeOwned;

@@ -395,17 +395,27 @@ impl Api {
     }
 
     /// Closes the conversation (`close`) or opens it again; the conversation as it is now.
-    pub async fn set_closed(&self, conversation_id: &str, close: bool) -> Result<Conversation, ApiError> {
+    pub async fn set_closed(
+        &self,
+        conversation_id: &str,
+        close: bool,
+    ) -> Result<Conversation, ApiError> {
         let action = if close { "close" } else { "reopen" };
         let path = format!("/api/v1/operator/conversations/{conversation_id}/{action}");
-        let res = Request::post(&self.url(&path)).send().await.map_err(network)?;
+        let res = Request::post(&self.url(&path))
+            .send()
+            .await
+            .map_err(network)?;
         json(res).await
     }
 
     /// The operator has read the conversation: its unread count goes to 0 for them.
     pub async fn mark_read(&self, conversation_id: &str) -> Result<(), ApiError> {
         let path = format!("/api/v1/operator/conversations/{conversation_id}/read");
-        let res = Request::post(&self.url(&path)).send().await.map_err(network)?;
+        let res = Request::post(&self.url(&path))
+            .send()
+            .await
+            .map_err(network)?;
         if res.ok() {
             Ok(())
         } else {

@@ -86,7 +86,8 @@ impl Outbox {
                 let Some(storage) = storage() else { return };
                 let _ = items.with(|list| match list.is_empty() {
                     true => storage.remove_item(&key),
-                    false => crate::json::stringify(list).map_or(Ok(()), |text| storage.set_item(&key, &text)),
+                    false => crate::json::stringify(list)
+                        .map_or(Ok(()), |text| storage.set_item(&key, &text)),
                 });
             });
             if outbox.items.with_untracked(|list| !list.is_empty()) {
@@ -95,7 +96,8 @@ impl Outbox {
         }
         // The browser knows when the network is back: try at once.
         let woken = outbox.clone();
-        let online = leptos::prelude::window_event_listener(leptos::ev::online, move |_| woken.retry_now());
+        let online =
+            leptos::prelude::window_event_listener(leptos::ev::online, move |_| woken.retry_now());
         on_cleanup(move || online.remove());
         outbox
     }
@@ -124,8 +126,8 @@ impl Outbox {
     pub fn follow(&self, transcript: RwSignal<Transcript>, mine: fn(&Message) -> bool) {
         let (items, pumping) = (self.items, self.pumping.clone());
         // The newest message when this began: only what comes after it counts.
-        let mut last: Option<String> = transcript
-            .with_untracked(|t| t.messages().last().map(|m| m.id.clone()));
+        let mut last: Option<String> =
+            transcript.with_untracked(|t| t.messages().last().map(|m| m.id.clone()));
         Effect::new(move |_| {
             let newest = transcript.with(|t| t.messages().last().cloned());
             let Some(message) = newest else { return };
@@ -166,11 +168,15 @@ impl Outbox {
                 match (outbox.deliver)(next.key.clone(), next.text.clone()).await {
                     Ok(message) => {
                         failures = 0;
-                        outbox.items.update(|items| items.retain(|i| i.key != next.key));
+                        outbox
+                            .items
+                            .update(|items| items.retain(|i| i.key != next.key));
                         outbox.on_sent.run(message);
                     }
                     Err(error) if error.is_transient() => {
-                        outbox.items.update(|items| items.iter_mut().for_each(|i| i.waiting = true));
+                        outbox
+                            .items
+                            .update(|items| items.iter_mut().for_each(|i| i.waiting = true));
                         let pause = PAUSES_MS[failures.min(PAUSES_MS.len() - 1)];
                         failures += 1;
                         // A wake from before this failure does not count.
@@ -178,7 +184,9 @@ impl Outbox {
                         crate::live::pause(pause, &outbox.wake, None).await;
                     }
                     Err(error) => {
-                        outbox.items.update(|items| items.retain(|i| i.key != next.key));
+                        outbox
+                            .items
+                            .update(|items| items.retain(|i| i.key != next.key));
                         outbox.on_refused.run((next.text, error));
                     }
                 }

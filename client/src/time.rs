@@ -28,7 +28,11 @@ pub fn clock(timestamp: &str, locale: Locale) -> String {
 /// browser does not know the zone.
 pub fn now_in(time_zone: &str, locale: Locale) -> String {
     let options = js_sys::Object::new();
-    for (key, value) in [("hour", "2-digit"), ("minute", "2-digit"), ("timeZone", time_zone)] {
+    for (key, value) in [
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+        ("timeZone", time_zone),
+    ] {
         let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
     }
     let now = js_sys::Date::new_0();

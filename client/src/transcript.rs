@@ -89,7 +89,12 @@ pub fn TranscriptList(
     };
     // What is on its way and not yet in the transcript above (see `Outgoing::arrived`).
     let on_its_way = move || {
-        outgoing.with(|list| list.iter().filter(|o| !o.arrived).cloned().collect::<Vec<_>>())
+        outgoing.with(|list| {
+            list.iter()
+                .filter(|o| !o.arrived)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     };
     view! {
         <ol class="chat__list">

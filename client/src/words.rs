@@ -35,8 +35,12 @@ pub fn t(locale: Locale, text: Text) -> &'static str {
         (ConfirmDecline, Es) => "¿Rechazar esta solicitud de pago?",
         (YesDecline, En) => "Yes, decline",
         (YesDecline, Es) => "Sí, rechazar",
-        (ConfirmCancel, En) => "Cancel this payment request? The visitor will no longer be able to pay it.",
-        (ConfirmCancel, Es) => "¿Cancelar esta solicitud de pago? El visitante ya no podrá pagarla.",
+        (ConfirmCancel, En) => {
+            "Cancel this payment request? The visitor will no longer be able to pay it."
+        }
+        (ConfirmCancel, Es) => {
+            "¿Cancelar esta solicitud de pago? El visitante ya no podrá pagarla."
+        }
         (YesCancel, En) => "Yes, cancel it",
         (YesCancel, Es) => "Sí, cancelarla",
         (KeepIt, En) => "Keep it",

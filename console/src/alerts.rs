@@ -65,15 +65,23 @@ impl Alerts {
 
 /// Two short soft notes, made by the browser (no sound file to load).
 fn chime() {
-    let Ok(context) = web_sys::AudioContext::new() else { return };
+    let Ok(context) = web_sys::AudioContext::new() else {
+        return;
+    };
     let now = context.current_time();
     for (i, frequency) in [880.0_f32, 1_320.0].into_iter().enumerate() {
-        let (Ok(osc), Ok(gain)) = (context.create_oscillator(), context.create_gain()) else { return };
+        let (Ok(osc), Ok(gain)) = (context.create_oscillator(), context.create_gain()) else {
+            return;
+        };
         osc.frequency().set_value(frequency);
         let start = now + i as f64 * 0.12;
         let _ = gain.gain().set_value_at_time(0.0001, start);
-        let _ = gain.gain().exponential_ramp_to_value_at_time(0.15, start + 0.02);
-        let _ = gain.gain().exponential_ramp_to_value_at_time(0.0001, start + 0.25);
+        let _ = gain
+            .gain()
+            .exponential_ramp_to_value_at_time(0.15, start + 0.02);
+        let _ = gain
+            .gain()
+            .exponential_ramp_to_value_at_time(0.0001, start + 0.25);
         let _ = osc.connect_with_audio_node(&gain);
         let _ = gain.connect_with_audio_node(&context.destination());
         let _ = osc.start_with_when(start);
@@ -86,7 +94,11 @@ pub fn unread_in_title(conversations: RwSignal<Option<Vec<Conversation>>>) {
     let base = document().title();
     Effect::new(move |_| {
         let total: i64 = conversations.with(|list| list.iter().flatten().map(|c| c.unread).sum());
-        let title = if total > 0 { format!("({total}) {base}") } else { base.clone() };
+        let title = if total > 0 {
+            format!("({total}) {base}")
+        } else {
+            base.clone()
+        };
         document().set_title(&title);
     });
 }
@@ -105,7 +117,9 @@ pub fn AlertSwitches(locale: Locale, alerts: Alerts) -> impl IntoView {
             refused.set(true);
             return;
         }
-        let Ok(asked) = web_sys::Notification::request_permission() else { return };
+        let Ok(asked) = web_sys::Notification::request_permission() else {
+            return;
+        };
         leptos::task::spawn_local(async move {
             let answer = wasm_bindgen_futures::JsFuture::from(asked).await;
             let granted = answer.ok().and_then(|v| v.as_string()).as_deref() == Some("granted");

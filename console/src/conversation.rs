@@ -4,7 +4,6 @@
 use std::rc::Rc;
 
 use leptos::html;
-use wasm_bindgen::JsCast;
 use leptos::prelude::*;
 use paycard_client::api::{idempotency_key, Api, Auth};
 use paycard_client::card::Side;
@@ -14,6 +13,7 @@ use paycard_client::transcript::{MessageBox, TranscriptList};
 use paycard_core::api::{Card, Payment, Refund};
 use paycard_core::transcript::Transcript;
 use paycard_core::Locale;
+use wasm_bindgen::JsCast;
 
 use crate::i18n::{t, Text};
 use crate::picker::Picker;
@@ -107,7 +107,9 @@ pub fn ConversationView(
     };
     // The stream may bring the operator's own line before the answer to the send: shown
     // once.
-    outbox.follow(transcript, |m| m.author == paycard_core::api::Author::Operator);
+    outbox.follow(transcript, |m| {
+        m.author == paycard_core::api::Author::Operator
+    });
     let outgoing = outbox.items();
     let outbox = StoredValue::new_local(outbox);
     let send = Callback::new(move |text: String| {
@@ -203,7 +205,11 @@ pub fn ConversationView(
                             t.update_card(card);
                         });
                         // The card's buttons are gone: the keyboard goes back to writing.
-                        if let Some(input) = document().query_selector(".conversation .chat__input").ok().flatten() {
+                        if let Some(input) = document()
+                            .query_selector(".conversation .chat__input")
+                            .ok()
+                            .flatten()
+                        {
                             if let Ok(input) = input.dyn_into::<web_sys::HtmlElement>() {
                                 let _ = input.focus();
                             }
@@ -223,7 +229,11 @@ pub fn ConversationView(
     let changed = Signal::derive(move || {
         transcript.with(|t| {
             t.messages().len()
-                + t.messages().iter().filter_map(|m| m.card.as_ref()).map(|c| c.version as usize).sum::<usize>()
+                + t.messages()
+                    .iter()
+                    .filter_map(|m| m.card.as_ref())
+                    .map(|c| c.version as usize)
+                    .sum::<usize>()
         })
     });
     view! {

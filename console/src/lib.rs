@@ -261,7 +261,8 @@ fn Workspace(
             });
             // A search's results stay as asked, and a closed list has no place for new
             // activity (a visitor's message opens the conversation).
-            let could_show = filter.with_untracked(|f| f.open != Some(false) && f.search.trim().is_empty());
+            let could_show =
+                filter.with_untracked(|f| f.open != Some(false) && f.search.trim().is_empty());
             if !listed && could_show {
                 // An older conversation, beyond the pages loaded: it comes back to the top.
                 let api = api_for_events.clone();
@@ -292,7 +293,10 @@ fn Workspace(
             let looking = is_open && !document().hidden();
             if message.author == Author::Visitor && !looking {
                 let who = conversations.with_untracked(|list| {
-                    list.iter().flatten().find(|c| c.id == message.conversation_id).map(|c| visitor_name_in(&c.visitor_name, locale).into_owned())
+                    list.iter()
+                        .flatten()
+                        .find(|c| c.id == message.conversation_id)
+                        .map(|c| visitor_name_in(&c.visitor_name, locale).into_owned())
                 });
                 let text = message.text.clone().unwrap_or_default();
                 alerts.new_message(&who.unwrap_or_default(), &text);
@@ -366,7 +370,14 @@ fn Workspace(
     });
     let several_brands = account.brands.len() > 1;
     let brand_names = StoredValue::new(account.brand_names.clone());
-    let filtered = move || filter.with(|f| *f != ListFilter { open: Some(true), ..ListFilter::default() });
+    let filtered = move || {
+        filter.with(|f| {
+            *f != ListFilter {
+                open: Some(true),
+                ..ListFilter::default()
+            }
+        })
+    };
 
     // Signed out elsewhere (or the session expired): the live stream says so.
     Effect::new(move |_| {
@@ -653,7 +664,11 @@ fn ConversationRoute(
         let id = id.get();
         open.set(Some(id.clone()));
         conversations.update(|list| {
-            if let Some(c) = list.iter_mut().flatten().find(|c| c.id == id && c.unread > 0) {
+            if let Some(c) = list
+                .iter_mut()
+                .flatten()
+                .find(|c| c.id == id && c.unread > 0)
+            {
                 c.unread = 0;
             }
         });
@@ -674,7 +689,9 @@ fn ConversationRoute(
                 .and_then(|l| l.iter().find(|c| c.id == id))
                 .map(|c| visitor_name_in(&c.visitor_name, locale).into_owned())
         });
-        let kept = before.filter(|(was, _)| *was == id).map(|(_, name)| name.clone());
+        let kept = before
+            .filter(|(was, _)| *was == id)
+            .map(|(_, name)| name.clone());
         (id, listed.or(kept).unwrap_or_default())
     });
     let title = Signal::derive(move || title.with(|(_, name)| name.clone()));
@@ -696,7 +713,12 @@ fn ConversationRoute(
     });
     let closed = Signal::derive(move || {
         let id = id.get();
-        known.with(|k| k.as_ref().filter(|(was, _)| *was == id).map(|(_, closed)| *closed))
+        known
+            .with(|k| {
+                k.as_ref()
+                    .filter(|(was, _)| *was == id)
+                    .map(|(_, closed)| *closed)
+            })
             .unwrap_or(false)
     });
     let set_closed = {
@@ -722,9 +744,21 @@ fn ConversationRoute(
             return None;
         }
         set_closed.value().get().map(|r| match r {
-            Ok(c) if c.closed_at.is_some() => tr(locale, "Conversation closed. It opens again if the visitor writes.", "Conversación cerrada. Se abre de nuevo si el visitante escribe."),
-            Ok(_) => tr(locale, "Conversation open again.", "Conversación abierta de nuevo."),
-            Err(_) => tr(locale, "Could not change it. Try again.", "No se pudo cambiar. Inténtalo de nuevo."),
+            Ok(c) if c.closed_at.is_some() => tr(
+                locale,
+                "Conversation closed. It opens again if the visitor writes.",
+                "Conversación cerrada. Se abre de nuevo si el visitante escribe.",
+            ),
+            Ok(_) => tr(
+                locale,
+                "Conversation open again.",
+                "Conversación abierta de nuevo.",
+            ),
+            Err(_) => tr(
+                locale,
+                "Could not change it. Try again.",
+                "No se pudo cambiar. Inténtalo de nuevo.",
+            ),
         })
     };
     view! {

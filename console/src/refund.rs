@@ -10,10 +10,10 @@ use paycard_core::money::MoneyParseError;
 use paycard_core::validation::{validate_refund, FieldError, Problem};
 use paycard_core::{Locale, Money};
 
-use paycard_client::api::idempotency_key;
 use crate::i18n::tr;
 use crate::settings::{error_for, report, Clears, FormField};
 use paycard_client::admin;
+use paycard_client::api::idempotency_key;
 
 /// The form inside the dialog, for `card`. `on_done` gets the refund made.
 #[component]

@@ -45,7 +45,11 @@ pub fn ReportsPage(locale: Locale, is_admin: bool) -> impl IntoView {
     let brands = LocalResource::new(admin::brands);
     let show = move |ev: SubmitEvent| {
         ev.prevent_default();
-        asked.set(admin::report_query(&from.get_untracked(), &to.get_untracked(), &brand.get_untracked()));
+        asked.set(admin::report_query(
+            &from.get_untracked(),
+            &to.get_untracked(),
+            &brand.get_untracked(),
+        ));
     };
     view! {
         <section class="settings reports" aria-labelledby="reports-title">
@@ -90,8 +94,16 @@ pub fn ReportsPage(locale: Locale, is_admin: bool) -> impl IntoView {
 /// A refused range in words; other failures as in the settings.
 fn report_failure(error: &paycard_client::ApiError, locale: Locale) -> &'static str {
     match error.code() {
-        "invalid_range" => tr(locale, "The last day must not be before the first.", "El último día no puede ser anterior al primero."),
-        "range_too_long" => tr(locale, "A report covers at most 366 days.", "Un informe abarca como máximo 366 días."),
+        "invalid_range" => tr(
+            locale,
+            "The last day must not be before the first.",
+            "El último día no puede ser anterior al primero.",
+        ),
+        "range_too_long" => tr(
+            locale,
+            "A report covers at most 366 days.",
+            "Un informe abarca como máximo 366 días.",
+        ),
         "invalid_date" => tr(locale, "Choose both days.", "Elige los dos días."),
         _ => failure_text(error, locale),
     }
@@ -109,8 +121,14 @@ fn Summary(locale: Locale, report: ReportSummary) -> impl IntoView {
     let counts = report.counts.clone();
     let percent = format!("{:.0} %", report.conversion * 100.0);
     let conversion = match locale {
-        Locale::En => format!("{} of {} cards shared were paid", counts.paid, counts.shared),
-        Locale::Es => format!("Se pagaron {} de {} tarjetas compartidas", counts.paid, counts.shared),
+        Locale::En => format!(
+            "{} of {} cards shared were paid",
+            counts.paid, counts.shared
+        ),
+        Locale::Es => format!(
+            "Se pagaron {} de {} tarjetas compartidas",
+            counts.paid, counts.shared
+        ),
     };
     let zone = match locale {
         Locale::En => format!("Days in {}.", report.time_zone),
@@ -119,9 +137,19 @@ fn Summary(locale: Locale, report: ReportSummary) -> impl IntoView {
     let outcomes = [
         (tr(locale, "Shared", "Compartidas"), counts.shared),
         (tr(locale, "Paid", "Pagadas"), counts.paid),
-        (tr(locale, "Failed attempts", "Intentos fallidos"), counts.failed_attempts),
+        (
+            tr(locale, "Failed attempts", "Intentos fallidos"),
+            counts.failed_attempts,
+        ),
         (tr(locale, "Cancelled", "Canceladas"), counts.cancelled),
-        (tr(locale, "Declined by the visitor", "Rechazadas por el visitante"), counts.declined),
+        (
+            tr(
+                locale,
+                "Declined by the visitor",
+                "Rechazadas por el visitante",
+            ),
+            counts.declined,
+        ),
         (tr(locale, "Expired", "Caducadas"), counts.expired),
         (tr(locale, "Refunded", "Reembolsadas"), counts.refunded),
     ];
@@ -182,7 +210,13 @@ fn Summary(locale: Locale, report: ReportSummary) -> impl IntoView {
 /// The paid money of one currency per day, as bars, with the same figures as a table
 /// for screen readers and for copying.
 #[component]
-fn DayChart(locale: Locale, currency: String, from: String, to: String, days: Vec<DayTotal>) -> impl IntoView {
+fn DayChart(
+    locale: Locale,
+    currency: String,
+    from: String,
+    to: String,
+    days: Vec<DayTotal>,
+) -> impl IntoView {
     let mut bars: Vec<(String, i64)> = every_day(&from, &to).into_iter().map(|d| (d, 0)).collect();
     for day in days.iter().filter(|d| d.currency == currency) {
         match bars.iter_mut().find(|(d, _)| *d == day.date) {

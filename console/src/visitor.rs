@@ -70,7 +70,10 @@ fn Details(
         (_, Locale::En) => "English",
         (_, Locale::Es) => "inglés",
     });
-    let local_time = profile.time_zone.as_deref().map(|tz| format!("{} ({tz})", now_in(tz, locale)));
+    let local_time = profile
+        .time_zone
+        .as_deref()
+        .map(|tz| format!("{} ({tz})", now_in(tz, locale)));
     let cards = profile.cards.clone();
     let conversation_id = profile.conversation_id.clone();
     view! {
@@ -117,28 +120,38 @@ fn CardHistory(locale: Locale, entry: VisitorCard) -> impl IntoView {
     let card = entry.card;
     let amount = Money::new(card.amount_minor, card.currency).format(locale);
     let status = card.status_line(locale);
-    let attempts = entry.attempts.into_iter().map(|a| {
-        let outcome = match (a.status.as_str(), locale) {
-            ("succeeded", Locale::En) => "Paid".to_owned(),
-            ("succeeded", Locale::Es) => "Pagado".to_owned(),
-            ("pending", Locale::En) => "In progress".to_owned(),
-            ("pending", Locale::Es) => "En curso".to_owned(),
-            (_, _) => {
-                let reason = failure_reason_text(a.failure_reason.as_deref().unwrap_or("unknown"), locale);
-                match locale {
-                    Locale::En => format!("Failed: {reason}"),
-                    Locale::Es => format!("Falló: {reason}"),
+    let attempts = entry
+        .attempts
+        .into_iter()
+        .map(|a| {
+            let outcome = match (a.status.as_str(), locale) {
+                ("succeeded", Locale::En) => "Paid".to_owned(),
+                ("succeeded", Locale::Es) => "Pagado".to_owned(),
+                ("pending", Locale::En) => "In progress".to_owned(),
+                ("pending", Locale::Es) => "En curso".to_owned(),
+                (_, _) => {
+                    let reason = failure_reason_text(
+                        a.failure_reason.as_deref().unwrap_or("unknown"),
+                        locale,
+                    );
+                    match locale {
+                        Locale::En => format!("Failed: {reason}"),
+                        Locale::Es => format!("Falló: {reason}"),
+                    }
                 }
+            };
+            let card_digits = a
+                .card_last4
+                .map(|d| format!(" ···· {d}"))
+                .unwrap_or_default();
+            view! {
+                <li>
+                    <time datetime=a.created_at.clone()>{clock(&a.created_at, locale)}</time>
+                    {format!(" · {}{card_digits} · {outcome}", a.gateway)}
+                </li>
             }
-        };
-        let card_digits = a.card_last4.map(|d| format!(" ···· {d}")).unwrap_or_default();
-        view! {
-            <li>
-                <time datetime=a.created_at.clone()>{clock(&a.created_at, locale)}</time>
-                {format!(" · {}{card_digits} · {outcome}", a.gateway)}
-            </li>
-        }
-    }).collect_view();
+        })
+        .collect_view();
     let refunds = entry.refunds.into_iter().map(|r| {
         let given = Money::new(r.amount_minor, r.currency).format(locale);
         let what = match locale {
@@ -192,8 +205,14 @@ fn EditForm(
         ev.prevent_default();
         let (n, e) = (name.get_untracked(), email.get_untracked());
         let mut found = Vec::new();
-        let n = validate_text("name", &n, paycard_core::api::VISITOR_NAME_MAX_CHARS, true).map_err(|e| found.push(e)).ok();
-        let e = if e.trim().is_empty() { None } else { validate_email("email", &e).map_err(|e| found.push(e)).ok() };
+        let n = validate_text("name", &n, paycard_core::api::VISITOR_NAME_MAX_CHARS, true)
+            .map_err(|e| found.push(e))
+            .ok();
+        let e = if e.trim().is_empty() {
+            None
+        } else {
+            validate_email("email", &e).map_err(|e| found.push(e)).ok()
+        };
         errors.set(found);
         failed.set(false);
         if errors.with_untracked(Vec::is_empty) {
@@ -201,7 +220,13 @@ fn EditForm(
         }
     };
     let error_for = move |field: &'static str| {
-        move || errors.with(|list| list.iter().find(|e| e.field == field).map(|e| e.message(locale)))
+        move || {
+            errors.with(|list| {
+                list.iter()
+                    .find(|e| e.field == field)
+                    .map(|e| e.message(locale))
+            })
+        }
     };
     view! {
         <form class="visitor__form" on:submit=submit novalidate>

@@ -240,11 +240,20 @@ fn a_filter_admits_what_it_shows_and_leaves_search_to_the_server() {
     closed.closed_at = Some("2026-01-02T00:00:00.000Z".into());
     let mut zen = conversation("c3", "2026-01-01T00:00:00.000Z");
     zen.brand_id = "zen".into();
-    let only_open = ListFilter { open: Some(true), ..ListFilter::default() };
+    let only_open = ListFilter {
+        open: Some(true),
+        ..ListFilter::default()
+    };
     assert!(only_open.admits(&open) && !only_open.admits(&closed) && only_open.admits(&zen));
-    let only_closed = ListFilter { open: Some(false), ..ListFilter::default() };
+    let only_closed = ListFilter {
+        open: Some(false),
+        ..ListFilter::default()
+    };
     assert!(!only_closed.admits(&open) && only_closed.admits(&closed));
-    let zen_only = ListFilter { brand_id: Some("zen".into()), ..ListFilter::default() };
+    let zen_only = ListFilter {
+        brand_id: Some("zen".into()),
+        ..ListFilter::default()
+    };
     assert!(zen_only.admits(&zen) && !zen_only.admits(&open) && !zen_only.admits(&closed));
     let all = ListFilter::default();
     assert!([&open, &closed, &zen].iter().all(|c| all.admits(c)));

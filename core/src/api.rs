@@ -972,9 +972,18 @@ mod tests {
         assert_eq!(visitor_name_in(&name, Locale::Es), "Visitante 1169");
         assert_eq!(visitor_name_in(&name, Locale::En), "Visitor 1169");
         // Names stored in Spanish before read in English too.
-        assert_eq!(visitor_name_in("Visitante 0042", Locale::En), "Visitor 0042");
+        assert_eq!(
+            visitor_name_in("Visitante 0042", Locale::En),
+            "Visitor 0042"
+        );
         // Real names, and look-alikes that are not generated, stay as typed.
-        for real in ["Ana García", "Visitor", "Visitor 12345", "Visitor 12a4", "visitor 1234"] {
+        for real in [
+            "Ana García",
+            "Visitor",
+            "Visitor 12345",
+            "Visitor 12a4",
+            "visitor 1234",
+        ] {
             assert_eq!(visitor_name_in(real, Locale::Es), real);
         }
     }

@@ -121,6 +121,84 @@ pub struct GatewayKind {
     /// The notifications to subscribe to where the webhook endpoint is registered at the
     /// gateway (what paycard acts on); empty for a gateway that sends none.
     pub webhook_events: &'static [&'static str],
+    /// The currencies and amounts it takes.
+    pub takes: Takes,
+    /// Whether it can take a recurring payment (Stripe: a subscription).
+    pub recurring: bool,
+}
+
+/// What money a gateway takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takes {
+    /// Every ISO 4217 currency, each in its own minor unit.
+    Any,
+    /// Only these currencies (ISO codes). Some take amounts coarser than the currency's
+    /// minor unit: in `whole`, whole units only (PayPal: HUF, TWD); in `tens`, a last
+    /// minor digit of 0 (Razorpay's three-decimal currencies: KWD, BHD, OMR).
+    Currencies {
+        codes: &'static [&'static str],
+        whole: &'static [&'static str],
+        tens: &'static [&'static str],
+    },
+}
+
+/// Why a gateway cannot take a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// It takes one-time payments only.
+    Recurring,
+    /// Not in this currency.
+    Currency,
+    /// Not this exact amount in this currency (finer than the gateway counts it).
+    Amount,
+}
+
+impl Refusal {
+    /// The reason, as the admin's payment form and the checkout say it.
+    pub fn message(self, gateway: &str, currency: &str, locale: Locale) -> String {
+        match (self, locale) {
+            (Refusal::Recurring, Locale::En) => format!("{gateway} takes one-time payments only."),
+            (Refusal::Recurring, Locale::Es) => format!("{gateway} solo acepta pagos únicos."),
+            (Refusal::Currency, Locale::En) => format!("{gateway} does not take {currency}."),
+            (Refusal::Currency, Locale::Es) => format!("{gateway} no acepta {currency}."),
+            (Refusal::Amount, Locale::En) => {
+                format!("{gateway} takes {currency} amounts in coarser steps only.")
+            }
+            (Refusal::Amount, Locale::Es) => {
+                format!("{gateway} solo acepta importes en {currency} redondeados.")
+            }
+        }
+    }
+}
+
+impl GatewayKind {
+    /// Whether it can take `amount_minor` of `currency`, once or recurring; why not if
+    /// it cannot. The checkout offers only the gateways that can.
+    pub fn refusal(
+        &self,
+        amount_minor: i64,
+        currency: crate::Currency,
+        recurring: bool,
+    ) -> Option<Refusal> {
+        if recurring && !self.recurring {
+            return Some(Refusal::Recurring);
+        }
+        let Takes::Currencies { codes, whole, tens } = self.takes else {
+            return None;
+        };
+        let code = currency.code();
+        if !codes.contains(&code) {
+            return Some(Refusal::Currency);
+        }
+        let step = if whole.contains(&code) {
+            currency.minor_per_major()
+        } else if tens.contains(&code) {
+            10
+        } else {
+            1
+        };
+        (amount_minor % step != 0).then_some(Refusal::Amount)
+    }
 }
 
 const ALL_EDITIONS: &[Edition] = &[Edition::Free, Edition::Standard, Edition::Professional];
@@ -128,6 +206,8 @@ const PAID_EDITIONS: &[Edition] = &[Edition::Standard, Edition::Professional];
 
 pub const SANDBOX: &str = "sandbox";
 pub const STRIPE: &str = "stripe";
+pub const PAYPAL: &str = "paypal";
+pub const RAZORPAY: &str = "razorpay";
 
 /// Every gateway kind of SPEC §4, in the order the Add dialog lists them.
 pub const GATEWAY_KINDS: &[GatewayKind] = &[
@@ -138,6 +218,8 @@ pub const GATEWAY_KINDS: &[GatewayKind] = &[
         editions: ALL_EDITIONS,
         works: true,
         webhook_events: &[],
+        takes: Takes::Any,
+        recurring: true,
     },
     GatewayKind {
         kind: STRIPE,
@@ -177,9 +259,11 @@ pub const GATEWAY_KINDS: &[GatewayKind] = &[
             "refund.failed",
             "charge.refunded",
         ],
+        takes: Takes::Any,
+        recurring: true,
     },
     GatewayKind {
-        kind: "paypal",
+        kind: PAYPAL,
         name: "PayPal",
         fields: &[
             CredentialField {
@@ -198,13 +282,40 @@ pub const GATEWAY_KINDS: &[GatewayKind] = &[
                 shape: Shape::Token { min: 16, max: 128 },
                 example: "EL…",
             },
+            CredentialField {
+                name: "webhook_id",
+                label_en: "Webhook ID",
+                label_es: "ID del webhook",
+                secret: false,
+                shape: Shape::Token { min: 8, max: 64 },
+                example: "8PT597110X687430LKGECATA",
+            },
         ],
         editions: PAID_EDITIONS,
-        works: false,
-        webhook_events: &[],
+        works: true,
+        webhook_events: &[
+            "CHECKOUT.ORDER.APPROVED",
+            "PAYMENT.CAPTURE.COMPLETED",
+            "PAYMENT.CAPTURE.PENDING",
+            "PAYMENT.CAPTURE.DENIED",
+            "PAYMENT.CAPTURE.DECLINED",
+            "PAYMENT.CAPTURE.REFUNDED",
+        ],
+        // PayPal's currencies (developer.paypal.com, "Currency codes"); HUF and TWD in
+        // whole units only.
+        takes: Takes::Currencies {
+            codes: &[
+                "AUD", "BRL", "CAD", "CNY", "CZK", "DKK", "EUR", "HKD", "HUF", "ILS", "JPY", "MYR",
+                "MXN", "TWD", "NZD", "NOK", "PHP", "PLN", "GBP", "SGD", "SEK", "CHF", "THB", "USD",
+            ],
+            whole: &["HUF", "TWD"],
+            tens: &[],
+        },
+        // Billing plans are not built: one-time payments only.
+        recurring: false,
     },
     GatewayKind {
-        kind: "razorpay",
+        kind: RAZORPAY,
         name: "Razorpay",
         fields: &[
             CredentialField {
@@ -236,8 +347,26 @@ pub const GATEWAY_KINDS: &[GatewayKind] = &[
             },
         ],
         editions: PAID_EDITIONS,
-        works: false,
-        webhook_events: &[],
+        works: true,
+        webhook_events: &[
+            "payment_link.paid",
+            "payment_link.cancelled",
+            "payment_link.expired",
+            "refund.processed",
+            "refund.failed",
+        ],
+        // Payment Links in rupees and the international currencies Razorpay lists; its
+        // three-decimal currencies take amounts whose last digit is 0.
+        takes: Takes::Currencies {
+            codes: &[
+                "INR", "AED", "AUD", "BHD", "CAD", "CHF", "CNY", "DKK", "EUR", "GBP", "HKD", "JPY",
+                "KWD", "MYR", "NOK", "NZD", "OMR", "QAR", "SAR", "SEK", "SGD", "THB", "USD", "ZAR",
+            ],
+            whole: &[],
+            tens: &["BHD", "KWD", "OMR"],
+        },
+        // Razorpay Subscriptions are not built: one-time payments only.
+        recurring: false,
     },
 ];
 
@@ -386,10 +515,53 @@ mod tests {
             let offered: Vec<_> = offered_kinds(edition).map(|k| k.kind).collect();
             assert!(offered.contains(&SANDBOX), "{edition:?}");
             assert!(offered.contains(&STRIPE), "{edition:?}");
-            assert!(!offered.contains(&"paypal"), "PayPal does not work yet");
         }
+        let standard: Vec<_> = offered_kinds(Edition::Standard).map(|k| k.kind).collect();
+        assert!(standard.contains(&PAYPAL) && standard.contains(&RAZORPAY));
+        let free: Vec<_> = offered_kinds(Edition::Free).map(|k| k.kind).collect();
+        assert!(
+            !free.contains(&PAYPAL) && !free.contains(&RAZORPAY),
+            "paid editions only"
+        );
         assert_eq!(Edition::parse("standard"), Some(Edition::Standard));
         assert_eq!(Edition::parse("gold"), None);
+    }
+
+    #[test]
+    fn each_gateway_takes_its_currencies_amounts_and_recurrences() {
+        let cur = |c| crate::Currency::from_code(c).unwrap();
+        let paypal = gateway_kind(PAYPAL).unwrap();
+        let razorpay = gateway_kind(RAZORPAY).unwrap();
+        assert_eq!(stripe().refusal(2500, cur("KWD"), true), None);
+        assert_eq!(paypal.refusal(2500, cur("EUR"), false), None);
+        assert_eq!(
+            paypal.refusal(2500, cur("EUR"), true),
+            Some(Refusal::Recurring)
+        );
+        assert_eq!(
+            paypal.refusal(2500, cur("INR"), false),
+            Some(Refusal::Currency)
+        );
+        assert_eq!(paypal.refusal(150_000, cur("HUF"), false), None);
+        assert_eq!(
+            paypal.refusal(150_050, cur("HUF"), false),
+            Some(Refusal::Amount)
+        );
+        assert_eq!(paypal.refusal(1500, cur("JPY"), false), None);
+        assert_eq!(razorpay.refusal(49_900, cur("INR"), false), None);
+        assert_eq!(razorpay.refusal(295_990, cur("KWD"), false), None);
+        assert_eq!(
+            razorpay.refusal(295_991, cur("KWD"), false),
+            Some(Refusal::Amount)
+        );
+        assert_eq!(
+            razorpay.refusal(100, cur("MXN"), false),
+            Some(Refusal::Currency)
+        );
+        assert_eq!(
+            Refusal::Recurring.message("PayPal", "EUR", Locale::Es),
+            "PayPal solo acepta pagos únicos."
+        );
     }
 
     proptest::proptest! {

@@ -400,8 +400,14 @@ mod tests {
         let eur = Currency::from_code("EUR").unwrap();
         assert_eq!(Money::new(123_450, eur).decimal(), "1234.50");
         assert_eq!(Money::new(-5, eur).decimal(), "-0.05");
-        assert_eq!(Money::new(500, Currency::from_code("JPY").unwrap()).decimal(), "500");
-        assert_eq!(Money::new(1_005, Currency::from_code("KWD").unwrap()).decimal(), "1.005");
+        assert_eq!(
+            Money::new(500, Currency::from_code("JPY").unwrap()).decimal(),
+            "500"
+        );
+        assert_eq!(
+            Money::new(1_005, Currency::from_code("KWD").unwrap()).decimal(),
+            "1.005"
+        );
     }
 
     #[test]

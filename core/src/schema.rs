@@ -55,14 +55,18 @@ pub fn visitor_name() -> Schema {
 
 /// A card's status, as a query parameter (the reports' `status`).
 pub fn card_status() -> Schema {
-    one_of_strings(crate::CardStatus::ALL.map(crate::CardStatus::as_str)).build().into()
+    one_of_strings(crate::CardStatus::ALL.map(crate::CardStatus::as_str))
+        .build()
+        .into()
 }
 
 pub fn visitor_email() -> Schema {
     or_null(
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(Type::String)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Email)))
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Email,
+            )))
             .max_length(Some(254)),
         Type::String,
     )

@@ -174,10 +174,14 @@ impl FieldError {
             (Problem::Expired, Locale::En) => "This date has passed.".into(),
             (Problem::Expired, Locale::Es) => "Esta fecha ya pasó.".into(),
             (Problem::Rejected { message }, Locale::En) => {
-                format!("The gateway refused it: “{message}”. Check that you copied the whole value.")
+                format!(
+                    "The gateway refused it: “{message}”. Check that you copied the whole value."
+                )
             }
             (Problem::Rejected { message }, Locale::Es) => {
-                format!("La pasarela la rechazó: «{message}». Comprueba que copiaste el valor entero.")
+                format!(
+                    "La pasarela la rechazó: «{message}». Comprueba que copiaste el valor entero."
+                )
             }
         }
     }
@@ -280,7 +284,9 @@ pub fn validate_email(field: &str, text: &str) -> Result<String, FieldError> {
         Err(FieldError::new(field, Problem::Required))
     } else if email.chars().count() > 254
         || !email_address::EmailAddress::is_valid(email)
-        || !email.rsplit_once('@').is_some_and(|(_, domain)| domain.contains('.'))
+        || !email
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| domain.contains('.'))
     {
         Err(FieldError::new(field, Problem::InvalidFormat))
     } else {

@@ -16,6 +16,11 @@ pub struct Config {
     pub demo_password: Option<String>,
     /// `PAYCARD_STRIPE_API_BASE`: where Stripe calls go (a stand-in in tests).
     pub stripe_api_base: String,
+    /// `PAYCARD_PAYPAL_API_BASE`: where PayPal calls go; PayPal's sandbox
+    /// (`https://api-m.sandbox.paypal.com`) for sandbox credentials, a stand-in in tests.
+    pub paypal_api_base: String,
+    /// `PAYCARD_RAZORPAY_API_BASE`: where Razorpay calls go (a stand-in in tests).
+    pub razorpay_api_base: String,
     /// `PAYCARD_CARD_TTL_SECONDS`: how long a shared card can be paid, default 24 h.
     pub card_ttl: Duration,
     /// `PAYCARD_HEARTBEAT_SECONDS`: how often an idle live stream sends a heartbeat,
@@ -196,6 +201,8 @@ impl Default for Limits {
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/paycard.db";
 pub const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
+pub const DEFAULT_PAYPAL_API_BASE: &str = "https://api-m.paypal.com";
+pub const DEFAULT_RAZORPAY_API_BASE: &str = "https://api.razorpay.com";
 pub const DEFAULT_CARD_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
 
@@ -343,6 +350,12 @@ impl Config {
             stripe_api_base: get("PAYCARD_STRIPE_API_BASE")
                 .map(|s| s.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| DEFAULT_STRIPE_API_BASE.to_owned()),
+            paypal_api_base: get("PAYCARD_PAYPAL_API_BASE")
+                .map(|s| s.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| DEFAULT_PAYPAL_API_BASE.to_owned()),
+            razorpay_api_base: get("PAYCARD_RAZORPAY_API_BASE")
+                .map(|s| s.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| DEFAULT_RAZORPAY_API_BASE.to_owned()),
             card_ttl,
             heartbeat,
             secret_key: get("PAYCARD_SECRET_KEY"),

@@ -39,6 +39,16 @@ pub fn app(state: AppState) -> Router {
                 .layer(axum::middleware::map_response(crate::api::json_errors)),
         )
         .route(
+            "/webhooks/paypal/{gateway_id}",
+            axum::routing::post(crate::checkout::webhooks::paypal)
+                .layer(axum::middleware::map_response(crate::api::json_errors)),
+        )
+        .route(
+            "/webhooks/razorpay/{gateway_id}",
+            axum::routing::post(crate::checkout::webhooks::razorpay)
+                .layer(axum::middleware::map_response(crate::api::json_errors)),
+        )
+        .route(
             "/console",
             get(|| async { axum::response::Redirect::permanent("/console/") }),
         )

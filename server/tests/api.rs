@@ -544,7 +544,10 @@ async fn conversation_input_is_checked() {
     let admin = s.admin().await; // zen is the admin's
     let id = spanish["conversation"]["id"].as_str().unwrap();
     let profile: Value = s
-        .get(&format!("/api/v1/operator/conversations/{id}/visitor"), Some(&admin))
+        .get(
+            &format!("/api/v1/operator/conversations/{id}/visitor"),
+            Some(&admin),
+        )
         .await
         .json()
         .await
@@ -1926,14 +1929,22 @@ async fn a_message_retried_with_its_idempotency_key_is_written_once() {
     assert_eq!(reply.status(), 201);
     let reply: Value = reply.json().await.unwrap();
     assert_ne!(reply["id"], first["id"]);
-    assert_eq!(send(operator_path.clone(), op.clone(), "msg-1", "Hi!").await.status(), 201);
+    assert_eq!(
+        send(operator_path.clone(), op.clone(), "msg-1", "Hi!")
+            .await
+            .status(),
+        201
+    );
     let messages: Vec<Value> = s
         .get(&visitor_path, Some(&visitor))
         .await
         .json()
         .await
         .unwrap();
-    let texts: Vec<&str> = messages.iter().map(|m| m["text"].as_str().unwrap()).collect();
+    let texts: Vec<&str> = messages
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
     assert_eq!(texts, ["Hello?", "Hi!"]);
     // A key that is not printable ASCII is refused.
     let bad = s
@@ -1983,14 +1994,25 @@ async fn unread_counts_are_kept_per_operator() {
         let (s, conv, visitor) = (&s, conv.clone(), visitor.clone());
         async move {
             let res = s
-                .post_json(&format!("/api/v1/conversations/{conv}/messages"), Some(&visitor), json!({"text": text}))
+                .post_json(
+                    &format!("/api/v1/conversations/{conv}/messages"),
+                    Some(&visitor),
+                    json!({"text": text}),
+                )
                 .await;
             assert_eq!(res.status(), 201);
         }
     };
     let read = |token: String| {
         let (s, conv) = (&s, conv.clone());
-        async move { s.post(&format!("/api/v1/operator/conversations/{conv}/read"), Some(&token)).await.status() }
+        async move {
+            s.post(
+                &format!("/api/v1/operator/conversations/{conv}/read"),
+                Some(&token),
+            )
+            .await
+            .status()
+        }
     };
     assert_eq!(unread(op.clone()).await, 0);
     // Marking an empty conversation read is fine, and changes nothing.
@@ -2004,7 +2026,11 @@ async fn unread_counts_are_kept_per_operator() {
     assert_eq!(unread(admin.clone()).await, 2, "the admin has not read it");
     // The operator's own answer is not unread for anyone; the visitor's next line is.
     let res = s
-        .post_json(&format!("/api/v1/operator/conversations/{conv}/messages"), Some(&op), json!({"text": "Yes!"}))
+        .post_json(
+            &format!("/api/v1/operator/conversations/{conv}/messages"),
+            Some(&op),
+            json!({"text": "Yes!"}),
+        )
         .await;
     assert_eq!(res.status(), 201);
     write("Great").await;
@@ -2012,9 +2038,23 @@ async fn unread_counts_are_kept_per_operator() {
     assert_eq!(unread(admin.clone()).await, 3);
     // Another brand's conversation cannot be marked; nor can a stranger mark anything.
     let (zen, _) = s.conversation("zen").await;
-    let res = s.post(&format!("/api/v1/operator/conversations/{zen}/read"), Some(&op)).await;
-    assert!(matches!(res.status().as_u16(), 403 | 404), "{}", res.status());
-    assert_eq!(s.post(&format!("/api/v1/operator/conversations/{conv}/read"), None).await.status(), 401);
+    let res = s
+        .post(
+            &format!("/api/v1/operator/conversations/{zen}/read"),
+            Some(&op),
+        )
+        .await;
+    assert!(
+        matches!(res.status().as_u16(), 403 | 404),
+        "{}",
+        res.status()
+    );
+    assert_eq!(
+        s.post(&format!("/api/v1/operator/conversations/{conv}/read"), None)
+            .await
+            .status(),
+        401
+    );
 }
 
 /// The list scales (issue 15): search by name, email or message text, narrow by brand
@@ -2039,18 +2079,30 @@ async fn the_list_searches_narrows_and_closed_conversations_come_back_when_the_v
         let s = &s;
         async move {
             let res = s
-                .post_json(&format!("/api/v1/conversations/{conv}/messages"), Some(&token), json!({"text": text}))
+                .post_json(
+                    &format!("/api/v1/conversations/{conv}/messages"),
+                    Some(&token),
+                    json!({"text": text}),
+                )
                 .await;
             assert_eq!(res.status(), 201);
         }
     };
     say(ana.clone(), ana_visitor.clone(), "Where is my MUG order?").await;
-    say(other.clone(), other_visitor.clone(), "Do you ship 100% of orders_abroad?").await;
+    say(
+        other.clone(),
+        other_visitor.clone(),
+        "Do you ship 100% of orders_abroad?",
+    )
+    .await;
     let ids = |query: &'static str, token: String| {
         let s = &s;
         async move {
             let res = s
-                .get(&format!("/api/v1/operator/conversations{query}"), Some(&token))
+                .get(
+                    &format!("/api/v1/operator/conversations{query}"),
+                    Some(&token),
+                )
                 .await;
             assert_eq!(res.status(), 200, "{query}");
             let page: Value = res.json().await.unwrap();
@@ -2070,27 +2122,59 @@ async fn the_list_searches_narrows_and_closed_conversations_come_back_when_the_v
     };
     // Search: message text and names, without case; wildcards are literal.
     assert_eq!(ids("?q=mug", op.clone()).await, vec![ana.clone()]);
-    assert_eq!(ids("?q=%20aNa%20", op.clone()).await, vec![ana.clone()], "trimmed");
+    assert_eq!(
+        ids("?q=%20aNa%20", op.clone()).await,
+        vec![ana.clone()],
+        "trimmed"
+    );
     assert_eq!(ids("?q=100%25", op.clone()).await, vec![other.clone()]);
-    assert_eq!(ids("?q=orders_abroad", op.clone()).await, vec![other.clone()]);
-    assert_eq!(ids("?q=orders%25abroad", op.clone()).await, Vec::<String>::new());
+    assert_eq!(
+        ids("?q=orders_abroad", op.clone()).await,
+        vec![other.clone()]
+    );
+    assert_eq!(
+        ids("?q=orders%25abroad", op.clone()).await,
+        Vec::<String>::new()
+    );
     assert_eq!(ids("?q=ders_ab", op.clone()).await, vec![other.clone()]);
-    assert_eq!(ids("?q=o_ders", op.clone()).await, Vec::<String>::new(), "_ is no wildcard");
+    assert_eq!(
+        ids("?q=o_ders", op.clone()).await,
+        Vec::<String>::new(),
+        "_ is no wildcard"
+    );
     let long = format!("?q={}", "a".repeat(101));
-    let res = s.get(&format!("/api/v1/operator/conversations{long}"), Some(&op)).await;
+    let res = s
+        .get(&format!("/api/v1/operator/conversations{long}"), Some(&op))
+        .await;
     assert_error(res, 400, "invalid_search").await;
     // By brand: one of the caller's; another brand's shows nothing.
     assert_eq!(ids("?brand_id=zen", admin.clone()).await, vec![zen.clone()]);
     assert_eq!(ids("?brand_id=zen", op.clone()).await, Vec::<String>::new());
-    assert_eq!(ids("", admin.clone()).await, sorted(vec![ana.clone(), other.clone(), zen.clone()]));
+    assert_eq!(
+        ids("", admin.clone()).await,
+        sorted(vec![ana.clone(), other.clone(), zen.clone()])
+    );
     // The admin's account names its brands, for the labels.
-    let me: Value = s.get("/api/v1/auth/me", Some(&admin)).await.json().await.unwrap();
-    assert_eq!(me["brand_names"], json!({"acme": "Acme Coffee", "zen": "Zen Yoga"}));
+    let me: Value = s
+        .get("/api/v1/auth/me", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        me["brand_names"],
+        json!({"acme": "Acme Coffee", "zen": "Zen Yoga"})
+    );
 
     // Closing: live for the other consoles, out of the open list, in the closed one.
     let mut admin_live =
         SseClient::connect(s.get("/api/v1/operator/events", Some(&admin)).await).await;
-    let res = s.post(&format!("/api/v1/operator/conversations/{ana}/close"), Some(&op)).await;
+    let res = s
+        .post(
+            &format!("/api/v1/operator/conversations/{ana}/close"),
+            Some(&op),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let closed: Value = res.json().await.unwrap();
     let closed_at = closed["closed_at"].as_str().unwrap().to_owned();
@@ -2107,41 +2191,94 @@ async fn the_list_searches_narrows_and_closed_conversations_come_back_when_the_v
     assert_eq!(data["conversation"]["closed_at"], closed_at.as_str());
     assert_eq!(ids("?status=open", op.clone()).await, vec![other.clone()]);
     assert_eq!(ids("?status=closed", op.clone()).await, vec![ana.clone()]);
-    assert_eq!(ids("", op.clone()).await, sorted(vec![ana.clone(), other.clone()]), "both");
+    assert_eq!(
+        ids("", op.clone()).await,
+        sorted(vec![ana.clone(), other.clone()]),
+        "both"
+    );
     // Closing again changes nothing; neither does an operator's own line.
     let again: Value = s
-        .post(&format!("/api/v1/operator/conversations/{ana}/close"), Some(&op))
+        .post(
+            &format!("/api/v1/operator/conversations/{ana}/close"),
+            Some(&op),
+        )
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(again["closed_at"], closed_at.as_str());
     let res = s
-        .post_json(&format!("/api/v1/operator/conversations/{ana}/messages"), Some(&op), json!({"text": "It shipped today."}))
+        .post_json(
+            &format!("/api/v1/operator/conversations/{ana}/messages"),
+            Some(&op),
+            json!({"text": "It shipped today."}),
+        )
         .await;
     assert_eq!(res.status(), 201);
     assert_eq!(ids("?status=closed", op.clone()).await, vec![ana.clone()]);
     // The visitor writes again: open for everyone, announced before the message.
-    let _ = admin_live.drain(std::time::Duration::from_millis(300)).await;
+    let _ = admin_live
+        .drain(std::time::Duration::from_millis(300))
+        .await;
     say(ana.clone(), ana_visitor.clone(), "Thanks! One more thing").await;
-    let events = admin_live.drain(std::time::Duration::from_millis(800)).await;
+    let events = admin_live
+        .drain(std::time::Duration::from_millis(800))
+        .await;
     let kinds: Vec<&str> = events.iter().filter_map(|e| e.event.as_deref()).collect();
     assert_eq!(kinds, vec!["conversation", "message"], "{events:?}");
     let reopened: Value = serde_json::from_str(&events[0].data).unwrap();
-    assert!(reopened["conversation"].get("closed_at").is_none(), "{reopened}");
-    assert_eq!(ids("?status=open", op.clone()).await, sorted(vec![ana.clone(), other.clone()]));
+    assert!(
+        reopened["conversation"].get("closed_at").is_none(),
+        "{reopened}"
+    );
+    assert_eq!(
+        ids("?status=open", op.clone()).await,
+        sorted(vec![ana.clone(), other.clone()])
+    );
     // Reopen by hand; another brand's or a stranger's close is refused.
-    s.post(&format!("/api/v1/operator/conversations/{other}/close"), Some(&op)).await;
-    let res = s.post(&format!("/api/v1/operator/conversations/{other}/reopen"), Some(&op)).await;
+    s.post(
+        &format!("/api/v1/operator/conversations/{other}/close"),
+        Some(&op),
+    )
+    .await;
+    let res = s
+        .post(
+            &format!("/api/v1/operator/conversations/{other}/reopen"),
+            Some(&op),
+        )
+        .await;
     assert_eq!(res.status(), 200);
-    assert!(res.json::<Value>().await.unwrap().get("closed_at").is_none());
-    let res = s.post(&format!("/api/v1/operator/conversations/{zen}/close"), Some(&op)).await;
-    assert!(matches!(res.status().as_u16(), 403 | 404), "{}", res.status());
-    assert_eq!(s.post(&format!("/api/v1/operator/conversations/{ana}/close"), None).await.status(), 401);
-    let res = s.post("/api/v1/operator/conversations/conv_nope/close", Some(&op)).await;
+    assert!(res
+        .json::<Value>()
+        .await
+        .unwrap()
+        .get("closed_at")
+        .is_none());
+    let res = s
+        .post(
+            &format!("/api/v1/operator/conversations/{zen}/close"),
+            Some(&op),
+        )
+        .await;
+    assert!(
+        matches!(res.status().as_u16(), 403 | 404),
+        "{}",
+        res.status()
+    );
+    assert_eq!(
+        s.post(&format!("/api/v1/operator/conversations/{ana}/close"), None)
+            .await
+            .status(),
+        401
+    );
+    let res = s
+        .post("/api/v1/operator/conversations/conv_nope/close", Some(&op))
+        .await;
     assert_error(res, 404, "not_found").await;
     // A bad status is refused; the list is still all of them.
-    let res = s.get("/api/v1/operator/conversations?status=archived", Some(&op)).await;
+    let res = s
+        .get("/api/v1/operator/conversations?status=archived", Some(&op))
+        .await;
     assert_eq!(res.status(), 400);
 }
 
@@ -2167,18 +2304,29 @@ async fn the_visitor_profile_gathers_context_checkout_details_and_history() {
     let profile = |conv: String| {
         let (s, op) = (&s, op.clone());
         async move {
-            let res = s.get(&format!("/api/v1/operator/conversations/{conv}/visitor"), Some(&op)).await;
+            let res = s
+                .get(
+                    &format!("/api/v1/operator/conversations/{conv}/visitor"),
+                    Some(&op),
+                )
+                .await;
             assert_eq!(res.status(), 200);
             res.json::<Value>().await.unwrap()
         }
     };
     let first = profile(conv.clone()).await;
-    assert_eq!(first["page"], "https://shop.example/mugs", "no query, no fragment");
+    assert_eq!(
+        first["page"], "https://shop.example/mugs",
+        "no query, no fragment"
+    );
     assert_eq!(first["time_zone"], "Europe/Madrid");
     assert_eq!(first["locale"], "es");
     assert_eq!(first["email"], Value::Null);
     assert_eq!(first["cards"], json!([]));
-    assert!(first["name"].as_str().unwrap().starts_with("Visit"), "{first}");
+    assert!(
+        first["name"].as_str().unwrap().starts_with("Visit"),
+        "{first}"
+    );
 
     // What cannot be trusted is left out, never refused.
     let res = s
@@ -2191,12 +2339,16 @@ async fn the_visitor_profile_gathers_context_checkout_details_and_history() {
     assert_eq!(res.status(), 201);
     let odd: Value = res.json().await.unwrap();
     let odd = profile(odd["conversation"]["id"].as_str().unwrap().to_owned()).await;
-    assert_eq!((&odd["page"], &odd["time_zone"], &odd["locale"]), (&Value::Null, &Value::Null, &Value::Null));
+    assert_eq!(
+        (&odd["page"], &odd["time_zone"], &odd["locale"]),
+        (&Value::Null, &Value::Null, &Value::Null)
+    );
 
     // The first checkout names the visitor; the card shows with its attempt.
     let card = s.share(&op, &conv, "pay_demo_mug").await;
     let card_id = card["id"].as_str().unwrap().to_owned();
-    s.pay_with_sandbox(&card_id, &visitor, "ana@example.com", "es").await;
+    s.pay_with_sandbox(&card_id, &visitor, "ana@example.com", "es")
+        .await;
     let paid = profile(conv.clone()).await;
     assert_eq!(paid["name"], "Ana García");
     assert_eq!(paid["email"], "ana@example.com");
@@ -2204,35 +2356,85 @@ async fn the_visitor_profile_gathers_context_checkout_details_and_history() {
     assert_eq!(paid["cards"][0]["card"]["status"], "paid");
     assert_eq!(paid["cards"][0]["attempts"][0]["card_last4"], "4242");
     assert_eq!(paid["cards"][0]["attempts"][0]["status"], "succeeded");
-    let list: Value = s.get("/api/v1/operator/conversations", Some(&op)).await.json().await.unwrap();
-    let listed = list["items"].as_array().unwrap().iter().find(|c| c["id"] == conv.as_str()).unwrap().clone();
-    assert_eq!(listed["visitor_name"], "Ana García", "the list names them too");
+    let list: Value = s
+        .get("/api/v1/operator/conversations", Some(&op))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == conv.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        listed["visitor_name"], "Ana García",
+        "the list names them too"
+    );
 
     // Another conversation, the same payer: their history comes along.
     let (other, other_visitor) = s.conversation("acme").await;
     let second = s.share(&op, &other, "pay_demo_workshop").await;
-    s.pay_with_sandbox(second["id"].as_str().unwrap(), &other_visitor, "ANA@example.com", "en").await;
+    s.pay_with_sandbox(
+        second["id"].as_str().unwrap(),
+        &other_visitor,
+        "ANA@example.com",
+        "en",
+    )
+    .await;
     let history = profile(other.clone()).await;
-    let ids: Vec<&str> = history["cards"].as_array().unwrap().iter().map(|c| c["card"]["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, [second["id"].as_str().unwrap(), card_id.as_str()], "newest first");
+    let ids: Vec<&str> = history["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["card"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [second["id"].as_str().unwrap(), card_id.as_str()],
+        "newest first"
+    );
 
     // The operator corrects the name; a bad email is refused, field by field.
     let res = s
-        .send(reqwest::Method::PATCH, &format!("/api/v1/operator/conversations/{conv}/visitor"), Some(&op),
-              Some(json!({"name": "Ana G. (VIP)"})))
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/operator/conversations/{conv}/visitor"),
+            Some(&op),
+            Some(json!({"name": "Ana G. (VIP)"})),
+        )
         .await;
     assert_eq!(res.status(), 200);
     let patched: Value = res.json().await.unwrap();
-    assert_eq!((&patched["name"], &patched["email"]), (&json!("Ana G. (VIP)"), &json!("ana@example.com")));
+    assert_eq!(
+        (&patched["name"], &patched["email"]),
+        (&json!("Ana G. (VIP)"), &json!("ana@example.com"))
+    );
     let res = s
-        .send(reqwest::Method::PATCH, &format!("/api/v1/operator/conversations/{conv}/visitor"), Some(&op),
-              Some(json!({"email": "not an email", "name": "  "})))
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/operator/conversations/{conv}/visitor"),
+            Some(&op),
+            Some(json!({"email": "not an email", "name": "  "})),
+        )
         .await;
     let body = assert_error(res, 400, "validation_failed").await;
-    let fields: Vec<&str> = body["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = body["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["name", "email"]);
     // Another brand's operator sees nothing of it.
     let (zen, _) = s.conversation("zen").await;
-    let res = s.get(&format!("/api/v1/operator/conversations/{zen}/visitor"), Some(&op)).await;
+    let res = s
+        .get(
+            &format!("/api/v1/operator/conversations/{zen}/visitor"),
+            Some(&op),
+        )
+        .await;
     assert!(matches!(res.status().as_u16(), 403 | 404));
 }

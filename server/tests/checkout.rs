@@ -707,11 +707,20 @@ async fn an_open_checkout_can_ask_whether_its_card_is_still_payable() {
     let s = TestServer::start().await;
     let p = shared(&s, "pay_demo_mug").await;
     let res = s.get(&p.link, None).await;
-    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains("script-src 'sha256-") && csp.contains("connect-src 'self'"), "{csp}");
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'sha256-") && csp.contains("connect-src 'self'"),
+        "{csp}"
+    );
     let html = res.text().await.unwrap();
     let path = p.link.as_str();
-    assert!(html.contains(&format!("data-follow=\"{path}/status\"")), "{html}");
+    assert!(
+        html.contains(&format!("data-follow=\"{path}/status\"")),
+        "{html}"
+    );
     let status = |path: String| {
         let s = &s;
         async move {
@@ -721,11 +730,28 @@ async fn an_open_checkout_can_ask_whether_its_card_is_still_payable() {
             res.json::<Value>().await.unwrap()
         }
     };
-    assert_eq!(status(format!("{path}/status")).await, serde_json::json!({"status": "pending", "payable": true}));
+    assert_eq!(
+        status(format!("{path}/status")).await,
+        serde_json::json!({"status": "pending", "payable": true})
+    );
     let op = s.operator().await;
-    let res = s.post(&format!("/api/v1/operator/cards/{}/cancel", p.card["id"].as_str().unwrap()), Some(&op)).await;
+    let res = s
+        .post(
+            &format!(
+                "/api/v1/operator/cards/{}/cancel",
+                p.card["id"].as_str().unwrap()
+            ),
+            Some(&op),
+        )
+        .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(status(format!("{path}/status")).await, serde_json::json!({"status": "cancelled", "payable": false}));
+    assert_eq!(
+        status(format!("{path}/status")).await,
+        serde_json::json!({"status": "cancelled", "payable": false})
+    );
     // A link that is no card's says so the same way.
-    assert_eq!(status("/pay/nothing-here/status".into()).await, serde_json::json!({"status": null, "payable": false}));
+    assert_eq!(
+        status("/pay/nothing-here/status".into()).await,
+        serde_json::json!({"status": null, "payable": false})
+    );
 }

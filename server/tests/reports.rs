@@ -38,7 +38,10 @@ async fn submit(s: &TestServer, card: &str, visitor: &str, number: &str, email: 
 
 async fn summary(s: &TestServer, admin: &str, query: &str) -> Value {
     let res = s
-        .get(&format!("/api/v1/admin/reports/summary{query}"), Some(admin))
+        .get(
+            &format!("/api/v1/admin/reports/summary{query}"),
+            Some(admin),
+        )
         .await;
     assert_eq!(res.status(), 200, "{query}");
     res.json().await.unwrap()
@@ -83,11 +86,16 @@ async fn a_report_counts_outcomes_and_sums_money_per_currency_and_day() {
     assert_eq!(empty["conversion"], 0.0);
     assert_eq!(empty["currencies"], json!([]));
     let today = NaiveDate::parse_from_str(empty["to"].as_str().unwrap(), "%Y-%m-%d").unwrap();
-    assert_eq!(empty["from"], (today - Days::new(29)).to_string(), "the last 30 days");
+    assert_eq!(
+        empty["from"],
+        (today - Days::new(29)).to_string(),
+        "the last 30 days"
+    );
 
     // Paid, then 10.00 of it given back.
     let (refunded, visitor) = shared(&s, &op, "acme", "pay_demo_mug").await;
-    s.pay_with_sandbox(&refunded, &visitor, "ana@example.com", "en").await;
+    s.pay_with_sandbox(&refunded, &visitor, "ana@example.com", "en")
+        .await;
     let res = s
         .post_json(
             &format!("/api/v1/admin/cards/{refunded}/refunds"),
@@ -98,23 +106,52 @@ async fn a_report_counts_outcomes_and_sums_money_per_currency_and_day() {
     assert_eq!(res.status(), 201);
     // Declined by the bank once, then paid.
     let (retried, visitor) = shared(&s, &op, "acme", "pay_demo_mug").await;
-    let page = submit(&s, &retried, &visitor, "4000 0000 0000 0002", "bo@example.com").await;
+    let page = submit(
+        &s,
+        &retried,
+        &visitor,
+        "4000 0000 0000 0002",
+        "bo@example.com",
+    )
+    .await;
     assert!(page.contains("declined"), "{page}");
-    let page = submit(&s, &retried, &visitor, "4242 4242 4242 4242", "bo@example.com").await;
+    let page = submit(
+        &s,
+        &retried,
+        &visitor,
+        "4242 4242 4242 4242",
+        "bo@example.com",
+    )
+    .await;
     assert!(page.contains("Payment successful"), "{page}");
     // Cancelled by the operator, declined by the visitor, expired, still pending.
     let (cancelled, _) = shared(&s, &op, "acme", "pay_demo_workshop").await;
-    assert_eq!(s.post(&format!("/api/v1/operator/cards/{cancelled}/cancel"), Some(&op)).await.status(), 200);
+    assert_eq!(
+        s.post(
+            &format!("/api/v1/operator/cards/{cancelled}/cancel"),
+            Some(&op)
+        )
+        .await
+        .status(),
+        200
+    );
     let (declined, visitor) = shared(&s, &op, "acme", "pay_demo_mug").await;
-    assert_eq!(s.post(&format!("/api/v1/cards/{declined}/decline"), Some(&visitor)).await.status(), 200);
+    assert_eq!(
+        s.post(&format!("/api/v1/cards/{declined}/decline"), Some(&visitor))
+            .await
+            .status(),
+        200
+    );
     let (expired, _) = shared(&s, &op, "acme", "pay_demo_mug").await;
     s.force_status(&expired, "expired").await;
     let (_pending, _) = shared(&s, &op, "acme", usd["id"].as_str().unwrap()).await;
     // Another brand, another currency.
     let (usd_paid, visitor) = shared(&s, &op, "acme", usd["id"].as_str().unwrap()).await;
-    s.pay_with_sandbox(&usd_paid, &visitor, "=cmd@example.com", "en").await;
+    s.pay_with_sandbox(&usd_paid, &visitor, "=cmd@example.com", "en")
+        .await;
     let (zen, visitor) = shared(&s, &admin, "zen", "pay_demo_dropin").await;
-    s.pay_with_sandbox(&zen, &visitor, "zoe@example.com", "es").await;
+    s.pay_with_sandbox(&zen, &visitor, "zoe@example.com", "es")
+        .await;
 
     let report = summary(&s, &admin, &format!("?from={today}&to={today}")).await;
     assert_eq!(
@@ -139,7 +176,12 @@ async fn a_report_counts_outcomes_and_sums_money_per_currency_and_day() {
     );
 
     // One brand.
-    let zen_only = summary(&s, &admin, &format!("?from={today}&to={today}&brand_id=zen")).await;
+    let zen_only = summary(
+        &s,
+        &admin,
+        &format!("?from={today}&to={today}&brand_id=zen"),
+    )
+    .await;
     assert_eq!(zen_only["brand_id"], "zen");
     assert_eq!(zen_only["counts"]["shared"], 1);
     assert_eq!(zen_only["currencies"][0]["paid_minor"], 1500);
@@ -147,8 +189,16 @@ async fn a_report_counts_outcomes_and_sums_money_per_currency_and_day() {
     // Days are the portal's: 23:30 UTC the day before is already `today` in Madrid
     // (UTC+1 or +2), 21:30 UTC the day before is not yet.
     let before = today - Days::new(1);
-    s.sql("UPDATE cards SET created_at = $1 WHERE id = $2", &[&format!("{before}T23:30:00.000Z"), &cancelled]).await;
-    s.sql("UPDATE cards SET created_at = $1 WHERE id = $2", &[&format!("{before}T21:30:00.000Z"), &declined]).await;
+    s.sql(
+        "UPDATE cards SET created_at = $1 WHERE id = $2",
+        &[&format!("{before}T23:30:00.000Z"), &cancelled],
+    )
+    .await;
+    s.sql(
+        "UPDATE cards SET created_at = $1 WHERE id = $2",
+        &[&format!("{before}T21:30:00.000Z"), &declined],
+    )
+    .await;
     let shifted = summary(&s, &admin, &format!("?from={today}&to={today}")).await;
     assert_eq!(shifted["counts"]["shared"], 7);
     assert_eq!(shifted["counts"]["cancelled"], 1);
@@ -161,12 +211,18 @@ async fn a_report_counts_outcomes_and_sums_money_per_currency_and_day() {
     let mut seen = Vec::new();
     let mut query = format!("?from={before}&to={today}&limit=3");
     loop {
-        let res = s.get(&format!("/api/v1/admin/reports/cards{query}"), Some(&admin)).await;
+        let res = s
+            .get(&format!("/api/v1/admin/reports/cards{query}"), Some(&admin))
+            .await;
         assert_eq!(res.status(), 200);
         let page: Value = res.json().await.unwrap();
         let items = page["items"].as_array().unwrap();
         assert!(items.len() <= 3);
-        seen.extend(items.iter().map(|card| (card["shared_at"].as_str().unwrap().to_owned(), card.clone())));
+        seen.extend(
+            items
+                .iter()
+                .map(|card| (card["shared_at"].as_str().unwrap().to_owned(), card.clone())),
+        );
         match page["next"].as_str() {
             Some(next) => query = format!("?from={before}&to={today}&limit=3&before={next}"),
             None => break,
@@ -174,7 +230,13 @@ async fn a_report_counts_outcomes_and_sums_money_per_currency_and_day() {
     }
     assert_eq!(seen.len(), 8);
     assert!(seen.windows(2).all(|w| w[0].0 >= w[1].0), "newest first");
-    let card = |id: &str| seen.iter().map(|(_, c)| c).find(|c| c["id"] == id).unwrap().clone();
+    let card = |id: &str| {
+        seen.iter()
+            .map(|(_, c)| c)
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone()
+    };
     let first = card(&refunded);
     assert_eq!(first["status"], "paid");
     assert_eq!(first["paid_minor"], 2500);
@@ -187,28 +249,65 @@ async fn a_report_counts_outcomes_and_sums_money_per_currency_and_day() {
 
     // By status.
     let paid: Value = s
-        .get(&format!("/api/v1/admin/reports/cards?from={before}&to={today}&status=paid"), Some(&admin))
+        .get(
+            &format!("/api/v1/admin/reports/cards?from={before}&to={today}&status=paid"),
+            Some(&admin),
+        )
         .await
         .json()
         .await
         .unwrap();
-    let mut ids: Vec<&str> = paid["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = paid["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
     ids.sort();
-    let mut want = vec![refunded.as_str(), retried.as_str(), usd_paid.as_str(), zen.as_str()];
+    let mut want = vec![
+        refunded.as_str(),
+        retried.as_str(),
+        usd_paid.as_str(),
+        zen.as_str(),
+    ];
     want.sort();
     assert_eq!(ids, want);
 
     // As CSV: every card, a header row, plain decimals, formulas made inert.
     let res = s
-        .get(&format!("/api/v1/admin/reports/cards?from={before}&to={today}&format=csv"), Some(&admin))
+        .get(
+            &format!("/api/v1/admin/reports/cards?from={before}&to={today}&format=csv"),
+            Some(&admin),
+        )
         .await;
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
-    assert!(res.headers()["content-disposition"].to_str().unwrap().contains(&format!("paycard-cards-{before}-{today}.csv")));
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(&format!("paycard-cards-{before}-{today}.csv")));
     let text = res.text().await.unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-    assert_eq!(header[..6], ["card_id", "shared_at", "brand_id", "conversation_id", "title", "status"]);
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        header[..6],
+        [
+            "card_id",
+            "shared_at",
+            "brand_id",
+            "conversation_id",
+            "title",
+            "status"
+        ]
+    );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 8);
     let column = |name: &str| header.iter().position(|h| h == name).unwrap();
@@ -230,10 +329,19 @@ async fn reports_are_for_admins_of_the_brand_and_ranges_must_make_sense() {
     let s = TestServer::start().await;
     let admin = s.admin().await;
     let op = s.operator().await;
-    for path in ["/api/v1/admin/reports/summary", "/api/v1/admin/reports/cards"] {
+    for path in [
+        "/api/v1/admin/reports/summary",
+        "/api/v1/admin/reports/cards",
+    ] {
         assert_eq!(s.get(path, None).await.status(), 401);
         assert_error(s.get(path, Some(&op)).await, 403, "forbidden").await;
-        assert_error(s.get(&format!("{path}?brand_id=globex"), Some(&admin)).await, 403, "forbidden").await;
+        assert_error(
+            s.get(&format!("{path}?brand_id=globex"), Some(&admin))
+                .await,
+            403,
+            "forbidden",
+        )
+        .await;
         for (query, code) in [
             ("?from=2026-13-01", "invalid_date"),
             ("?to=04/12/2026", "invalid_date"),
@@ -241,14 +349,34 @@ async fn reports_are_for_admins_of_the_brand_and_ranges_must_make_sense() {
             ("?from=2026-12-05&to=2026-12-04", "invalid_range"),
             ("?from=2025-01-01&to=2026-12-31", "range_too_long"),
         ] {
-            assert_error(s.get(&format!("{path}{query}"), Some(&admin)).await, 400, code).await;
+            assert_error(
+                s.get(&format!("{path}{query}"), Some(&admin)).await,
+                400,
+                code,
+            )
+            .await;
         }
     }
-    for (query, code) in [("?limit=0", "invalid_limit"), ("?limit=201", "invalid_limit"), ("?before=x", "invalid_cursor")] {
-        assert_error(s.get(&format!("/api/v1/admin/reports/cards{query}"), Some(&admin)).await, 400, code).await;
+    for (query, code) in [
+        ("?limit=0", "invalid_limit"),
+        ("?limit=201", "invalid_limit"),
+        ("?before=x", "invalid_cursor"),
+    ] {
+        assert_error(
+            s.get(&format!("/api/v1/admin/reports/cards{query}"), Some(&admin))
+                .await,
+            400,
+            code,
+        )
+        .await;
     }
     // A whole year, leap day included, is one report.
-    let res = s.get("/api/v1/admin/reports/summary?from=2028-01-01&to=2028-12-31", Some(&admin)).await;
+    let res = s
+        .get(
+            "/api/v1/admin/reports/summary?from=2028-01-01&to=2028-12-31",
+            Some(&admin),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     // Without a portal the days are UTC's.
     let body: Value = res.json().await.unwrap();

@@ -1495,7 +1495,9 @@ async fn keys_stripe_refuses_are_not_saved_and_a_connection_test_asks_stripe() {
     assert_eq!(reads_before, 1, "adding the gateway asked Stripe once");
 
     // A well-formed key Stripe does not know: a field error in Stripe's words.
-    let res = w.replace_key(&admin, "sk_test_51Typo0000000000000000").await;
+    let res = w
+        .replace_key(&admin, "sk_test_51Typo0000000000000000")
+        .await;
     let body = assert_error(res, 400, "validation_failed").await;
     assert_eq!(
         body["error"]["fields"],
@@ -1531,7 +1533,10 @@ async fn keys_stripe_refuses_are_not_saved_and_a_connection_test_asks_stripe() {
             .await
             .unwrap();
     assert_eq!(check["result"], "unreachable");
-    assert!(check["message"].as_str().unwrap().contains("down for the test"));
+    assert!(check["message"]
+        .as_str()
+        .unwrap()
+        .contains("down for the test"));
     let res = w.replace_key(&admin, ROLLED_KEY).await;
     let body = assert_error(res, 409, "gateway_unreachable").await;
     assert!(body["error"]["message"]
@@ -1544,8 +1549,12 @@ async fn keys_stripe_refuses_are_not_saved_and_a_connection_test_asks_stripe() {
     let res = w.s.post_json(&check_path, Some(&w.op), json!({})).await;
     assert_error(res, 403, "forbidden").await;
     let res =
-        w.s.post_json("/api/v1/admin/gateways/gw_nope/check", Some(&admin), json!({}))
-            .await;
+        w.s.post_json(
+            "/api/v1/admin/gateways/gw_nope/check",
+            Some(&admin),
+            json!({}),
+        )
+        .await;
     assert_error(res, 404, "not_found").await;
     {
         let stripe = w.stripe.lock().unwrap();

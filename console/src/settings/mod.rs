@@ -362,7 +362,11 @@ impl Confirm {
     pub async fn ask(self, question: String, yes: &str) -> bool {
         let (sender, receiver) = futures_channel::oneshot::channel();
         // A question still open (it cannot be, the dialog is modal) is answered no.
-        if let Some(old) = self.answer.try_update_value(|a| a.replace(sender)).flatten() {
+        if let Some(old) = self
+            .answer
+            .try_update_value(|a| a.replace(sender))
+            .flatten()
+        {
             let _ = old.send(false);
         }
         self.asked.set(Some((question, yes.to_owned())));

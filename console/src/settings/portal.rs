@@ -118,7 +118,10 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
                 "Disconnect this portal? Visitors will pay through the sandbox until you connect one again.",
                 "¿Desconectar este portal? Los visitantes pagarán con el sandbox hasta que conectes otro.",
             );
-            if !ask.ask(question.to_owned(), tr(locale, "Disconnect", "Desconectar")).await {
+            if !ask
+                .ask(question.to_owned(), tr(locale, "Disconnect", "Desconectar"))
+                .await
+            {
                 return;
             }
             busy.set(true);

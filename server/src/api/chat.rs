@@ -6,8 +6,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use paycard_core::api::{
-    Author, Conversation, ConversationCreated, ConversationPage, Message, NewConversation, NewMessage, Payment, VisitorPatch, VisitorProfile,
-    CONVERSATION_PAGE_DEFAULT, CONVERSATION_PAGE_MAX,
+    Author, Conversation, ConversationCreated, ConversationPage, Message, NewConversation,
+    NewMessage, Payment, VisitorPatch, VisitorProfile, CONVERSATION_PAGE_DEFAULT,
+    CONVERSATION_PAGE_MAX,
 };
 use paycard_core::Locale;
 use serde::Deserialize;

@@ -78,6 +78,20 @@ impl Modify for Security {
             ))),
         );
         components.add_security_scheme(
+            "paypal_transmission_sig",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "PayPal-Transmission-Sig",
+                "with PayPal-Auth-Algo, PayPal-Cert-Url, PayPal-Transmission-Id and PayPal-Transmission-Time: checked by PayPal's verify-webhook-signature API",
+            ))),
+        );
+        components.add_security_scheme(
+            "razorpay_signature",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Razorpay-Signature",
+                "hex HMAC-SHA256 of the raw body with the gateway's webhook secret",
+            ))),
+        );
+        components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 crate::api::auth::SESSION_COOKIE,

@@ -301,7 +301,8 @@ pub(crate) async fn json_errors(response: Response) -> Response {
         admin::webhooks::list, admin::webhooks::create, admin::webhooks::delete,
         admin::webhooks::deliveries, admin::webhooks::send_again, admin::mail::status,
         admin::reports::summary, admin::reports::cards,
-        crate::checkout::webhooks::stripe,
+        crate::checkout::webhooks::stripe, crate::checkout::webhooks::paypal,
+        crate::checkout::webhooks::razorpay,
     ),
     // The error answers inline ErrorBody (api::doc): its parts are named here.
     components(schemas(paycard_core::api::ErrorBody, paycard_core::api::ErrorDetail)),

@@ -10,7 +10,7 @@ pub mod webhooks;
 use std::sync::LazyLock;
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header::{
     ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, REFERRER_POLICY,
     RETRY_AFTER, X_FRAME_OPTIONS,
@@ -22,7 +22,7 @@ use base64::Engine;
 use chrono::Utc;
 use paycard_core::api::Card;
 use paycard_core::card_form::{validate_card_form, CardForm};
-use paycard_core::gateways::STRIPE;
+use paycard_core::gateways::{PAYPAL, RAZORPAY, STRIPE};
 use paycard_core::validation::{FieldError, Problem};
 use paycard_core::{CardAction, CardStatus, Locale};
 use serde::Deserialize;
@@ -57,19 +57,43 @@ fn csp(form_targets: &str) -> String {
     )
 }
 
-/// Where the offered gateways' pages are: Stripe Checkout, and the origin of
-/// `PAYCARD_STRIPE_API_BASE` when it is not Stripe's own (a stand-in).
+/// Where the offered gateways' pages are, for the page's `form-action` (browsers apply
+/// it to the redirect after a post too): each gateway's own checkout origins, and the
+/// origin of its API base when that is not the gateway's own (a stand-in).
 fn form_targets(state: &AppState, methods: &[Method]) -> String {
-    if !methods.iter().any(|m| m.kind == STRIPE) {
-        return String::new();
-    }
-    let mut targets = vec!["https://checkout.stripe.com".to_owned()];
-    if let Ok(base) = url::Url::parse(&state.config.stripe_api_base) {
-        let origin = base.origin().ascii_serialization();
-        if origin != "https://api.stripe.com" && origin != "null" {
-            targets.push(origin);
+    let mut targets: Vec<String> = Vec::new();
+    for method in methods {
+        let (pages, base, own_api): (&[&str], &str, &str) = match method.kind {
+            STRIPE => (
+                &["https://checkout.stripe.com"],
+                &state.config.stripe_api_base,
+                "https://api.stripe.com",
+            ),
+            PAYPAL => (
+                &["https://www.paypal.com", "https://www.sandbox.paypal.com"],
+                &state.config.paypal_api_base,
+                "https://api-m.paypal.com",
+            ),
+            RAZORPAY => (
+                &[
+                    "https://rzp.io",
+                    "https://pages.razorpay.com",
+                    "https://api.razorpay.com",
+                ],
+                &state.config.razorpay_api_base,
+                "https://api.razorpay.com",
+            ),
+            _ => continue,
+        };
+        targets.extend(pages.iter().map(|p| (*p).to_owned()));
+        if let Ok(base) = url::Url::parse(base) {
+            let origin = base.origin().ascii_serialization();
+            if origin != own_api && origin != "null" && !origin.ends_with(".paypal.com") {
+                targets.push(origin);
+            }
         }
     }
+    targets.dedup();
     targets.join(" ")
 }
 
@@ -255,6 +279,7 @@ pub async fn page(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Query(query): Query<LangQuery>,
+    RawQuery(raw_query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let locale = locale(&query, &headers);
@@ -267,7 +292,7 @@ pub async fn page(
     // Back from the gateway's page: ask it how the payment went, in case its
     // notification is late; until it is settled, the page waits.
     if query.returned.is_some() && charges::session_open(&state, &card.id).await? {
-        charges::reconcile(&state, &card.id).await?;
+        charges::reconcile(&state, &card.id, raw_query.as_deref()).await?;
         let Some((card, brand)) = charges::card_of_link(&state, &token).await? else {
             return Ok(status_page(None, locale));
         };
@@ -281,15 +306,18 @@ pub async fn page(
             return Ok(awaiting_page(&card, &brand, locale));
         }
     }
-    let methods = charges::methods(&state).await?;
-    let targets = form_targets(&state, &methods);
+    let offer = charges::methods(&state, &card).await?;
+    if offer.methods.is_empty() {
+        return Ok(no_gateway_page(&card, &brand, &offer, locale));
+    }
+    let targets = form_targets(&state, &offer.methods);
     Ok(form_page(
         About {
             token: &token,
             card: &card,
             brand: &brand,
             locale,
-            methods: &methods,
+            methods: &offer.methods,
             form_targets: &targets,
         },
         &CardForm::default(),
@@ -299,17 +327,41 @@ pub async fn page(
     ))
 }
 
+/// No configured gateway can take this card (its currency, amount or recurrence): the
+/// page says so, and why each cannot, instead of a form that would fail.
+fn no_gateway_page(card: &Card, brand: &str, offer: &charges::Offer, locale: Locale) -> Response {
+    let w = page::words(locale);
+    let reasons: Vec<String> = offer
+        .refused
+        .iter()
+        .map(|(name, why)| why.message(name, card.currency.code(), locale))
+        .collect();
+    let body = page::summary(card, brand, locale)
+        + &page::outcome(w.no_gateway, "muted", &reasons.join(" "), locale, true);
+    respond(
+        StatusCode::CONFLICT,
+        page::document(locale, w.no_gateway, "", &body),
+    )
+}
+
 /// `GET /pay/{token}/status`: whether the card behind the link can still be paid, for
 /// the open checkout page to follow it (see `page::FOLLOW_JS`). An unknown link is a
 /// card that cannot be paid.
-pub async fn status(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
-    let card = charges::card_of_link(&state, &token).await?.map(|(card, _)| card);
+pub async fn status(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let card = charges::card_of_link(&state, &token)
+        .await?
+        .map(|(card, _)| card);
     let body = serde_json::json!({
         "status": card.as_ref().map(|c| c.status.as_str()),
         "payable": card.is_some_and(|c| c.status.allows(&CardAction::StartPayment)),
     });
     let mut response = axum::Json(body).into_response();
-    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 
@@ -362,14 +414,17 @@ async fn pay_to_the_end(
     let Some((card, brand)) = charges::card_of_link(&state, &token).await? else {
         return Ok(status_page(None, locale));
     };
-    let methods = charges::methods(&state).await?;
-    let targets = form_targets(&state, &methods);
+    let offer = charges::methods(&state, &card).await?;
+    if offer.methods.is_empty() {
+        return Ok(no_gateway_page(&card, &brand, &offer, locale));
+    }
+    let targets = form_targets(&state, &offer.methods);
     let about = About {
         token: &token,
         card: &card,
         brand: &brand,
         locale,
-        methods: &methods,
+        methods: &offer.methods,
         form_targets: &targets,
     };
     if !same_origin(&headers, &state.public_url) {

@@ -61,8 +61,12 @@ pub struct Words {
     pub awaiting_gateway: &'static str,
     pub gateway_down: &'static str,
     pub too_many: &'static str,
-    pub with_stripe: &'static str,
-    pub stripe_hint: &'static str,
+    /// "with {gateway}" on a gateway's Pay button.
+    pub with: &'static str,
+    /// The hint under a gateway's button; `{}` is the gateway's name.
+    pub gateway_hint: &'static str,
+    /// When no gateway can take this card; the reasons follow.
+    pub no_gateway: &'static str,
     pub test_card: &'static str,
 }
 
@@ -98,8 +102,9 @@ pub fn words(locale: Locale) -> Words {
             awaiting_gateway: "We are waiting for the payment provider to confirm your payment. This page updates by itself.",
             gateway_down: "The payment provider cannot be reached right now. Nothing was charged; please try again in a moment.",
             too_many: "Too many payment attempts from your connection. Nothing was charged; please wait a minute and try again.",
-            with_stripe: "with Stripe",
-            stripe_hint: "You enter your card on Stripe's secure page, then come back here.",
+            with: "with",
+            gateway_hint: "You pay on {}'s secure page, then come back here.",
+            no_gateway: "This payment cannot be paid online here yet.",
             test_card: "Or pay with a test card",
         },
         Locale::Es => Words {
@@ -132,8 +137,9 @@ pub fn words(locale: Locale) -> Words {
             awaiting_gateway: "Esperamos la confirmación del proveedor de pagos. Esta página se actualiza sola.",
             gateway_down: "Ahora no se puede contactar con el proveedor de pagos. No se ha cobrado nada; inténtalo de nuevo en un momento.",
             too_many: "Demasiados intentos de pago desde tu conexión. No se ha cobrado nada; espera un minuto e inténtalo de nuevo.",
-            with_stripe: "con Stripe",
-            stripe_hint: "Introduces la tarjeta en la página segura de Stripe y vuelves aquí.",
+            with: "con",
+            gateway_hint: "Pagas en la página segura de {} y vuelves aquí.",
+            no_gateway: "Este pago todavía no se puede pagar en línea aquí.",
             test_card: "O paga con una tarjeta de prueba",
         },
     }
@@ -238,14 +244,18 @@ pub fn form(
         (None, true) => String::new(),
     };
     let sandbox = methods.contains(&"sandbox");
-    let stripe = methods.contains(&"stripe");
+    let redirecting: Vec<&str> = methods
+        .iter()
+        .copied()
+        .filter(|k| *k != "sandbox")
+        .collect();
     // The sandbox's card fields come first when offered, so Enter in them pays with the
     // card typed; Stripe takes the card on its own page, so its button skips them.
     let card_section = if sandbox {
         format!(
             "<fieldset><legend>{legend}</legend>{number}<div class=\"row\">{expiry}{cvc}</div></fieldset>\
              <button type=\"submit\" name=\"gateway\" value=\"sandbox\">{pay} {price}</button><p class=\"hint\">{hint}</p>",
-            legend = text(if stripe { w.test_card } else { w.payment }),
+            legend = text(if redirecting.is_empty() { w.payment } else { w.test_card }),
             number = field(Input { id: "card_number", label: w.card_number, kind: "text", autocomplete: "cc-number", extra: " inputmode=\"numeric\"" }, &values.card_number, errors, locale),
             expiry = field(Input { id: "expiry", label: w.expiry, kind: "text", autocomplete: "cc-exp", extra: &format!(" placeholder=\"{}\"", w.expiry_placeholder) }, &values.expiry, errors, locale),
             cvc = field(Input { id: "cvc", label: w.cvc, kind: "text", autocomplete: "cc-csc", extra: " inputmode=\"numeric\" maxlength=\"4\"" }, "", errors, locale),
@@ -256,21 +266,27 @@ pub fn form(
     } else {
         String::new()
     };
-    let stripe_section = if stripe {
-        format!(
-            "<button type=\"submit\" name=\"gateway\" value=\"stripe\" formnovalidate>{pay} {price} {with}</button>\
-             <p class=\"hint\">{hint}</p>",
-            pay = text(w.pay),
-            price = text(&price),
-            with = text(w.with_stripe),
-            hint = text(w.stripe_hint),
-        )
-    } else {
-        String::new()
-    };
+    // A gateway with a page of its own takes the card there: its button skips the
+    // card fields' checks.
+    let redirect_sections: String = redirecting
+        .iter()
+        .map(|kind| {
+            let name = paycard_core::gateways::gateway_kind(kind).map_or(*kind, |k| k.name);
+            format!(
+                "<button type=\"submit\" name=\"gateway\" value=\"{kind}\" formnovalidate>{pay} {price} {with} {name}</button>\
+                 <p class=\"hint\">{hint}</p>",
+                kind = attr(kind),
+                pay = text(w.pay),
+                price = text(&price),
+                with = text(w.with),
+                name = text(name),
+                hint = text(&w.gateway_hint.replace("{}", name)),
+            )
+        })
+        .collect();
     format!(
         "<form method=\"post\" action=\"/pay/{token}?lang={lang}\" data-follow=\"/pay/{token}/status\" novalidate>{alert}\
-         <fieldset><legend>{account}</legend>{name}{email}</fieldset>{card_section}{stripe_section}</form>\
+         <fieldset><legend>{account}</legend>{name}{email}</fieldset>{card_section}{redirect_sections}</form>\
          <script>{FOLLOW_JS}</script>",
         token = attr(token),
         lang = locale.tag(),

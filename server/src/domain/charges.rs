@@ -17,7 +17,7 @@
 
 use paycard_core::api::Card;
 use paycard_core::card_form::ValidCard;
-use paycard_core::gateways::{offered_kinds, Edition, SANDBOX};
+use paycard_core::gateways::{offered_kinds, Edition, Refusal, SANDBOX};
 use paycard_core::{CardAction, CardStatus, SessionEvent, SessionStatus};
 
 use super::accounts::Caller;
@@ -39,36 +39,47 @@ pub struct Method {
     pub gateway_id: Option<String>,
 }
 
-/// The ways to pay: the connected portal's configured gateways that work and that its
-/// edition offers, sandbox first; the sandbox alone when none is configured (SPEC §2.2:
-/// it is the embedded default).
-pub async fn methods(state: &AppState) -> Result<Vec<Method>, AppError> {
+/// The ways to pay a card, and why the gateways left out cannot take it.
+#[derive(Debug, Clone, Default)]
+pub struct Offer {
+    pub methods: Vec<Method>,
+    /// Configured gateways of the edition that cannot take this card's currency, amount
+    /// or recurrence: the checkout says why when none can.
+    pub refused: Vec<(&'static str, Refusal)>,
+}
+
+/// The ways to pay `card`: the connected portal's configured gateways that work, that
+/// its edition offers and that take the card's currency, amount and recurrence, sandbox
+/// first; the sandbox alone when none is configured (SPEC §2.2: it is the embedded
+/// default).
+pub async fn methods(state: &AppState, card: &Card) -> Result<Offer, AppError> {
     let mut db = state.store.read().await?;
     let edition = store::portals::connected(&mut db)
         .await?
         .and_then(|p| Edition::parse(&p.edition));
-    let mut methods: Vec<Method> = match edition {
-        Some(edition) => store::gateways::configured(&mut db)
-            .await?
-            .into_iter()
-            .filter_map(|g| {
-                let kind = offered_kinds(edition).find(|k| k.kind == g.kind)?;
-                Some(Method {
+    let mut offer = Offer::default();
+    if let Some(edition) = edition {
+        for g in store::gateways::configured(&mut db).await? {
+            let Some(kind) = offered_kinds(edition).find(|k| k.kind == g.kind) else {
+                continue;
+            };
+            match kind.refusal(card.amount_minor, card.currency, card.recurrence.is_some()) {
+                None => offer.methods.push(Method {
                     kind: kind.kind,
                     gateway_id: Some(g.id),
-                })
-            })
-            .collect(),
-        None => Vec::new(),
-    };
-    methods.sort_by_key(|m| m.kind != SANDBOX);
-    if methods.is_empty() {
-        methods.push(Method {
+                }),
+                Some(why) => offer.refused.push((kind.name, why)),
+            }
+        }
+    }
+    offer.methods.sort_by_key(|m| m.kind != SANDBOX);
+    if offer.methods.is_empty() && offer.refused.is_empty() {
+        offer.methods.push(Method {
             kind: SANDBOX,
             gateway_id: None,
         });
     }
-    Ok(methods)
+    Ok(offer)
 }
 
 /// The card behind a checkout link, with its brand's name. A card past its time
@@ -410,7 +421,15 @@ pub async fn send_to_gateway(
     // 0. A session already open goes on if it still is at the gateway (its notification
     //    may be late or lost): ask it first; completed, the card is paid (or on its
     //    way); ended, a new one is made below; still open, or it cannot say, back to it.
-    reconcile(state, card_id).await?;
+    reconcile(state, card_id, None).await?;
+    // A session open at another gateway (chosen in another tab) is closed first, so
+    // that one card has one way to pay open at a time; paid there, it wins below.
+    if close_sessions_except(state, card_id, Some(gateway_id))
+        .await
+        .is_err()
+    {
+        return Ok(Sent::GatewayDown);
+    }
     if let Some(url) = open_sessions(state, card_id)
         .await?
         .into_iter()
@@ -543,7 +562,8 @@ async fn apply(
             // The card stays as it is: payable again through a new session.
             return move_session(db, session, SessionEvent::Ended, None).await;
         }
-        Happened::Other => return Ok(()),
+        // Captured by `capture_approved`, outside any transaction.
+        Happened::Approved | Happened::Other => return Ok(()),
     };
     let event = match outcome {
         Outcome::Succeeded { .. } => SessionEvent::Completed,
@@ -578,19 +598,100 @@ async fn apply_now(
     Ok(())
 }
 
+/// What a gateway says happened to a session, applied: an approved payment (PayPal) is
+/// captured first, the rest applied as they are.
+async fn settle_session(
+    state: &AppState,
+    gateway: &Gateway,
+    session: &SessionRow,
+    happened: &Happened,
+) -> Result<(), AppError> {
+    match happened {
+        Happened::Approved => capture_approved(state, gateway, session).await,
+        happened => apply_now(state, session, happened).await,
+    }
+}
+
+/// Captures a session the customer approved (PayPal moves no money until then). The
+/// card is taken for it first (payable -> processing, the session's attempt on record),
+/// in a transaction only one request can win, as a charge made at once: a close that
+/// came first ended the session and nothing is captured; a close that comes after finds
+/// the card processing and loses to the capture (SPEC §3). A capture whose answer is
+/// lost leaves its attempt pending, to be asked again ([`settle_stuck`]).
+async fn capture_approved(
+    state: &AppState,
+    gateway: &Gateway,
+    session: &SessionRow,
+) -> Result<(), AppError> {
+    let mut tx = state.store.write().await?;
+    let open = store::gateways::session(&mut tx, &session.attempt_id)
+        .await?
+        .is_some_and(|s| s.status().is_ok_and(|st| st == SessionStatus::Open));
+    let (row, _) = load(&mut tx, &session.card_id).await?;
+    let card = row.into_api()?;
+    if !open || !cards::payable(&card) {
+        // Closed first, or being captured by another request this very moment.
+        return Ok(());
+    }
+    transition_in(&mut tx, None, &session.card_id, &CardAction::StartPayment).await?;
+    store::attempts::insert_pending(
+        &mut tx,
+        &session.attempt_id,
+        &session.card_id,
+        card.amount_minor,
+        card.currency.code(),
+        &session.kind,
+        None,
+        &secrets::now(),
+    )
+    .await?;
+    state.commit(tx).await?;
+    let reference = session.reference.clone().unwrap_or_default();
+    match gateway.capture(&reference, &session.attempt_id).await {
+        Ok(happened) => apply_now(state, session, &happened).await,
+        Err(err) => {
+            tracing::warn!(error = %err, session = %reference, attempt = %session.attempt_id,
+                "capturing an approved payment failed; it will be asked again");
+            Ok(())
+        }
+    }
+}
+
 /// Back from a gateway's page: asks the gateway how the card's open sessions ended, so
 /// the page can tell at once even if the notification is late, or lost to a
-/// misconfigured endpoint.
-pub async fn reconcile(state: &AppState, card_id: &str) -> Result<(), AppError> {
+/// misconfigured endpoint. `back` is the query the gateway sent the visitor back with:
+/// what it says is believed when the gateway signed it (Razorpay), and a signature that
+/// does not match is only logged (the gateway is asked instead).
+pub async fn reconcile(
+    state: &AppState,
+    card_id: &str,
+    back: Option<&str>,
+) -> Result<(), AppError> {
     for session in open_sessions(state, card_id).await? {
         let reference = session.reference.clone().unwrap_or_default();
         let Ok(gateway) = Gateway::configured(state, &session.gateway_id).await else {
             continue;
         };
-        let Ok(happened) = gateway.session_outcome(&reference).await else {
-            continue;
+        let said = match back.and_then(|query| gateway.returned(query)) {
+            Some(Ok((said_about, happened)))
+                if said_about == reference && happened != Happened::Other =>
+            {
+                Some(happened)
+            }
+            Some(Err(err)) => {
+                tracing::warn!(error = %err, session = %reference, "a return from the gateway that it did not sign; asking it instead");
+                None
+            }
+            _ => None,
         };
-        apply_now(state, &session, &happened).await?;
+        let happened = match said {
+            Some(happened) => happened,
+            None => match gateway.session_outcome(&reference).await {
+                Ok(happened) => happened,
+                Err(_) => continue,
+            },
+        };
+        settle_session(state, &gateway, &session, &happened).await?;
     }
     Ok(())
 }
@@ -612,13 +713,44 @@ pub async fn notification(
     headers: &axum::http::HeaderMap,
     body: &[u8],
 ) -> Result<Received, AppError> {
-    let notification: Notification = match gateway.verify_notification(headers, body) {
+    let notification: Notification = match gateway.verify_notification(headers, body).await {
         Ok(n) => n,
+        Err(GatewayError::Unavailable(why)) => {
+            // PayPal could not be asked whether it sent this: it will send it again.
+            tracing::warn!(gateway = %gateway_id, %why, "a notification could not be verified now");
+            return Err(AppError::Conflict {
+                code: "gateway_unavailable",
+                message: "the payment gateway could not be asked to verify this notification; send it again"
+                    .into(),
+            });
+        }
         Err(err) => {
             tracing::warn!(gateway = %gateway_id, error = %err, "notification refused");
             return Ok(Received::Forged);
         }
     };
+    // An approval is captured outside any transaction (the capture is a call to the
+    // gateway); capturing is safe to ask twice, so it is not deduplicated by event.
+    if let About::Session {
+        reference,
+        card_id,
+        happened: Happened::Approved,
+    } = &notification.about
+    {
+        let session = {
+            let mut db = state.store.read().await?;
+            store::gateways::session_by_reference(&mut db, gateway_id, reference).await?
+        };
+        match session {
+            Some(s) if card_id.as_deref().is_none_or(|c| c == s.card_id) => {
+                capture_approved(state, gateway, &s).await?
+            }
+            _ => {
+                tracing::warn!(session = %reference, "an approval for a session this server did not open; ignored")
+            }
+        }
+        return Ok(Received::Taken);
+    }
     let mut tx = state.store.write().await?;
     if !store::gateways::first_notification(
         &mut tx,
@@ -662,12 +794,24 @@ pub async fn notification(
 /// that cannot be reached is a 409 `gateway_unavailable`: it cannot be said that
 /// nothing was paid.
 pub async fn close_sessions(state: &AppState, card_id: &str) -> Result<(), AppError> {
+    close_sessions_except(state, card_id, None).await
+}
+
+/// [`close_sessions`], leaving open those at gateway `keep`.
+async fn close_sessions_except(
+    state: &AppState,
+    card_id: &str,
+    keep: Option<&str>,
+) -> Result<(), AppError> {
     let unavailable = || AppError::Conflict {
         code: "gateway_unavailable",
         message: "the payment gateway could not be reached to close the open payment; try again"
             .into(),
     };
     for session in open_sessions(state, card_id).await? {
+        if keep == Some(session.gateway_id.as_str()) {
+            continue;
+        }
         let reference = session.reference.clone().unwrap_or_default();
         let gateway = Gateway::configured(state, &session.gateway_id).await.map_err(|err| {
             tracing::warn!(error = %err, session = %reference, "no client for an open session's gateway");
@@ -681,7 +825,7 @@ pub async fn close_sessions(state: &AppState, card_id: &str) -> Result<(), AppEr
             Closed::Closed => Happened::Expired,
             Closed::Completed(happened) => happened,
         };
-        apply_now(state, &session, &happened).await?;
+        settle_session(state, &gateway, &session, &happened).await?;
     }
     Ok(())
 }
@@ -811,6 +955,13 @@ async fn settle_stuck_attempt(
     kind: &str,
     last4: Option<&str>,
 ) -> Result<(), AppError> {
+    let session = {
+        let mut db = state.store.read().await?;
+        store::gateways::session(&mut db, attempt_id).await?
+    };
+    if let Some(session) = session {
+        return settle_stuck_capture(state, &session).await;
+    }
     let gateway = Gateway::of(state, kind, None).await?;
     let outcome = gateway
         .resolve(attempt_id)
@@ -820,6 +971,38 @@ async fn settle_stuck_attempt(
     let card = settle(&mut tx, attempt_id, card_id, kind, None, last4, &outcome).await?;
     state.commit(tx).await?;
     tracing::warn!(card = %card.id, attempt = %attempt_id, status = %card.status, "settled a payment its request left pending");
+    Ok(())
+}
+
+/// A capture whose answer was lost (PayPal): the gateway is asked how the order stands,
+/// and an order still approved is captured again with the same request id (one
+/// capture); an order that was never captured fails the attempt, and the card may be
+/// paid again.
+async fn settle_stuck_capture(state: &AppState, session: &SessionRow) -> Result<(), AppError> {
+    let gateway = Gateway::configured(state, &session.gateway_id).await?;
+    let reference = session.reference.clone().unwrap_or_default();
+    let unavailable = |e: GatewayError| AppError::Internal(e.to_string());
+    let happened = match gateway
+        .session_outcome(&reference)
+        .await
+        .map_err(unavailable)?
+    {
+        Happened::Approved => gateway
+            .capture(&reference, &session.attempt_id)
+            .await
+            .map_err(unavailable)?,
+        other => other,
+    };
+    let happened = match happened {
+        settled @ (Happened::Paid { .. } | Happened::Failed { .. } | Happened::Processing) => {
+            settled
+        }
+        _ => Happened::Failed {
+            reason: "processing_error".into(),
+        },
+    };
+    apply_now(state, session, &happened).await?;
+    tracing::warn!(attempt = %session.attempt_id, card = %session.card_id, "settled a capture its request left pending");
     Ok(())
 }
 

@@ -86,8 +86,13 @@ pub async fn open(
         return Err(AppError::NotFound("brand"));
     }
     let context = store::conversations::VisitorContext {
-        page: input.page.as_deref().and_then(super::visitors::page_without_query),
-        time_zone: input.time_zone.filter(|tz| super::settings::is_time_zone(tz)),
+        page: input
+            .page
+            .as_deref()
+            .and_then(super::visitors::page_without_query),
+        time_zone: input
+            .time_zone
+            .filter(|tz| super::settings::is_time_zone(tz)),
         locale: input
             .locale
             .filter(|l| matches!(l.as_str(), "en" | "es"))
@@ -138,7 +143,8 @@ pub async fn post(
     let mut tx = state.store.write().await?;
     // Sent before (the client retried after losing the answer): that message, once.
     if let Some(key) = idempotency_key {
-        if let Some(sent) = store::messages::with_key(&mut tx, conversation_id, author, key).await? {
+        if let Some(sent) = store::messages::with_key(&mut tx, conversation_id, author, key).await?
+        {
             return Ok(Message {
                 author: sent.author(),
                 id: sent.id,
@@ -266,7 +272,11 @@ pub async fn page(
             .collect(),
         None => who.account.brands.clone(),
     };
-    let search = list.search.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let search = list
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty());
     let filter = store::conversations::Filter {
         open: list.open,
         // A generated name as a reader sees it ("Visitante 0042" in Spanish) is stored
@@ -318,7 +328,8 @@ pub async fn set_closed(
     let brand = brand_for(state, who, conversation_id).await?;
     let mut tx = state.store.write().await?;
     let changed = if close {
-        store::conversations::close(&mut tx, conversation_id, &who.account.id, &secrets::now()).await?
+        store::conversations::close(&mut tx, conversation_id, &who.account.id, &secrets::now())
+            .await?
     } else {
         store::conversations::reopen(&mut tx, conversation_id).await?
     };
@@ -330,10 +341,11 @@ pub async fn set_closed(
         id: Some(conversation_id),
         ..Default::default()
     };
-    let conversation = store::conversations::page(&mut tx, &who.account.id, &[brand], filter, None, 1)
-        .await?
-        .pop()
-        .ok_or(AppError::NotFound("conversation"))?;
+    let conversation =
+        store::conversations::page(&mut tx, &who.account.id, &[brand], filter, None, 1)
+            .await?
+            .pop()
+            .ok_or(AppError::NotFound("conversation"))?;
     if changed {
         state.commit(tx).await?;
         tracing::info!(conversation = %conversation_id, by = %who.account.email, closed = close, "conversation closed or reopened");
@@ -342,7 +354,11 @@ pub async fn set_closed(
 }
 
 /// The operator has read the conversation up to its newest message.
-pub async fn mark_read(state: &AppState, who: &OperatorAuth, conversation_id: &str) -> Result<(), AppError> {
+pub async fn mark_read(
+    state: &AppState,
+    who: &OperatorAuth,
+    conversation_id: &str,
+) -> Result<(), AppError> {
     brand_for(state, who, conversation_id).await?;
     let mut tx = state.store.write().await?;
     store::conversations::mark_read(&mut tx, &who.account.id, conversation_id).await?;

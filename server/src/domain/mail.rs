@@ -61,7 +61,10 @@ fn later(after: Duration) -> String {
 /// The portal's time zone at `at`, for dates in receipts (UTC without a portal).
 fn local(at: DateTime<Utc>, time_zone: Option<&str>) -> (DateTime<FixedOffset>, String) {
     let zone = time_zone.unwrap_or("UTC");
-    (at.with_timezone(&super::settings::offset_at(at, zone)), zone.to_owned())
+    (
+        at.with_timezone(&super::settings::offset_at(at, zone)),
+        zone.to_owned(),
+    )
 }
 
 fn date_time(at: DateTime<Utc>, time_zone: Option<&str>, locale: Locale) -> String {

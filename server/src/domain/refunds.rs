@@ -164,6 +164,7 @@ pub async fn send(state: &AppState, refund_id: &str) -> Result<(), AppError> {
                     refund_id: &row.id,
                     payment: row.payment_reference.as_deref().unwrap_or_default(),
                     amount_minor: row.amount_minor,
+                    currency: &row.currency,
                 })
                 .await
         }

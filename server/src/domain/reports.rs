@@ -91,10 +91,13 @@ pub async fn scope(
 /// A day written `YYYY-MM-DD`, exactly.
 fn day(text: &str, name: &str) -> Result<NaiveDate, AppError> {
     let well_formed = text.len() == 10
-        && text
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     well_formed
         .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
         .flatten()
@@ -105,14 +108,20 @@ fn day(text: &str, name: &str) -> Result<NaiveDate, AppError> {
 }
 
 /// The card rows of the scope that the admin may see, newest shared first.
-async fn rows(state: &AppState, admin: &OperatorAuth, scope: &Scope) -> Result<Vec<ReportRow>, AppError> {
+async fn rows(
+    state: &AppState,
+    admin: &OperatorAuth,
+    scope: &Scope,
+) -> Result<Vec<ReportRow>, AppError> {
     // A day in any time zone lies within a day of the same UTC day: ask the store for a
     // day more on each side and decide each card's day here.
-    let midnight = |day: NaiveDate| timestamp(day.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
+    let midnight =
+        |day: NaiveDate| timestamp(day.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
     let since = midnight(scope.from - Days::new(1));
     let until = midnight(scope.to + Days::new(2));
     let mut db = state.store.read().await?;
-    let rows = store::reports::cards_shared(&mut db, &since, &until, scope.brand_id.as_deref()).await?;
+    let rows =
+        store::reports::cards_shared(&mut db, &since, &until, scope.brand_id.as_deref()).await?;
     Ok(rows
         .into_iter()
         .filter(|row| admin.works_for(&row.brand_id))
@@ -130,7 +139,11 @@ fn local_day(at: &str, time_zone: &str) -> Option<NaiveDate> {
 }
 
 /// `GET /api/v1/admin/reports/summary`.
-pub async fn summary(state: &AppState, admin: &OperatorAuth, scope: Scope) -> Result<ReportSummary, AppError> {
+pub async fn summary(
+    state: &AppState,
+    admin: &OperatorAuth,
+    scope: Scope,
+) -> Result<ReportSummary, AppError> {
     let rows = rows(state, admin, &scope).await?;
     let mut counts = OutcomeCounts::default();
     // currency → (paid, refunded); (day, currency) → paid.
@@ -200,12 +213,19 @@ pub async fn cards(
         .await?
         .into_iter()
         .map(report_card)
-        .filter(|card| card.as_ref().map_or(true, |card| status.is_none_or(|s| card.status == s)))
+        .filter(|card| {
+            card.as_ref()
+                .map_or(true, |card| status.is_none_or(|s| card.status == s))
+        })
         .collect()
 }
 
 /// One page of [`cards`]: `before` is a previous page's `next`.
-pub fn page(cards: Vec<ReportCard>, before: Option<&str>, limit: u32) -> Result<ReportCardPage, AppError> {
+pub fn page(
+    cards: Vec<ReportCard>,
+    before: Option<&str>,
+    limit: u32,
+) -> Result<ReportCardPage, AppError> {
     let before = before
         .map(|text| {
             read_cursor(text).ok_or(AppError::BadRequest {
@@ -217,15 +237,17 @@ pub fn page(cards: Vec<ReportCard>, before: Option<&str>, limit: u32) -> Result<
     let mut items: Vec<ReportCard> = cards
         .into_iter()
         .filter(|card| {
-            before
-                .as_ref()
-                .is_none_or(|(at, id)| (card.shared_at.as_str(), card.id.as_str()) < (at.as_str(), id.as_str()))
+            before.as_ref().is_none_or(|(at, id)| {
+                (card.shared_at.as_str(), card.id.as_str()) < (at.as_str(), id.as_str())
+            })
         })
         .take(limit as usize + 1)
         .collect();
     let next = if items.len() > limit as usize {
         items.truncate(limit as usize);
-        items.last().map(|last| write_cursor(&last.shared_at, &last.id))
+        items
+            .last()
+            .map(|last| write_cursor(&last.shared_at, &last.id))
     } else {
         None
     };
@@ -233,8 +255,9 @@ pub fn page(cards: Vec<ReportCard>, before: Option<&str>, limit: u32) -> Result<
 }
 
 fn report_card(row: ReportRow) -> Result<ReportCard, AppError> {
-    let status = CardStatus::parse(&row.status)
-        .ok_or_else(|| AppError::Internal(format!("card {} has status {:?}", row.id, row.status)))?;
+    let status = CardStatus::parse(&row.status).ok_or_else(|| {
+        AppError::Internal(format!("card {} has status {:?}", row.id, row.status))
+    })?;
     Ok(ReportCard {
         id: row.id,
         conversation_id: row.conversation_id,
@@ -261,9 +284,22 @@ pub fn to_csv(cards: &[ReportCard]) -> Result<Vec<u8>, AppError> {
     let mut out = ::csv::Writer::from_writer(Vec::new());
     let failed = |e: ::csv::Error| AppError::Internal(format!("writing CSV: {e}"));
     out.write_record([
-        "card_id", "shared_at", "brand_id", "conversation_id", "title", "status", "failure_reason",
-        "currency", "amount", "paid_at", "paid", "payer_email", "failed_attempts", "refunds",
-        "refunded", "net",
+        "card_id",
+        "shared_at",
+        "brand_id",
+        "conversation_id",
+        "title",
+        "status",
+        "failure_reason",
+        "currency",
+        "amount",
+        "paid_at",
+        "paid",
+        "payer_email",
+        "failed_attempts",
+        "refunds",
+        "refunded",
+        "net",
     ])
     .map_err(failed)?;
     for card in cards {
@@ -291,7 +327,8 @@ pub fn to_csv(cards: &[ReportCard]) -> Result<Vec<u8>, AppError> {
         ])
         .map_err(failed)?;
     }
-    out.into_inner().map_err(|e| AppError::Internal(format!("writing CSV: {e}")))
+    out.into_inner()
+        .map_err(|e| AppError::Internal(format!("writing CSV: {e}")))
 }
 
 /// Text that a spreadsheet would not read as a formula.
@@ -309,8 +346,18 @@ mod tests {
 
     #[test]
     fn days_are_written_exactly() {
-        assert_eq!(day("2026-12-04", "from").unwrap(), NaiveDate::from_ymd_opt(2026, 12, 4).unwrap());
-        for bad in ["2026-2-4", "2026-02-30", "04/12/2026", "2026-12-04T00:00", "", "yesterday"] {
+        assert_eq!(
+            day("2026-12-04", "from").unwrap(),
+            NaiveDate::from_ymd_opt(2026, 12, 4).unwrap()
+        );
+        for bad in [
+            "2026-2-4",
+            "2026-02-30",
+            "04/12/2026",
+            "2026-12-04T00:00",
+            "",
+            "yesterday",
+        ] {
             assert!(day(bad, "from").is_err(), "{bad}");
         }
     }
@@ -319,8 +366,14 @@ mod tests {
     fn a_card_belongs_to_the_day_of_the_portal() {
         // 23:30 UTC on 31 December is already 1 January in Madrid, still 31 December in New York.
         let at = "2026-12-31T23:30:00.000Z";
-        assert_eq!(local_day(at, "Europe/Madrid"), NaiveDate::from_ymd_opt(2027, 1, 1));
-        assert_eq!(local_day(at, "America/New_York"), NaiveDate::from_ymd_opt(2026, 12, 31));
+        assert_eq!(
+            local_day(at, "Europe/Madrid"),
+            NaiveDate::from_ymd_opt(2027, 1, 1)
+        );
+        assert_eq!(
+            local_day(at, "America/New_York"),
+            NaiveDate::from_ymd_opt(2026, 12, 31)
+        );
         assert_eq!(local_day(at, "UTC"), NaiveDate::from_ymd_opt(2026, 12, 31));
     }
 

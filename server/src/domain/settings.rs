@@ -6,8 +6,9 @@
 use std::collections::BTreeMap;
 
 use paycard_core::api::{
-    Brand, BrandPatch, CheckResult, Gateway, GatewayCheck, GatewayFieldInfo, GatewayKindInfo, NewBrand, NewGateway,
-    NewPayment, Payment, PaymentEvent, PaymentPatch, Portal, PortalDefaults, PortalInput,
+    Brand, BrandPatch, CheckResult, Gateway, GatewayCheck, GatewayFieldInfo, GatewayKindInfo,
+    NewBrand, NewGateway, NewPayment, Payment, PaymentEvent, PaymentPatch, Portal, PortalDefaults,
+    PortalInput,
 };
 use paycard_core::gateways::{
     gateway_kind, mask, offered_kinds, validate_credentials, Edition, GatewayKind,
@@ -43,7 +44,8 @@ pub fn offset_at(at: chrono::DateTime<chrono::Utc>, time_zone: &str) -> chrono::
         .filter(|_| !time_zone.is_empty())
         .map(|zone| zone.lookup(at.timestamp()).offset)
         .unwrap_or(0);
-    chrono::FixedOffset::east_opt(seconds).unwrap_or(chrono::FixedOffset::east_opt(0).expect("0 is an offset"))
+    chrono::FixedOffset::east_opt(seconds)
+        .unwrap_or(chrono::FixedOffset::east_opt(0).expect("0 is an offset"))
 }
 
 /// A zone of `zone1970.tab` with its comment and its countries, first the principal.
@@ -236,9 +238,11 @@ pub async fn gateways(state: &AppState) -> Result<Vec<Gateway>, AppError> {
     Ok(rows
         .into_iter()
         .map(|row| {
-            let webhook_path = (row.kind == paycard_core::gateways::STRIPE)
-                .then(|| format!("/webhooks/stripe/{}", row.id));
             let kind = gateway_kind(&row.kind);
+            // Every gateway that notifies has its endpoint, named by its kind.
+            let webhook_path = kind
+                .filter(|k| !k.webhook_events.is_empty())
+                .map(|k| format!("/webhooks/{}/{}", k.kind, row.id));
             Gateway {
                 name: kind
                     .map(|k| k.name.to_owned())

@@ -3,8 +3,8 @@
 //! language, the page the chat started on, their time zone, and every card they were
 //! asked to pay with its attempts and refunds.
 
-use paycard_core::api::{ConversationEvent, VisitorCard, VisitorPatch, VisitorProfile};
 use paycard_core::api::VISITOR_NAME_MAX_CHARS;
+use paycard_core::api::{ConversationEvent, VisitorCard, VisitorPatch, VisitorProfile};
 use paycard_core::validation::{validate_email, validate_text};
 
 use super::accounts::OperatorAuth;
@@ -50,7 +50,11 @@ pub async fn announce(db: &mut impl Db, conversation_id: &str) -> Result<(), App
     Ok(())
 }
 
-pub async fn profile(state: &AppState, who: &OperatorAuth, conversation_id: &str) -> Result<VisitorProfile, AppError> {
+pub async fn profile(
+    state: &AppState,
+    who: &OperatorAuth,
+    conversation_id: &str,
+) -> Result<VisitorProfile, AppError> {
     brand_for(state, who, conversation_id).await?;
     let mut db = state.store.read().await?;
     load(&mut db, conversation_id).await
@@ -60,7 +64,8 @@ async fn load(db: &mut impl Db, conversation_id: &str) -> Result<VisitorProfile,
     let row = store::conversations::visitor(db, conversation_id)
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
-    let rows = store::cards::of_visitor(db, &row.id, &row.brand_id, row.visitor_email.as_deref()).await?;
+    let rows =
+        store::cards::of_visitor(db, &row.id, &row.brand_id, row.visitor_email.as_deref()).await?;
     let mut cards = Vec::with_capacity(rows.len());
     for card in rows {
         let attempts = store::attempts::of_card(db, &card.id).await?;
@@ -115,7 +120,8 @@ pub async fn update(
         return Err(AppError::Validation(errors));
     }
     let mut tx = state.store.write().await?;
-    store::conversations::set_visitor(&mut tx, conversation_id, name.as_deref(), email.as_deref()).await?;
+    store::conversations::set_visitor(&mut tx, conversation_id, name.as_deref(), email.as_deref())
+        .await?;
     if name.is_some() {
         announce(&mut tx, conversation_id).await?;
     }
@@ -134,8 +140,17 @@ mod tests {
             page_without_query("https://shop.example/mugs?token=secret#top").as_deref(),
             Some("https://shop.example/mugs")
         );
-        assert_eq!(page_without_query("HTTP://shop.example/").as_deref(), Some("HTTP://shop.example/"));
-        for bad in ["javascript:alert(1)", "ftp://x.example/", "https://", "/relative", "https://a.example/\u{7}x"] {
+        assert_eq!(
+            page_without_query("HTTP://shop.example/").as_deref(),
+            Some("HTTP://shop.example/")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://x.example/",
+            "https://",
+            "/relative",
+            "https://a.example/\u{7}x",
+        ] {
             assert_eq!(page_without_query(bad), None, "{bad}");
         }
     }

@@ -45,45 +45,53 @@ pub async fn insert(
 /// A conversation as the API shows it, without its last message or unread count.
 pub async fn get(db: &mut impl Db, id: &str) -> Result<Option<Conversation>, Error> {
     type Row = (String, String, String, String, String, Option<String>);
-    let row: Option<Row> = on!(db, |c| sqlx::query_as(
+    let row: Option<Row> = on!(db, |c| {
+        sqlx::query_as(
         "SELECT id, brand_id, visitor_name, created_at, updated_at, closed_at FROM conversations WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(c)
-    .await)?;
-    Ok(row.map(|(id, brand_id, visitor_name, created_at, updated_at, closed_at)| Conversation {
-        id,
-        brand_id,
-        visitor_name,
-        created_at,
-        updated_at,
-        last_message: None,
-        unread: 0,
-        closed_at,
-    }))
+    .await
+    })?;
+    Ok(row.map(
+        |(id, brand_id, visitor_name, created_at, updated_at, closed_at)| Conversation {
+            id,
+            brand_id,
+            visitor_name,
+            created_at,
+            updated_at,
+            last_message: None,
+            unread: 0,
+            closed_at,
+        },
+    ))
 }
 
 /// Closes an open conversation (`closed_at` = `at`); false when it was closed already.
 pub async fn close(db: &mut impl Db, id: &str, by: &str, at: &str) -> Result<bool, Error> {
-    let done = exec!(db, |c| sqlx::query(
+    let done = exec!(db, |c| {
+        sqlx::query(
         "UPDATE conversations SET closed_at = $1, closed_by = $2 WHERE id = $3 AND closed_at IS NULL"
     )
     .bind(at)
     .bind(by)
     .bind(id)
     .execute(c)
-    .await)?;
+    .await
+    })?;
     Ok(done == 1)
 }
 
 /// Opens a closed conversation again; false when it was open.
 pub async fn reopen(db: &mut impl Db, id: &str) -> Result<bool, Error> {
-    let done = exec!(db, |c| sqlx::query(
+    let done = exec!(db, |c| {
+        sqlx::query(
         "UPDATE conversations SET closed_at = NULL, closed_by = NULL WHERE id = $1 AND closed_at IS NOT NULL"
     )
     .bind(id)
     .execute(c)
-    .await)?;
+    .await
+    })?;
     Ok(done == 1)
 }
 
@@ -100,13 +108,15 @@ pub struct VisitorRow {
 }
 
 pub async fn visitor(db: &mut impl Db, id: &str) -> Result<Option<VisitorRow>, Error> {
-    on!(db, |c| sqlx::query_as(
+    on!(db, |c| {
+        sqlx::query_as(
         "SELECT id, brand_id, visitor_name, visitor_email, visitor_locale, start_page, visitor_time_zone
            FROM conversations WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(c)
-    .await)
+    .await
+    })
 }
 
 /// An operator corrects the visitor's name or email (`None` leaves it).
@@ -313,7 +323,8 @@ pub async fn page(
 /// Marks everything in the conversation up to now as read by `reader` (never back:
 /// a late, older mark does not undo a newer one).
 pub async fn mark_read(db: &mut impl Db, reader: &str, conversation_id: &str) -> Result<(), Error> {
-    exec!(db, |c| sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO conversation_reads (account_id, conversation_id, read_until)
          SELECT $1, $2, latest FROM (SELECT MAX(id) AS latest FROM messages WHERE conversation_id = $2) newest
          WHERE latest IS NOT NULL
@@ -323,6 +334,7 @@ pub async fn mark_read(db: &mut impl Db, reader: &str, conversation_id: &str) ->
     .bind(reader)
     .bind(conversation_id)
     .execute(c)
-    .await)?;
+    .await
+    })?;
     Ok(())
 }

@@ -33,7 +33,8 @@ pub async fn insert_with_key(
     idempotency_key: Option<&str>,
 ) -> Result<(), Error> {
     let author = author_text(message.author);
-    exec!(db, |c| sqlx::query(
+    exec!(db, |c| {
+        sqlx::query(
         "INSERT INTO messages (id, conversation_id, author, author_name, text, card_id, created_at, idempotency_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -46,7 +47,8 @@ pub async fn insert_with_key(
     .bind(&message.created_at)
     .bind(idempotency_key)
     .execute(c)
-    .await)?;
+    .await
+    })?;
     super::conversations::touch(db, &message.conversation_id, &message.created_at).await
 }
 

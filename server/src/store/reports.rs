@@ -35,7 +35,8 @@ pub async fn cards_shared(
     until: &str,
     brand_id: Option<&str>,
 ) -> Result<Vec<ReportRow>, Error> {
-    on!(db, |c| sqlx::query_as(
+    on!(db, |c| {
+        sqlx::query_as(
         "SELECT c.id, c.conversation_id, v.brand_id, c.title, c.amount_minor, c.currency, c.status,
                 c.failure_reason, c.created_at, c.payer_email, c.refunded_minor,
                 (SELECT a.created_at FROM attempts a WHERE a.card_id = c.id AND a.status = 'succeeded') AS paid_at,
@@ -51,5 +52,6 @@ pub async fn cards_shared(
     .bind(until)
     .bind(brand_id)
     .fetch_all(c)
-    .await)
+    .await
+    })
 }

@@ -108,9 +108,15 @@ pub async fn cards(
     let cards = reports::cards(&state, &admin, &scope, query.status).await?;
     if query.format == Some(Format::Csv) {
         let body = reports::to_csv(&cards)?;
-        let name = format!("attachment; filename=\"paycard-cards-{}-{}.csv\"", scope.from, scope.to);
+        let name = format!(
+            "attachment; filename=\"paycard-cards-{}-{}.csv\"",
+            scope.from, scope.to
+        );
         return Ok((
-            [(CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (CONTENT_DISPOSITION, name)],
+            [
+                (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (CONTENT_DISPOSITION, name),
+            ],
             body,
         )
             .into_response());

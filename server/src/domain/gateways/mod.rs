@@ -8,16 +8,22 @@
 //!
 //! - [`sandbox`]: the built-in test gateway, with its ledger.
 //! - [`stripe`]: Stripe Checkout over Stripe's HTTP API.
+//! - [`paypal`]: PayPal Orders v2: approved on PayPal's page, captured by paycard.
+//! - [`razorpay`]: Razorpay Payment Links, with a signed callback.
 
+pub mod paypal;
+pub mod razorpay;
 pub mod sandbox;
 pub mod stripe;
 
 use std::collections::BTreeMap;
 
 use paycard_core::card_form::ValidCard;
-use paycard_core::gateways::{SANDBOX, STRIPE};
+use paycard_core::gateways::{PAYPAL, RAZORPAY, SANDBOX, STRIPE};
 use paycard_core::{Currency, Recurrence};
 
+pub use self::paypal::PayPal;
+pub use self::razorpay::Razorpay;
 pub use self::sandbox::Sandbox;
 pub use self::stripe::Stripe;
 use crate::error::AppError;
@@ -76,6 +82,9 @@ pub enum Happened {
     Paid { payment: Option<String> },
     /// Completed, but the money is still on its way (a bank debit): wait.
     Processing,
+    /// The customer approved it, and the money moves only when paycard captures it
+    /// (PayPal): [`Gateway::capture`], once the card is taken for it.
+    Approved,
     /// The (delayed) payment failed.
     Failed { reason: String },
     /// The session ended unpaid: the card stays payable.
@@ -111,9 +120,12 @@ pub enum About {
 pub struct RefundRequest<'a> {
     /// Ours: the gateway keeps it with the refund, and it makes a retry safe.
     pub refund_id: &'a str,
-    /// The payment to give back (Stripe's payment intent).
+    /// The payment to give back (Stripe's payment intent, PayPal's capture, Razorpay's
+    /// payment).
     pub payment: &'a str,
     pub amount_minor: i64,
+    /// The payment's currency (ISO code).
+    pub currency: &'a str,
 }
 
 /// Where a refund stands at its gateway.
@@ -165,6 +177,8 @@ pub enum GatewayError {
 pub enum Gateway {
     Sandbox(Sandbox),
     Stripe(Stripe),
+    PayPal(PayPal),
+    Razorpay(Razorpay),
 }
 
 impl Gateway {
@@ -198,8 +212,24 @@ impl Gateway {
     ) -> Option<Gateway> {
         match kind {
             SANDBOX => Some(Gateway::Sandbox(Sandbox::new(state))),
-            STRIPE => Stripe::new(state.http.clone(), &state.config.stripe_api_base, credentials)
-                .map(Gateway::Stripe),
+            STRIPE => Stripe::new(
+                state.http.clone(),
+                &state.config.stripe_api_base,
+                credentials,
+            )
+            .map(Gateway::Stripe),
+            PAYPAL => PayPal::new(
+                state.http.clone(),
+                &state.config.paypal_api_base,
+                credentials,
+            )
+            .map(Gateway::PayPal),
+            RAZORPAY => Razorpay::new(
+                state.http.clone(),
+                &state.config.razorpay_api_base,
+                credentials,
+            )
+            .map(Gateway::Razorpay),
             _ => None,
         }
     }
@@ -210,6 +240,8 @@ impl Gateway {
         match self {
             Gateway::Sandbox(_) => Ok(()),
             Gateway::Stripe(g) => g.check_credentials().await,
+            Gateway::PayPal(g) => g.check_credentials().await,
+            Gateway::Razorpay(g) => g.check_credentials().await,
         }
     }
 
@@ -234,12 +266,14 @@ impl Gateway {
         match self {
             Gateway::Sandbox(_) => SANDBOX,
             Gateway::Stripe(_) => STRIPE,
+            Gateway::PayPal(_) => PAYPAL,
+            Gateway::Razorpay(_) => RAZORPAY,
         }
     }
 
     /// Whether it sends the visitor to a page of its own (and settles by notification).
     pub fn redirects(&self) -> bool {
-        matches!(self, Gateway::Stripe(_))
+        !matches!(self, Gateway::Sandbox(_))
     }
 
     /// Begins a payment: a charge, or a redirect to the gateway's page.
@@ -247,6 +281,8 @@ impl Gateway {
         match self {
             Gateway::Sandbox(g) => g.begin(charge).await,
             Gateway::Stripe(g) => g.begin(charge).await,
+            Gateway::PayPal(g) => g.begin(charge).await,
+            Gateway::Razorpay(g) => g.begin(charge).await,
         }
     }
 
@@ -254,8 +290,8 @@ impl Gateway {
     pub async fn resolve(&self, key: &str) -> Result<Outcome, GatewayError> {
         match self {
             Gateway::Sandbox(g) => g.resolve(key).await,
-            Gateway::Stripe(_) => Err(GatewayError::Refused(
-                "Stripe payments are settled by their session".into(),
+            _ => Err(GatewayError::Refused(
+                "payments at a gateway's page are settled by their session".into(),
             )),
         }
     }
@@ -265,6 +301,38 @@ impl Gateway {
         match self {
             Gateway::Sandbox(_) => Ok(Happened::Other),
             Gateway::Stripe(g) => g.session_outcome(reference).await,
+            Gateway::PayPal(g) => g.session_outcome(reference).await,
+            Gateway::Razorpay(g) => g.session_outcome(reference).await,
+        }
+    }
+
+    /// Captures an approved session ([`Happened::Approved`]): the money moves now.
+    /// `request_id` (the attempt) makes asking again the same capture.
+    pub async fn capture(
+        &self,
+        reference: &str,
+        request_id: &str,
+    ) -> Result<Happened, GatewayError> {
+        match self {
+            Gateway::PayPal(g) => g.capture(reference, request_id).await,
+            // The others take the money on their page: nothing to capture.
+            _ => self.session_outcome(reference).await,
+        }
+    }
+
+    /// The visitor back from the gateway's page with what it says happened
+    /// (`?return=razorpay&razorpay_…`): the session and its outcome when the gateway
+    /// signed it; `None` when this gateway sends nothing to believe on the way back.
+    pub fn returned(&self, query: &str) -> Option<Result<(String, Happened), GatewayError>> {
+        match self {
+            Gateway::Razorpay(g) => {
+                let callback: razorpay::Callback = serde_urlencoded::from_str(query).ok()?;
+                if callback.razorpay_payment_link_id.is_empty() {
+                    return None;
+                }
+                Some(g.callback(&callback))
+            }
+            _ => None,
         }
     }
 
@@ -274,6 +342,8 @@ impl Gateway {
             // Nothing stays open at the sandbox.
             Gateway::Sandbox(_) => Ok(Closed::Closed),
             Gateway::Stripe(g) => g.close(reference).await,
+            Gateway::PayPal(g) => g.close(reference).await,
+            Gateway::Razorpay(g) => g.close(reference).await,
         }
     }
 
@@ -288,11 +358,14 @@ impl Gateway {
                 state: RefundState::Succeeded,
             }),
             Gateway::Stripe(g) => g.refund(request).await,
+            Gateway::PayPal(g) => g.refund(request).await,
+            Gateway::Razorpay(g) => g.refund(request).await,
         }
     }
 
-    /// Checks a notification's signature on the raw body and reads it.
-    pub fn verify_notification(
+    /// Checks a notification's signature on the raw body (PayPal: asks PayPal) and
+    /// reads it.
+    pub async fn verify_notification(
         &self,
         headers: &axum::http::HeaderMap,
         body: &[u8],
@@ -301,6 +374,8 @@ impl Gateway {
             // The sandbox settles every charge at once, so it never notifies.
             Gateway::Sandbox(_) => Err(GatewayError::NoNotifications),
             Gateway::Stripe(g) => g.verify_notification(headers, body),
+            Gateway::PayPal(g) => g.verify_notification(headers, body).await,
+            Gateway::Razorpay(g) => g.verify_notification(headers, body),
         }
     }
 }

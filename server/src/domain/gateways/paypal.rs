@@ -1,0 +1,539 @@
+//! PayPal, over its REST API (SPEC §8.7): an order per attempt (Orders v2, intent
+//! `CAPTURE`), the visitor approves it on PayPal's page, and paycard captures it — on the
+//! way back, or on the `CHECKOUT.ORDER.APPROVED` webhook, whichever comes first. No money
+//! moves until paycard captures, so closing a card needs nothing from PayPal: an order
+//! that is never captured lapses there by itself (see [`PayPal::close`]).
+//!
+//! Every call first takes an OAuth access token with the client id and secret. Webhooks
+//! are verified by PayPal itself (`POST /v1/notifications/verify-webhook-signature`)
+//! against the webhook id the admin registered. Calls go to `PAYCARD_PAYPAL_API_BASE`.
+
+use std::time::Duration;
+
+use paycard_core::gateways::{gateway_kind, Takes, PAYPAL};
+use paycard_core::{Currency, Money};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{
+    About, Begun, Charge, Closed, GatewayError, Happened, Notification, RefundRequest, RefundState,
+    RefundUpdate,
+};
+
+pub struct PayPal {
+    http: reqwest::Client,
+    api_base: String,
+    client_id: String,
+    client_secret: String,
+    webhook_id: String,
+}
+
+#[derive(Deserialize)]
+struct Token {
+    access_token: String,
+}
+
+/// PayPal's error bodies: the OAuth endpoint's (`error`, `error_description`) and the
+/// REST APIs' (`name`, `message`, `details[].issue`).
+#[derive(Deserialize, Default)]
+struct ErrorBody {
+    #[serde(default)]
+    error_description: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    details: Vec<ErrorDetail>,
+}
+
+#[derive(Deserialize, Default)]
+struct ErrorDetail {
+    #[serde(default)]
+    issue: String,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// A refusal's text starts with PayPal's issue code (`ORDER_NOT_APPROVED: …`), so the
+/// code can tell one refusal from another.
+fn refusal(text: &str, status: reqwest::StatusCode) -> String {
+    let body: ErrorBody = serde_json::from_str(text).unwrap_or_default();
+    let detail = body.details.first();
+    let words = detail
+        .and_then(|d| d.description.clone())
+        .or(body.message)
+        .or(body.error_description)
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    match detail {
+        Some(d) if !d.issue.is_empty() => format!("{}: {words}", d.issue),
+        _ => words,
+    }
+}
+
+#[derive(Deserialize)]
+struct Order {
+    id: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    links: Vec<Link>,
+    #[serde(default)]
+    purchase_units: Vec<PurchaseUnit>,
+}
+
+#[derive(Deserialize)]
+struct Link {
+    href: String,
+    rel: String,
+}
+
+#[derive(Deserialize)]
+struct PurchaseUnit {
+    #[serde(default)]
+    custom_id: Option<String>,
+    #[serde(default)]
+    payments: Option<Payments>,
+}
+
+#[derive(Deserialize)]
+struct Payments {
+    #[serde(default)]
+    captures: Vec<Capture>,
+}
+
+#[derive(Deserialize)]
+struct Capture {
+    id: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    custom_id: Option<String>,
+    #[serde(default)]
+    supplementary_data: Option<Value>,
+}
+
+impl Capture {
+    fn happened(&self) -> Happened {
+        match self.status.as_str() {
+            "COMPLETED" | "PARTIALLY_REFUNDED" | "REFUNDED" => Happened::Paid {
+                payment: Some(self.id.clone()),
+            },
+            "PENDING" => Happened::Processing,
+            "DECLINED" | "DENIED" | "FAILED" => Happened::Failed {
+                reason: "card_declined".into(),
+            },
+            _ => Happened::Other,
+        }
+    }
+}
+
+impl Order {
+    fn custom_id(&self) -> Option<String> {
+        self.purchase_units.iter().find_map(|u| u.custom_id.clone())
+    }
+
+    fn capture(&self) -> Option<&Capture> {
+        self.purchase_units
+            .iter()
+            .filter_map(|u| u.payments.as_ref())
+            .flat_map(|p| p.captures.iter())
+            .last()
+    }
+
+    /// What the order's state says happened, as a notification would put it.
+    fn happened(&self) -> Happened {
+        match self.status.as_str() {
+            "COMPLETED" => self
+                .capture()
+                .map(Capture::happened)
+                .unwrap_or(Happened::Processing),
+            "APPROVED" => Happened::Approved,
+            "VOIDED" => Happened::Expired,
+            // CREATED, SAVED, PAYER_ACTION_REQUIRED: the visitor has not approved yet.
+            _ => Happened::Other,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PayPalRefund {
+    id: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    custom_id: Option<String>,
+    #[serde(default)]
+    status_details: Option<Value>,
+}
+
+impl PayPalRefund {
+    fn update(self) -> RefundUpdate {
+        let state = match self.status.as_str() {
+            "COMPLETED" => RefundState::Succeeded,
+            "FAILED" | "CANCELLED" => RefundState::Failed {
+                reason: self
+                    .status_details
+                    .as_ref()
+                    .and_then(|d| d.get("reason"))
+                    .and_then(Value::as_str)
+                    .unwrap_or(&self.status)
+                    .to_lowercase(),
+            },
+            _ => RefundState::Pending,
+        };
+        RefundUpdate {
+            refund_id: self.custom_id,
+            reference: self.id,
+            state,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Event {
+    id: String,
+    event_type: String,
+    #[serde(default)]
+    resource: Value,
+}
+
+/// An amount as PayPal writes it: a decimal string in the currency's unit ("25.00",
+/// "1500" for yen), whole units for the currencies PayPal takes without decimals.
+pub fn amount_value(amount_minor: i64, currency: Currency) -> String {
+    let whole = gateway_kind(PAYPAL).is_some_and(
+        |k| matches!(k.takes, Takes::Currencies { whole, .. } if whole.contains(&currency.code())),
+    );
+    if whole {
+        (amount_minor / currency.minor_per_major()).to_string()
+    } else {
+        Money::new(amount_minor, currency).decimal()
+    }
+}
+
+/// The headers PayPal signs a webhook with, which its verification API wants back.
+const SIGNATURE_HEADERS: [(&str, &str); 5] = [
+    ("auth_algo", "paypal-auth-algo"),
+    ("cert_url", "paypal-cert-url"),
+    ("transmission_id", "paypal-transmission-id"),
+    ("transmission_sig", "paypal-transmission-sig"),
+    ("transmission_time", "paypal-transmission-time"),
+];
+
+impl PayPal {
+    pub fn new(
+        http: reqwest::Client,
+        api_base: &str,
+        credentials: &std::collections::BTreeMap<String, String>,
+    ) -> Option<PayPal> {
+        Some(PayPal {
+            http,
+            api_base: api_base.trim_end_matches('/').to_owned(),
+            client_id: credentials.get("client_id")?.clone(),
+            client_secret: credentials.get("client_secret")?.clone(),
+            webhook_id: credentials.get("webhook_id")?.clone(),
+        })
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<String, GatewayError> {
+        let response = request
+            .timeout(Duration::from_secs(20))
+            .send()
+            .await
+            .map_err(|e| GatewayError::Unavailable(e.without_url().to_string()))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| GatewayError::Unavailable(e.without_url().to_string()))?;
+        if status.is_success() {
+            Ok(text)
+        } else if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
+            Err(GatewayError::Refused(refusal(&text, status)))
+        } else {
+            Err(GatewayError::Unavailable(refusal(&text, status)))
+        }
+    }
+
+    /// An access token for the client id and secret (OAuth client credentials).
+    async fn token(&self) -> Result<String, GatewayError> {
+        let request = self
+            .http
+            .post(format!("{}/v1/oauth2/token", self.api_base))
+            .basic_auth(&self.client_id, Some(&self.client_secret))
+            .form(&[("grant_type", "client_credentials")]);
+        let text = self.send(request).await?;
+        serde_json::from_str::<Token>(&text)
+            .map(|t| t.access_token)
+            .map_err(|e| GatewayError::Unavailable(format!("unexpected answer: {e}")))
+    }
+
+    /// An authorised call, its answer read as `T`.
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, GatewayError> {
+        let token = self.token().await?;
+        let text = self.send(request.bearer_auth(token)).await?;
+        serde_json::from_str(&text)
+            .map_err(|e| GatewayError::Unavailable(format!("unexpected answer: {e}")))
+    }
+
+    /// Whether PayPal takes the client id and secret: it grants a token or says why not.
+    pub async fn check_credentials(&self) -> Result<(), GatewayError> {
+        self.token().await.map(drop)
+    }
+
+    /// Creates the order; the visitor goes to its `payer-action` link to approve it.
+    pub async fn begin(&self, charge: &Charge<'_>) -> Result<Begun, GatewayError> {
+        let locale = if charge.locale == "es" {
+            "es-ES"
+        } else {
+            "en-US"
+        };
+        let unit = json!({
+            "custom_id": charge.card_id,
+            "invoice_id": charge.idempotency_key,
+            "description": charge.title.chars().take(127).collect::<String>(),
+            "amount": {
+                "currency_code": charge.currency.code(),
+                "value": amount_value(charge.amount_minor, charge.currency),
+            },
+        });
+        let body = json!({
+            "intent": "CAPTURE",
+            "purchase_units": [unit],
+            "payment_source": {"paypal": {
+                "email_address": (!charge.email.is_empty()).then_some(charge.email),
+                "experience_context": {
+                    "return_url": charge.success_url,
+                    "cancel_url": charge.cancel_url,
+                    "locale": locale,
+                    "user_action": "PAY_NOW",
+                    "shipping_preference": "NO_SHIPPING",
+                },
+            }},
+        });
+        let request = self
+            .http
+            .post(format!("{}/v2/checkout/orders", self.api_base))
+            .header("PayPal-Request-Id", charge.idempotency_key)
+            .json(&body);
+        let order: Order = self.call(request).await?;
+        let url = order
+            .links
+            .iter()
+            .find(|l| l.rel == "payer-action" || l.rel == "approve")
+            .map(|l| l.href.clone())
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .ok_or_else(|| GatewayError::Unavailable("the order has no approval link".into()))?;
+        Ok(Begun::Redirect {
+            url,
+            reference: order.id,
+        })
+    }
+
+    async fn order(&self, id: &str) -> Result<Order, GatewayError> {
+        let url = format!("{}/v2/checkout/orders/{id}", self.api_base);
+        self.call(self.http.get(url)).await
+    }
+
+    /// How the order stands, as a notification would say it: approved orders wait for
+    /// paycard to capture them ([`Happened::Approved`]).
+    pub async fn session_outcome(&self, id: &str) -> Result<Happened, GatewayError> {
+        Ok(self.order(id).await?.happened())
+    }
+
+    /// Captures an approved order: the money moves now. `request_id` makes asking again
+    /// (after a lost answer) the same capture. An order captured already answers how it
+    /// went; a payment method PayPal declines fails the attempt.
+    pub async fn capture(&self, id: &str, request_id: &str) -> Result<Happened, GatewayError> {
+        let url = format!("{}/v2/checkout/orders/{id}/capture", self.api_base);
+        let request = self
+            .http
+            .post(url)
+            .header("PayPal-Request-Id", format!("capture-{request_id}"))
+            .json(&json!({}));
+        match self.call::<Order>(request).await {
+            Ok(order) => Ok(order.happened()),
+            Err(GatewayError::Refused(why)) if why.starts_with("ORDER_ALREADY_CAPTURED") => {
+                self.session_outcome(id).await
+            }
+            Err(GatewayError::Refused(why))
+                if why.starts_with("INSTRUMENT_DECLINED")
+                    || why.starts_with("PAYER_ACTION_REQUIRED")
+                    || why.starts_with("TRANSACTION_REFUSED") =>
+            {
+                Ok(Happened::Failed {
+                    reason: "card_declined".into(),
+                })
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Nothing to close at PayPal: an order moves no money until paycard captures it,
+    /// and one never captured lapses by itself. Only an order captured already (by
+    /// another instance an instant ago) is a completed payment.
+    pub async fn close(&self, id: &str) -> Result<Closed, GatewayError> {
+        match self.order(id).await?.happened() {
+            happened @ (Happened::Paid { .. } | Happened::Processing) => {
+                Ok(Closed::Completed(happened))
+            }
+            _ => Ok(Closed::Closed),
+        }
+    }
+
+    /// `POST /v2/payments/captures/{id}/refund`; the refund carries our id (`custom_id`),
+    /// which is also its `PayPal-Request-Id`.
+    pub async fn refund(&self, request: &RefundRequest<'_>) -> Result<RefundUpdate, GatewayError> {
+        let currency = Currency::from_code(request.currency).ok_or_else(|| {
+            GatewayError::Refused(format!("unknown currency {}", request.currency))
+        })?;
+        let url = format!(
+            "{}/v2/payments/captures/{}/refund",
+            self.api_base, request.payment
+        );
+        let body = json!({
+            "amount": {
+                "currency_code": currency.code(),
+                "value": amount_value(request.amount_minor, currency),
+            },
+            "custom_id": request.refund_id,
+        });
+        let refund: PayPalRefund = self
+            .call(
+                self.http
+                    .post(url)
+                    .header("PayPal-Request-Id", request.refund_id)
+                    .json(&body),
+            )
+            .await?;
+        let mut update = refund.update();
+        update
+            .refund_id
+            .get_or_insert_with(|| request.refund_id.to_owned());
+        Ok(update)
+    }
+
+    /// Asks PayPal whether it sent this webhook (its signature headers, our webhook id,
+    /// the event exactly as received), and reads it.
+    pub async fn verify_notification(
+        &self,
+        headers: &axum::http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Notification, GatewayError> {
+        let mut fields = serde_json::Map::new();
+        for (field, header) in SIGNATURE_HEADERS {
+            let value = headers
+                .get(header)
+                .and_then(|v| v.to_str().ok())
+                .ok_or(GatewayError::BadSignature)?;
+            fields.insert(field.into(), value.into());
+        }
+        fields.insert("webhook_id".into(), self.webhook_id.clone().into());
+        // The event goes back byte for byte: PayPal checks its signature on them.
+        let event = std::str::from_utf8(body).map_err(|_| GatewayError::BadSignature)?;
+        serde_json::from_str::<serde::de::IgnoredAny>(event)
+            .map_err(|_| GatewayError::BadSignature)?;
+        let head = serde_json::to_string(&fields).expect("strings serialise");
+        let verification = format!(
+            "{},\"webhook_event\":{event}}}",
+            head.strip_suffix('}').expect("an object ends with }")
+        );
+        let url = format!(
+            "{}/v1/notifications/verify-webhook-signature",
+            self.api_base
+        );
+        let answer: Value = self
+            .call(
+                self.http
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(verification),
+            )
+            .await?;
+        if answer.get("verification_status").and_then(Value::as_str) != Some("SUCCESS") {
+            return Err(GatewayError::BadSignature);
+        }
+        let event: Event = serde_json::from_slice(body).map_err(|_| GatewayError::BadSignature)?;
+        Ok(Notification {
+            about: about(&event),
+            event_id: event.id,
+        })
+    }
+}
+
+/// What a verified event is about. One this code does not read is acknowledged and
+/// ignored (refusing it would only make PayPal send it again).
+fn about(event: &Event) -> About {
+    let nothing = || {
+        tracing::warn!(event = %event.id, kind = %event.event_type, "a PayPal event not understood; ignored");
+        About::Refunds(Vec::new())
+    };
+    let resource = event.resource.clone();
+    match event.event_type.as_str() {
+        "CHECKOUT.ORDER.APPROVED" | "CHECKOUT.ORDER.COMPLETED" => {
+            match serde_json::from_value::<Order>(resource) {
+                Ok(order) => About::Session {
+                    card_id: order.custom_id(),
+                    happened: order.happened(),
+                    reference: order.id,
+                },
+                Err(_) => nothing(),
+            }
+        }
+        kind if kind.starts_with("PAYMENT.CAPTURE.") && kind != "PAYMENT.CAPTURE.REFUNDED" => {
+            let Ok(capture) = serde_json::from_value::<Capture>(resource) else {
+                return nothing();
+            };
+            let order = capture
+                .supplementary_data
+                .as_ref()
+                .and_then(|d| d.pointer("/related_ids/order_id"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            match order {
+                Some(reference) => About::Session {
+                    card_id: capture.custom_id.clone(),
+                    happened: capture.happened(),
+                    reference,
+                },
+                None => nothing(),
+            }
+        }
+        "PAYMENT.CAPTURE.REFUNDED" | "PAYMENT.REFUND.PENDING" | "PAYMENT.REFUND.FAILED" => {
+            match serde_json::from_value::<PayPalRefund>(resource) {
+                Ok(refund) => About::Refunds(vec![refund.update()]),
+                Err(_) => nothing(),
+            }
+        }
+        _ => About::Refunds(Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_written_in_the_currency_unit_as_paypal_takes_them() {
+        let cur = |c| Currency::from_code(c).unwrap();
+        assert_eq!(amount_value(2500, cur("EUR")), "25.00");
+        assert_eq!(amount_value(1500, cur("JPY")), "1500");
+        assert_eq!(amount_value(150_000, cur("HUF")), "1500");
+    }
+
+    #[test]
+    fn refusals_keep_paypals_issue_code() {
+        let body = r#"{"name":"UNPROCESSABLE_ENTITY","message":"The requested action could not be performed.","details":[{"issue":"ORDER_NOT_APPROVED","description":"Payer has not yet approved the Order for payment."}]}"#;
+        assert_eq!(
+            refusal(body, reqwest::StatusCode::UNPROCESSABLE_ENTITY),
+            "ORDER_NOT_APPROVED: Payer has not yet approved the Order for payment."
+        );
+        let oauth =
+            r#"{"error":"invalid_client","error_description":"Client Authentication failed"}"#;
+        assert_eq!(
+            refusal(oauth, reqwest::StatusCode::UNAUTHORIZED),
+            "Client Authentication failed"
+        );
+    }
+}
