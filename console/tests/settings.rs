@@ -30,6 +30,14 @@ struct Form {
 }
 
 async fn mount_form(locale: Locale, payment: Option<Payment>) -> Form {
+    mount_form_with(locale, payment, Vec::new()).await
+}
+
+async fn mount_form_with(
+    locale: Locale,
+    payment: Option<Payment>,
+    gateway_kinds: Vec<String>,
+) -> Form {
     let root = document()
         .create_element("div")
         .unwrap()
@@ -39,6 +47,7 @@ async fn mount_form(locale: Locale, payment: Option<Payment>) -> Form {
     mount_to(root.clone(), move || {
         view! {
             <PaymentForm locale=locale payment=payment.clone() brands=brands() default_currency="EUR".to_owned()
+                gateway_kinds=gateway_kinds.clone()
                 on_done=Callback::new(move |_| saved.update(|n| *n += 1))
                 on_cancel=Callback::new(|_| ())/>
         }
@@ -188,4 +197,50 @@ async fn editing_shows_the_payment_as_saved() {
         .unwrap()
         .unchecked_into();
     assert_eq!(unit.value(), "week");
+}
+
+#[wasm_bindgen_test]
+async fn the_form_says_which_configured_gateways_can_take_the_payment() {
+    let form = mount_form_with(
+        Locale::En,
+        None,
+        vec!["stripe".into(), "paypal".into(), "razorpay".into()],
+    )
+    .await;
+    let note = || {
+        form.root
+            .query_selector(".payment__gateways")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap_or_default()
+    };
+    form.type_into("pay-amount", "25.00").await;
+    // EUR once: PayPal and Razorpay take it too, nothing to say.
+    assert_eq!(note(), "");
+    form.choose("pay-frequency", "monthly").await;
+    assert_eq!(
+        note(),
+        "Visitors can pay it with Stripe. PayPal takes one-time payments only. Razorpay takes one-time payments only."
+    );
+    form.choose("pay-frequency", "once").await;
+    form.choose("pay-currency", "KWD").await;
+    form.type_into("pay-amount", "295.991").await;
+    assert_eq!(
+        note(),
+        "Visitors can pay it with Stripe. PayPal does not take KWD. Razorpay takes KWD amounts in coarser steps only."
+    );
+    let spanish = mount_form_with(Locale::Es, None, vec!["paypal".into()]).await;
+    spanish.choose("pay-frequency", "monthly").await;
+    let text = spanish
+        .root
+        .query_selector(".payment__gateways")
+        .unwrap()
+        .unwrap()
+        .text_content()
+        .unwrap_or_default();
+    assert_eq!(
+        text,
+        "Ninguna pasarela configurada puede cobrar este pago: los visitantes no podrían pagarlo. PayPal solo acepta pagos únicos."
+    );
 }

@@ -5,6 +5,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use paycard_core::api::{Brand, Payment, PaymentPatch};
+use paycard_core::gateways::gateway_kind;
 use paycard_core::money::MoneyParseError;
 use paycard_core::recurrence::price_text;
 use paycard_core::validation::{validate_payment, FieldError, PaymentDraft, Problem};
@@ -87,6 +88,8 @@ pub fn PaymentSettings(locale: Locale) -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let form_open = RwSignal::new(false);
     let editing = RwSignal::new(None::<Payment>);
+    // The kinds of the configured gateways: the form says which can take a payment.
+    let gateway_kinds = RwSignal::new(Vec::<String>::new());
 
     let load = move || {
         leptos::task::spawn_local(async move {
@@ -99,6 +102,9 @@ pub fn PaymentSettings(locale: Locale) -> impl IntoView {
             }
             if let Ok(Some(portal)) = admin::portal().await {
                 default_currency.set(portal.currency);
+                if let Ok(configured) = admin::gateways().await {
+                    gateway_kinds.set(configured.into_iter().map(|g| g.kind).collect());
+                }
             }
         });
     };
@@ -213,6 +219,7 @@ pub fn PaymentSettings(locale: Locale) -> impl IntoView {
             {move || view! {
                 <PaymentForm locale=locale payment=editing.get_untracked() brands=brands.get_untracked()
                     default_currency=default_currency.get_untracked()
+                    gateway_kinds=gateway_kinds.get_untracked()
                     on_done=Callback::new(move |saved: Payment| {
                         form_open.set(false);
                         failure.set(None);
@@ -235,6 +242,9 @@ pub fn PaymentForm(
     payment: Option<Payment>,
     brands: Vec<Brand>,
     default_currency: String,
+    /// The kinds of the configured gateways (none: the built-in sandbox takes all).
+    #[prop(optional)]
+    gateway_kinds: Vec<String>,
     on_done: Callback<Payment>,
     on_cancel: Callback<()>,
 ) -> impl IntoView {
@@ -383,6 +393,34 @@ pub fn PaymentForm(
         }
     };
 
+    // Which configured gateways can take this payment (its currency, amount and
+    // recurrence), as the checkout will offer them: said as soon as one cannot.
+    let gateway_note = move || {
+        let c = Currency::from_code(&currency.get())?;
+        let recurring = frequency.get() != Frequency::OneTime;
+        let amount_minor = Money::parse(&amount.get(), c, locale)
+            .map(|m| m.amount_minor)
+            .unwrap_or(0);
+        let mut takes = Vec::new();
+        let mut refused = Vec::new();
+        for kind in gateway_kinds.iter().filter_map(|k| gateway_kind(k)) {
+            match kind.refusal(amount_minor, c, recurring) {
+                None => takes.push(kind.name),
+                Some(why) => refused.push(why.message(kind.name, c.code(), locale)),
+            }
+        }
+        if refused.is_empty() {
+            return None;
+        }
+        let head = match (takes.is_empty(), locale) {
+            (true, Locale::En) => "No gateway you have set up can take this payment: visitors could not pay it.".to_owned(),
+            (true, Locale::Es) => "Ninguna pasarela configurada puede cobrar este pago: los visitantes no podrían pagarlo.".to_owned(),
+            (false, Locale::En) => format!("Visitors can pay it with {}.", takes.join(", ")),
+            (false, Locale::Es) => format!("Los visitantes pueden pagarlo con {}.", takes.join(", ")),
+        };
+        Some(format!("{head} {}", refused.join(" ")))
+    };
+
     view! {
         <form class="form" on:submit=submit novalidate>
             <FormField id="pay-title".into() label=tr(locale, "Title", "Título").into() error=err("title") clears=Clears { errors, prefix: "title".into() }>
@@ -453,6 +491,7 @@ pub fn PaymentForm(
                     </div>
                 </Show>
             </fieldset>
+            <p class="field__hint payment__gateways" role="status">{gateway_note}</p>
             <p class="settings__failure" role="alert">{move || failure.get()}</p>
             <FormActions back_label=tr(locale, "Cancel", "Cancelar") submit_label=tr(locale, "Save payment", "Guardar pago") busy=busy on_back=on_cancel/>
         </form>

@@ -286,6 +286,11 @@ pub async fn page(
     let Some((card, brand)) = charges::card_of_link(&state, &token).await? else {
         return Ok(status_page(None, locale));
     };
+    // Back from the gateway's page after its notification already settled the card:
+    // this visitor just paid, so thank them rather than say it was paid before.
+    if query.returned.is_some() && card.status == CardStatus::Paid {
+        return Ok(success_page(&card, &brand, locale));
+    }
     if !card.status.allows(&CardAction::StartPayment) {
         return Ok(status_page(Some((&card, &brand)), locale));
     }
