@@ -95,6 +95,7 @@ test('an admin adds PayPal; the visitor approves on its page; paycard captures a
   assert.match(text, /AXe2eStandInClientId0000000001/, 'the client id is not a secret');
   assert.match(text, /…0002/);
   assert.doesNotMatch(text, /ELe2eStandIn/);
+  assert.match(text, /Takes one-time payments only/);
   const webhookUrl = await row.locator('.webhook-url').textContent();
   assert.match(webhookUrl, /\/webhooks\/paypal\/gw_/);
   const events = row.getByRole('list', { name: 'Webhook events for PayPal' });

@@ -151,6 +151,11 @@ pub fn GatewaySettings(locale: Locale) -> impl IntoView {
                                                 <div class="row__text">
                                                     <span class="row__title">{g.name.clone()}</span>
                                                     <span class="row__meta">{if facts.is_empty() { tr(locale, "No credentials needed", "No necesita credenciales").to_owned() } else { facts }}</span>
+                                                    {paycard_core::gateways::gateway_kind(&g.kind).filter(|k| !k.recurring).map(|_| view! {
+                                                        <span class="row__meta">{tr(locale,
+                                                            "Takes one-time payments only: recurring payments are offered the other gateways.",
+                                                            "Solo acepta pagos únicos: los pagos periódicos se ofrecen con las demás pasarelas.")}</span>
+                                                    })}
                                                     {webhook}
                                                 </div>
                                                 <div class="row__actions">
