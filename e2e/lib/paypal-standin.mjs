@@ -125,6 +125,11 @@ export async function startPayPalStandIn({ clientId, clientSecret, webhookId }) 
         && JSON.stringify(body.webhook_event) === sent.body;
       return json(res, 200, { verification_status: ok ? 'SUCCESS' : 'FAILURE' });
     }
+    m = url.pathname.match(/^\/v1\/notifications\/webhooks\/([^/]+)$/);
+    if (m && req.method === 'GET') {
+      if (m[1] !== webhookId) return fail(res, 404, 'RESOURCE_NOT_FOUND', 'INVALID_RESOURCE_ID', 'Specified resource ID does not exist.');
+      return json(res, 200, { id: webhookId, url: webhookUrl, event_types: [{ name: 'CHECKOUT.ORDER.APPROVED' }] });
+    }
     if (url.pathname === '/checkoutnow' && orders.has(url.searchParams.get('token'))) {
       const order = orders.get(url.searchParams.get('token'));
       if (req.method === 'POST') {

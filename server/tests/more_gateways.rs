@@ -46,6 +46,7 @@ struct PayPal {
     /// Webhooks PayPal "sent": transmission id -> (signature, event).
     transmissions: HashMap<String, (String, Value)>,
     verify_calls: usize,
+    token_calls: usize,
     down: bool,
 }
 
@@ -88,8 +89,12 @@ async fn paypal_token(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    if shared.lock().unwrap().down {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    {
+        let mut pp = shared.lock().unwrap();
+        if pp.down {
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+        pp.token_calls += 1;
     }
     let basic = format!(
         "Basic {}",
@@ -389,6 +394,25 @@ async fn paypal_verify(
     Json(json!({"verification_status": if ok { "SUCCESS" } else { "FAILURE" }})).into_response()
 }
 
+async fn paypal_get_webhook(
+    State(shared): State<SharedPayPal>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let pp = shared.lock().unwrap();
+    paypal_guard!(pp, headers);
+    if id != PAYPAL_WEBHOOK_ID {
+        return paypal_error(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_NOT_FOUND",
+            "INVALID_RESOURCE_ID",
+            "Specified resource ID does not exist.",
+        );
+    }
+    Json(json!({"id": id, "url": "https://pay.example.com/webhooks/paypal/gw", "event_types": [{"name": "CHECKOUT.ORDER.APPROVED"}]}))
+        .into_response()
+}
+
 async fn start_paypal() -> SharedPayPal {
     let shared: SharedPayPal = Arc::default();
     let router = Router::new()
@@ -401,6 +425,7 @@ async fn start_paypal() -> SharedPayPal {
             "/v1/notifications/verify-webhook-signature",
             post(paypal_verify),
         )
+        .route("/v1/notifications/webhooks/{id}", get(paypal_get_webhook))
         .with_state(shared.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     shared.lock().unwrap().base = format!("http://{}", listener.local_addr().unwrap());
@@ -1014,6 +1039,30 @@ async fn both_are_offered_their_credentials_checked_and_masked_and_the_page_offe
             "{err}"
         );
     }
+    // A webhook id PayPal does not know for this app: blamed on that field.
+    let res =
+        w.s.send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/admin/gateways/{}", w.paypal_id),
+            Some(&w.admin),
+            Some(
+                json!({"kind": "paypal", "credentials": {"client_id": PAYPAL_CLIENT_ID,
+                "client_secret": PAYPAL_SECRET, "webhook_id": "0000000000WRONG000000000"}}),
+            ),
+        )
+        .await;
+    let err = assert_error(res, 400, "validation_failed").await;
+    assert_eq!(
+        err["error"]["fields"][0]["field"], "credentials.webhook_id",
+        "{err}"
+    );
+    assert!(
+        err["error"]["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("INVALID_RESOURCE_ID"),
+        "{err}"
+    );
     // Test connection asks each provider again.
     for id in [&w.paypal_id, &w.razorpay_id] {
         let check: Value =
@@ -1137,6 +1186,8 @@ async fn a_paypal_payment_is_approved_on_paypals_page_and_captured_on_the_way_ba
         assert_eq!(w.paypal_webhook(&event, false).await.status(), 200);
     }
     assert_eq!(w.paypal.lock().unwrap().capture_calls, 1, "captured once");
+    // The access token granted to the credentials' check served every call since.
+    assert_eq!(w.paypal.lock().unwrap().token_calls, 1, "the token is kept");
     assert_eq!(w.attempts(&p).await.len(), 1);
     assert_eq!(w.card(&p).await["status"], "paid");
 }

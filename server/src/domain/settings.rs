@@ -310,6 +310,12 @@ async fn verify(
                 Problem::Rejected { message },
             )]))
         }
+        Err(GatewayError::RefusedField { field, message }) => {
+            Err(AppError::Validation(vec![FieldError::new(
+                &format!("credentials.{field}"),
+                Problem::Rejected { message },
+            )]))
+        }
         Err(e) => Err(AppError::Conflict {
             code: "gateway_unreachable",
             message: format!(
@@ -357,6 +363,7 @@ pub async fn check_gateway(state: &AppState, id: &str) -> Result<GatewayCheck, A
     let (result, message) = match gateway.check_credentials().await {
         Ok(()) => (CheckResult::Accepted, None),
         Err(GatewayError::Refused(message)) => (CheckResult::Rejected, Some(message)),
+        Err(e @ GatewayError::RefusedField { .. }) => (CheckResult::Rejected, Some(e.to_string())),
         Err(e) => (CheckResult::Unreachable, Some(e.to_string())),
     };
     Ok(GatewayCheck {

@@ -171,6 +171,13 @@ pub enum GatewayError {
     /// The gateway answered, refusing the request.
     #[error("the gateway refused the request: {0}")]
     Refused(String),
+    /// The gateway refused one credential in particular (`field`, as in the kind's
+    /// form): a check of credentials blames that field.
+    #[error("the gateway refused the {field}: {message}")]
+    RefusedField {
+        field: &'static str,
+        message: String,
+    },
 }
 
 /// A gateway, ready to call.

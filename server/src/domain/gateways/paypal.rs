@@ -8,6 +8,8 @@
 //! are verified by PayPal itself (`POST /v1/notifications/verify-webhook-signature`)
 //! against the webhook id the admin registered. Calls go to `PAYCARD_PAYPAL_API_BASE`.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use paycard_core::gateways::{gateway_kind, Takes, PAYPAL};
@@ -31,7 +33,17 @@ pub struct PayPal {
 #[derive(Deserialize)]
 struct Token {
     access_token: String,
+    /// Seconds.
+    #[serde(default)]
+    expires_in: Option<u64>,
 }
+
+/// PayPal refused the access token (401).
+struct Unauthorised;
+
+/// Access tokens kept per credentials, until shortly before they expire.
+type Tokens = HashMap<String, (String, std::time::Instant)>;
+static TOKENS: LazyLock<Mutex<Tokens>> = LazyLock::new(Default::default);
 
 /// PayPal's error bodies: the OAuth endpoint's (`error`, `error_description`) and the
 /// REST APIs' (`name`, `message`, `details[].issue`).
@@ -253,33 +265,126 @@ impl PayPal {
         }
     }
 
-    /// An access token for the client id and secret (OAuth client credentials).
-    async fn token(&self) -> Result<String, GatewayError> {
+    /// Where this client's token is kept: by API base and credentials (new credentials,
+    /// a new token).
+    fn token_key(&self) -> String {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(
+            format!(
+                "{}\n{}\n{}",
+                self.api_base, self.client_id, self.client_secret
+            )
+            .as_bytes(),
+        ))
+    }
+
+    /// An access token for the client id and secret (OAuth client credentials). PayPal's
+    /// tokens last hours: one is kept per credentials until shortly before it expires,
+    /// so a payment does not cost a token request each time.
+    async fn token(&self, fresh: bool) -> Result<String, GatewayError> {
+        let key = self.token_key();
+        let now = std::time::Instant::now();
+        if !fresh {
+            let cached = TOKENS.lock().ok().and_then(|t| t.get(&key).cloned());
+            if let Some((token, _)) = cached.filter(|(_, until)| *until > now) {
+                return Ok(token);
+            }
+        }
         let request = self
             .http
             .post(format!("{}/v1/oauth2/token", self.api_base))
             .basic_auth(&self.client_id, Some(&self.client_secret))
             .form(&[("grant_type", "client_credentials")]);
         let text = self.send(request).await?;
-        serde_json::from_str::<Token>(&text)
-            .map(|t| t.access_token)
-            .map_err(|e| GatewayError::Unavailable(format!("unexpected answer: {e}")))
+        let token = serde_json::from_str::<Token>(&text)
+            .map_err(|e| GatewayError::Unavailable(format!("unexpected answer: {e}")))?;
+        let lasts = Duration::from_secs(token.expires_in.unwrap_or(0).saturating_sub(120));
+        if let Ok(mut tokens) = TOKENS.lock() {
+            tokens.retain(|_, (_, until)| *until > now);
+            tokens.insert(key, (token.access_token.clone(), now + lasts));
+        }
+        Ok(token.access_token)
     }
 
-    /// An authorised call, its answer read as `T`.
+    /// An authorised call, its answer read as `T`. A kept token PayPal no longer takes
+    /// (revoked early) is replaced once.
     async fn call<T: serde::de::DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, GatewayError> {
-        let token = self.token().await?;
-        let text = self.send(request.bearer_auth(token)).await?;
+        let retry = request.try_clone();
+        let token = self.token(false).await?;
+        let text = match self.send_authorised(request, &token).await {
+            Err(Unauthorised) => match retry {
+                Some(request) => {
+                    let token = self.token(true).await?;
+                    self.send_authorised(request, &token)
+                        .await
+                        .map_err(|Unauthorised| {
+                            GatewayError::Refused("PayPal refused a fresh access token".into())
+                        })??
+                }
+                None => {
+                    return Err(GatewayError::Unavailable(
+                        "PayPal refused the access token".into(),
+                    ))
+                }
+            },
+            Ok(answer) => answer?,
+        };
         serde_json::from_str(&text)
             .map_err(|e| GatewayError::Unavailable(format!("unexpected answer: {e}")))
     }
 
-    /// Whether PayPal takes the client id and secret: it grants a token or says why not.
+    /// Sends with the token: `Err(Unauthorised)` when PayPal refuses the token itself.
+    async fn send_authorised(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: &str,
+    ) -> Result<Result<String, GatewayError>, Unauthorised> {
+        let response = request
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(20))
+            .send()
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(GatewayError::Unavailable(e.without_url().to_string()))),
+        };
+        let status = response.status();
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            return Err(Unauthorised);
+        }
+        let text = match response.text().await {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(GatewayError::Unavailable(e.without_url().to_string()))),
+        };
+        Ok(if status.is_success() {
+            Ok(text)
+        } else if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
+            Err(GatewayError::Refused(refusal(&text, status)))
+        } else {
+            Err(GatewayError::Unavailable(refusal(&text, status)))
+        })
+    }
+
+    /// Whether PayPal takes the client id and secret (it grants a token or says why
+    /// not), and knows the webhook id for this app (else every webhook would fail its
+    /// verification): `RefusedField` names the webhook id when only it is wrong.
     pub async fn check_credentials(&self) -> Result<(), GatewayError> {
-        self.token().await.map(drop)
+        self.token(true).await?;
+        let url = format!(
+            "{}/v1/notifications/webhooks/{}",
+            self.api_base, self.webhook_id
+        );
+        match self.call::<Value>(self.http.get(url)).await {
+            Ok(_) => Ok(()),
+            Err(GatewayError::Refused(message)) => Err(GatewayError::RefusedField {
+                field: "webhook_id",
+                message,
+            }),
+            Err(other) => Err(other),
+        }
     }
 
     /// Creates the order; the visitor goes to its `payer-action` link to approve it.
