@@ -149,6 +149,18 @@ async fn a_country_fills_in_currency_and_time_zone() {
         (jp["currency"].as_str(), jp["time_zone"].as_str()),
         (Some("JPY"), Some("Asia/Tokyo"))
     );
+    // A small country its own zone (zone.tab), not the neighbour's it shares clocks with.
+    let kw: Value = s
+        .get("/api/v1/admin/portal/defaults?country=KW", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (kw["currency"].as_str(), kw["time_zone"].as_str()),
+        (Some("KWD"), Some("Asia/Kuwait"))
+    );
+    assert_eq!(kw["time_zones"], json!(["Asia/Kuwait"]));
 
     assert_error(
         s.get("/api/v1/admin/portal/defaults", Some(&admin)).await,

@@ -48,32 +48,46 @@ pub fn offset_at(at: chrono::DateTime<chrono::Utc>, time_zone: &str) -> chrono::
         .unwrap_or(chrono::FixedOffset::east_opt(0).expect("0 is an offset"))
 }
 
-/// A zone of `zone1970.tab` with its comment and its countries, first the principal.
+/// IANA's per-country zone table (`zone.tab`, from the tz database, public domain),
+/// as Debian's tzdata 2025b ships it. Unlike `zone1970.tab` (which the `timezone-data`
+/// crate carries, and which merges countries whose clocks agree since 1970: Kuwait
+/// under `Asia/Riyadh`), each row here has exactly one country, so every country gets
+/// its own zones (Kuwait `Asia/Kuwait`). Update it with the tz database.
+const ZONE_TAB: &str = include_str!("../../data/zone.tab");
+
+/// A row of `zone.tab`: country, zone, comment.
 struct TabZone {
+    country: &'static str,
     name: &'static str,
     commentary: &'static str,
-    countries: Vec<&'static str>,
 }
 
-/// The table, read once: the crate scans its text for every `meta` call, and a
-/// country's zones need all of them.
+/// The table's rows, in its order (by country; within one, the most populous zones
+/// first where geography allows), for the zones the embedded database knows.
 static ZONE_TABLE: std::sync::LazyLock<Vec<TabZone>> = std::sync::LazyLock::new(|| {
-    timezone_data::names()
-        .filter_map(|name| {
-            let meta = timezone_data::meta(name)?;
+    ZONE_TAB
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let mut columns = line.split('\t');
+            let country = columns.next()?;
+            let _coordinates = columns.next()?;
+            let name = columns.next()?;
+            let commentary = columns.next().unwrap_or("");
+            timezone_data::load(name).ok()?;
             Some(TabZone {
+                country,
                 name,
-                commentary: meta.commentary,
-                countries: meta.countries().map(|c| c.code).collect(),
+                commentary,
             })
         })
         .collect()
 });
 
-/// The principal zone of the large countries whose several zones' commentary in
-/// `zone1970.tab` does not single one out (the US has four zones "most areas" of
-/// something). A business there most likely keeps its capital's or main market's
-/// hours; the admin can pick another.
+/// The principal zone of the large countries whose first zone in `zone.tab` is not
+/// where most of the business happens (the table orders zones geographically first:
+/// Australia starts at Lord Howe Island, Canada at St John's). A business there most
+/// likely keeps its capital's or main market's hours; the admin can pick another.
 const PRINCIPAL_ZONE: &[(&str, &str)] = &[
     ("AR", "America/Argentina/Buenos_Aires"),
     ("AU", "Australia/Sydney"),
@@ -85,24 +99,15 @@ const PRINCIPAL_ZONE: &[(&str, &str)] = &[
     ("UZ", "Asia/Tashkent"),
 ];
 
-/// The IANA zones that cover `country`, the principal one first.
-///
-/// `zone1970.tab` lists a country's zones most populous first, but the crate does not
-/// keep that order; its commentary does say which zone covers "most" of a country or its
-/// "mainland", which picks the principal zone of most countries with several, and
-/// [`PRINCIPAL_ZONE`] names it for the rest.
+/// The IANA zones of `country`, the principal one first: [`PRINCIPAL_ZONE`]'s, else
+/// the one whose comment says it covers "most" of the country or its "mainland", else
+/// the table's first.
 pub fn country_time_zones(country: &str) -> Vec<String> {
-    let mut own = Vec::new(); // zones whose first country is this one
-    let mut shared = Vec::new(); // zones shared with a neighbour (Europe/Berlin for NO)
-    for zone in ZONE_TABLE.iter() {
-        match zone.countries.first() {
-            Some(first) if *first == country => own.push((zone.name, zone.commentary)),
-            Some(_) if zone.countries.contains(&country) => {
-                shared.push((zone.name, zone.commentary))
-            }
-            _ => {}
-        }
-    }
+    let own: Vec<(&str, &str)> = ZONE_TABLE
+        .iter()
+        .filter(|z| z.country == country)
+        .map(|z| (z.name, z.commentary))
+        .collect();
     let principal_hint = |commentary: &str| {
         let c = commentary.to_ascii_lowercase();
         c.contains("most") || c.contains("mainland")
@@ -118,7 +123,7 @@ pub fn country_time_zones(country: &str) -> Vec<String> {
     if let Some(i) = principal {
         zones.push(own[i].0.to_owned());
     }
-    for (name, _) in own.iter().chain(shared.iter()) {
+    for (name, _) in &own {
         if !zones.iter().any(|z| z == name) {
             zones.push((*name).to_owned());
         }
@@ -724,8 +729,16 @@ mod tests {
         }
         assert_eq!(country_time_zones("DE")[0], "Europe/Berlin");
         assert_eq!(country_time_zones("JP"), vec!["Asia/Tokyo"]);
-        // Norway shares Berlin's zone in zone1970.tab.
-        assert!(country_time_zones("NO").contains(&"Europe/Berlin".to_owned()));
+        // Each country its own zones, not a neighbour's that zone1970.tab merged in.
+        assert_eq!(country_time_zones("KW"), vec!["Asia/Kuwait"]);
+        assert_eq!(country_time_zones("NO"), vec!["Europe/Oslo"]);
+        assert_eq!(country_time_zones("BH"), vec!["Asia/Bahrain"]);
+        assert_eq!(country_time_zones("LU"), vec!["Europe/Luxembourg"]);
+        // Every country of the table has a zone the embedded database knows.
+        for z in ZONE_TABLE.iter() {
+            assert!(!country_time_zones(z.country).is_empty(), "{}", z.country);
+        }
+        assert_eq!(ZONE_TABLE.len(), ZONE_TAB.lines().filter(|l| !l.starts_with('#')).count(), "every zone of zone.tab is known");
         assert!(country_time_zones("ZZ").is_empty());
         assert!(is_time_zone("Europe/Madrid") && is_time_zone("UTC"));
         assert!(!is_time_zone("Mars/Olympus") && !is_time_zone(""));
