@@ -99,17 +99,13 @@ impl Default for LiveConfig {
     }
 }
 
-/// Stops the subscription when dropped (or on `stop`).
+/// Stops the subscription when dropped.
 pub struct LiveHandle {
     stopped: Rc<Cell<bool>>,
     wake: Rc<Cell<bool>>,
 }
 
 impl LiveHandle {
-    pub fn stop(&self) {
-        self.stopped.set(true);
-    }
-
     /// "Retry now": ends the wait before the next try (reconnecting or polling), so a
     /// person who knows the connection is back need not wait for the timer.
     pub fn retry_now(&self) {
@@ -117,7 +113,7 @@ impl LiveHandle {
     }
 }
 
-/// Waits `ms`, or less when `wake` (or `stop`, if given) is set meanwhile; whether
+/// Waits `ms`, or less when `wake` (or `stop`, if given: the handle was dropped) is set meanwhile; whether
 /// `wake` ended it (and it is cleared). The live subscription's back-off and polling
 /// and the outbox's pauses between tries, both cut short by "try now".
 pub(crate) async fn pause(ms: u32, wake: &Cell<bool>, stop: Option<&Cell<bool>>) -> bool {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::validation::FieldError;
+use crate::problem::FieldError;
 use crate::{CardStatus, Currency, Locale, Money, Recurrence};
 
 #[cfg(feature = "openapi")]

@@ -4,7 +4,8 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::validation::{validate_email, validate_text, FieldError, Problem};
+use crate::problem::{FieldError, Problem};
+use crate::validation::{validate_email, validate_text};
 use crate::Locale;
 
 /// What the visitor typed, as submitted.

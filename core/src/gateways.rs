@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::validation::{FieldError, Problem};
+use crate::problem::{FieldError, Problem};
 use crate::Locale;
 
 /// A portal's plan. It decides which gateways an admin may add.

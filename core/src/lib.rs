@@ -9,12 +9,17 @@
 //! - [`money`]: currencies (ISO 4217, from `iso_currency`), integer minor units,
 //!   locale-aware parsing and formatting.
 //! - [`recurrence`]: one-time and recurring payments, next charge dates, their text.
-//! - [`validation`]: the rules for a payment an admin defines, as field errors.
-//! - [`gateways`]: the gateway kinds, the editions that offer them, credential shapes
-//!   and masking.
+//! - [`problem`]: a problem with one field ([`problem::FieldError`]), and its words;
+//!   what every rule below returns.
+//! - [`validation`]: the rules for what admins and visitors submit (payments, brands,
+//!   portals, API keys, refunds, text, emails, origins), as field errors.
+//! - [`card_form`]: the checkout's card form (number, expiry, CVC) and its rules.
+//! - [`gateways`]: the gateway kinds, the editions that offer them, the currencies,
+//!   amounts and recurrences each takes, credential shapes and masking.
 //! - [`locale`]: the two languages the product speaks.
 //! - [`api`]: the JSON shapes of the HTTP contract that both sides read and write.
 //! - [`transcript`]: a conversation as a client holds it, kept current by live events.
+//! - [`whole`]: reading JSON numbers that must be whole (`25.0` is 25, `25.5` is not).
 //! - `schema` (feature `openapi`): the rules as OpenAPI schemas, for the server's document.
 
 pub mod api;
@@ -22,6 +27,7 @@ pub mod card_form;
 pub mod gateways;
 pub mod locale;
 pub mod money;
+pub mod problem;
 pub mod recurrence;
 #[cfg(feature = "openapi")]
 pub mod schema;

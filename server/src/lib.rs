@@ -1,5 +1,6 @@
 //! The paycard server: the HTTP API, live streams, the hosted checkout page, and the
-//! built widget and console, over one SQLite (or Postgres) database.
+//! built widget and console, over one SQLite database or a PostgreSQL one that several
+//! instances share.
 //!
 //! - [`config`]: settings from the environment (SPEC §7).
 //! - [`store`]: the database: every SQL statement, row and transaction shape.

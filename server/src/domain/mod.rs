@@ -9,7 +9,8 @@
 //! - [`cards`]: Share, a card, checkout links, every change of a card's status.
 //! - [`charges`]: taking the money: the ways to pay, charging, gateway sessions,
 //!   settling what a gateway says, closing a card at its gateway, the sweepers.
-//! - [`gateways`]: the gateways themselves (the sandbox, Stripe), one enum to call them.
+//! - [`gateways`]: the gateways themselves (the sandbox, Stripe, PayPal, Razorpay), one
+//!   enum to call them.
 //! - [`live`]: the event log and the hub that hands it to the live streams.
 //! - [`mail`]: receipts by email: rendered into an outbox, sent through SMTP.
 //! - [`refunds`]: giving back part or all of a paid card; payments to closed cards.

@@ -10,7 +10,8 @@
 //!   (cards and checkout links), [`attempts`] (payment attempts, subscriptions, the
 //!   sandbox's ledger), [`events`] (the log live updates replay), [`portals`],
 //!   [`gateways`] (configured gateways, their sessions and notifications), [`refunds`],
-//!   [`reports`] (the cards of a window of time with their outcome).
+//!   [`reports`] (the cards of a window of time with their outcome), [`mail`] (the
+//!   receipts' outbox), [`webhooks`] (merchants' endpoints and their deliveries).
 //!
 //! Functions take `&mut impl Db`: a pooled connection or a write transaction, so that
 //! the same read serves inside and outside one. Each statement is written once, in SQL
