@@ -225,3 +225,31 @@ test('the console sign-in refuses a wrong password and has no accessibility prob
   assert.deepEqual(await seriousViolations(page), []);
   await context.close();
 });
+
+test('a long conversation stays usable without a mouse: the transcript scrolls from the keyboard, and axe finds nothing serious in the widget or the console, in English and Spanish', async () => {
+  for (const [locale, viewport, tag] of [['en-US', { width: 1000, height: 760 }, 'en'], ['es-ES', { width: 390, height: 844 }, 'es-390']]) {
+    const es = locale.startsWith('es');
+    const v = await visitor(locale, viewport);
+    const first = es ? `Hola, tengo varias preguntas (${tag})` : `Hello, I have a few questions (${tag})`;
+    await say(v.chat, first);
+    for (let i = 1; i <= 10; i += 1) await say(v.chat, `${es ? 'Pregunta' : 'Question'} ${i} (${tag})`);
+    const o = await operator(locale);
+    await openConversation(o.page, `${es ? 'Pregunta' : 'Question'} 10 (${tag})`);
+    for (const title of ['Custom mug', 'Coffee subscription', 'Barista workshop']) await share(o.page, title, { es });
+    await v.chat.getByRole('group', { name: 'Barista workshop' }).waitFor();
+    // The transcript overflows; it takes the focus and the keyboard scrolls it.
+    const log = v.chat.getByRole('log');
+    assert.ok(await log.evaluate((el) => el.scrollHeight > el.clientHeight + 100), 'the transcript scrolls');
+    await log.evaluate((el) => { el.scrollTop = 0; });
+    await log.focus();
+    assert.equal(await log.evaluate((el) => el.ownerDocument.activeElement === el), true);
+    await log.press('End');
+    await v.page.waitForFunction(() => true);
+    assert.ok(await log.evaluate((el) => el.scrollTop > 0), 'End scrolled the transcript');
+    await v.page.screenshot({ path: screenshotPath(`widget-long-transcript-${tag}`) });
+    assert.deepEqual(await seriousViolations(v.page), [], `widget ${tag}`);
+    assert.deepEqual(await seriousViolations(o.page), [], `console ${tag}`);
+    await v.context.close();
+    await o.context.close();
+  }
+});

@@ -82,8 +82,10 @@ pub fn ChatPanel(
                 })}
             </div>
             // The log role (announce additions politely) sits on a wrapper: on the list
-            // itself it would replace the list semantics its items need.
-            <div class="chat__log" role="log" aria-label=t(locale, Text::MessagesLabel)>
+            // itself it would replace the list semantics its items need. It scrolls, so
+            // it takes the keyboard focus (arrow keys scroll it) even when nothing in it
+            // can (a long conversation of text and settled cards).
+            <div class="chat__log" role="log" aria-label=t(locale, Text::MessagesLabel) tabindex="0">
                 <Show when=move || messages.with(Vec::is_empty) && outgoing.with(Vec::is_empty)>
                     <p class="chat__empty">{t(locale, Text::EmptyState)}</p>
                 </Show>
