@@ -44,7 +44,8 @@ test-e2e:
 test-contract:
 	scripts/contract.sh
 
-## bench: the widget's first-load payload, Share -> card in the visitor's DOM (p50/p95),
+## bench: the widget's first-load payload, click -> usable chat on loopback and Fast 3G
+## (median), Share -> card in the visitor's DOM (p50/p95),
 ## the checkout's time per payment with 50 visitors paying at once (p50/p99), the
 ## server under issue 11's attacks (memory under a sign-in flood, floods, slow clients),
 ## live updates at 1,000/4,000/10,000 open streams (memory, idle CPU, Share -> stream),
@@ -53,6 +54,7 @@ test-contract:
 bench: build
 	@command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
 	scripts/bench-size.sh
+	cd e2e && PAYCARD_BIN=$(CURDIR)/$(SERVER) node bench-open.mjs
 	cd e2e && PAYCARD_BIN=$(CURDIR)/$(SERVER) node bench-share.mjs
 	cd e2e && PAYCARD_BIN=$(CURDIR)/$(SERVER) node bench-checkout.mjs
 	cd e2e && PAYCARD_BIN=$(CURDIR)/$(SERVER) node bench-abuse.mjs

@@ -37,7 +37,11 @@ test('the demo page embeds a launcher that opens the chat', async () => {
   // Styled under the demo page's strict policy (no inline styles but its own, by hash).
   assert.equal(await launcher.evaluate((b) => getComputedStyle(b).position), 'fixed');
   assert.equal(await launcher.getAttribute('aria-expanded'), 'false');
-  assert.equal(await page.locator('iframe').count(), 0, 'nothing heavy loads before the visitor asks');
+  // The chat loads, hidden, once the page has loaded and gone quiet: the click only
+  // shows it.
+  await page.locator('iframe').waitFor({ state: 'attached' });
+  assert.equal(await page.locator('iframe').isVisible(), false, 'loaded, not shown');
+  await page.frameLocator('iframe').getByRole('textbox', { name: 'Message' }).waitFor({ state: 'attached', timeout: 20_000 });
 
   await launcher.click();
   const close = page.getByRole('button', { name: 'Close chat' });

@@ -1,8 +1,8 @@
 /*! paycard embed loader. One tag on any page:
  *  <script src="https://HOST/widget.js" data-brand="BRAND_ID" async></script>
  * It adds a launcher button (in a shadow root, so the page's CSS cannot reach it) and,
- * on first open, the chat itself in an iframe served by paycard: the widget's code and
- * styles never touch the host page. Fixed positioning: no layout shift. */
+ * once the page has loaded (or when the launcher is approached), the chat itself, hidden,
+ * in an iframe served by paycard: the widget's code and styles never touch the host page. Fixed positioning: no layout shift. */
 (function (w, d) {
   "use strict";
   var me = d.currentScript;
@@ -150,12 +150,24 @@
     root.addEventListener("keydown", function (e) {
       if (e.key === "Escape" && open) { setOpen(false); button.focus(); }
     });
+    // The chat loads before it is asked for, so the click only shows it: as soon as
+    // the pointer or the keyboard reaches the launcher, and otherwise once the page has
+    // loaded and gone quiet, never in the way of the site itself. Loading it creates
+    // nothing on the server (a conversation starts with the first message), and its
+    // files are cached for a year. A visitor who asked to save data gets it on
+    // approach only, unless they have a conversation (its launcher badge needs it).
+    button.addEventListener("pointerenter", makeFrame);
+    button.addEventListener("focus", makeFrame);
+    button.addEventListener("touchstart", makeFrame, { passive: true });
     setOpen(false);
     d.body.appendChild(host);
-    // Once the page has loaded and gone quiet: never in the way of the site itself.
-    if (stored()) {
-      var later = w.requestIdleCallback || function (f) { return setTimeout(f, 1500); };
-      later(makeFrame, { timeout: 4000 });
+    var saveData = navigator.connection && navigator.connection.saveData;
+    if (stored() || !saveData) {
+      var idle = function () {
+        var later = w.requestIdleCallback || function (f) { return setTimeout(f, 1500); };
+        later(makeFrame, { timeout: 4000 });
+      };
+      if (d.readyState === "complete") idle(); else w.addEventListener("load", idle);
     }
   }
   if (d.body) mount(); else d.addEventListener("DOMContentLoaded", mount);
