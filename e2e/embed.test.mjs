@@ -41,7 +41,8 @@ test('the demo page embeds a launcher that opens the chat', async () => {
   // shows it.
   await page.locator('iframe').waitFor({ state: 'attached' });
   assert.equal(await page.locator('iframe').isVisible(), false, 'loaded, not shown');
-  await page.frameLocator('iframe').getByRole('textbox', { name: 'Message' }).waitFor({ state: 'attached', timeout: 20_000 });
+  // (Hidden, it is not in the accessibility tree yet: found by its element.)
+  await page.frameLocator('iframe').locator('input[aria-label="Message"]').waitFor({ state: 'attached', timeout: 20_000 });
 
   await launcher.click();
   const close = page.getByRole('button', { name: 'Close chat' });
