@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use crate::money::Currency;
 pub use crate::problem::{FieldError, Problem};
 use crate::recurrence::{Recurrence, COUNT_RANGE};
-use crate::Locale;
 
 pub const TITLE_MAX_CHARS: u32 = 120;
 pub const DESCRIPTION_MAX_CHARS: u32 = 2000;
@@ -71,7 +70,6 @@ pub struct ValidPayment {
     pub currency: Currency,
     pub recurrence: Option<Recurrence>,
 }
-
 
 /// Checks a payment, returning the cleaned payment or every field error.
 pub fn validate_payment(draft: &PaymentDraft) -> Result<ValidPayment, Vec<FieldError>> {
@@ -455,7 +453,7 @@ pub fn validate_portal(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Interval;
+    use crate::{Interval, Locale};
     use proptest::prelude::*;
 
     fn draft() -> PaymentDraft {

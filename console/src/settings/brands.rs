@@ -9,7 +9,9 @@ use paycard_core::recurrence::price_text;
 use paycard_core::validation::{validate_brand, FieldError};
 use paycard_core::{Locale, Money};
 
-use super::{error_for, failure_text, report, Clears, CopyButton, FormActions, FormField, Modal};
+use super::{
+    error_for, failure_text, report, submission, Clears, CopyButton, FormActions, FormField, Modal,
+};
 use crate::i18n::tr;
 use paycard_client::admin;
 
@@ -29,39 +31,37 @@ fn origins_of(text: &str) -> Vec<String> {
 
 #[component]
 pub fn BrandSettings(locale: Locale) -> impl IntoView {
-    let brands = RwSignal::new(None::<Vec<Brand>>);
+    let brands = LocalResource::new(admin::brands);
     let failure = RwSignal::new(None::<&'static str>);
     let notice = RwSignal::new(None::<String>);
     let add_open = RwSignal::new(false);
+    let load = move || brands.refetch();
 
-    let load = move || {
-        leptos::task::spawn_local(async move {
-            match admin::brands().await {
-                Ok(list) => brands.set(Some(list)),
-                Err(e) => failure.set(Some(failure_text(&e, locale))),
-            }
-        });
-    };
-    load();
-
-    let move_payment = move |payment_id: String, title: String, to: String, to_name: String| {
-        leptos::task::spawn_local(async move {
+    // (payment id, its title, the brand it goes to, that brand's name)
+    let moving = submission(
+        |(payment_id, title, to, to_name): (String, String, String, String)| async move {
             let patch = PaymentPatch {
                 brand_id: Some(to),
                 ..Default::default()
             };
-            match admin::update_payment(&payment_id, &patch).await {
-                Ok(_) => {
-                    failure.set(None);
-                    notice.set(Some(match locale {
-                        Locale::En => format!("“{title}” moved to {to_name}."),
-                        Locale::Es => format!("«{title}» se ha movido a {to_name}."),
-                    }));
-                    load();
-                }
-                Err(e) => failure.set(Some(failure_text(&e, locale))),
+            admin::update_payment(&payment_id, &patch)
+                .await
+                .map(|_| (title, to_name))
+        },
+        move |answer| match answer {
+            Ok((title, to_name)) => {
+                failure.set(None);
+                notice.set(Some(match locale {
+                    Locale::En => format!("“{title}” moved to {to_name}."),
+                    Locale::Es => format!("«{title}» se ha movido a {to_name}."),
+                }));
+                load();
             }
-        });
+            Err(e) => failure.set(Some(failure_text(&e, locale))),
+        },
+    );
+    let move_payment = move |payment_id: String, title: String, to: String, to_name: String| {
+        moving.dispatch((payment_id, title, to, to_name));
     };
 
     view! {
@@ -71,8 +71,9 @@ pub fn BrandSettings(locale: Locale) -> impl IntoView {
         <button type="button" class="btn btn--primary" on:click=move |_| add_open.set(true)>{tr(locale, "Add brand", "Añadir marca")}</button>
         {move || match brands.get() {
             None => view! { <p class="settings__empty">{tr(locale, "Loading…", "Cargando…")}</p> }.into_any(),
-            Some(list) if list.is_empty() => view! { <p class="settings__empty">{tr(locale, "No brands yet.", "Aún no hay marcas.")}</p> }.into_any(),
-            Some(list) => {
+            Some(Err(e)) => view! { <p class="settings__failure" role="alert">{failure_text(&e, locale)}</p> }.into_any(),
+            Some(Ok(list)) if list.is_empty() => view! { <p class="settings__empty">{tr(locale, "No brands yet.", "Aún no hay marcas.")}</p> }.into_any(),
+            Some(Ok(list)) => {
                 let all: Vec<(String, String)> = list.iter().map(|b| (b.id.clone(), b.name.clone())).collect();
                 list.into_iter().map(|b| {
                     let all = all.clone();
@@ -114,14 +115,30 @@ fn BrandPanel(
 ) -> impl IntoView {
     let origins = RwSignal::new(origins_text(&brand.allowed_origins));
     let errors = RwSignal::new(Vec::<FieldError>::new());
-    let busy = RwSignal::new(false);
     let id = brand.id.clone();
     let name = brand.name.clone();
     let origins_id = format!("origins-{}", brand.id);
     let heading_id = format!("brand-{}", brand.id);
     let labelled_by = heading_id.clone();
+    let saving = {
+        let name = name.clone();
+        submission(
+            |(id, list): (String, Vec<String>)| async move {
+                let patch = BrandPatch {
+                    allowed_origins: Some(list),
+                    ..Default::default()
+                };
+                admin::update_brand(&id, &patch).await
+            },
+            move |answer| match answer {
+                Ok(_) => on_saved.run(name.clone()),
+                Err(e) => errors.set(e.fields().to_vec()),
+            },
+        )
+    };
+    let busy = saving.pending();
     let save = {
-        let (id, name) = (id.clone(), name.clone());
+        let id = id.clone();
         move |ev: SubmitEvent| {
             ev.prevent_default();
             let list = origins_of(&origins.get_untracked());
@@ -130,19 +147,7 @@ fn BrandPanel(
                 return;
             }
             errors.set(Vec::new());
-            busy.set(true);
-            let (id, name) = (id.clone(), name.clone());
-            leptos::task::spawn_local(async move {
-                let patch = BrandPatch {
-                    allowed_origins: Some(list),
-                    ..Default::default()
-                };
-                match admin::update_brand(&id, &patch).await {
-                    Ok(_) => on_saved.run(name),
-                    Err(e) => errors.set(e.fields().to_vec()),
-                }
-                busy.set(false);
-            });
+            saving.dispatch((id.clone(), list));
         }
     };
     // Any line's error, named by its line number.
@@ -243,7 +248,14 @@ fn BrandForm(locale: Locale, on_done: Callback<Brand>, on_cancel: Callback<()>) 
     let origins = RwSignal::new(String::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<&'static str>);
-    let busy = RwSignal::new(false);
+    let adding = submission(
+        |input: NewBrand| async move { admin::add_brand(&input).await },
+        move |answer| match answer {
+            Ok(b) => on_done.run(b),
+            Err(e) => report(&e, errors, failure, locale),
+        },
+    );
+    let busy = adding.pending();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let input = NewBrand {
@@ -260,14 +272,7 @@ fn BrandForm(locale: Locale, on_done: Callback<Brand>, on_cancel: Callback<()>) 
             return;
         }
         errors.set(Vec::new());
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match admin::add_brand(&input).await {
-                Ok(b) => on_done.run(b),
-                Err(e) => report(&e, errors, failure, locale),
-            }
-            busy.set(false);
-        });
+        adding.dispatch(input);
     };
     let err = move |field: &'static str| {
         Signal::derive(move || errors.with(|e| error_for(e, field, locale)))

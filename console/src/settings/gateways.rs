@@ -11,9 +11,11 @@ use paycard_core::api::{CheckResult, Gateway, GatewayKindInfo, NewGateway};
 use paycard_core::validation::FieldError;
 use paycard_core::Locale;
 
-use super::{error_for, failure_text, report, Clears, CopyButton, FormActions, FormField, Modal};
+use super::{
+    error_for, failure_text, report, submission, Clears, CopyButton, FormActions, FormField, Modal,
+};
 use crate::i18n::tr;
-use paycard_client::admin;
+use paycard_client::{admin, ApiError};
 
 /// What the page knows: `None` while loading.
 #[derive(Clone)]
@@ -25,47 +27,39 @@ struct Loaded {
 
 #[component]
 pub fn GatewaySettings(locale: Locale) -> impl IntoView {
-    let loaded = RwSignal::new(None::<Loaded>);
     let failure = RwSignal::new(None::<&'static str>);
     let add_open = RwSignal::new(false);
     // The gateway whose credentials are being replaced.
     let replacing = RwSignal::new(None::<Gateway>);
     let replace_open = RwSignal::new(false);
 
-    let load = move || {
-        leptos::task::spawn_local(async move {
-            let portal = admin::portal().await;
-            let result = match portal {
-                Ok(None) => Ok(Loaded {
-                    connected: false,
-                    gateways: Vec::new(),
-                    kinds: Vec::new(),
-                }),
-                Ok(Some(_)) => match (admin::gateways().await, admin::gateway_kinds().await) {
-                    (Ok(gateways), Ok(kinds)) => Ok(Loaded {
-                        connected: true,
-                        gateways,
-                        kinds,
-                    }),
-                    (Err(e), _) | (_, Err(e)) => Err(e),
-                },
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(l) => loaded.set(Some(l)),
-                Err(e) => failure.set(Some(failure_text(&e, locale))),
-            }
-        });
-    };
-    load();
+    let resource = LocalResource::new(|| async {
+        Ok::<_, ApiError>(match admin::portal().await? {
+            None => Loaded {
+                connected: false,
+                gateways: Vec::new(),
+                kinds: Vec::new(),
+            },
+            Some(_) => Loaded {
+                connected: true,
+                gateways: admin::gateways().await?,
+                kinds: admin::gateway_kinds().await?,
+            },
+        })
+    });
+    let load = move || resource.refetch();
+    // `None` while loading (or when it could not load: the failure says so).
+    let loaded = Signal::derive(move || resource.get().and_then(Result::ok));
 
     let ask = super::use_confirm();
-    let remove = move |g: Gateway| {
-        let question = match locale {
-            Locale::En => format!("Remove {}? Its credentials are deleted.", g.name),
-            Locale::Es => format!("¿Quitar {}? Sus credenciales se eliminan.", g.name),
-        };
-        leptos::task::spawn_local(async move {
+    // Asks first; nothing happens when the admin thinks better of it.
+    let removing = Action::new_local(move |g: &Gateway| {
+        let g = g.clone();
+        async move {
+            let question = match locale {
+                Locale::En => format!("Remove {}? Its credentials are deleted.", g.name),
+                Locale::Es => format!("¿Quitar {}? Sus credenciales se eliminan.", g.name),
+            };
             if !ask.ask(question, tr(locale, "Remove", "Quitar")).await {
                 return;
             }
@@ -76,7 +70,10 @@ pub fn GatewaySettings(locale: Locale) -> impl IntoView {
                 }
                 Err(e) => failure.set(Some(failure_text(&e, locale))),
             }
-        });
+        }
+    });
+    let remove = move |g: Gateway| {
+        removing.dispatch(g);
     };
     let kind_of = move |kind: &str| {
         loaded.with_untracked(|l| {
@@ -87,7 +84,8 @@ pub fn GatewaySettings(locale: Locale) -> impl IntoView {
 
     view! {
         <h2 class="settings__heading">{tr(locale, "Gateways", "Pasarelas")}</h2>
-        <p class="settings__failure" role="alert">{move || failure.get()}</p>
+        <p class="settings__failure" role="alert">{move || failure.get()
+            .or_else(|| resource.get().and_then(Result::err).map(|e| failure_text(&e, locale)))}</p>
         {move || match loaded.get() {
             None => view! { <p class="settings__empty">{tr(locale, "Loading…", "Cargando…")}</p> }.into_any(),
             Some(l) if !l.connected => view! {
@@ -267,44 +265,36 @@ fn CredentialForm(
     let values = RwSignal::new(BTreeMap::<String, String>::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<&'static str>);
-    let busy = RwSignal::new(false);
+    // New credentials for `gateway_id`, or a new gateway.
+    let saving = submission(
+        |(gateway_id, gateway): (Option<String>, NewGateway)| async move {
+            match &gateway_id {
+                Some(id) => admin::replace_gateway(id, &gateway).await.map(drop),
+                None => admin::add_gateway(&gateway).await.map(drop),
+            }
+        },
+        move |answer| match answer {
+            Ok(()) => on_done.run(()),
+            Err(e) => report(&e, errors, failure, locale),
+        },
+    );
+    let busy = saving.pending();
     let kind_name = kind.kind.clone();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        busy.set(true);
         // Pasted keys often carry a space or a line break at either end.
         let credentials: BTreeMap<String, String> = values
             .get_untracked()
             .into_iter()
             .map(|(k, v)| (k, v.trim().to_owned()))
             .collect();
-        let (kind_name, gateway_id) = (kind_name.clone(), gateway_id.clone());
-        leptos::task::spawn_local(async move {
-            let result = match &gateway_id {
-                Some(id) => {
-                    admin::replace_gateway(
-                        id,
-                        &NewGateway {
-                            kind: kind_name,
-                            credentials,
-                        },
-                    )
-                    .await
-                }
-                None => {
-                    admin::add_gateway(&NewGateway {
-                        kind: kind_name,
-                        credentials,
-                    })
-                    .await
-                }
-            };
-            match result {
-                Ok(_) => on_done.run(()),
-                Err(e) => report(&e, errors, failure, locale),
-            }
-            busy.set(false);
-        });
+        saving.dispatch((
+            gateway_id.clone(),
+            NewGateway {
+                kind: kind_name.clone(),
+                credentials,
+            },
+        ));
     };
     let no_fields = kind.fields.is_empty();
     view! {

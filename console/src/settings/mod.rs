@@ -247,6 +247,25 @@ pub fn Modal(
 
 /// Shows a failed save: its field errors beside their fields, or else one line saying
 /// what went wrong.
+/// A form's request as a Leptos [`Action`]: Save dispatches it, its `pending()` is the
+/// form's busy state, and `on_answer` takes each answer as it comes.
+pub fn submission<I, O, Fut>(
+    request: impl Fn(I) -> Fut + 'static,
+    on_answer: impl Fn(Result<O, ApiError>) + 'static,
+) -> Action<I, ()>
+where
+    I: Clone + 'static,
+    O: 'static,
+    Fut: std::future::Future<Output = Result<O, ApiError>> + 'static,
+{
+    let on_answer = std::rc::Rc::new(on_answer);
+    Action::new_local(move |input: &I| {
+        let answer = request(input.clone());
+        let on_answer = on_answer.clone();
+        async move { on_answer(answer.await) }
+    })
+}
+
 pub fn report(
     error: &ApiError,
     errors: RwSignal<Vec<FieldError>>,

@@ -11,9 +11,30 @@ use paycard_core::recurrence::price_text;
 use paycard_core::validation::{validate_payment, FieldError, PaymentDraft, Problem};
 use paycard_core::{Currency, Interval, Locale, Money, Recurrence};
 
-use super::{error_for, failure_text, report, Clears, FormActions, FormField, Modal};
+use super::{error_for, failure_text, report, submission, Clears, FormActions, FormField, Modal};
 use crate::i18n::tr;
-use paycard_client::admin;
+use paycard_client::{admin, ApiError};
+
+/// What the payments page shows and its form needs.
+#[derive(Clone)]
+struct Loaded {
+    payments: Vec<Payment>,
+    brands: Vec<Brand>,
+    default_currency: String,
+    gateway_kinds: Vec<String>,
+}
+
+impl Default for Loaded {
+    /// Before the page has loaded: euros, as a new portal's form proposes.
+    fn default() -> Self {
+        Loaded {
+            payments: Vec::new(),
+            brands: Vec::new(),
+            default_currency: "EUR".to_owned(),
+            gateway_kinds: Vec::new(),
+        }
+    }
+}
 
 /// The frequency choices of the form; custom is every N days, weeks, months or years.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,65 +102,70 @@ fn unit_label(interval: Interval, locale: Locale) -> &'static str {
 
 #[component]
 pub fn PaymentSettings(locale: Locale) -> impl IntoView {
-    let payments = RwSignal::new(None::<Vec<Payment>>);
-    let brands = RwSignal::new(Vec::<Brand>::new());
-    let default_currency = RwSignal::new("EUR".to_owned());
     let failure = RwSignal::new(None::<&'static str>);
     let notice = RwSignal::new(None::<String>);
     let form_open = RwSignal::new(false);
     let editing = RwSignal::new(None::<Payment>);
-    // The kinds of the configured gateways: the form says which can take a payment.
-    let gateway_kinds = RwSignal::new(Vec::<String>::new());
 
-    let load = move || {
-        leptos::task::spawn_local(async move {
-            match (admin::payments().await, admin::brands().await) {
-                (Ok(list), Ok(b)) => {
-                    payments.set(Some(list));
-                    brands.set(b);
-                }
-                (Err(e), _) | (_, Err(e)) => failure.set(Some(failure_text(&e, locale))),
-            }
-            if let Ok(Some(portal)) = admin::portal().await {
-                default_currency.set(portal.currency);
-                if let Ok(configured) = admin::gateways().await {
-                    gateway_kinds.set(configured.into_iter().map(|g| g.kind).collect());
-                }
-            }
-        });
-    };
-    load();
+    // The payments, with what the form needs: the brands, the portal's currency and the
+    // kinds of the configured gateways (the form says which can take a payment).
+    let loaded = LocalResource::new(|| async {
+        let payments = admin::payments().await?;
+        let brands = admin::brands().await?;
+        let portal = admin::portal().await.ok().flatten();
+        let gateway_kinds = match portal {
+            Some(_) => admin::gateways()
+                .await
+                .map(|g| g.into_iter().map(|g| g.kind).collect())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        Ok::<_, ApiError>(Loaded {
+            payments,
+            brands,
+            default_currency: portal.map_or_else(|| "EUR".to_owned(), |p| p.currency),
+            gateway_kinds,
+        })
+    });
+    let load = move || loaded.refetch();
+    let known = move || loaded.get().and_then(Result::ok).unwrap_or_default();
 
     let brand_name = move |id: &str| {
-        brands.with(|b| {
-            b.iter()
-                .find(|b| b.id == id)
-                .map(|b| b.name.clone())
-                .unwrap_or_else(|| id.to_owned())
-        })
+        known()
+            .brands
+            .iter()
+            .find(|b| b.id == id)
+            .map(|b| b.name.clone())
+            .unwrap_or_else(|| id.to_owned())
     };
-    let set_active = move |p: Payment, active: bool| {
-        leptos::task::spawn_local(async move {
+    let toggling = submission(
+        |(p, active): (Payment, bool)| async move {
             let patch = PaymentPatch {
                 active: Some(active),
                 ..Default::default()
             };
-            match admin::update_payment(&p.id, &patch).await {
-                Ok(_) => {
-                    failure.set(None);
-                    load();
-                }
-                Err(e) => failure.set(Some(failure_text(&e, locale))),
+            admin::update_payment(&p.id, &patch).await
+        },
+        move |answer| match answer {
+            Ok(_) => {
+                failure.set(None);
+                load();
             }
-        });
+            Err(e) => failure.set(Some(failure_text(&e, locale))),
+        },
+    );
+    let set_active = move |p: Payment, active: bool| {
+        toggling.dispatch((p, active));
     };
     let ask = super::use_confirm();
-    let delete = move |p: Payment| {
-        let question = match locale {
-            Locale::En => format!("Delete “{}”?", p.title),
-            Locale::Es => format!("¿Eliminar «{}»?", p.title),
-        };
-        leptos::task::spawn_local(async move {
+    // Asks first; `None` when the admin thinks better of it.
+    let deleting = Action::new_local(move |p: &Payment| {
+        let p = p.clone();
+        async move {
+            let question = match locale {
+                Locale::En => format!("Delete “{}”?", p.title),
+                Locale::Es => format!("¿Eliminar «{}»?", p.title),
+            };
             if !ask.ask(question, tr(locale, "Delete", "Eliminar")).await {
                 return;
             }
@@ -151,7 +177,10 @@ pub fn PaymentSettings(locale: Locale) -> impl IntoView {
                 Err(e) => failure.set(Some(failure_text(&e, locale))),
             }
             load();
-        });
+        }
+    });
+    let delete = move |p: Payment| {
+        deleting.dispatch(p);
     };
 
     view! {
@@ -162,10 +191,11 @@ pub fn PaymentSettings(locale: Locale) -> impl IntoView {
             <button type="button" class="btn btn--primary" on:click=move |_| { editing.set(None); form_open.set(true); }>
                 {tr(locale, "Add payment", "Añadir pago")}
             </button>
-            {move || match payments.get() {
+            {move || match loaded.get().map(|r| r.map(|l| l.payments)) {
                 None => view! { <p class="settings__empty">{tr(locale, "Loading…", "Cargando…")}</p> }.into_any(),
-                Some(list) if list.is_empty() => view! { <p class="settings__empty">{tr(locale, "No payments yet. Add the first one.", "Aún no hay pagos. Añade el primero.")}</p> }.into_any(),
-                Some(list) => view! {
+                Some(Err(e)) => view! { <p class="settings__failure" role="alert">{failure_text(&e, locale)}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="settings__empty">{tr(locale, "No payments yet. Add the first one.", "Aún no hay pagos. Añade el primero.")}</p> }.into_any(),
+                Some(Ok(list)) => view! {
                     <table class="table">
                         <caption class="visually-hidden">{tr(locale, "Payments", "Pagos")}</caption>
                         <thead><tr>
@@ -216,10 +246,10 @@ pub fn PaymentSettings(locale: Locale) -> impl IntoView {
         <Modal open=form_open title=Signal::derive(move || {
             if editing.with(Option::is_some) { tr(locale, "Edit payment", "Editar pago") } else { tr(locale, "Add payment", "Añadir pago") }.to_owned()
         })>
-            {move || view! {
-                <PaymentForm locale=locale payment=editing.get_untracked() brands=brands.get_untracked()
-                    default_currency=default_currency.get_untracked()
-                    gateway_kinds=gateway_kinds.get_untracked()
+            {move || { let known = untrack(known); view! {
+                <PaymentForm locale=locale payment=editing.get_untracked() brands=known.brands
+                    default_currency=known.default_currency
+                    gateway_kinds=known.gateway_kinds
                     on_done=Callback::new(move |saved: Payment| {
                         form_open.set(false);
                         failure.set(None);
@@ -230,7 +260,7 @@ pub fn PaymentSettings(locale: Locale) -> impl IntoView {
                         load();
                     })
                     on_cancel=Callback::new(move |_| form_open.set(false))/>
-            }}
+            }}}
         </Modal>
     }
 }
@@ -296,7 +326,31 @@ pub fn PaymentForm(
     );
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<&'static str>);
-    let busy = RwSignal::new(false);
+    // A new payment, or the edit of `editing_id`'s.
+    let saving = submission(
+        move |(editing_id, draft): (Option<String>, PaymentDraft)| async move {
+            match &editing_id {
+                Some(id) => {
+                    let patch = PaymentPatch {
+                        brand_id: Some(draft.brand_id),
+                        title: Some(draft.title),
+                        description: Some(draft.description),
+                        amount_minor: Some(draft.amount_minor),
+                        currency: Some(draft.currency),
+                        recurrence: Some(draft.recurrence),
+                        active: None,
+                    };
+                    admin::update_payment(id, &patch).await
+                }
+                None => admin::add_payment(&draft).await,
+            }
+        },
+        move |answer| match answer {
+            Ok(p) => on_done.run(p),
+            Err(e) => report(&e, errors, failure, locale),
+        },
+    );
+    let busy = saving.pending();
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -355,30 +409,7 @@ pub fn PaymentForm(
             return;
         }
         errors.set(Vec::new());
-        busy.set(true);
-        let editing_id = editing_id.clone();
-        leptos::task::spawn_local(async move {
-            let result = match &editing_id {
-                Some(id) => {
-                    let patch = PaymentPatch {
-                        brand_id: Some(draft.brand_id),
-                        title: Some(draft.title),
-                        description: Some(draft.description),
-                        amount_minor: Some(draft.amount_minor),
-                        currency: Some(draft.currency),
-                        recurrence: Some(draft.recurrence),
-                        active: None,
-                    };
-                    admin::update_payment(id, &patch).await
-                }
-                None => admin::add_payment(&draft).await,
-            };
-            match result {
-                Ok(p) => on_done.run(p),
-                Err(e) => report(&e, errors, failure, locale),
-            }
-            busy.set(false);
-        });
+        saving.dispatch((editing_id.clone(), draft));
     };
     let err = move |field: &'static str| {
         Signal::derive(move || errors.with(|e| error_for(e, field, locale)))

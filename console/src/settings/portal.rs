@@ -11,9 +11,9 @@ use paycard_core::money::countries;
 use paycard_core::validation::{validate_portal, FieldError};
 use paycard_core::{Currency, Locale};
 
-use super::{error_for, failure_text, report, Clears, FormActions, FormField, Modal};
+use super::{error_for, failure_text, report, submission, Clears, FormActions, FormField, Modal};
 use crate::i18n::tr;
-use paycard_client::admin;
+use paycard_client::{admin, ApiError};
 
 /// The browser's names of regions in `locale` ("España"), when it has them.
 fn region_names(locale: Locale) -> Option<js_sys::Intl::DisplayNames> {
@@ -74,71 +74,71 @@ fn country_name(code: &str, locale: Locale) -> String {
 
 #[component]
 pub fn PortalSettings(locale: Locale) -> impl IntoView {
-    // None while loading; Some(None) when no portal is connected.
-    let portal = RwSignal::new(None::<Option<Portal>>);
-    let known = RwSignal::new(Vec::<Portal>::new());
     let failure = RwSignal::new(None::<&'static str>);
     let setup_open = RwSignal::new(false);
     let edit_open = RwSignal::new(false);
-    let busy = RwSignal::new(false);
 
-    let load = move || {
-        leptos::task::spawn_local(async move {
-            match admin::portal().await {
-                Ok(p) => {
-                    if p.is_none() {
-                        known.set(admin::portals().await.unwrap_or_default());
-                    }
-                    portal.set(Some(p));
-                }
-                Err(e) => failure.set(Some(failure_text(&e, locale))),
+    // The connected portal (`None` when none is), and when none is, the admin's others.
+    let fetched = LocalResource::new(|| async {
+        let portal = admin::portal().await?;
+        let known = match portal {
+            None => admin::portals().await.unwrap_or_default(),
+            Some(_) => Vec::new(),
+        };
+        Ok::<_, ApiError>((portal, known))
+    });
+    let load = move || fetched.refetch();
+    // None while loading; Some(None) when no portal is connected.
+    let portal = Signal::derive(move || fetched.get().and_then(Result::ok).map(|(p, _)| p));
+    let known = Signal::derive(move || {
+        fetched
+            .get()
+            .and_then(Result::ok)
+            .map(|(_, known)| known)
+            .unwrap_or_default()
+    });
+
+    let connecting = submission(
+        |p: Portal| async move { admin::connect_portal(&input_of(p)).await },
+        move |answer| match answer {
+            Ok(_) => {
+                failure.set(None);
+                load();
             }
-        });
-    };
-    load();
-
+            Err(e) => failure.set(Some(failure_text(&e, locale))),
+        },
+    );
     let connect_known = move |p: Portal| {
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match admin::connect_portal(&input_of(p)).await {
-                Ok(p) => {
-                    portal.set(Some(Some(p)));
-                    failure.set(None);
-                }
-                Err(e) => failure.set(Some(failure_text(&e, locale))),
-            }
-            busy.set(false);
-        });
+        connecting.dispatch(p);
     };
     let ask = super::use_confirm();
+    // Asks first; nothing happens when the admin thinks better of it.
+    let disconnecting = Action::new_local(move |_: &()| async move {
+        let question = tr(
+            locale,
+            "Disconnect this portal? Visitors will pay through the sandbox until you connect one again.",
+            "¿Desconectar este portal? Los visitantes pagarán con el sandbox hasta que conectes otro.",
+        );
+        if !ask
+            .ask(question.to_owned(), tr(locale, "Disconnect", "Desconectar"))
+            .await
+        {
+            return;
+        }
+        match admin::disconnect_portal().await {
+            Ok(()) => load(),
+            Err(e) => failure.set(Some(failure_text(&e, locale))),
+        }
+    });
     let disconnect = move |_| {
-        leptos::task::spawn_local(async move {
-            let question = tr(
-                locale,
-                "Disconnect this portal? Visitors will pay through the sandbox until you connect one again.",
-                "¿Desconectar este portal? Los visitantes pagarán con el sandbox hasta que conectes otro.",
-            );
-            if !ask
-                .ask(question.to_owned(), tr(locale, "Disconnect", "Desconectar"))
-                .await
-            {
-                return;
-            }
-            busy.set(true);
-            match admin::disconnect_portal().await {
-                Ok(()) => {
-                    portal.set(None);
-                    load();
-                }
-                Err(e) => failure.set(Some(failure_text(&e, locale))),
-            }
-            busy.set(false);
-        });
+        disconnecting.dispatch(());
     };
+    let busy = Signal::derive(move || connecting.pending().get() || disconnecting.pending().get());
 
     view! {
         <h2 class="settings__heading">{tr(locale, "Payment portal", "Portal de pagos")}</h2>
-        <p class="settings__failure" role="alert">{move || failure.get()}</p>
+        <p class="settings__failure" role="alert">{move || failure.get()
+            .or_else(|| fetched.get().and_then(Result::err).map(|e| failure_text(&e, locale)))}</p>
         {move || match portal.get() {
             None => view! { <p class="settings__empty">{tr(locale, "Loading…", "Cargando…")}</p> }.into_any(),
             Some(Some(p)) => {
@@ -199,8 +199,8 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
             }.into_any(),
         }}
         <Modal open=setup_open title=tr(locale, "Set up your payment portal", "Configura tu portal de pagos").to_owned()>
-            <PortalForm locale=locale editing=None on_done=Callback::new(move |p: Portal| {
-                portal.set(Some(Some(p)));
+            <PortalForm locale=locale editing=None on_done=Callback::new(move |_: Portal| {
+                load();
                 failure.set(None);
                 setup_open.set(false);
             }) on_cancel=Callback::new(move |_| setup_open.set(false))/>
@@ -208,8 +208,8 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
         <Modal open=edit_open title=tr(locale, "Edit the payment portal", "Editar el portal de pagos").to_owned()>
             // Built afresh each time it opens, from the portal as it is now.
             {move || edit_open.get().then(|| portal.get_untracked().flatten()).flatten().map(|current| view! {
-                <PortalForm locale=locale editing=Some(current) on_done=Callback::new(move |p: Portal| {
-                    portal.set(Some(Some(p)));
+                <PortalForm locale=locale editing=Some(current) on_done=Callback::new(move |_: Portal| {
+                    load();
                     failure.set(None);
                     edit_open.set(false);
                 }) on_cancel=Callback::new(move |_| edit_open.set(false))/>
@@ -242,38 +242,52 @@ fn PortalForm(
     let time_zone = RwSignal::new(current.time_zone);
     let zones = RwSignal::new(Vec::<String>::new());
     let edition = RwSignal::new(current.edition);
-    if is_edit {
-        // The time zones of the country, for the list; the values stay as they are.
-        let code = country.get_untracked();
-        leptos::task::spawn_local(async move {
+    // A country's defaults: its time zones for the list and, when the country was just
+    // chosen (`fill`), its currency and principal time zone.
+    let defaults = Action::new_local(move |(code, fill): &(String, bool)| {
+        let (code, fill) = (code.clone(), *fill);
+        async move {
             if let Ok(d) = admin::portal_defaults(&code).await {
+                if fill {
+                    if let Some(c) = d.currency {
+                        currency.set(c);
+                    }
+                    if let Some(z) = d.time_zone {
+                        time_zone.set(z);
+                    }
+                }
                 zones.set(d.time_zones);
             }
-        });
+        }
+    });
+    if is_edit {
+        // The time zones of the country, for the list; the values stay as they are.
+        defaults.dispatch((country.get_untracked(), false));
     }
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<&'static str>);
-    let busy = RwSignal::new(false);
-    let filling = RwSignal::new(false);
+    let saving = submission(
+        |input: PortalInput| async move { admin::connect_portal(&input).await },
+        move |answer| match answer {
+            Ok(p) => on_done.run(p),
+            Err(e) => report(&e, errors, failure, locale),
+        },
+    );
+    let busy = saving.pending();
+    // Only a country just chosen fills in anything (not the edit's list of zones).
+    let filling = Signal::derive(move || {
+        defaults.pending().get()
+            && defaults
+                .input()
+                .with(|i| i.as_ref().is_some_and(|(_, fill)| *fill))
+    });
 
     let choose_country = move |code: String| {
         country.set(code.clone());
         if code.is_empty() {
             return;
         }
-        filling.set(true);
-        leptos::task::spawn_local(async move {
-            if let Ok(d) = admin::portal_defaults(&code).await {
-                if let Some(c) = d.currency {
-                    currency.set(c);
-                }
-                if let Some(z) = d.time_zone {
-                    time_zone.set(z);
-                }
-                zones.set(d.time_zones);
-            }
-            filling.set(false);
-        });
+        defaults.dispatch((code, true));
     };
 
     let submit = move |ev: SubmitEvent| {
@@ -291,14 +305,7 @@ fn PortalForm(
             return;
         }
         errors.set(Vec::new());
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match admin::connect_portal(&input).await {
-                Ok(p) => on_done.run(p),
-                Err(e) => report(&e, errors, failure, locale),
-            }
-            busy.set(false);
-        });
+        saving.dispatch(input);
     };
     let err = move |field: &'static str| {
         Signal::derive(move || errors.with(|e| error_for(e, field, locale)))

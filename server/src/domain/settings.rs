@@ -738,7 +738,11 @@ mod tests {
         for z in ZONE_TABLE.iter() {
             assert!(!country_time_zones(z.country).is_empty(), "{}", z.country);
         }
-        assert_eq!(ZONE_TABLE.len(), ZONE_TAB.lines().filter(|l| !l.starts_with('#')).count(), "every zone of zone.tab is known");
+        assert_eq!(
+            ZONE_TABLE.len(),
+            ZONE_TAB.lines().filter(|l| !l.starts_with('#')).count(),
+            "every zone of zone.tab is known"
+        );
         assert!(country_time_zones("ZZ").is_empty());
         assert!(is_time_zone("Europe/Madrid") && is_time_zone("UTC"));
         assert!(!is_time_zone("Mars/Olympus") && !is_time_zone(""));
