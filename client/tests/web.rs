@@ -318,7 +318,7 @@ async fn live_updates_fall_back_to_polling_and_then_try_streaming_again() {
         }
         gloo_timers::future::TimeoutFuture::new(50).await;
     }
-    handle.stop();
+    drop(handle);
     let seen = seen_statuses.borrow().clone();
     assert!(seen.contains(&LiveStatus::Reconnecting), "{seen:?}");
     assert!(seen.contains(&LiveStatus::Polling), "{seen:?}");
@@ -393,7 +393,7 @@ async fn retry_now_tries_the_stream_again_at_once() {
         stream_attempts.get() > before,
         "streamed again within a second, not after the 10 s poll"
     );
-    handle.stop();
+    drop(handle);
 }
 
 #[wasm_bindgen_test]

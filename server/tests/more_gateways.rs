@@ -40,6 +40,8 @@ struct PayPal {
     capture_calls: usize,
     /// The next capture is declined by PayPal (the payer's funding source).
     decline_capture: bool,
+    /// The next capture is refused with this issue (another reason than a decline).
+    refuse_capture: Option<&'static str>,
     refunds: Vec<Value>,
     refunds_by_request: HashMap<String, Value>,
     refund_status: String,
@@ -277,6 +279,14 @@ async fn paypal_capture(
                 "Payer has not yet approved the Order for payment.",
             )
         }
+    }
+    if let Some(issue) = pp.refuse_capture.take() {
+        return paypal_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "UNPROCESSABLE_ENTITY",
+            issue,
+            "The request was refused.",
+        );
     }
     if std::mem::take(&mut pp.decline_capture) {
         return paypal_error(
@@ -1269,6 +1279,20 @@ async fn a_declined_paypal_capture_fails_the_attempt_and_the_card_can_be_paid_ag
         .map(|a| a["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["failed", "succeeded"]);
+
+    // Refused for another reason than a decline: no money moved, the attempt fails and
+    // the card can be paid again (never left processing).
+    let q = w.share("pay_demo_mug").await;
+    let order = order_of(&w.pay_with(&q, "paypal").await);
+    approve(&w.paypal, &order);
+    w.paypal.lock().unwrap().refuse_capture = Some("PAYEE_BLOCKED_TRANSACTION");
+    w.page(&format!("{}?lang=en&return=paypal&token={order}", q.link))
+        .await;
+    let card = w.card(&q).await;
+    assert_eq!(
+        (card["status"].as_str(), card["failure_reason"].as_str()),
+        (Some("failed"), Some("processing_error"))
+    );
 }
 
 #[tokio::test]
@@ -1306,20 +1330,28 @@ async fn a_paypal_cancel_wins_before_the_capture_and_loses_after_it() {
     assert_error(w.cancel(&q).await, 409, "card_final").await;
     assert_eq!(w.card(&q).await["status"], "paid");
 
-    // PayPal down at the cancel: it cannot be known whether an order was captured
-    // elsewhere, so the cancel is refused and the card stays as it was.
+    // PayPal down at the cancel: nothing is captured without paycard, and paycard
+    // captures only a card it took first, so the cancel needs nothing from PayPal.
     let r = w.share("pay_demo_mug").await;
-    w.pay_with(&r, "paypal").await;
+    let order = order_of(&w.pay_with(&r, "paypal").await);
     w.paypal.lock().unwrap().down = true;
-    assert_error(w.cancel(&r).await, 409, "gateway_unavailable").await;
-    assert_eq!(w.card(&r).await["status"], "pending");
+    assert_eq!(w.cancel(&r).await.status(), 200);
+    assert_eq!(w.card(&r).await["status"], "cancelled");
     // Down at Pay: a message, nothing charged.
     let s2 = w.share("pay_demo_mug").await;
     let res = w.press_pay(&s2, "paypal").await;
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("cannot be reached"));
     w.paypal.lock().unwrap().down = false;
-    assert_eq!(w.cancel(&r).await.status(), 200);
+    // The cancelled card's order approved later is never captured.
+    approve(&w.paypal, &order);
+    w.page(&format!("{}?lang=en&return=paypal&token={order}", r.link))
+        .await;
+    assert_eq!(
+        w.paypal.lock().unwrap().capture_calls,
+        1,
+        "only q's capture"
+    );
 }
 
 #[tokio::test]
@@ -1345,8 +1377,18 @@ async fn a_capture_whose_answer_was_lost_is_settled_by_asking_paypal() {
         &[&attempt, &p.card_id, &long_ago],
     )
     .await;
-    // A cancel meanwhile is refused: a capture may be under way.
+    // A cancel meanwhile is refused: a capture may be under way. Nor can the gateway
+    // be removed: the capture's answer is still to be asked for.
     assert_error(w.cancel(&p).await, 409, "invalid_transition").await;
+    let res =
+        w.s.send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/admin/gateways/{}", w.paypal_id),
+            Some(&w.admin),
+            None,
+        )
+        .await;
+    assert_error(res, 409, "gateway_in_use").await;
     // The job asks PayPal: the order is still approved, so it is captured now (with
     // the attempt's request id: one capture), and the card is paid.
     assert_eq!(
@@ -1626,6 +1668,15 @@ async fn two_tabs_with_two_gateways_pay_a_card_once() {
     let p = w.share("pay_demo_mug").await;
     let order = order_of(&w.pay_with(&p, "paypal").await);
     let link = link_of(&w.pay_with(&p, "razorpay").await);
+    // Tab 1 approves at PayPal after all and comes back: nothing is taken there, and
+    // the page says so instead of waiting on tab 2's link.
+    approve(&w.paypal, &order);
+    let page = w
+        .page(&format!("{}?lang=en&return=paypal&token={order}", p.link))
+        .await;
+    assert!(page.contains("That payment was not taken"), "{page}");
+    assert!(!page.contains("http-equiv=\"refresh\""), "not waiting");
+    assert_eq!(w.paypal.lock().unwrap().capture_calls, 0);
     let payment = customer_pays(&w.razorpay, &link);
     w.razorpay_return(&p, &link, &payment, RZP_KEY_SECRET).await;
     assert_eq!(w.card(&p).await["status"], "paid");
@@ -1688,6 +1739,29 @@ async fn the_checkout_offers_only_the_gateways_that_take_the_cards_currency_and_
     assert!(location.contains("token="));
     let sent = w.paypal.lock().unwrap().created[0].1["purchase_units"][0]["amount"].clone();
     assert_eq!(sent, json!({"currency_code": "HUF", "value": "1500"}));
+    // Paid, its refunds go back in whole forints too: a part PayPal would round is
+    // refused before anything is sent.
+    let order = order_of(&location);
+    approve(&w.paypal, &order);
+    w.page(&format!("{}?return=paypal&token={order}", huf.link))
+        .await;
+    assert_eq!(w.card(&huf).await["status"], "paid");
+    let refunds_path = format!("/api/v1/admin/cards/{}/refunds", huf.card_id);
+    let refund = |amount: i64| {
+        w.s.post_json(
+            &refunds_path,
+            Some(&w.admin),
+            json!({"amount_minor": amount}),
+        )
+    };
+    let err = assert_error(refund(50_050).await, 400, "validation_failed").await;
+    assert_eq!(err["error"]["fields"][0]["field"], "amount_minor");
+    assert!(w.paypal.lock().unwrap().refunds.is_empty());
+    assert_eq!(refund(50_000).await.status(), 201);
+    assert_eq!(
+        w.paypal.lock().unwrap().refunds[0]["amount"],
+        json!({"currency_code": "HUF", "value": "500"})
+    );
 
     // A monthly payment: neither takes recurring payments; in Spanish too.
     let monthly = w.share("pay_demo_beans").await;

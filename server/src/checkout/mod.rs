@@ -77,6 +77,8 @@ fn form_targets(state: &AppState, methods: &[Method]) -> String {
             RAZORPAY => (
                 &[
                     "https://rzp.io",
+                    // Payment Links' short addresses lead to razorpay.com's own pages.
+                    "https://razorpay.com",
                     "https://pages.razorpay.com",
                     "https://api.razorpay.com",
                 ],
@@ -296,8 +298,30 @@ pub async fn page(
     }
     // Back from the gateway's page: ask it how the payment went, in case its
     // notification is late; until it is settled, the page waits.
-    if query.returned.is_some() && charges::session_open(&state, &card.id).await? {
-        charges::reconcile(&state, &card.id, raw_query.as_deref()).await?;
+    let mut alert = None;
+    if let Some(kind) = query.returned.as_deref() {
+        // Back from a gateway whose session no longer counts (the visitor chose another
+        // way in another tab, which ended it): nothing is taken there; say so.
+        if !charges::session_open_at(&state, &card.id, Some(kind)).await?
+            && card.status == CardStatus::Pending
+            && charges::session_open(&state, &card.id).await?
+        {
+            alert = Some(page::words(locale).returned_elsewhere);
+        }
+    }
+    let back_here = match query.returned.as_deref().filter(|_| alert.is_none()) {
+        Some(kind) => charges::session_open_at(&state, &card.id, Some(kind)).await?,
+        None => false,
+    };
+    let (card, brand) = if back_here {
+        // In a task of its own: a capture (PayPal) runs to its end even if the
+        // visitor's connection drops meanwhile.
+        let (task_state, card_id) = (state.clone(), card.id.clone());
+        tokio::spawn(async move {
+            charges::reconcile(&task_state, &card_id, raw_query.as_deref()).await
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("reconcile task: {e}")))??;
         let Some((card, brand)) = charges::card_of_link(&state, &token).await? else {
             return Ok(status_page(None, locale));
         };
@@ -310,7 +334,11 @@ pub async fn page(
         if charges::session_open(&state, &card.id).await? {
             return Ok(awaiting_page(&card, &brand, locale));
         }
-    }
+        // Settled as failed (the form says why), or ended unpaid: the form again.
+        (card, brand)
+    } else {
+        (card, brand)
+    };
     let offer = charges::methods(&state, &card).await?;
     if offer.methods.is_empty() {
         return Ok(no_gateway_page(&card, &brand, &offer, locale));
@@ -327,7 +355,7 @@ pub async fn page(
         },
         &CardForm::default(),
         &[],
-        None,
+        alert,
         StatusCode::OK,
     ))
 }
@@ -419,6 +447,9 @@ async fn pay_to_the_end(
     let Some((card, brand)) = charges::card_of_link(&state, &token).await? else {
         return Ok(status_page(None, locale));
     };
+    if !card.status.allows(&CardAction::StartPayment) {
+        return Ok(status_page(Some((&card, &brand)), locale));
+    }
     let offer = charges::methods(&state, &card).await?;
     if offer.methods.is_empty() {
         return Ok(no_gateway_page(&card, &brand, &offer, locale));

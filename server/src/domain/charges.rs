@@ -389,10 +389,27 @@ async fn recorded_session(db: &mut impl Db, attempt_id: &str) -> Result<SessionR
 
 /// Whether the card has a session open at a gateway (the visitor may be paying there).
 pub async fn session_open(state: &AppState, card_id: &str) -> Result<bool, AppError> {
+    session_open_at(state, card_id, None).await
+}
+
+/// Whether the card has a session open at a gateway of `kind` (any kind: `None`).
+pub async fn session_open_at(
+    state: &AppState,
+    card_id: &str,
+    kind: Option<&str>,
+) -> Result<bool, AppError> {
     let mut db = state.store.read().await?;
-    Ok(!store::gateways::sessions_in_flight(&mut db, card_id)
+    Ok(store::gateways::sessions_in_flight(&mut db, card_id)
         .await?
-        .is_empty())
+        .iter()
+        .any(|s| kind.is_none_or(|k| s.kind == k)))
+}
+
+/// Whether the card can be paid now.
+async fn still_payable(state: &AppState, card_id: &str) -> Result<bool, AppError> {
+    let mut db = state.store.read().await?;
+    let (row, _) = load(&mut db, card_id).await?;
+    Ok(cards::payable(&row.into_api()?))
 }
 
 /// The card's sessions open at a gateway (made there, not settled).
@@ -422,6 +439,11 @@ pub async fn send_to_gateway(
     //    may be late or lost): ask it first; completed, the card is paid (or on its
     //    way); ended, a new one is made below; still open, or it cannot say, back to it.
     reconcile(state, card_id, None).await?;
+    // Paid meanwhile, or being captured this very moment (PayPal): not back to the
+    // gateway's page.
+    if !still_payable(state, card_id).await? {
+        return Ok(Sent::NotPayable);
+    }
     // A session open at another gateway (chosen in another tab) is closed first, so
     // that one card has one way to pay open at a time; paid there, it wins below.
     if close_sessions_except(state, card_id, Some(gateway_id))
@@ -629,8 +651,9 @@ async fn capture_approved(
         .is_some_and(|s| s.status().is_ok_and(|st| st == SessionStatus::Open));
     let (row, _) = load(&mut tx, &session.card_id).await?;
     let card = row.into_api()?;
-    if !open || !cards::payable(&card) {
-        // Closed first, or being captured by another request this very moment.
+    if !open || !cards::payable(&card) || cards::overdue(&card) {
+        // Closed first, being captured by another request this very moment, or past its
+        // time to pay (about to expire: an approval that late is not taken).
         return Ok(());
     }
     transition_in(&mut tx, None, &session.card_id, &CardAction::StartPayment).await?;
@@ -749,6 +772,17 @@ pub async fn notification(
                 tracing::warn!(session = %reference, "an approval for a session this server did not open; ignored")
             }
         }
+        // On record like every event (the capture above is what makes a replay
+        // harmless; this keeps the log of what was received complete).
+        let mut tx = state.store.write().await?;
+        store::gateways::first_notification(
+            &mut tx,
+            gateway_id,
+            &notification.event_id,
+            &secrets::now(),
+        )
+        .await?;
+        state.commit(tx).await?;
         return Ok(Received::Taken);
     }
     let mut tx = state.store.write().await?;
@@ -982,16 +1016,18 @@ async fn settle_stuck_capture(state: &AppState, session: &SessionRow) -> Result<
     let gateway = Gateway::configured(state, &session.gateway_id).await?;
     let reference = session.reference.clone().unwrap_or_default();
     let unavailable = |e: GatewayError| AppError::Internal(e.to_string());
-    let happened = match gateway
-        .session_outcome(&reference)
-        .await
-        .map_err(unavailable)?
-    {
-        Happened::Approved => gateway
+    let happened = match gateway.session_outcome(&reference).await {
+        Ok(Happened::Approved) => gateway
             .capture(&reference, &session.attempt_id)
             .await
             .map_err(unavailable)?,
-        other => other,
+        Ok(other) => other,
+        // The order is gone at PayPal (lapsed, purged): nothing was captured.
+        Err(GatewayError::Refused(why)) => {
+            tracing::warn!(attempt = %session.attempt_id, %why, "the order of a pending capture is gone; nothing was captured");
+            Happened::Other
+        }
+        Err(other) => return Err(unavailable(other)),
     };
     let happened = match happened {
         settled @ (Happened::Paid { .. } | Happened::Failed { .. } | Happened::Processing) => {
@@ -1002,7 +1038,9 @@ async fn settle_stuck_capture(state: &AppState, session: &SessionRow) -> Result<
         },
     };
     apply_now(state, session, &happened).await?;
-    tracing::warn!(attempt = %session.attempt_id, card = %session.card_id, "settled a capture its request left pending");
+    if happened != Happened::Processing {
+        tracing::warn!(attempt = %session.attempt_id, card = %session.card_id, "settled a capture its request left pending");
+    }
     Ok(())
 }
 

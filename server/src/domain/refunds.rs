@@ -17,6 +17,8 @@
 use chrono::Utc;
 use paycard_core::api::{Card, NewRefund, Refund};
 use paycard_core::gateways::SANDBOX;
+use paycard_core::gateways::{gateway_kind, Refusal};
+use paycard_core::problem::{FieldError, Problem};
 use paycard_core::validation::validate_refund;
 use paycard_core::{CardAction, CardState, CardStatus};
 
@@ -67,6 +69,17 @@ pub async fn refund(
     let paid = store::attempts::paid(&mut tx, card_id)
         .await?
         .ok_or_else(|| AppError::Internal(format!("card {card_id} is paid without a payment")))?;
+    // A gateway that counts this currency in coarser steps (PayPal: whole forints)
+    // would round the refund; the admin chooses an amount it can give back exactly.
+    let currency = paycard_core::Currency::from_code(&row.currency);
+    if let (Some(kind), Some(currency)) = (gateway_kind(&paid.gateway), currency) {
+        if kind.refusal(amount, currency, false) == Some(Refusal::Amount) {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "amount_minor",
+                Problem::InvalidFormat,
+            )]));
+        }
+    }
     if paid.gateway != SANDBOX && paid.payment_reference.is_none() {
         return Err(AppError::Conflict {
             code: "refund_unavailable",

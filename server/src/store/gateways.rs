@@ -107,15 +107,17 @@ pub async fn replace_credentials(
     Ok(())
 }
 
-/// Whether payments are under way through a gateway: a session being made or open, or
-/// one completed whose payment it has yet to confirm.
+/// Whether payments are under way through a gateway: a session being made or open, one
+/// completed whose payment it has yet to confirm, or any whose attempt is still pending
+/// (a PayPal capture under way, even if a close ended its session meanwhile).
 pub async fn in_use(db: &mut impl Db, id: &str) -> Result<bool, Error> {
     on!(db, |c| {
         sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM gateway_sessions s WHERE s.gateway_id = $1
            AND (s.status IN ('creating', 'open')
                 OR (s.status = 'complete'
-                    AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = s.attempt_id AND a.status <> 'pending'))))",
+                    AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = s.attempt_id AND a.status <> 'pending'))
+                OR EXISTS (SELECT 1 FROM attempts a WHERE a.id = s.attempt_id AND a.status = 'pending')))",
     )
     .bind(id)
     .fetch_one(c).await

@@ -462,13 +462,26 @@ impl PayPal {
             Err(GatewayError::Refused(why)) if why.starts_with("ORDER_ALREADY_CAPTURED") => {
                 self.session_outcome(id).await
             }
-            Err(GatewayError::Refused(why))
-                if why.starts_with("INSTRUMENT_DECLINED")
-                    || why.starts_with("PAYER_ACTION_REQUIRED")
-                    || why.starts_with("TRANSACTION_REFUSED") =>
-            {
+            // Any other refusal moved no money: the attempt fails (the payer's funding
+            // source was declined, or PayPal will not take it for another reason), and
+            // the card may be paid again with a new order.
+            Err(GatewayError::Refused(why)) => {
+                let declined = [
+                    "INSTRUMENT_DECLINED",
+                    "PAYER_ACTION_REQUIRED",
+                    "TRANSACTION_REFUSED",
+                    "PAYER_CANNOT_PAY",
+                ]
+                .iter()
+                .any(|issue| why.starts_with(issue));
+                tracing::warn!(order = %id, %why, "PayPal refused a capture");
                 Ok(Happened::Failed {
-                    reason: "card_declined".into(),
+                    reason: if declined {
+                        "card_declined"
+                    } else {
+                        "processing_error"
+                    }
+                    .into(),
                 })
             }
             Err(other) => Err(other),
@@ -476,15 +489,11 @@ impl PayPal {
     }
 
     /// Nothing to close at PayPal: an order moves no money until paycard captures it,
-    /// and one never captured lapses by itself. Only an order captured already (by
-    /// another instance an instant ago) is a completed payment.
-    pub async fn close(&self, id: &str) -> Result<Closed, GatewayError> {
-        match self.order(id).await?.happened() {
-            happened @ (Happened::Paid { .. } | Happened::Processing) => {
-                Ok(Closed::Completed(happened))
-            }
-            _ => Ok(Closed::Closed),
-        }
+    /// and one never captured lapses there by itself. Whether paycard is capturing it is
+    /// the card's to say (a capture first takes the card to `processing`, in the same
+    /// transaction order as a close), so PayPal need not be asked, nor be up.
+    pub async fn close(&self, _id: &str) -> Result<Closed, GatewayError> {
+        Ok(Closed::Closed)
     }
 
     /// `POST /v2/payments/captures/{id}/refund`; the refund carries our id (`custom_id`),
@@ -534,6 +543,11 @@ impl PayPal {
                 .ok_or(GatewayError::BadSignature)?;
             fields.insert(field.into(), value.into());
         }
+        // What can be refused without asking PayPal is: a request anyone can send must
+        // not cost a call to PayPal each.
+        if !plausible(&fields) {
+            return Err(GatewayError::BadSignature);
+        }
         fields.insert("webhook_id".into(), self.webhook_id.clone().into());
         // The event goes back byte for byte: PayPal checks its signature on them.
         let event = std::str::from_utf8(body).map_err(|_| GatewayError::BadSignature)?;
@@ -565,6 +579,25 @@ impl PayPal {
             event_id: event.id,
         })
     }
+}
+
+/// Whether a webhook's signature headers look like PayPal's: its algorithm, a
+/// certificate on PayPal's own host over HTTPS, and a transmission of the last day.
+fn plausible(fields: &serde_json::Map<String, Value>) -> bool {
+    let text = |name: &str| fields.get(name).and_then(Value::as_str).unwrap_or_default();
+    let algorithm_known = text("auth_algo").starts_with("SHA256with");
+    let cert_from_paypal = url::Url::parse(text("cert_url")).is_ok_and(|u| {
+        u.scheme() == "https"
+            && u.host_str()
+                .is_some_and(|h| h == "paypal.com" || h.ends_with(".paypal.com"))
+    });
+    let recent = chrono::DateTime::parse_from_rfc3339(text("transmission_time")).is_ok_and(|t| {
+        (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+            .num_hours()
+            .abs()
+            <= 24
+    });
+    algorithm_known && cert_from_paypal && recent
 }
 
 /// What a verified event is about. One this code does not read is acknowledged and
@@ -625,6 +658,41 @@ mod tests {
         assert_eq!(amount_value(2500, cur("EUR")), "25.00");
         assert_eq!(amount_value(1500, cur("JPY")), "1500");
         assert_eq!(amount_value(150_000, cur("HUF")), "1500");
+    }
+
+    #[test]
+    fn webhooks_that_cannot_be_paypals_are_refused_without_asking_it() {
+        let fields = |algo: &str, cert: &str, time: &str| {
+            let mut f = serde_json::Map::new();
+            f.insert("auth_algo".into(), algo.into());
+            f.insert("cert_url".into(), cert.into());
+            f.insert("transmission_time".into(), time.into());
+            f
+        };
+        let now = chrono::Utc::now().to_rfc3339();
+        let cert = "https://api.paypal.com/v1/notifications/certs/CERT-360caa42";
+        assert!(plausible(&fields("SHA256withRSA", cert, &now)));
+        assert!(!plausible(&fields(
+            "SHA256withRSA",
+            "https://evil.example/cert",
+            &now
+        )));
+        assert!(!plausible(&fields(
+            "SHA256withRSA",
+            "https://paypal.com.evil.example/c",
+            &now
+        )));
+        assert!(!plausible(&fields(
+            "SHA256withRSA",
+            "http://api.paypal.com/c",
+            &now
+        )));
+        assert!(!plausible(&fields("none", cert, &now)));
+        assert!(!plausible(&fields(
+            "SHA256withRSA",
+            cert,
+            "2020-01-01T00:00:00Z"
+        )));
     }
 
     #[test]
