@@ -61,8 +61,6 @@ pub fn ConversationView(
     let error = RwSignal::new(None::<&'static str>);
     let picker_open = RwSignal::new(false);
     let payments = RwSignal::new(None::<Vec<Payment>>);
-    let sharing = RwSignal::new(None::<String>);
-    let busy_card = RwSignal::new(None::<String>);
     let refunding = RwSignal::new(None::<Card>);
     let refund_open = RwSignal::new(false);
     let notice = RwSignal::new(None::<String>);
@@ -170,16 +168,13 @@ pub fn ConversationView(
             let _ = button.focus();
         }
     });
-    let share = {
+    // Share: one at a time; the payment being shared is the action's input.
+    let sharing_action = {
         let api = api.clone();
         let id = conversation_id.clone();
-        Callback::new(move |payment_id: String| {
-            if sharing.get_untracked().is_some() {
-                return;
-            }
-            let (api, id) = (api.clone(), id.clone());
-            sharing.set(Some(payment_id.clone()));
-            leptos::task::spawn_local(async move {
+        Action::new_local(move |payment_id: &String| {
+            let (api, id, payment_id) = (api.clone(), id.clone(), payment_id.clone());
+            async move {
                 match api.share(&id, &payment_id, &idempotency_key("share")).await {
                     Ok(_) => {
                         // The live stream brings the card; reloading covers a stream that is down.
@@ -189,16 +184,21 @@ pub fn ConversationView(
                     }
                     Err(_) => error.set(Some(t(locale, Text::SomethingWrong))),
                 }
-                sharing.set(None);
-            });
+            }
         })
     };
-    let cancel = {
+    let sharing = Signal::derive(move || sharing_action.input().get());
+    let share = Callback::new(move |payment_id: String| {
+        if !sharing_action.pending().get_untracked() {
+            sharing_action.dispatch(payment_id);
+        }
+    });
+    // Cancel request: the card being cancelled is the action's input.
+    let cancelling = {
         let api = api.clone();
-        Callback::new(move |card_id: String| {
-            let api = api.clone();
-            busy_card.set(Some(card_id.clone()));
-            leptos::task::spawn_local(async move {
+        Action::new_local(move |card_id: &String| {
+            let (api, card_id) = (api.clone(), card_id.clone());
+            async move {
                 match api.cancel(&card_id).await {
                     Ok(card) => {
                         transcript.update(|t| {
@@ -217,10 +217,13 @@ pub fn ConversationView(
                     }
                     Err(_) => error.set(Some(t(locale, Text::SomethingWrong))),
                 }
-                busy_card.set(None);
-            });
+            }
         })
     };
+    let busy_card = Signal::derive(move || cancelling.input().get());
+    let cancel = Callback::new(move |card_id: String| {
+        cancelling.dispatch(card_id);
+    });
 
     let api_for_refund = StoredValue::new_local(api.clone());
     let refund_conversation = StoredValue::new(conversation_id.clone());

@@ -129,13 +129,9 @@ fn Login(locale: Locale, on_signed_in: Callback<OperatorAccount>) -> impl IntoVi
     let (email, set_email) = signal(String::new());
     let (password, set_password) = signal(String::new());
     let error = RwSignal::new(None::<&'static str>);
-    let busy = RwSignal::new(false);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        busy.set(true);
-        error.set(None);
-        let (email, password) = (email.get_untracked(), password.get_untracked());
-        leptos::task::spawn_local(async move {
+    let signing_in = Action::new_local(move |(email, password): &(String, String)| {
+        let (email, password) = (email.clone(), password.clone());
+        async move {
             match Api::new("").login(&email, &password).await {
                 Ok(logged_in) => on_signed_in.run(logged_in.operator),
                 Err(ApiError::Http { status: 401, .. }) => {
@@ -143,8 +139,16 @@ fn Login(locale: Locale, on_signed_in: Callback<OperatorAccount>) -> impl IntoVi
                 }
                 Err(_) => error.set(Some(t(locale, Text::SomethingWrong))),
             }
-            busy.set(false);
-        });
+        }
+    });
+    let busy = signing_in.pending();
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        error.set(None);
+        signing_in.dispatch((email.get_untracked(), password.get_untracked()));
     };
     view! {
         <main class="login">
