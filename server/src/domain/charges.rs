@@ -359,7 +359,11 @@ async fn move_session(
     event: SessionEvent,
     made: Option<(&str, &str)>,
 ) -> Result<(), AppError> {
-    if let Some(next) = session.status()?.after(event) {
+    // The session as it is now, in this transaction: the row the caller read may be
+    // stale (a capture completed it while a close was asking its gateway).
+    let now = store::gateways::session(db, &session.attempt_id).await?;
+    let current = now.as_ref().unwrap_or(session);
+    if let Some(next) = current.status()?.after(event) {
         store::gateways::set_session(db, &session.attempt_id, next, made, &secrets::now()).await?;
     }
     Ok(())
