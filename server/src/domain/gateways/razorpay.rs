@@ -78,9 +78,8 @@ impl Link {
                     self.payments
                         .iter()
                         .flatten()
-                        .filter(|p| p.status == "captured")
+                        .rfind(|p| p.status == "captured")
                         .map(|p| p.payment_id.clone())
-                        .last()
                 }),
             },
             "cancelled" | "expired" => Happened::Expired,
