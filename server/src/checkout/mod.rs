@@ -298,21 +298,17 @@ pub async fn page(
     }
     // Back from the gateway's page: ask it how the payment went, in case its
     // notification is late; until it is settled, the page waits.
-    let mut alert = None;
-    if let Some(kind) = query.returned.as_deref() {
-        // Back from a gateway whose session no longer counts (the visitor chose another
-        // way in another tab, which ended it): nothing is taken there; say so.
-        if !charges::session_open_at(&state, &card.id, Some(kind)).await?
-            && card.status == CardStatus::Pending
-            && charges::session_open(&state, &card.id).await?
-        {
-            alert = Some(page::words(locale).returned_elsewhere);
-        }
-    }
-    let back_here = match query.returned.as_deref().filter(|_| alert.is_none()) {
+    let back_here = match query.returned.as_deref() {
         Some(kind) => charges::session_open_at(&state, &card.id, Some(kind)).await?,
         None => false,
     };
+    // Back from a gateway whose session no longer counts (the visitor chose another way
+    // in another tab, which ended it): nothing is taken there; say so.
+    let alert = (query.returned.is_some()
+        && !back_here
+        && card.status == CardStatus::Pending
+        && charges::session_open(&state, &card.id).await?)
+        .then(|| page::words(locale).returned_elsewhere);
     let (card, brand) = if back_here {
         // In a task of its own: a capture (PayPal) runs to its end even if the
         // visitor's connection drops meanwhile.

@@ -180,6 +180,62 @@ pub enum GatewayError {
     },
 }
 
+/// Now, in Unix seconds (gateways' timestamps and expiries).
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// How long one call to a gateway's API may take.
+const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// One call to a gateway's API: the answer's status and body. A gateway not reached,
+/// or an answer cut off, is `Unavailable`.
+pub(crate) async fn exchange(
+    request: reqwest::RequestBuilder,
+) -> Result<(reqwest::StatusCode, String), GatewayError> {
+    let unreachable = |e: reqwest::Error| GatewayError::Unavailable(e.without_url().to_string());
+    let response = request
+        .timeout(CALL_TIMEOUT)
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let status = response.status();
+    let text = response.text().await.map_err(unreachable)?;
+    Ok((status, text))
+}
+
+/// An answer that is not a success, in the gateway's own `words`: a client error (but
+/// 429) will not succeed as it is asked (`Refused`); the rest may later (`Unavailable`).
+pub(crate) fn failure(status: reqwest::StatusCode, words: String) -> GatewayError {
+    if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
+        GatewayError::Refused(words)
+    } else {
+        GatewayError::Unavailable(words)
+    }
+}
+
+/// A successful answer's body, read as `T`.
+pub(crate) fn read<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, GatewayError> {
+    serde_json::from_str(text)
+        .map_err(|e| GatewayError::Unavailable(format!("unexpected answer: {e}")))
+}
+
+/// The visitor goes to the gateway's page at `url`, as the gateway gave it: only a web
+/// address will do (`missing` says what had none).
+pub(crate) fn redirect(
+    url: Option<String>,
+    reference: String,
+    missing: &str,
+) -> Result<Begun, GatewayError> {
+    let url = url
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .ok_or_else(|| GatewayError::Unavailable(format!("{missing} has no address")))?;
+    Ok(Begun::Redirect { url, reference })
+}
+
 /// A gateway, ready to call.
 pub enum Gateway {
     Sandbox(Sandbox),

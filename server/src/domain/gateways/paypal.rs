@@ -38,9 +38,6 @@ struct Token {
     expires_in: Option<u64>,
 }
 
-/// PayPal refused the access token (401).
-struct Unauthorised;
-
 /// Access tokens kept per credentials, until shortly before they expire.
 type Tokens = HashMap<String, (String, std::time::Instant)>;
 static TOKENS: LazyLock<Mutex<Tokens>> = LazyLock::new(Default::default);
@@ -63,6 +60,16 @@ struct ErrorDetail {
     issue: String,
     #[serde(default)]
     description: Option<String>,
+}
+
+/// A call's body when it succeeded; else PayPal's words (see [`refusal`]), refused or
+/// not by [`super::failure`].
+fn answer(status: reqwest::StatusCode, text: String) -> Result<String, GatewayError> {
+    if status.is_success() {
+        Ok(text)
+    } else {
+        Err(super::failure(status, refusal(&text, status)))
+    }
 }
 
 /// A refusal's text starts with PayPal's issue code (`ORDER_NOT_APPROVED: …`), so the
@@ -245,24 +252,10 @@ impl PayPal {
         })
     }
 
+    /// A call's answer body; any other answer, refused or not, in PayPal's words.
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<String, GatewayError> {
-        let response = request
-            .timeout(Duration::from_secs(20))
-            .send()
-            .await
-            .map_err(|e| GatewayError::Unavailable(e.without_url().to_string()))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| GatewayError::Unavailable(e.without_url().to_string()))?;
-        if status.is_success() {
-            Ok(text)
-        } else if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
-            Err(GatewayError::Refused(refusal(&text, status)))
-        } else {
-            Err(GatewayError::Unavailable(refusal(&text, status)))
-        }
+        let (status, text) = super::exchange(request).await?;
+        answer(status, text)
     }
 
     /// Where this client's token is kept: by API base and credentials (new credentials,
@@ -295,9 +288,7 @@ impl PayPal {
             .post(format!("{}/v1/oauth2/token", self.api_base))
             .basic_auth(&self.client_id, Some(&self.client_secret))
             .form(&[("grant_type", "client_credentials")]);
-        let text = self.send(request).await?;
-        let token = serde_json::from_str::<Token>(&text)
-            .map_err(|e| GatewayError::Unavailable(format!("unexpected answer: {e}")))?;
+        let token: Token = super::read(&self.send(request).await?)?;
         let lasts = Duration::from_secs(token.expires_in.unwrap_or(0).saturating_sub(120));
         if let Ok(mut tokens) = TOKENS.lock() {
             tokens.retain(|_, (_, until)| *until > now);
@@ -314,58 +305,15 @@ impl PayPal {
     ) -> Result<T, GatewayError> {
         let retry = request.try_clone();
         let token = self.token(false).await?;
-        let text = match self.send_authorised(request, &token).await {
-            Err(Unauthorised) => match retry {
-                Some(request) => {
-                    let token = self.token(true).await?;
-                    self.send_authorised(request, &token)
-                        .await
-                        .map_err(|Unauthorised| {
-                            GatewayError::Refused("PayPal refused a fresh access token".into())
-                        })??
-                }
-                None => {
-                    return Err(GatewayError::Unavailable(
-                        "PayPal refused the access token".into(),
-                    ))
-                }
-            },
-            Ok(answer) => answer?,
-        };
-        serde_json::from_str(&text)
-            .map_err(|e| GatewayError::Unavailable(format!("unexpected answer: {e}")))
-    }
-
-    /// Sends with the token: `Err(Unauthorised)` when PayPal refuses the token itself.
-    async fn send_authorised(
-        &self,
-        request: reqwest::RequestBuilder,
-        token: &str,
-    ) -> Result<Result<String, GatewayError>, Unauthorised> {
-        let response = request
-            .bearer_auth(token)
-            .timeout(Duration::from_secs(20))
-            .send()
-            .await;
-        let response = match response {
-            Ok(r) => r,
-            Err(e) => return Ok(Err(GatewayError::Unavailable(e.without_url().to_string()))),
-        };
-        let status = response.status();
+        let (mut status, mut text) = super::exchange(request.bearer_auth(token)).await?;
         if status == reqwest::StatusCode::UNAUTHORIZED {
-            return Err(Unauthorised);
+            let retry = retry.ok_or_else(|| {
+                GatewayError::Unavailable("PayPal refused the access token".into())
+            })?;
+            let token = self.token(true).await?;
+            (status, text) = super::exchange(retry.bearer_auth(token)).await?;
         }
-        let text = match response.text().await {
-            Ok(t) => t,
-            Err(e) => return Ok(Err(GatewayError::Unavailable(e.without_url().to_string()))),
-        };
-        Ok(if status.is_success() {
-            Ok(text)
-        } else if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
-            Err(GatewayError::Refused(refusal(&text, status)))
-        } else {
-            Err(GatewayError::Unavailable(refusal(&text, status)))
-        })
+        super::read(&answer(status, text)?)
     }
 
     /// Whether PayPal takes the client id and secret (it grants a token or says why
@@ -423,17 +371,12 @@ impl PayPal {
             .header("PayPal-Request-Id", charge.idempotency_key)
             .json(&body);
         let order: Order = self.call(request).await?;
-        let url = order
+        let approve = order
             .links
-            .iter()
+            .into_iter()
             .find(|l| l.rel == "payer-action" || l.rel == "approve")
-            .map(|l| l.href.clone())
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-            .ok_or_else(|| GatewayError::Unavailable("the order has no approval link".into()))?;
-        Ok(Begun::Redirect {
-            url,
-            reference: order.id,
-        })
+            .map(|l| l.href);
+        super::redirect(approve, order.id, "the order's approval link")
     }
 
     async fn order(&self, id: &str) -> Result<Order, GatewayError> {

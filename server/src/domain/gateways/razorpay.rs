@@ -6,16 +6,14 @@
 //! Razorpay authenticates with the key id and secret (HTTP basic) and answers errors as
 //! `{"error": {"code", "description", …}}`.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
 use super::{
-    About, Begun, Charge, Closed, GatewayError, Happened, Notification, RefundRequest, RefundState,
-    RefundUpdate,
+    unix_now, About, Begun, Charge, Closed, GatewayError, Happened, Notification, RefundRequest,
+    RefundState, RefundUpdate,
 };
 
 /// A Payment Link must stay open at least 15 minutes (Razorpay's rule for `expire_by`).
@@ -129,31 +127,23 @@ impl RazorpayRefund {
     }
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// Hex HMAC-SHA256 of `message` with `secret`: Razorpay's signature, on a webhook's raw
 /// body and on the callback's fields alike.
 pub fn sign(message: &[u8], secret: &str) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(message);
-    hex::encode(mac.finalize().into_bytes())
+    hex::encode(mac(message, secret).finalize().into_bytes())
 }
 
 /// Whether `signature` (hex) is `message` signed with `secret`, compared in constant time.
 fn signed(message: &[u8], secret: &str, signature: &str) -> bool {
-    let Ok(signature) = hex::decode(signature.trim()) else {
-        return false;
-    };
+    hex::decode(signature.trim())
+        .is_ok_and(|signature| mac(message, secret).verify_slice(&signature).is_ok())
+}
+
+fn mac(message: &[u8], secret: &str) -> Hmac<Sha256> {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(message);
-    mac.verify_slice(&signature).is_ok()
+    mac
 }
 
 /// What a visitor back from a Payment Link brings (`callback_method=get`).
@@ -203,31 +193,17 @@ impl Razorpay {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, GatewayError> {
-        let response = request
-            .basic_auth(&self.key_id, Some(&self.key_secret))
-            .timeout(Duration::from_secs(20))
-            .send()
-            .await
-            .map_err(|e| GatewayError::Unavailable(e.without_url().to_string()))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| GatewayError::Unavailable(e.without_url().to_string()))?;
+        let request = request.basic_auth(&self.key_id, Some(&self.key_secret));
+        let (status, text) = super::exchange(request).await?;
         if status.is_success() {
-            return serde_json::from_str(&text)
-                .map_err(|e| GatewayError::Unavailable(format!("unexpected answer: {e}")));
+            return super::read(&text);
         }
         let message = serde_json::from_str::<ErrorBody>(&text)
             .ok()
             .map(|b| b.error.description)
             .filter(|d| !d.is_empty())
             .unwrap_or_else(|| format!("HTTP {status}"));
-        if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
-            Err(GatewayError::Refused(message))
-        } else {
-            Err(GatewayError::Unavailable(message))
-        }
+        Err(super::failure(status, message))
     }
 
     /// An authenticated read that changes nothing (the latest payment): Razorpay answers
@@ -258,14 +234,7 @@ impl Razorpay {
         }
         let url = format!("{}/v1/payment_links", self.api_base);
         let link: Link = self.call(self.http.post(url).json(&body)).await?;
-        let url = link
-            .short_url
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-            .ok_or_else(|| GatewayError::Unavailable("the payment link has no url".into()))?;
-        Ok(Begun::Redirect {
-            url,
-            reference: link.id,
-        })
+        super::redirect(link.short_url, link.id, "the payment link")
     }
 
     async fn link(&self, id: &str) -> Result<Link, GatewayError> {

@@ -5,15 +5,13 @@
 //! Stripe's API takes form-encoded bodies with bracketed keys (`line_items[0][quantity]`)
 //! and answers JSON; only the fields used here are read.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
 use super::{
-    About, Begun, Charge, Closed, GatewayError, Happened, Notification, RefundRequest, RefundState,
-    RefundUpdate,
+    unix_now, About, Begun, Charge, Closed, GatewayError, Happened, Notification, RefundRequest,
+    RefundState, RefundUpdate,
 };
 
 /// How far a webhook's timestamp may be from now (SPEC §4, as Stripe's own libraries).
@@ -150,13 +148,6 @@ struct ErrorDetail {
     message: String,
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// `Stripe-Signature: t=…,v1=…[,v1=…]` checked against `body`: HMAC-SHA256 of
 /// `"{t}.{body}"` with the webhook secret, any `v1` matching (Stripe sends several while
 /// a secret is being rolled), compared in constant time, `t` within the tolerance.
@@ -286,30 +277,17 @@ impl Stripe {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, GatewayError> {
-        let response = request
-            .bearer_auth(&self.secret_key)
-            .timeout(Duration::from_secs(20))
-            .send()
-            .await
-            .map_err(|e| GatewayError::Unavailable(e.without_url().to_string()))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| GatewayError::Unavailable(e.without_url().to_string()))?;
+        let (status, text) = super::exchange(request.bearer_auth(&self.secret_key)).await?;
         if status.is_success() {
-            return serde_json::from_str(&text)
-                .map_err(|e| GatewayError::Unavailable(format!("unexpected answer: {e}")));
+            return super::read(&text);
         }
         let message = serde_json::from_str::<ErrorBody>(&text)
             .map(|b| b.error.message)
             .unwrap_or_else(|_| format!("HTTP {status}"));
         if status == reqwest::StatusCode::FORBIDDEN {
             Err(GatewayError::Refused(format!("{FORBIDDEN}{message}")))
-        } else if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
-            Err(GatewayError::Refused(message))
         } else {
-            Err(GatewayError::Unavailable(message))
+            Err(super::failure(status, message))
         }
     }
 
@@ -347,14 +325,7 @@ impl Stripe {
             .header("Idempotency-Key", charge.idempotency_key)
             .form(&Self::session_form(charge));
         let session: Session = self.call(request).await?;
-        let url = session
-            .url
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-            .ok_or_else(|| GatewayError::Unavailable("the session has no url".into()))?;
-        Ok(Begun::Redirect {
-            url,
-            reference: session.id,
-        })
+        super::redirect(session.url, session.id, "the session")
     }
 
     /// Checks a webhook's `Stripe-Signature` on the raw body, and reads it.
