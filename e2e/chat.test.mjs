@@ -2,8 +2,7 @@
 // steps 1–4 and §2.6): a visitor on the demo site, an operator in the console.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import AxeBuilder from '@axe-core/playwright';
-import { startServer, launchBrowser, screenshotPath, DEMO_PASSWORD } from './lib/harness.mjs';
+import { startServer, launchBrowser, screenshotPath, DEMO_PASSWORD, seriousViolations } from './lib/harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -72,13 +71,6 @@ async function share(console, title, { keyboard = false, es = false } = {}) {
     await picked.getByRole('button', { name: es ? 'Compartir' : 'Share' }).click();
   }
   await console.getByRole('group', { name: title }).waitFor();
-}
-
-async function seriousViolations(page) {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
 test('a visitor message reaches the console and a shared card reaches the widget, live', async () => {

@@ -4,8 +4,7 @@
 // keeps focus where the visitor is; the Spanish checkout lines its fields up at 390 px.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import AxeBuilder from '@axe-core/playwright';
-import { startServer, launchBrowser, screenshotPath, DEMO_PASSWORD } from './lib/harness.mjs';
+import { startServer, launchBrowser, screenshotPath, DEMO_PASSWORD, seriousViolations } from './lib/harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -16,12 +15,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-const seriousAxe = async (page, include) => {
-  let builder = new AxeBuilder({ page });
-  if (include) builder = builder.include(include);
-  return (await builder.analyze()).violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => v.id);
-};
 
 /** A console signed in as `email` (the demo password), in `locale`, at `viewport`. */
 async function consoleAs(email, { locale = 'en-US', viewport = { width: 1280, height: 800 }, ...options } = {}) {
@@ -93,7 +86,7 @@ test('keyboard only: open the chat, type with spaces, decline a card and take it
   await entry.waitFor();
   assert.match(await entry.locator('time').textContent(), /\d{1,2}:\d{2}/);
   await op.screenshot({ path: screenshotPath('console-phone-list-en') });
-  assert.deepEqual(await seriousAxe(op), []);
+  assert.deepEqual(await seriousViolations(op), []);
   await entry.click();
   await op.getByRole('log').getByText('I want a mug please').waitFor();
   assert.equal(await list.isVisible(), false, 'the conversation takes the whole screen');
@@ -104,7 +97,7 @@ test('keyboard only: open the chat, type with spaces, decline a card and take it
   await opCard.waitFor();
   await opCard.getByText('Pay before').waitFor();
   await op.screenshot({ path: screenshotPath('console-phone-conversation-en') });
-  assert.deepEqual(await seriousAxe(op), []);
+  assert.deepEqual(await seriousViolations(op), []);
   await op.getByRole('link', { name: 'All conversations' }).click();
   // Back to the list, where the conversation now ends with the card.
   await list.getByRole('link').filter({ hasText: 'Custom mug' }).waitFor();
@@ -129,7 +122,7 @@ test('keyboard only: open the chat, type with spaces, decline a card and take it
   // Escape outside a question closes the chat, and focus returns to the launcher.
   await page.keyboard.press('Escape');
   await page.getByRole('button', { name: 'Open chat' }).waitFor();
-  assert.deepEqual(await seriousAxe(page), []);
+  assert.deepEqual(await seriousViolations(page), []);
   await visitor.close();
   await phone.close();
 });
@@ -168,7 +161,7 @@ test('the Spanish checkout at 390 px: MM/AA, and expiry and CVC side by side', a
   const [c, d] = [await page.getByLabel('Caducidad (MM/AA)').boundingBox(), await page.getByLabel('CVC').boundingBox()];
   assert.ok(Math.abs(c.y - d.y) < 1, `expiry at ${c.y}, CVC at ${d.y}`);
   await page.screenshot({ path: screenshotPath('checkout-phone-es'), fullPage: true });
-  assert.deepEqual(await seriousAxe(page), []);
+  assert.deepEqual(await seriousViolations(page), []);
   await context.close();
 });
 
@@ -218,7 +211,7 @@ test('offline: a message waits, marked, and goes once when the connection is bac
   await opLog.locator('li.msg--sending').waitFor({ state: 'detached', timeout: 20_000 });
   await log.getByText('Answer from the tunnel').waitFor();
   assert.equal(await log.getByText('Answer from the tunnel').count(), 1, 'the visitor gets it once');
-  assert.deepEqual(await seriousAxe(page), []);
+  assert.deepEqual(await seriousViolations(page), []);
   await visitor.close();
   await console_.close();
 });
@@ -272,7 +265,7 @@ test('unread counts survive a reload, the tab title counts them, desktop alerts 
   await op.reload();
   await op.getByRole('log').getByText('I have a question about my order').waitFor();
   assert.equal(await entry.locator('.conv__count').count(), 0, 'read on the server');
-  assert.deepEqual(await seriousAxe(op), []);
+  assert.deepEqual(await seriousViolations(op), []);
   await context.close();
 });
 
@@ -297,7 +290,7 @@ test('the launcher shows what the operator wrote while the chat was closed, on t
   assert.equal(await host.evaluate((el) => el.shadowRoot.querySelector('.b')?.textContent), '1');
   assert.equal(await host.evaluate((el) => el.shadowRoot.querySelector('.v')?.textContent), 'We have mugs in blue and red');
   await page.screenshot({ path: screenshotPath('widget-launcher-badge-en') });
-  assert.deepEqual(await seriousAxe(page), []);
+  assert.deepEqual(await seriousViolations(page), []);
 
   // The next page of the site: the chat loads when the page is quiet, and the badge works.
   await page.goto(`${server.base}/demo`);
@@ -366,7 +359,7 @@ test('context: the operator sees who the visitor is and what they paid, corrects
   assert.match(lines[0], /sandbox ···· 0002 · Failed: the card was declined/);
   assert.match(lines[1], /sandbox ···· 4242 · Paid/);
   await op.screenshot({ path: screenshotPath('console-visitor-panel-en') });
-  assert.deepEqual(await seriousAxe(op), []);
+  assert.deepEqual(await seriousViolations(op), []);
 
   // Corrected by the operator; a wrong email is said next to its field.
   await op.getByRole('button', { name: 'Edit name and email' }).click();
@@ -488,7 +481,7 @@ test('the list at scale: search, open/closed, brands labelled; closing, and the 
   await show.selectOption('closed');
   await entry('Listed Lola').getByText('Closed').waitFor();
   await admin.screenshot({ path: screenshotPath('console-list-closed-en') });
-  assert.deepEqual(await seriousAxe(admin), []);
+  assert.deepEqual(await seriousViolations(admin), []);
   await show.selectOption('open');
   await entry('Yoga Yara').waitFor();
   assert.equal(await entry('Listed Lola').count(), 0);
@@ -506,7 +499,7 @@ test('the list at scale: search, open/closed, brands labelled; closing, and the 
   await opList.getByRole('searchbox', { name: 'Buscar conversaciones' }).fill('turquesa');
   await op.waitForFunction(() => document.querySelectorAll('.conv').length === 1);
   await op.screenshot({ path: screenshotPath('console-list-search-es-390') });
-  assert.deepEqual(await seriousAxe(op), []);
+  assert.deepEqual(await seriousViolations(op), []);
   // The generated name as this reader sees it finds the conversation too.
   await opList.getByRole('searchbox', { name: 'Buscar conversaciones' }).fill(`Visitante ${number}`);
   await opList.getByRole('status').filter({ hasText: '1 conversación' }).waitFor();
@@ -537,7 +530,7 @@ test('retry now: after an outage the visitor and the operator need not wait for 
   await chat.getByText('Live updates are paused').waitFor({ timeout: 20_000 });
   await page.screenshot({ path: screenshotPath('widget-retry-now-en') });
   await op.screenshot({ path: screenshotPath('console-retry-now-en') });
-  assert.deepEqual(await seriousAxe(page), []);
+  assert.deepEqual(await seriousViolations(page), []);
 
   // Back: one press each and they are live again at once, not at the next poll (every
   // 4 s while paused).

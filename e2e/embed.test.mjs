@@ -2,8 +2,7 @@
 // in an iframe served by paycard. English and Spanish; by mouse and by keyboard; axe.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import AxeBuilder from '@axe-core/playwright';
-import { startServer, launchBrowser, screenshotPath, watchCsp } from './lib/harness.mjs';
+import { startServer, launchBrowser, screenshotPath, watchCsp, seriousViolations } from './lib/harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -14,15 +13,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function seriousViolations(page, include) {
-  let builder = new AxeBuilder({ page });
-  if (include) builder = builder.include(include);
-  const { violations } = await builder.analyze();
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
 
 test('the demo page embeds a launcher that opens the chat', async () => {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });

@@ -4,8 +4,7 @@
 // Razorpay: a Payment Link whose signed callback and webhook settle the card.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import AxeBuilder from '@axe-core/playwright';
-import { startServer, launchBrowser, screenshotPath, DEMO_PASSWORD } from './lib/harness.mjs';
+import { startServer, launchBrowser, screenshotPath, DEMO_PASSWORD, seriousViolations } from './lib/harness.mjs';
 import { startPayPalStandIn } from './lib/paypal-standin.mjs';
 import { startRazorpayStandIn } from './lib/razorpay-standin.mjs';
 
@@ -46,11 +45,6 @@ async function signIn(email, locale, viewport) {
   await page.getByRole('button', { name: locale.startsWith('es') ? 'Iniciar sesión' : 'Sign in' }).click();
   await page.getByRole('navigation', { name: locale.startsWith('es') ? 'Conversaciones' : 'Conversations' }).waitFor();
   return { context, page };
-}
-
-async function noSeriousViolations(page) {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  assert.deepEqual(violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => v.id), []);
 }
 
 /** A visitor on the demo page writes; the operator shares the mug; returns the chat's card. */
@@ -102,7 +96,7 @@ test('an admin adds PayPal; the visitor approves on its page; paycard captures a
   assert.ok((await events.getByRole('listitem').allTextContents()).includes('CHECKOUT.ORDER.APPROVED'));
   paypal.setWebhookUrl(webhookUrl);
   await admin.screenshot({ path: screenshotPath('settings-gateways-paypal-en') });
-  await noSeriousViolations(admin);
+  assert.deepEqual(await seriousViolations(admin), []);
 
   const { visitor, chat, card, operator } = await mugShared('en-US', 'Can I pay with PayPal?');
   const [tab] = await Promise.all([visitor.waitForEvent('page'), card.getByRole('button', { name: 'Pay Now' }).click()]);
@@ -112,7 +106,7 @@ test('an admin adds PayPal; the visitor approves on its page; paycard captures a
   await tab.getByLabel('Name').fill('Ana García');
   await tab.getByLabel('Email').fill('ana@example.com');
   await tab.screenshot({ path: screenshotPath('checkout-paypal-en') });
-  await noSeriousViolations(tab);
+  assert.deepEqual(await seriousViolations(tab), []);
   await payWithPayPal.click();
   await tab.getByRole('heading', { name: 'Stand-in PayPal' }).waitFor();
   assert.match(await tab.locator('body').textContent(), /Custom mug: 25\.00 EUR/);
@@ -150,7 +144,7 @@ test('an admin adds Razorpay in Spanish; a Spanish visitor pays the link and com
   razorpay.setWebhookUrl(webhookUrl);
   await row.scrollIntoViewIfNeeded();
   await admin.screenshot({ path: screenshotPath('settings-gateways-razorpay-es-390') });
-  await noSeriousViolations(admin);
+  assert.deepEqual(await seriousViolations(admin), []);
 
   const { visitor, chat, card, operator } = await mugShared('es-ES', '¿Puedo pagar con Razorpay?');
   const [tab] = await Promise.all([visitor.waitForEvent('page'), card.getByRole('button', { name: 'Pagar ahora' }).click()]);
@@ -162,7 +156,7 @@ test('an admin adds Razorpay in Spanish; a Spanish visitor pays the link and com
   await tab.getByLabel('Nombre').fill('Ana García');
   await tab.getByLabel('Correo electrónico').fill('ana@example.com');
   await tab.screenshot({ path: screenshotPath('checkout-razorpay-es'), fullPage: true });
-  await noSeriousViolations(tab);
+  assert.deepEqual(await seriousViolations(tab), []);
   await payWithRazorpay.click();
   await tab.getByRole('heading', { name: 'Stand-in Razorpay' }).waitFor();
   await tab.getByRole('button', { name: 'Pay with Razorpay' }).click();

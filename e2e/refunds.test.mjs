@@ -6,8 +6,7 @@
 // console side in English and in Spanish.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import AxeBuilder from '@axe-core/playwright';
-import { startServer, launchBrowser, screenshotPath, DEMO_PASSWORD } from './lib/harness.mjs';
+import { startServer, launchBrowser, screenshotPath, DEMO_PASSWORD, seriousViolations } from './lib/harness.mjs';
 import { startSmtp, startWebhookReceiver, verifyPaycardSignature } from './lib/receivers.mjs';
 
 let server, browser, smtp, receiver;
@@ -41,9 +40,6 @@ async function signInAdmin(locale, w) {
   return { context, page };
 }
 
-const seriousAxe = async (page) => (await new AxeBuilder({ page }).analyze()).violations
-  .filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => v.id);
-
 test('an admin adds a webhook endpoint; Settings say receipts are sent', async () => {
   const { context, page } = await signInAdmin('en-US', { email: 'Email', password: 'Password', signIn: 'Sign in' });
   await page.goto(`${server.base}/console/settings/notifications`);
@@ -59,7 +55,7 @@ test('an admin adds a webhook endpoint; Settings say receipts are sent', async (
   assert.match(secret, /^whsec_/);
   const row = page.getByRole('table', { name: 'Webhook endpoints' }).getByRole('row').filter({ hasText: receiver.url });
   await row.getByText('All events').waitFor();
-  assert.deepEqual(await seriousAxe(page), []);
+  assert.deepEqual(await seriousViolations(page), []);
   await page.screenshot({ path: screenshotPath('settings-notifications-en'), fullPage: true });
   await context.close();
 });
@@ -135,8 +131,7 @@ for (const locale of ['en-US', 'es-ES']) {
     await amount.fill(w.typed);
     await dialog.getByRole('textbox', { name: w.reason }).fill('Chipped handle');
     assert.deepEqual(
-      (await new AxeBuilder({ page: admin }).include('dialog').analyze()).violations
-        .filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => v.id),
+      await seriousViolations(admin, 'dialog'),
       [],
     );
     await admin.screenshot({ path: screenshotPath(`console-refund-dialog-${locale.slice(0, 2)}`) });
@@ -197,7 +192,7 @@ test('the deliveries view lists what was sent, and sends one again (es)', async 
   assert.ok(verifyPaycardSignature(again.signature, again.raw, secret));
   await page.getByRole('button', { name: 'Actualizar' }).click();
   await table.getByRole('row').filter({ hasText: 'card.paid' }).first().getByRole('cell', { name: '2', exact: true }).waitFor();
-  assert.deepEqual(await seriousAxe(page), []);
+  assert.deepEqual(await seriousViolations(page), []);
   await page.screenshot({ path: screenshotPath('settings-notifications-es'), fullPage: true });
   await context.close();
 });

@@ -4,9 +4,8 @@
 // 1280 px and in Spanish at 390 px, with the keyboard, and axe finds nothing serious.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import AxeBuilder from '@axe-core/playwright';
 import { readFile } from 'node:fs/promises';
-import { startServer, launchBrowser, screenshotPath, DEMO_PASSWORD } from './lib/harness.mjs';
+import { startServer, launchBrowser, screenshotPath, DEMO_PASSWORD, seriousViolations } from './lib/harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -17,9 +16,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-const seriousAxe = async (page) => (await new AxeBuilder({ page }).analyze()).violations
-  .filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => v.id);
 
 const post = (path, body, token) => fetch(`${server.base}${path}`, {
   method: 'POST',
@@ -80,7 +76,7 @@ test('an admin reads what was paid, by brand, and downloads it as CSV', async ()
   await page.getByText('Show as a table').click();
   await page.getByRole('table', { name: 'Paid per day, EUR' }).getByText('€160.00').waitFor();
   await page.screenshot({ path: screenshotPath('reports-en'), fullPage: true });
-  assert.deepEqual(await seriousAxe(page), []);
+  assert.deepEqual(await seriousViolations(page), []);
 
   // One brand: Zen Yoga's drop-in class alone.
   await page.getByLabel('Brand').selectOption({ label: 'Zen Yoga' });
@@ -127,6 +123,6 @@ test('Informes en español en un teléfono', async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
   await page.screenshot({ path: screenshotPath('reports-phone-es'), fullPage: true });
-  assert.deepEqual(await seriousAxe(page), []);
+  assert.deepEqual(await seriousViolations(page), []);
   await context.close();
 });

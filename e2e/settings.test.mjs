@@ -3,8 +3,7 @@
 // open picker shows it without a reload; shared, the visitor reads "every 2 weeks".
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import AxeBuilder from '@axe-core/playwright';
-import { startServer, launchBrowser, screenshotPath, DEMO_PASSWORD } from './lib/harness.mjs';
+import { startServer, launchBrowser, screenshotPath, DEMO_PASSWORD, seriousViolations } from './lib/harness.mjs';
 import { startStripeStandIn } from './lib/stripe-standin.mjs';
 
 // Saving Stripe's keys asks Stripe whether it knows them: a stand-in that knows these.
@@ -31,13 +30,6 @@ async function signIn(email, locale = 'en-US') {
   await page.getByRole('button', { name: es ? 'Iniciar sesión' : 'Sign in' }).click();
   await page.getByRole('navigation', { name: es ? 'Conversaciones' : 'Conversations' }).waitFor();
   return { context, page };
-}
-
-async function seriousViolations(page) {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
 /** A visitor on /demo who has written `text`; returns the chat frame. */

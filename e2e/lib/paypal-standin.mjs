@@ -5,6 +5,7 @@
 // CHECKOUT.ORDER.APPROVED webhook (which only this stand-in can vouch for when paycard
 // asks it to verify), and returns the payer to the order's return URL with `token`.
 import { createServer } from 'node:http';
+import { sendJson as json, readBody, escapeHtml as escape } from './standin.mjs';
 import { randomUUID } from 'node:crypto';
 
 export async function startPayPalStandIn({ clientId, clientSecret, webhookId }) {
@@ -17,19 +18,9 @@ export async function startPayPalStandIn({ clientId, clientSecret, webhookId }) 
   let webhookUrl = null;
   let count = 0;
 
-  const json = (res, status, body) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  };
   const fail = (res, status, name, issue, description) => json(res, status, {
     name, message: 'The requested action could not be performed.', debug_id: 'standin', details: [{ issue, description }],
   });
-  const readBody = (req) => new Promise((resolve) => {
-    let data = '';
-    req.on('data', (c) => { data += c; });
-    req.on('end', () => resolve(data));
-  });
-  const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
 
   async function sendWebhook(eventType, resource) {
     const event = { id: `WH-${++count}`, event_version: '1.0', event_type: eventType, resource_type: 'checkout-order', resource };

@@ -5,6 +5,7 @@
 // the webhook secret, and returns the customer to the callback URL with the fields
 // Razorpay signs with the key secret (`link_id|reference_id|status|payment_id`).
 import { createServer } from 'node:http';
+import { sendJson as json, readBody, escapeHtml as escape } from './standin.mjs';
 import { createHmac, randomUUID } from 'node:crypto';
 
 export async function startRazorpayStandIn({ keyId, keySecret, webhookSecret }) {
@@ -13,20 +14,10 @@ export async function startRazorpayStandIn({ keyId, keySecret, webhookSecret }) 
   let webhookUrl = null;
   let count = 0;
 
-  const json = (res, status, body) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  };
   const fail = (res, status, description) => json(res, status, {
     error: { code: 'BAD_REQUEST_ERROR', description, source: 'business', step: 'payment_initiation', reason: 'input_validation_failed', metadata: {} },
   });
-  const readBody = (req) => new Promise((resolve) => {
-    let data = '';
-    req.on('data', (c) => { data += c; });
-    req.on('end', () => resolve(data));
-  });
   const hmac = (secret, message) => createHmac('sha256', secret).update(message).digest('hex');
-  const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
 
   async function sendWebhook(event, payload) {
     const body = JSON.stringify({ entity: 'event', account_id: 'acc_standin', event, contains: Object.keys(payload), payload, created_at: Math.floor(Date.now() / 1000) });

@@ -6,6 +6,7 @@
 // A refund is answered `pending` and settled a moment later by `refund.updated`, as
 // Stripe does with card refunds.
 import { createServer } from 'node:http';
+import { sendJson as json, readBody, escapeHtml as escape } from './standin.mjs';
 import { createHmac } from 'node:crypto';
 
 export async function startStripeStandIn({ secretKey, webhookSecret }) {
@@ -15,17 +16,7 @@ export async function startStripeStandIn({ secretKey, webhookSecret }) {
   let webhookUrl = null;
   let count = 0;
 
-  const json = (res, status, body) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  };
   const fail = (res, status, message) => json(res, status, { error: { type: 'invalid_request_error', message } });
-  const readBody = (req) => new Promise((resolve) => {
-    let data = '';
-    req.on('data', (c) => { data += c; });
-    req.on('end', () => resolve(data));
-  });
-  const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
 
   async function sendWebhook(type, session) {
     const body = JSON.stringify({

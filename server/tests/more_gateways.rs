@@ -86,6 +86,22 @@ macro_rules! paypal_guard {
     };
 }
 
+/// The `PayPal-Request-Id` every call that makes something must carry (the stand-in
+/// insists, so that paycard's retries are provably the same request).
+fn request_id(headers: &HeaderMap) -> Result<&str, Response> {
+    headers
+        .get("paypal-request-id")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            paypal_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                "MISSING_REQUIRED_PARAMETER",
+                "PayPal-Request-Id expected by the stand-in",
+            )
+        })
+}
+
 async fn paypal_token(
     State(shared): State<SharedPayPal>,
     headers: HeaderMap,
@@ -128,16 +144,9 @@ async fn paypal_create_order(
 ) -> Response {
     let mut pp = shared.lock().unwrap();
     paypal_guard!(pp, headers);
-    let Some(request_id) = headers
-        .get("paypal-request-id")
-        .and_then(|v| v.to_str().ok())
-    else {
-        return paypal_error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
-            "MISSING_REQUIRED_PARAMETER",
-            "PayPal-Request-Id expected by the stand-in",
-        );
+    let request_id = match request_id(&headers) {
+        Ok(id) => id,
+        Err(refused) => return refused,
     };
     if let Some(id) = pp.orders_by_request.get(request_id) {
         return Json(pp.orders[id].clone()).into_response();
@@ -234,16 +243,9 @@ async fn paypal_capture(
 ) -> Response {
     let mut pp = shared.lock().unwrap();
     paypal_guard!(pp, headers);
-    let Some(request_id) = headers
-        .get("paypal-request-id")
-        .and_then(|v| v.to_str().ok())
-    else {
-        return paypal_error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
-            "MISSING_REQUIRED_PARAMETER",
-            "PayPal-Request-Id expected by the stand-in",
-        );
+    let request_id = match request_id(&headers) {
+        Ok(id) => id,
+        Err(refused) => return refused,
     };
     if let Some(answer) = pp.captures_by_request.get(request_id) {
         return Json(answer.clone()).into_response();
@@ -319,16 +321,9 @@ async fn paypal_refund(
 ) -> Response {
     let mut pp = shared.lock().unwrap();
     paypal_guard!(pp, headers);
-    let Some(request_id) = headers
-        .get("paypal-request-id")
-        .and_then(|v| v.to_str().ok())
-    else {
-        return paypal_error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
-            "MISSING_REQUIRED_PARAMETER",
-            "PayPal-Request-Id expected by the stand-in",
-        );
+    let request_id = match request_id(&headers) {
+        Ok(id) => id,
+        Err(refused) => return refused,
     };
     if let Some(answer) = pp.refunds_by_request.get(request_id) {
         return Json(answer.clone()).into_response();
@@ -767,22 +762,7 @@ async fn world() -> World {
 
 impl World {
     async fn share(&self, payment: &str) -> Paying {
-        let (conv, visitor) = self.s.conversation("acme").await;
-        let card = self.s.share(&self.op, &conv, payment).await;
-        let card_id = card["id"].as_str().unwrap().to_owned();
-        let checkout: Value = self
-            .s
-            .post(&format!("/api/v1/cards/{card_id}/checkout"), Some(&visitor))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let link = checkout["checkout_url"]
-            .as_str()
-            .unwrap()
-            .strip_prefix(&self.s.base)
-            .unwrap()
-            .to_owned();
+        let (card_id, link) = self.s.shared_checkout(&self.op, payment).await;
         Paying { card_id, link }
     }
 
@@ -834,23 +814,13 @@ impl World {
 
     async fn card(&self, p: &Paying) -> Value {
         self.s
-            .get(&format!("/api/v1/cards/{}", p.card_id), Some(&self.op))
+            .get_json(&format!("/api/v1/cards/{}", p.card_id), Some(&self.op))
             .await
-            .json()
-            .await
-            .unwrap()
     }
 
     async fn attempts(&self, p: &Paying) -> Vec<Value> {
-        self.s
-            .get(
-                &format!("/api/v1/operator/cards/{}/attempts", p.card_id),
-                Some(&self.op),
-            )
-            .await
-            .json()
-            .await
-            .unwrap()
+        let path = format!("/api/v1/operator/cards/{}/attempts", p.card_id);
+        self.s.get_json(&path, Some(&self.op)).await
     }
 
     async fn cancel(&self, p: &Paying) -> reqwest::Response {

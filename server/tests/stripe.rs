@@ -362,22 +362,7 @@ impl World {
     }
 
     async fn share(&self, payment: &str) -> Paying {
-        let (conv, visitor) = self.s.conversation("acme").await;
-        let card = self.s.share(&self.op, &conv, payment).await;
-        let card_id = card["id"].as_str().unwrap().to_owned();
-        let checkout: Value = self
-            .s
-            .post(&format!("/api/v1/cards/{card_id}/checkout"), Some(&visitor))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let link = checkout["checkout_url"]
-            .as_str()
-            .unwrap()
-            .strip_prefix(&self.s.base)
-            .unwrap()
-            .to_owned();
+        let (card_id, link) = self.s.shared_checkout(&self.op, payment).await;
         Paying { card_id, link }
     }
 
@@ -408,23 +393,13 @@ impl World {
 
     async fn card(&self, p: &Paying) -> Value {
         self.s
-            .get(&format!("/api/v1/cards/{}", p.card_id), Some(&self.op))
+            .get_json(&format!("/api/v1/cards/{}", p.card_id), Some(&self.op))
             .await
-            .json()
-            .await
-            .unwrap()
     }
 
     async fn attempts(&self, p: &Paying) -> Vec<Value> {
-        self.s
-            .get(
-                &format!("/api/v1/operator/cards/{}/attempts", p.card_id),
-                Some(&self.op),
-            )
-            .await
-            .json()
-            .await
-            .unwrap()
+        let path = format!("/api/v1/operator/cards/{}/attempts", p.card_id);
+        self.s.get_json(&path, Some(&self.op)).await
     }
 
     /// Sends a webhook signed at `timestamp` with `secret`.

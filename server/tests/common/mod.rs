@@ -178,6 +178,36 @@ impl TestServer {
         (id, visitor)
     }
 
+    /// A visitor's new conversation of brand `acme`, a card of `payment` shared into it by
+    /// `op`, and the card's checkout link as a path on this server: (card id, path).
+    pub async fn shared_checkout(&self, op: &str, payment: &str) -> (String, String) {
+        let (conv, visitor) = self.conversation("acme").await;
+        let card = self.share(op, &conv, payment).await;
+        let card_id = card["id"].as_str().unwrap().to_owned();
+        let checkout: Value = self
+            .post(&format!("/api/v1/cards/{card_id}/checkout"), Some(&visitor))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let link = checkout["checkout_url"]
+            .as_str()
+            .unwrap()
+            .strip_prefix(&self.base)
+            .unwrap()
+            .to_owned();
+        (card_id, link)
+    }
+
+    /// `GET path`'s JSON body.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        token: Option<&str>,
+    ) -> T {
+        self.get(path, token).await.json().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
         let mut req = self.http.get(self.url(path));
         if let Some(token) = token {
