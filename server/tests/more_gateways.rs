@@ -784,32 +784,12 @@ impl World {
 
     /// Presses Pay with `gateway` on the hosted page: the answer, not followed.
     async fn press_pay(&self, p: &Paying, gateway: &str) -> reqwest::Response {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        client
-            .post(self.s.url(&p.link))
-            .form(&[
-                ("name", "Ana García"),
-                ("email", "ana@example.com"),
-                ("gateway", gateway),
-            ])
-            .send()
-            .await
-            .unwrap()
+        self.s.press_pay(&p.link, gateway).await
     }
 
     /// Pay with `gateway`: the 303's Location.
     async fn pay_with(&self, p: &Paying, gateway: &str) -> String {
-        let res = self.press_pay(p, gateway).await;
-        assert_eq!(
-            res.status(),
-            303,
-            "{}",
-            res.text().await.unwrap_or_default()
-        );
-        res.headers()["location"].to_str().unwrap().to_owned()
+        self.s.pay_at_gateway(&p.link, gateway).await
     }
 
     async fn card(&self, p: &Paying) -> Value {
@@ -834,6 +814,13 @@ impl World {
 
     async fn page(&self, path: &str) -> String {
         self.s.get(path, None).await.text().await.unwrap()
+    }
+
+    /// The payer back on the checkout from PayPal's page (its return URL with the
+    /// order as `token`): the page shown.
+    async fn back_from_paypal(&self, p: &Paying, order: &str) -> String {
+        self.page(&format!("{}?lang=en&return=paypal&token={order}", p.link))
+            .await
     }
 
     /// A PayPal webhook as PayPal sends it: the stand-in records the transmission, so
@@ -1129,9 +1116,7 @@ async fn a_paypal_payment_is_approved_on_paypals_page_and_captured_on_the_way_ba
     // Pay again before approving: the same order.
     assert_eq!(w.pay_with(&p, "paypal").await, location);
     // Back without approving (PayPal's cancel link): nothing captured, still payable.
-    let page = w
-        .page(&format!("{}?return=paypal&token={order}", p.link))
-        .await;
+    let page = w.back_from_paypal(&p, &order).await;
     assert!(page.contains("waiting for the payment provider"), "{page}");
     assert_eq!(w.paypal.lock().unwrap().capture_calls, 0);
 
@@ -1223,9 +1208,7 @@ async fn a_declined_paypal_capture_fails_the_attempt_and_the_card_can_be_paid_ag
     let order = order_of(&w.pay_with(&p, "paypal").await);
     approve(&w.paypal, &order);
     w.paypal.lock().unwrap().decline_capture = true;
-    let page = w
-        .page(&format!("{}?lang=en&return=paypal&token={order}", p.link))
-        .await;
+    let page = w.back_from_paypal(&p, &order).await;
     assert!(
         page.contains("Pay €25.00 with PayPal"),
         "the form again: {page}"
@@ -1239,9 +1222,7 @@ async fn a_declined_paypal_capture_fails_the_attempt_and_the_card_can_be_paid_ag
     let again = order_of(&w.pay_with(&p, "paypal").await);
     assert_ne!(again, order);
     approve(&w.paypal, &again);
-    let page = w
-        .page(&format!("{}?lang=en&return=paypal&token={again}", p.link))
-        .await;
+    let page = w.back_from_paypal(&p, &again).await;
     assert!(page.contains("Payment successful"), "{page}");
     let attempts = w.attempts(&p).await;
     let statuses: Vec<_> = attempts
@@ -1256,8 +1237,7 @@ async fn a_declined_paypal_capture_fails_the_attempt_and_the_card_can_be_paid_ag
     let order = order_of(&w.pay_with(&q, "paypal").await);
     approve(&w.paypal, &order);
     w.paypal.lock().unwrap().refuse_capture = Some("PAYEE_BLOCKED_TRANSACTION");
-    w.page(&format!("{}?lang=en&return=paypal&token={order}", q.link))
-        .await;
+    w.back_from_paypal(&q, &order).await;
     let card = w.card(&q).await;
     assert_eq!(
         (card["status"].as_str(), card["failure_reason"].as_str()),
@@ -1284,9 +1264,7 @@ async fn a_paypal_cancel_wins_before_the_capture_and_loses_after_it() {
         .status(),
         200
     );
-    let page = w
-        .page(&format!("{}?lang=en&return=paypal&token={order}", p.link))
-        .await;
+    let page = w.back_from_paypal(&p, &order).await;
     assert!(page.contains("cancelled"), "{page}");
     assert_eq!(w.card(&p).await["status"], "cancelled");
     assert_eq!(w.paypal.lock().unwrap().capture_calls, 0, "never captured");
@@ -1295,8 +1273,7 @@ async fn a_paypal_cancel_wins_before_the_capture_and_loses_after_it() {
     let q = w.share("pay_demo_mug").await;
     let order = order_of(&w.pay_with(&q, "paypal").await);
     approve(&w.paypal, &order);
-    w.page(&format!("{}?return=paypal&token={order}", q.link))
-        .await;
+    w.back_from_paypal(&q, &order).await;
     assert_error(w.cancel(&q).await, 409, "card_final").await;
     assert_eq!(w.card(&q).await["status"], "paid");
 
@@ -1315,8 +1292,7 @@ async fn a_paypal_cancel_wins_before_the_capture_and_loses_after_it() {
     w.paypal.lock().unwrap().down = false;
     // The cancelled card's order approved later is never captured.
     approve(&w.paypal, &order);
-    w.page(&format!("{}?lang=en&return=paypal&token={order}", r.link))
-        .await;
+    w.back_from_paypal(&r, &order).await;
     assert_eq!(
         w.paypal.lock().unwrap().capture_calls,
         1,
@@ -1376,8 +1352,7 @@ async fn paypal_refunds_give_back_the_capture_once() {
     let p = w.share("pay_demo_mug").await;
     let order = order_of(&w.pay_with(&p, "paypal").await);
     approve(&w.paypal, &order);
-    w.page(&format!("{}?return=paypal&token={order}", p.link))
-        .await;
+    w.back_from_paypal(&p, &order).await;
     assert_eq!(w.card(&p).await["status"], "paid");
     let res =
         w.s.post_json(
@@ -1641,9 +1616,7 @@ async fn two_tabs_with_two_gateways_pay_a_card_once() {
     // Tab 1 approves at PayPal after all and comes back: nothing is taken there, and
     // the page says so instead of waiting on tab 2's link.
     approve(&w.paypal, &order);
-    let page = w
-        .page(&format!("{}?lang=en&return=paypal&token={order}", p.link))
-        .await;
+    let page = w.back_from_paypal(&p, &order).await;
     assert!(page.contains("That payment was not taken"), "{page}");
     assert!(!page.contains("http-equiv=\"refresh\""), "not waiting");
     assert_eq!(w.paypal.lock().unwrap().capture_calls, 0);
@@ -1713,8 +1686,7 @@ async fn the_checkout_offers_only_the_gateways_that_take_the_cards_currency_and_
     // refused before anything is sent.
     let order = order_of(&location);
     approve(&w.paypal, &order);
-    w.page(&format!("{}?return=paypal&token={order}", huf.link))
-        .await;
+    w.back_from_paypal(&huf, &order).await;
     assert_eq!(w.card(&huf).await["status"], "paid");
     let refunds_path = format!("/api/v1/admin/cards/{}/refunds", huf.card_id);
     let refund = |amount: i64| {

@@ -368,27 +368,7 @@ impl World {
 
     /// Pay with Stripe on the hosted page: the 303's Location.
     async fn pay_with_stripe(&self, p: &Paying) -> String {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let res = client
-            .post(self.s.url(&p.link))
-            .form(&[
-                ("name", "Ana García"),
-                ("email", "ana@example.com"),
-                ("gateway", "stripe"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            res.status(),
-            303,
-            "{}",
-            res.text().await.unwrap_or_default()
-        );
-        res.headers()["location"].to_str().unwrap().to_owned()
+        self.s.pay_at_gateway(&p.link, "stripe").await
     }
 
     async fn card(&self, p: &Paying) -> Value {

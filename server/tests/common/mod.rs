@@ -199,6 +199,38 @@ impl TestServer {
         (card_id, link)
     }
 
+    /// Presses Pay with `gateway` on the hosted page at `link` (its path), as Ana García:
+    /// the answer, redirects not followed.
+    pub async fn press_pay(&self, link: &str, gateway: &str) -> Response {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        client
+            .post(self.url(link))
+            .form(&[
+                ("name", "Ana García"),
+                ("email", "ana@example.com"),
+                ("gateway", gateway),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Pay with `gateway`, a gateway with a page of its own: where the 303 sends the
+    /// visitor.
+    pub async fn pay_at_gateway(&self, link: &str, gateway: &str) -> String {
+        let res = self.press_pay(link, gateway).await;
+        assert_eq!(
+            res.status(),
+            303,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+        res.headers()["location"].to_str().unwrap().to_owned()
+    }
+
     /// `GET path`'s JSON body.
     pub async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
