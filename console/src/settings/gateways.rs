@@ -151,8 +151,8 @@ pub fn GatewaySettings(locale: Locale) -> impl IntoView {
                                                     <span class="row__meta">{if facts.is_empty() { tr(locale, "No credentials needed", "No necesita credenciales").to_owned() } else { facts }}</span>
                                                     {paycard_core::gateways::gateway_kind(&g.kind).filter(|k| !k.recurring).map(|_| view! {
                                                         <span class="row__meta">{tr(locale,
-                                                            "Takes one-time payments only: recurring payments are offered the other gateways.",
-                                                            "Solo acepta pagos únicos: los pagos periódicos se ofrecen con las demás pasarelas.")}</span>
+                                                            "Takes one-time payments only: recurring payments go through your other gateways.",
+                                                            "Solo acepta pagos únicos: los pagos periódicos se cobran con tus otras pasarelas.")}</span>
                                                     })}
                                                     {webhook}
                                                 </div>

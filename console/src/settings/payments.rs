@@ -188,7 +188,10 @@ pub fn PaymentSettings(locale: Locale) -> impl IntoView {
         <p class="settings__failure" role="alert">{move || failure.get()}</p>
         <p class="settings__notice" role="status">{move || notice.get()}</p>
         <div class="panel">
-            <button type="button" class="btn btn--primary" on:click=move |_| { editing.set(None); form_open.set(true); }>
+            // The form takes the brands, the currency and the gateways as they are when it
+            // opens: not before they have loaded.
+            <button type="button" class="btn btn--primary" disabled=move || loaded.get().is_none()
+                on:click=move |_| { editing.set(None); form_open.set(true); }>
                 {tr(locale, "Add payment", "Añadir pago")}
             </button>
             {move || match loaded.get().map(|r| r.map(|l| l.payments)) {
