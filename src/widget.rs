@@ -9,9 +9,8 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use paycard_core::api::Author;
 use paycard_core::transcript::Transcript;
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::chat::ChatPanel;
 use crate::i18n::{self, t, Text};
@@ -21,12 +20,32 @@ use paycard_client::live::{
     spawn_live, LiveConfig, LiveEvent, LiveHandle, LiveSource, LiveStatus, LocalFuture,
 };
 use paycard_client::outbox::{Deliver, Outbox};
+use paycard_client::wire::{self, Build, Fields, FromJs, ToJs};
 
-/// What the widget remembers between page loads.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the widget remembers between page loads: `{conversation_id, token}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisitorSession {
     pub conversation_id: String,
     pub token: String,
+}
+
+impl FromJs for VisitorSession {
+    fn from_js(value: &JsValue) -> Option<Self> {
+        let o = Fields::of(value)?;
+        Some(VisitorSession {
+            conversation_id: o.get("conversation_id")?,
+            token: o.get("token")?,
+        })
+    }
+}
+
+impl ToJs for VisitorSession {
+    fn to_js(&self) -> JsValue {
+        Build::new()
+            .set("conversation_id", &self.conversation_id)
+            .set("token", &self.token)
+            .done()
+    }
 }
 
 fn storage_key(brand: &str) -> String {
@@ -36,7 +55,7 @@ fn storage_key(brand: &str) -> String {
 fn load_session(brand: &str) -> Option<VisitorSession> {
     let storage = window().local_storage().ok()??;
     let text = storage.get_item(&storage_key(brand)).ok()??;
-    paycard_client::json::parse(&text)
+    wire::parse(&text)
 }
 
 fn save_session(brand: &str, session: Option<&VisitorSession>) {
@@ -44,7 +63,7 @@ fn save_session(brand: &str, session: Option<&VisitorSession>) {
         return;
     };
     let key = storage_key(brand);
-    let _ = match session.and_then(paycard_client::json::stringify) {
+    let _ = match session.and_then(wire::stringify) {
         Some(text) => storage.set_item(&key, &text),
         None => storage.remove_item(&key),
     };

@@ -14,6 +14,8 @@ use paycard_core::validation::FieldError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::wire::{ErrorCode, FromJs, ToJs};
+
 /// What went wrong with a request, for both apps.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -130,31 +132,18 @@ pub(crate) fn network(err: gloo_net::Error) -> ApiError {
     ApiError::Network(err.to_string())
 }
 
-/// The part of the API's error body a client acts on. Field errors are the admin
-/// forms' business; leaving them out keeps their decoding out of the visitor's wasm.
-#[derive(serde::Deserialize)]
-struct ErrorBody {
-    error: ErrorCode,
-}
-
-#[derive(serde::Deserialize)]
-struct ErrorCode {
-    code: String,
-    message: String,
-}
-
 async fn fail(res: Response) -> ApiError {
     let status = res.status();
     match res
         .text()
         .await
         .ok()
-        .and_then(|text| crate::json::parse::<ErrorBody>(&text))
+        .and_then(|text| crate::wire::parse::<ErrorCode>(&text))
     {
         Some(body) => ApiError::Http {
             status,
-            code: body.error.code,
-            message: body.error.message,
+            code: body.code,
+            message: body.message,
             fields: Vec::new(),
         },
         None => ApiError::Http {
@@ -166,13 +155,36 @@ async fn fail(res: Response) -> ApiError {
     }
 }
 
-async fn json<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
+/// A 2xx answer's body; any other answer is its error.
+async fn body(res: Response) -> Result<String, ApiError> {
     if !res.ok() {
         return Err(fail(res).await);
     }
-    let text = res.text().await.map_err(network)?;
-    crate::json::parse(&text)
-        .ok_or_else(|| ApiError::Network("the server's answer is not what was expected".into()))
+    res.text().await.map_err(network)
+}
+
+fn unexpected() -> ApiError {
+    ApiError::Network("the server's answer is not what was expected".into())
+}
+
+/// The answer read by [`crate::wire`]: the types of the visitor's path.
+async fn read<T: FromJs>(res: Response) -> Result<T, ApiError> {
+    crate::wire::parse(&body(res).await?).ok_or_else(unexpected)
+}
+
+/// The answer read by serde: the console's own types.
+async fn json<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
+    crate::json::parse(&body(res).await?).ok_or_else(unexpected)
+}
+
+/// Sets a JSON body written by [`crate::wire`].
+fn with_wire(builder: RequestBuilder, body: &dyn ToJs) -> Result<Request, ApiError> {
+    let text = crate::wire::stringify(body)
+        .ok_or_else(|| ApiError::Network("cannot encode the request".into()))?;
+    builder
+        .header("Content-Type", "application/json")
+        .body(text)
+        .map_err(network)
 }
 
 /// Sets a JSON body.
@@ -215,6 +227,7 @@ impl Api {
         }
     }
 
+    /// A console read, by serde.
     async fn get<T: DeserializeOwned>(&self, path: &str, auth: &Auth) -> Result<T, ApiError> {
         let res = self
             .authed(Request::get(&self.url(path)), auth)
@@ -224,19 +237,20 @@ impl Api {
         json(res).await
     }
 
-    async fn post<B: Serialize, T: DeserializeOwned>(
+    /// A post on the visitor's path (and the console's actions on cards), by [`crate::wire`].
+    async fn post<T: FromJs>(
         &self,
         path: &str,
         auth: &Auth,
-        body: Option<&B>,
+        body: Option<&dyn ToJs>,
     ) -> Result<T, ApiError> {
         let builder = self.authed(Request::post(&self.url(path)), auth);
         let res = match body {
-            Some(body) => with_json(builder, body)?.send().await,
+            Some(body) => with_wire(builder, body)?.send().await,
             None => builder.send().await,
         }
         .map_err(network)?;
-        json(res).await
+        read(res).await
     }
 
     // ------------------------------------------------------------------ visitor
@@ -284,7 +298,7 @@ impl Api {
             .get("last-event-id")
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        let messages = json(res).await?;
+        let messages = read(res).await?;
         Ok(Some(Snapshot {
             messages,
             etag,
@@ -308,23 +322,22 @@ impl Api {
         let body = NewMessage {
             text: text.to_owned(),
         };
-        let res = with_json(builder, &body)?.send().await.map_err(network)?;
-        json(res).await
+        let res = with_wire(builder, &body)?.send().await.map_err(network)?;
+        read(res).await
     }
 
     pub async fn checkout(&self, auth: &Auth, card_id: &str) -> Result<Checkout, ApiError> {
-        self.post::<(), _>(&format!("/api/v1/cards/{card_id}/checkout"), auth, None)
+        self.post(&format!("/api/v1/cards/{card_id}/checkout"), auth, None)
             .await
     }
 
     pub async fn decline(&self, auth: &Auth, card_id: &str) -> Result<Card, ApiError> {
-        self.post::<(), _>(&format!("/api/v1/cards/{card_id}/decline"), auth, None)
+        self.post(&format!("/api/v1/cards/{card_id}/decline"), auth, None)
             .await
     }
 
     pub async fn stream_ticket(&self, auth: &Auth) -> Result<StreamTicket, ApiError> {
-        self.post::<(), _>("/api/v1/stream-tickets", auth, None)
-            .await
+        self.post("/api/v1/stream-tickets", auth, None).await
     }
 
     // ------------------------------------------------------------------ console
@@ -334,8 +347,11 @@ impl Api {
             email: email.to_owned(),
             password: password.to_owned(),
         };
-        self.post("/api/v1/auth/login", &Auth::Session, Some(&body))
+        let res = with_json(Request::post(&self.url("/api/v1/auth/login")), &body)?
+            .send()
             .await
+            .map_err(network)?;
+        json(res).await
     }
 
     pub async fn logout(&self) -> Result<(), ApiError> {
@@ -406,7 +422,7 @@ impl Api {
             .send()
             .await
             .map_err(network)?;
-        json(res).await
+        read(res).await
     }
 
     /// The operator has read the conversation: its unread count goes to 0 for them.
@@ -419,7 +435,7 @@ impl Api {
         if res.ok() {
             Ok(())
         } else {
-            json::<()>(res).await
+            Err(fail(res).await)
         }
     }
 
@@ -446,7 +462,7 @@ impl Api {
             payment_id: payment_id.to_owned(),
         };
         let res = with_json(builder, &body)?.send().await.map_err(network)?;
-        json(res).await
+        read(res).await
     }
 
     /// Who the visitor is, and their cards (the operator's context panel).
@@ -473,7 +489,7 @@ impl Api {
     }
 
     pub async fn cancel(&self, card_id: &str) -> Result<Card, ApiError> {
-        self.post::<(), _>(
+        self.post(
             &format!("/api/v1/operator/cards/{card_id}/cancel"),
             &Auth::Session,
             None,

@@ -1,6 +1,6 @@
 //! JSON through the browser's own `JSON.parse` and `JSON.stringify`, with
-//! serde-wasm-bindgen between JS values and Rust types. The widget loads on every page
-//! of a customer's site: the browser's parser costs nothing to ship, serde_json's does.
+//! serde-wasm-bindgen between JS values and Rust types: the console's admin types. The
+//! visitor's path uses [`crate::wire`] instead, which ships no serde at all.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

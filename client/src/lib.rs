@@ -11,7 +11,9 @@
 //! - [`time`]: times as the reader's clock shows them.
 //! - [`words`]: the words of the card and the transcript, in English and Spanish.
 //! - [`page`]: the page's query and languages.
-//! - [`json`]: JSON by the browser's own parser (smaller than shipping one).
+//! - [`wire`]: the visitor path's JSON (messages, cards, conversations, live events),
+//!   read and written by hand over the browser's own parser: far smaller than serde.
+//! - [`json`]: JSON by the browser's parser with serde, for the console's admin types.
 //!
 //! The widget loads on every page of a customer's website: what it does not call from
 //! here (the admin endpoints, operator calls) the linker leaves out of its bundle.
@@ -25,6 +27,7 @@ pub mod outbox;
 pub mod page;
 pub mod time;
 pub mod transcript;
+pub mod wire;
 pub mod words;
 
 pub use api::{Api, ApiError, Auth};

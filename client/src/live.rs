@@ -54,9 +54,9 @@ pub enum LiveEvent {
 impl LiveEvent {
     fn parse(kind: &str, data: &str) -> Option<LiveEvent> {
         match kind {
-            "message" => crate::json::parse(data).map(LiveEvent::Message),
-            "card" => crate::json::parse(data).map(LiveEvent::Card),
-            "conversation" => crate::json::parse(data).map(LiveEvent::Conversation),
+            "message" => crate::wire::parse(data).map(LiveEvent::Message),
+            "card" => crate::wire::parse(data).map(LiveEvent::Card),
+            "conversation" => crate::wire::parse(data).map(LiveEvent::Conversation),
             other => Some(LiveEvent::Other {
                 kind: other.to_owned(),
                 data: data.to_owned(),

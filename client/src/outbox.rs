@@ -15,9 +15,11 @@ use paycard_core::transcript::Transcript;
 
 use crate::api::ApiError;
 use crate::live::LocalFuture;
+use crate::wire::{Build, Fields, FromJs, ToJs};
+use wasm_bindgen::JsValue;
 
 /// A message written and not yet acknowledged by the server.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
     /// Sent as `Idempotency-Key` on every try.
     pub key: String,
@@ -27,8 +29,32 @@ pub struct Outgoing {
     /// The live stream already brought it (before the server's answer to the send did):
     /// shown once, in the transcript, no longer as on its way. It stays queued until
     /// that answer, so nothing is lost if the answer fails.
-    #[serde(default)]
     pub arrived: bool,
+}
+
+/// Kept in `localStorage` as `{key, text, waiting, arrived}` (`arrived` may be missing:
+/// queues kept before it existed).
+impl FromJs for Outgoing {
+    fn from_js(value: &JsValue) -> Option<Self> {
+        let o = Fields::of(value)?;
+        Some(Outgoing {
+            key: o.get("key")?,
+            text: o.get("text")?,
+            waiting: o.get("waiting")?,
+            arrived: o.or_default("arrived")?,
+        })
+    }
+}
+
+impl ToJs for Outgoing {
+    fn to_js(&self) -> JsValue {
+        Build::new()
+            .set("key", &self.key)
+            .set("text", &self.text)
+            .set("waiting", &self.waiting)
+            .set("arrived", &self.arrived)
+            .done()
+    }
 }
 
 /// How a message is delivered: the app's API call with the key and the text.
@@ -69,7 +95,7 @@ impl Outbox {
         let kept: Vec<Outgoing> = storage_key
             .as_deref()
             .and_then(|key| storage()?.get_item(key).ok().flatten())
-            .and_then(|text| crate::json::parse(&text))
+            .and_then(|text| crate::wire::parse(&text))
             .unwrap_or_default();
         let outbox = Outbox {
             items: RwSignal::new(kept),
@@ -86,7 +112,7 @@ impl Outbox {
                 let Some(storage) = storage() else { return };
                 let _ = items.with(|list| match list.is_empty() {
                     true => storage.remove_item(&key),
-                    false => crate::json::stringify(list)
+                    false => crate::wire::stringify(list)
                         .map_or(Ok(()), |text| storage.set_item(&key, &text)),
                 });
             });
