@@ -4,7 +4,10 @@
 # gzipped (-9, what the server's compression approximates). Run after `trunk build --release`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=(server/assets/widget.js dist/widget/index.html dist/widget/*.js dist/widget/*.wasm dist/widget/*.css)
+# The loader as the server sends it: minified by the release build when there is one.
+loader=server/assets/widget.js
+[ -f dist/loader.min.js ] && loader=dist/loader.min.js
+files=("$loader" dist/widget/index.html dist/widget/paycard-widget-*.js dist/widget/*.wasm dist/widget/*.css)
 total_raw=0; total_gz=0
 printf '%-52s %10s %10s\n' file raw gzip
 for f in "${files[@]}"; do

@@ -84,6 +84,11 @@ pub async fn console(path: Option<Path<String>>, headers: HeaderMap) -> Response
     page("console/index.html", &headers, ancestors)
 }
 
+/// A file of the build (relative to `dist/`), if it was built.
+pub fn built(path: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
+    Dist::get(path).map(|file| file.data)
+}
+
 /// An app's page with its Content-Security-Policy.
 fn page(path: &str, request: &HeaderMap, frame_ancestors: &str) -> Response {
     let mut response = serve(path, request);

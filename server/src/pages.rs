@@ -6,6 +6,8 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse};
 
 /// The embed loader. Hand-written and tiny: it runs on every page of a customer's site.
+/// Sent minified when the release build of the widget made that copy
+/// (`scripts/minify-widget.mjs`), else as written.
 pub const LOADER_JS: &str = include_str!("../assets/widget.js");
 const DEMO_HTML: &str = include_str!("../assets/demo.html");
 
@@ -19,7 +21,7 @@ pub async fn loader() -> impl IntoResponse {
             // The loader is fetched cross-origin by customers' sites.
             (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
         ],
-        LOADER_JS,
+        crate::assets::built("loader.min.js").unwrap_or(LOADER_JS.as_bytes().into()),
     )
 }
 
