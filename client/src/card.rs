@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use paycard_core::api::Card;
 use paycard_core::recurrence::price_text;
 use paycard_core::{CardAction, CardStatus, Locale};
+use wasm_bindgen::JsCast;
 
 use crate::words::{t, Text};
 
@@ -17,6 +18,32 @@ pub enum Side {
     Visitor,
     /// Cancel request.
     Operator,
+}
+
+/// What a card's button does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Press {
+    Pay,
+    /// Decline (the visitor) or Cancel request (the operator): asks first.
+    Ask,
+    Refund,
+    /// The question's "Yes".
+    Confirm,
+    /// The question's "Keep it".
+    Keep,
+}
+
+impl Press {
+    /// The button's `data-press`, by which focus finds it again.
+    fn name(self) -> &'static str {
+        match self {
+            Press::Pay => "pay",
+            Press::Ask => "ask",
+            Press::Refund => "refund",
+            Press::Confirm => "confirm",
+            Press::Keep => "keep",
+        }
+    }
 }
 
 #[component]
@@ -43,51 +70,122 @@ pub fn PaymentCard(
     #[prop(optional, into)]
     busy: Signal<bool>,
 ) -> impl IntoView {
+    // One handler, one button shape and one panel for every action: each distinct view
+    // or closure type is code in the visitor's download (docs/benchmarks.md), and a card
+    // has up to four buttons and a question.
     let confirming = RwSignal::new(false);
-    // Keyboard users land on "Keep it" when the question opens, and back on Cancel when
-    // it closes (by either answer or by Escape, which closes only the question).
-    let keep_button = NodeRef::<leptos::html::Button>::new();
-    let cancel_button = NodeRef::<leptos::html::Button>::new();
-    let return_focus = RwSignal::new(false);
-    // Both wait for their button to be on the page (each is drawn when the question opens
-    // or closes), so they also read the button.
-    Effect::new(move |_| {
-        if let (true, Some(b)) = (confirming.get(), keep_button.get()) {
-            let _ = b.focus();
-        }
-    });
-    Effect::new(move |_| {
-        if let (true, Some(b)) = (return_focus.get(), cancel_button.get()) {
-            if b.is_connected() {
-                let _ = b.focus();
-                return_focus.set(false);
-            }
-        }
-    });
-    let close_question = move || {
-        confirming.set(false);
-        return_focus.set(true);
-    };
     let status = card.status;
-    let can_pay =
-        side == Side::Visitor && status.allows(&CardAction::StartPayment) && on_pay.is_some();
-    let can_decline =
-        side == Side::Visitor && status.allows(&CardAction::Decline) && on_decline.is_some();
-    let can_cancel =
-        side == Side::Operator && status.allows(&CardAction::Cancel) && on_cancel.is_some();
-    let can_refund = side == Side::Operator
+    let visitor = side == Side::Visitor;
+    let mut actions = Vec::new();
+    if visitor && status.allows(&CardAction::StartPayment) && on_pay.is_some() {
+        actions.push((Press::Pay, "btn btn--primary", Text::PayNow));
+    }
+    if visitor && status.allows(&CardAction::Decline) && on_decline.is_some() {
+        actions.push((Press::Ask, "btn", Text::Cancel));
+    }
+    if !visitor && status.allows(&CardAction::Cancel) && on_cancel.is_some() {
+        actions.push((Press::Ask, "btn btn--danger", Text::CancelRequest));
+    }
+    if !visitor
         && status.allows(&CardAction::RefundInFull)
         && card.refunded_minor < card.amount_minor
-        && on_refund.is_some();
-    let refund_card = card.clone();
+        && on_refund.is_some()
+    {
+        actions.push((Press::Refund, "btn", Text::Refund));
+    }
+    let (question, yes) = if visitor {
+        (Text::ConfirmDecline, Text::YesDecline)
+    } else {
+        (Text::ConfirmCancel, Text::YesCancel)
+    };
+
+    // Keyboard users land on "Keep it" when the question opens, and back on the button
+    // that asked it when it closes (by "Keep it" or by Escape, which closes only the
+    // question), once the panel has been drawn anew.
+    let article = NodeRef::<leptos::html::Article>::new();
+    let focus_after_drawing = move |selector: &'static str| {
+        request_animation_frame(move || {
+            if let Some(Ok(Some(button))) =
+                article.get_untracked().map(|a| a.query_selector(selector))
+            {
+                let _ = button.unchecked_into::<web_sys::HtmlElement>().focus();
+            }
+        })
+    };
+    let press = {
+        let card = card.clone();
+        Callback::new(move |press: Press| match press {
+            Press::Pay => {
+                if let Some(cb) = on_pay {
+                    cb.run(card.id.clone());
+                }
+            }
+            Press::Refund => {
+                if let Some(cb) = on_refund {
+                    cb.run(card.clone());
+                }
+            }
+            Press::Ask => {
+                confirming.set(true);
+                focus_after_drawing("[data-press=keep]");
+            }
+            Press::Keep => {
+                confirming.set(false);
+                focus_after_drawing("[data-press=ask]");
+            }
+            Press::Confirm => {
+                confirming.set(false);
+                if let Some(cb) = if visitor { on_decline } else { on_cancel } {
+                    cb.run(card.id.clone());
+                }
+            }
+        })
+    };
+    let button = move |(press_what, class, label): (Press, &'static str, Text)| {
+        // "Keep it" never waits: it only closes the question.
+        let waits = press_what != Press::Keep;
+        view! {
+            <button type="button" class=class data-press=press_what.name()
+                disabled=move || waits && busy.get()
+                on:click=move |_| press.run(press_what)>
+                {t(locale, label)}
+            </button>
+        }
+    };
+    let panel = move || {
+        if confirming.get() {
+            // Declining (the visitor) and cancelling (the operator) are final: both ask first.
+            view! {
+                <div class="card__confirm" role="alertdialog" aria-label=t(locale, question)
+                    on:keydown=move |e| if e.key() == "Escape" {
+                        // Only the question closes, not the whole chat.
+                        e.stop_propagation();
+                        press.run(Press::Keep);
+                    }>
+                    <p>{t(locale, question)}</p>
+                    <div class="card__actions">
+                        {button((Press::Confirm, "btn btn--danger", yes))}
+                        {button((Press::Keep, "btn", Text::KeepIt))}
+                    </div>
+                </div>
+            }
+            .into_any()
+        } else if actions.is_empty() {
+            ().into_any()
+        } else {
+            view! { <div class="card__actions">{actions.iter().copied().map(button).collect_view()}</div> }
+                .into_any()
+        }
+    };
+
     let title_id = format!("card-{}-title", card.id);
     let labelled_by = title_id.clone();
     let price = price_text(&card.money(), card.recurrence.as_ref(), locale);
     let status_line = card.status_line(locale);
     // Until it is paid or closed, a card says until when it can be paid.
     let payable = matches!(status, CardStatus::Pending | CardStatus::Failed);
-    let id = card.id.clone();
-    let (pay_id, decline_id, cancel_id) = (id.clone(), id.clone(), id);
+    let description = (!card.description.is_empty())
+        .then(|| view! { <p class="card__description">{card.description.clone()}</p> });
 
     view! {
         <article
@@ -95,16 +193,12 @@ pub fn PaymentCard(
             role="group"
             aria-labelledby=labelled_by
             data-status=status.as_str()
+            node_ref=article
         >
             <p class="card__kind">{t(locale, Text::PaymentRequest)}</p>
             <h3 class="card__title" id=title_id>{card.title.clone()}</h3>
             <p class="card__price">{price}</p>
-            <Show when={
-                let empty = card.description.is_empty();
-                move || !empty
-            }>
-                <p class="card__description">{card.description.clone()}</p>
-            </Show>
+            {description}
             <p class="card__status" aria-live="polite">
                 <span class="card__dot" aria-hidden="true"></span>
                 // Its own element: the status reads alone ("Refunded"), the time beside it.
@@ -117,79 +211,7 @@ pub fn PaymentCard(
                     <time datetime=card.expires_at.clone()>{crate::time::clock(&card.expires_at, locale)}</time>
                 </p>
             })}
-            <Show when=move || !confirming.get() && (can_pay || can_decline || can_cancel || can_refund)>
-                <div class="card__actions">
-                    {can_pay.then(|| {
-                        let id = pay_id.clone();
-                        view! {
-                            <button type="button" class="btn btn--primary" disabled=busy
-                                on:click=move |_| { if let Some(cb) = on_pay { cb.run(id.clone()) } }>
-                                {t(locale, Text::PayNow)}
-                            </button>
-                        }
-                    })}
-                    {can_decline.then(|| view! {
-                        <button type="button" class="btn" disabled=busy node_ref=cancel_button
-                            on:click=move |_| confirming.set(true)>
-                            {t(locale, Text::Cancel)}
-                        </button>
-                    })}
-                    {can_cancel.then(|| {
-                        view! {
-                            <button type="button" class="btn btn--danger" disabled=busy node_ref=cancel_button
-                                on:click=move |_| confirming.set(true)>
-                                {t(locale, Text::CancelRequest)}
-                            </button>
-                        }
-                    })}
-                    {can_refund.then(|| {
-                        let card = refund_card.clone();
-                        view! {
-                            <button type="button" class="btn" disabled=busy
-                                on:click=move |_| { if let Some(cb) = on_refund { cb.run(card.clone()) } }>
-                                {t(locale, Text::Refund)}
-                            </button>
-                        }
-                    })}
-                </div>
-            </Show>
-            // Declining (the visitor) and cancelling (the operator) are final: both ask first.
-            <Show when=move || confirming.get() && (can_decline || can_cancel)>
-                {
-                    let (decline_id, cancel_id) = (decline_id.clone(), cancel_id.clone());
-                    let (question, yes) = if side == Side::Visitor {
-                        (Text::ConfirmDecline, Text::YesDecline)
-                    } else {
-                        (Text::ConfirmCancel, Text::YesCancel)
-                    };
-                    view! {
-                        <div class="card__confirm" role="alertdialog" aria-label=t(locale, question)
-                            on:keydown=move |e| if e.key() == "Escape" {
-                                // Only the question closes, not the whole chat.
-                                e.stop_propagation();
-                                close_question();
-                            }>
-                            <p>{t(locale, question)}</p>
-                            <div class="card__actions">
-                                <button type="button" class="btn btn--danger" disabled=busy
-                                    on:click=move |_| {
-                                        confirming.set(false);
-                                        match (on_decline, on_cancel) {
-                                            (Some(cb), _) if side == Side::Visitor => cb.run(decline_id.clone()),
-                                            (_, Some(cb)) if side == Side::Operator => cb.run(cancel_id.clone()),
-                                            _ => {}
-                                        }
-                                    }>
-                                    {t(locale, yes)}
-                                </button>
-                                <button type="button" class="btn" node_ref=keep_button on:click=move |_| close_question()>
-                                    {t(locale, Text::KeepIt)}
-                                </button>
-                            </div>
-                        </div>
-                    }
-                }
-            </Show>
+            {panel}
         </article>
     }
 }
