@@ -10,7 +10,7 @@ use paycard_client::card::Side;
 use paycard_client::live::LiveStatus;
 use paycard_client::outbox::{Deliver, Outbox};
 use paycard_client::transcript::{MessageBox, TranscriptList};
-use paycard_core::api::{Card, Payment, Refund};
+use paycard_core::api::{Card, Refund};
 use paycard_core::transcript::Transcript;
 use paycard_core::Locale;
 use wasm_bindgen::JsCast;
@@ -60,7 +60,6 @@ pub fn ConversationView(
     let draft = RwSignal::new(String::new());
     let error = RwSignal::new(None::<&'static str>);
     let picker_open = RwSignal::new(false);
-    let payments = RwSignal::new(None::<Vec<Payment>>);
     let refunding = RwSignal::new(None::<Card>);
     let refund_open = RwSignal::new(false);
     let notice = RwSignal::new(None::<String>);
@@ -123,45 +122,32 @@ pub fn ConversationView(
         });
     }
 
-    let toggle_picker = {
+    // The brand's payments: loaded when the picker opens, and again when a payment is
+    // added, moved or withdrawn elsewhere while it is open (the list stays on screen
+    // meanwhile). `None` while the first load is under way, or while closed.
+    let payments_changed = use_context::<crate::PaymentsChanged>().map(|c| c.0);
+    let payments = {
         let api = api.clone();
         let id = conversation_id.clone();
-        move |_| {
-            let open = !picker_open.get_untracked();
-            picker_open.set(open);
-            if open {
-                payments.set(None);
-                let (api, id) = (api.clone(), id.clone());
-                leptos::task::spawn_local(async move {
-                    match api.picker(&id).await {
-                        Ok(list) => payments.set(Some(list)),
-                        Err(_) => {
-                            payments.set(Some(Vec::new()));
-                            error.set(Some(t(locale, Text::SomethingWrong)));
-                        }
-                    }
-                });
+        LocalResource::new(move || {
+            let open = picker_open.get();
+            if let Some(changed) = payments_changed {
+                changed.track();
             }
-        }
+            let (api, id) = (api.clone(), id.clone());
+            async move {
+                if !open {
+                    return None;
+                }
+                Some(api.picker(&id).await.unwrap_or_else(|_| {
+                    error.set(Some(t(locale, Text::SomethingWrong)));
+                    Vec::new()
+                }))
+            }
+        })
     };
-    // A payment added, moved or withdrawn elsewhere: an open picker reloads quietly
-    // (the list stays on screen meanwhile).
-    if let Some(crate::PaymentsChanged(changed)) = use_context::<crate::PaymentsChanged>() {
-        let api = api.clone();
-        let id = conversation_id.clone();
-        Effect::new(move |previous: Option<u64>| {
-            let now = changed.get();
-            if previous.is_some_and(|p| p != now) && picker_open.get_untracked() {
-                let (api, id) = (api.clone(), id.clone());
-                leptos::task::spawn_local(async move {
-                    if let Ok(list) = api.picker(&id).await {
-                        payments.set(Some(list));
-                    }
-                });
-            }
-            now
-        });
-    }
+    let payments = Signal::derive(move || payments.get().flatten());
+    let toggle_picker = move |_| picker_open.update(|open| *open = !*open);
     let close_picker = Callback::new(move |_| {
         picker_open.set(false);
         if let Some(button) = payments_button.get_untracked() {

@@ -97,29 +97,19 @@ fn start_operator_live(
 #[component]
 pub fn ConsoleApp() -> impl IntoView {
     let locale = paycard_client::page::detect_locale();
-    let account = RwSignal::new(None::<OperatorAccount>);
-    let checked = RwSignal::new(false);
-    let api = Api::new("");
-    {
-        let api = api.clone();
-        leptos::task::spawn_local(async move {
-            if let Ok(me) = api.me().await {
-                account.set(Some(me));
-            }
-            checked.set(true);
-        });
-    }
+    // Who is signed in: asked once on start (`None` until the server answers), then
+    // written by signing in and out.
+    let account = LocalResource::new(|| async { Api::new("").me().await.ok() });
     view! {
         <Router base="/console">
-            <Show when=move || checked.get() fallback=move || view! { <p class="console__loading">{t(locale, Text::Loading)}</p> }>
-                {move || match (account.get(), embedded_conversation()) {
-                    (None, _) => view! { <Login locale=locale on_signed_in=Callback::new(move |a| account.set(Some(a)))/> }.into_any(),
-                    (Some(_), Some(id)) => view! {
-                        <main class="console__embedded"><StandaloneConversation locale=locale conversation_id=id/></main>
-                    }.into_any(),
-                    (Some(me), None) => view! { <Workspace locale=locale account=me on_signed_out=Callback::new(move |_| account.set(None))/> }.into_any(),
-                }}
-            </Show>
+            {move || match (account.get(), embedded_conversation()) {
+                (None, _) => view! { <p class="console__loading">{t(locale, Text::Loading)}</p> }.into_any(),
+                (Some(None), _) => view! { <Login locale=locale on_signed_in=Callback::new(move |a| account.set(Some(Some(a))))/> }.into_any(),
+                (Some(Some(_)), Some(id)) => view! {
+                    <main class="console__embedded"><StandaloneConversation locale=locale conversation_id=id/></main>
+                }.into_any(),
+                (Some(Some(me)), None) => view! { <Workspace locale=locale account=me on_signed_out=Callback::new(move |_| account.set(Some(None)))/> }.into_any(),
+            }}
         </Router>
     }
 }
@@ -390,15 +380,16 @@ fn Workspace(
         }
     });
 
+    // Signed out whatever the server answers (a session it no longer knows is out too).
     let sign_out = {
         let api = api.clone();
-        move |_| {
+        Action::new_local(move |_: &()| {
             let api = api.clone();
-            leptos::task::spawn_local(async move {
+            async move {
                 let _ = api.logout().await;
                 on_signed_out.run(());
-            });
-        }
+            }
+        })
     };
 
     // On a phone the list and a conversation take turns: the list is the console's own
@@ -431,7 +422,7 @@ fn Workspace(
                         {tr(locale, "Retry now", "Reintentar ahora")}
                     </button>
                 </Show>
-                <button type="button" class="btn" on:click=sign_out>{t(locale, Text::SignOut)}</button>
+                <button type="button" class="btn" disabled=sign_out.pending() on:click=move |_| { sign_out.dispatch(()); }>{t(locale, Text::SignOut)}</button>
             </header>
             <nav class="console__list" aria-label=t(locale, Text::Conversations)
                 on:scroll:target=move |ev| {
