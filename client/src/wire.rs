@@ -11,9 +11,10 @@
 //! writes, and that serde reads what these write. The console's own admin types keep
 //! serde ([`crate::json`]).
 //!
-//! Reading follows serde's rules for these types: unknown fields are ignored, a missing
-//! or `null` `Option` is `None`, a field with `#[serde(default)]` may be missing, any
-//! other missing or mistyped field makes the whole value unreadable (`None`).
+//! Reading follows serde's rules for these types as the server writes them (objects):
+//! unknown fields are ignored, a missing or `null` `Option` is `None`, a field with
+//! `#[serde(default)]` may be missing, any other missing or mistyped field makes the whole
+//! value unreadable (`None`).
 
 use js_sys::{Array, Object, Reflect, JSON};
 use paycard_core::api::{
