@@ -1,19 +1,22 @@
 // Trunk's post-build hook for the visitor widget (Trunk.toml): every visitor's browser
 // fetches these files, so release builds ship them minified by terser (tools/):
 //  - the wasm-bindgen JS glue, which Trunk leaves as wasm-bindgen writes it (comments,
-//    long local names); index.html's integrity hashes are updated to match;
+//    long local names). It is renamed by its new content (the server caches the widget's
+//    files for good by name) and index.html follows: the import, the preload link and
+//    its integrity hash;
 //  - the embed loader (server/assets/widget.js, written to be read), as
-//    dist/loader.min.js, which the server serves at /widget.js when it is there.
+//    dist/loader.min.js, which the server sends at /widget.js only while its first line
+//    names the SHA-256 of the source it came from (so an edited loader is never shadowed
+//    by an older build).
 // Debug builds are left as they are, for reading in the browser's tools (and the loader's
-// minified copy is removed, so that the server sends the source as it now is).
+// minified copy is removed).
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync, rmSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { minify } = createRequire(join(root, 'tools', 'package.json'))('terser');
 const staging = process.env.TRUNK_STAGING_DIR;
 if (!staging) throw new Error('run by Trunk: TRUNK_STAGING_DIR is not set');
 const loaderOut = join(root, 'dist', 'loader.min.js');
@@ -21,28 +24,41 @@ if (process.env.TRUNK_PROFILE !== 'release') {
   rmSync(loaderOut, { force: true });
   process.exit(0);
 }
+const { minify } = createRequire(join(root, 'tools', 'package.json'))('terser');
 
-const sri = (text) => 'sha384-' + createHash('sha384').update(text).digest('base64');
-const options = { module: true, ecma: 2020, compress: { passes: 2 }, mangle: true };
+const digest = (algorithm, text, encoding) => createHash(algorithm).update(text).digest(encoding);
+const sri = (text) => 'sha384-' + digest('sha384', text, 'base64');
+// A fresh options object per call: terser writes into the nested ones it is given.
+const options = (module) => ({
+  module,
+  toplevel: module,
+  ecma: 2020,
+  compress: { passes: 2 },
+  mangle: true,
+});
 
 const indexPath = join(staging, 'index.html');
 let index = readFileSync(indexPath, 'utf8');
 for (const name of readdirSync(staging).filter((f) => f.endsWith('.js'))) {
-  const path = join(staging, name);
-  const source = readFileSync(path, 'utf8');
-  const { code } = await minify(source, options);
-  writeFileSync(path, code);
+  const source = readFileSync(join(staging, name), 'utf8');
+  const { code } = await minify(source, options(true));
   const before = sri(source);
-  if (index.includes(before)) index = index.replaceAll(before, sri(code));
+  if (!index.includes(before)) throw new Error(`index.html has no integrity hash for ${name}`);
+  const renamed = name.replace(/-[0-9a-f]+\.js$/, `-${digest('sha256', code, 'hex').slice(0, 16)}.js`);
+  if (!index.includes(name)) throw new Error(`index.html does not name ${name}`);
+  writeFileSync(join(staging, name), code);
+  renameSync(join(staging, name), join(staging, renamed));
+  index = index.replaceAll(before, sri(code)).replaceAll(name, renamed);
 }
 writeFileSync(indexPath, index);
 
-// The loader is a classic script on customers' pages: not a module, names kept global.
+// The loader is a classic script on customers' pages: not a module, its names global.
 const loader = readFileSync(join(root, 'server', 'assets', 'widget.js'), 'utf8');
 const { code } = await minify(loader, {
-  ...options,
-  module: false,
-  toplevel: false,
-  format: { comments: false, preamble: '/*! paycard embed loader: server/assets/widget.js */' },
+  ...options(false),
+  format: {
+    comments: false,
+    preamble: `/*! paycard embed loader, from server/assets/widget.js sha256:${digest('sha256', loader, 'hex')} */`,
+  },
 });
 writeFileSync(loaderOut, code);

@@ -10,7 +10,7 @@ use paycard_client::card::Side;
 use paycard_client::live::LiveStatus;
 use paycard_client::outbox::{Deliver, Outbox};
 use paycard_client::transcript::{MessageBox, TranscriptList};
-use paycard_core::api::{Card, Refund};
+use paycard_core::api::{Card, Payment, Refund};
 use paycard_core::transcript::Transcript;
 use paycard_core::Locale;
 use wasm_bindgen::JsCast;
@@ -122,31 +122,45 @@ pub fn ConversationView(
         });
     }
 
-    // The brand's payments: loaded when the picker opens, and again when a payment is
-    // added, moved or withdrawn elsewhere while it is open (the list stays on screen
-    // meanwhile). `None` while the first load is under way, or while closed.
+    // The brand's payments: loaded when the picker opens (a failure says so), and again
+    // quietly when a payment is added, moved or withdrawn elsewhere while it is open (the
+    // list stays on screen meanwhile, and through a failed reload).
     let payments_changed = use_context::<crate::PaymentsChanged>().map(|c| c.0);
-    let payments = {
+    let loaded = {
         let api = api.clone();
         let id = conversation_id.clone();
+        let was_open = std::cell::Cell::new(false);
         LocalResource::new(move || {
             let open = picker_open.get();
             if let Some(changed) = payments_changed {
                 changed.track();
             }
+            let quiet = was_open.replace(open) && open;
             let (api, id) = (api.clone(), id.clone());
             async move {
                 if !open {
                     return None;
                 }
-                Some(api.picker(&id).await.unwrap_or_else(|_| {
-                    error.set(Some(t(locale, Text::SomethingWrong)));
-                    Vec::new()
-                }))
+                match api.picker(&id).await {
+                    Ok(list) => Some(Some(list)),
+                    Err(_) if quiet => Some(None),
+                    Err(_) => {
+                        error.set(Some(t(locale, Text::SomethingWrong)));
+                        Some(Some(Vec::new()))
+                    }
+                }
             }
         })
     };
-    let payments = Signal::derive(move || payments.get().flatten());
+    // What the picker shows: `None` while the first load is under way (or closed); a
+    // failed quiet reload keeps the list it had.
+    let payments = Memo::new(
+        move |shown: Option<&Option<Vec<Payment>>>| match loaded.get() {
+            Some(Some(Some(list))) => Some(list),
+            Some(Some(None)) => shown.cloned().flatten(),
+            _ => None,
+        },
+    );
     let toggle_picker = move |_| picker_open.update(|open| *open = !*open);
     let close_picker = Callback::new(move |_| {
         picker_open.set(false);

@@ -239,12 +239,21 @@ async fn mail_waits_while_the_smtp_server_is_down_and_goes_when_it_is_back() {
     .await;
     let mail = smtp.wait_for(1, WAIT).await;
     assert!(mail[0].subject().starts_with("Your receipt from Acme"));
-    let status: Value = s
-        .get("/api/v1/admin/mail", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    // The sink has the message as soon as the server's send completes; the server marks
+    // it sent right after: wait for that rather than race it.
+    let until = tokio::time::Instant::now() + WAIT;
+    let status = loop {
+        let status: Value = s
+            .get("/api/v1/admin/mail", Some(&admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if status["sent"].as_i64() == Some(1) || tokio::time::Instant::now() >= until {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(
         (status["pending"].as_i64(), status["sent"].as_i64()),
         (Some(0), Some(1)),
