@@ -87,6 +87,8 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
         };
         Ok::<_, ApiError>((portal, known))
     });
+    // The server answers a connect or an edit with the portal as it now is: shown at once.
+    let show = move |connected: Portal| fetched.set(Some(Ok((Some(connected), Vec::new()))));
     let load = move || fetched.refetch();
     // None while loading; Some(None) when no portal is connected.
     let portal = Signal::derive(move || fetched.get().and_then(Result::ok).map(|(p, _)| p));
@@ -101,9 +103,9 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
     let connecting = submission(
         |p: Portal| async move { admin::connect_portal(&input_of(p)).await },
         move |answer| match answer {
-            Ok(_) => {
+            Ok(connected) => {
                 failure.set(None);
-                load();
+                show(connected);
             }
             Err(e) => failure.set(Some(failure_text(&e, locale))),
         },
@@ -199,8 +201,8 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
             }.into_any(),
         }}
         <Modal open=setup_open title=tr(locale, "Set up your payment portal", "Configura tu portal de pagos").to_owned()>
-            <PortalForm locale=locale editing=None on_done=Callback::new(move |_: Portal| {
-                load();
+            <PortalForm locale=locale editing=None on_done=Callback::new(move |connected: Portal| {
+                show(connected);
                 failure.set(None);
                 setup_open.set(false);
             }) on_cancel=Callback::new(move |_| setup_open.set(false))/>
@@ -208,8 +210,8 @@ pub fn PortalSettings(locale: Locale) -> impl IntoView {
         <Modal open=edit_open title=tr(locale, "Edit the payment portal", "Editar el portal de pagos").to_owned()>
             // Built afresh each time it opens, from the portal as it is now.
             {move || edit_open.get().then(|| portal.get_untracked().flatten()).flatten().map(|current| view! {
-                <PortalForm locale=locale editing=Some(current) on_done=Callback::new(move |_: Portal| {
-                    load();
+                <PortalForm locale=locale editing=Some(current) on_done=Callback::new(move |saved: Portal| {
+                    show(saved);
                     failure.set(None);
                     edit_open.set(false);
                 }) on_cancel=Callback::new(move |_| edit_open.set(false))/>
