@@ -10,7 +10,8 @@ use paycard_core::validation::{validate_brand, FieldError};
 use paycard_core::{Locale, Money};
 
 use super::{
-    error_for, failure_text, report, submission, Clears, CopyButton, FormActions, FormField, Modal,
+    error_for, failure_text, form_save, submission, Clears, CopyButton, FormActions, FormField,
+    Modal,
 };
 use crate::i18n::tr;
 use paycard_client::admin;
@@ -248,12 +249,12 @@ fn BrandForm(locale: Locale, on_done: Callback<Brand>, on_cancel: Callback<()>) 
     let origins = RwSignal::new(String::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<&'static str>);
-    let adding = submission(
+    let adding = form_save(
         |input: NewBrand| async move { admin::add_brand(&input).await },
-        move |answer| match answer {
-            Ok(b) => on_done.run(b),
-            Err(e) => report(&e, errors, failure, locale),
-        },
+        on_done,
+        errors,
+        failure,
+        locale,
     );
     let busy = adding.pending();
     let submit = move |ev: SubmitEvent| {

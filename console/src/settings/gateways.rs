@@ -12,7 +12,7 @@ use paycard_core::validation::FieldError;
 use paycard_core::Locale;
 
 use super::{
-    error_for, failure_text, report, submission, Clears, CopyButton, FormActions, FormField, Modal,
+    error_for, failure_text, form_save, Clears, CopyButton, FormActions, FormField, Modal,
 };
 use crate::i18n::tr;
 use paycard_client::{admin, ApiError};
@@ -266,17 +266,17 @@ fn CredentialForm(
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<&'static str>);
     // New credentials for `gateway_id`, or a new gateway.
-    let saving = submission(
+    let saving = form_save(
         |(gateway_id, gateway): (Option<String>, NewGateway)| async move {
             match &gateway_id {
                 Some(id) => admin::replace_gateway(id, &gateway).await.map(drop),
                 None => admin::add_gateway(&gateway).await.map(drop),
             }
         },
-        move |answer| match answer {
-            Ok(()) => on_done.run(()),
-            Err(e) => report(&e, errors, failure, locale),
-        },
+        on_done,
+        errors,
+        failure,
+        locale,
     );
     let busy = saving.pending();
     let kind_name = kind.kind.clone();

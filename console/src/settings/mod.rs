@@ -245,8 +245,6 @@ pub fn Modal(
     }
 }
 
-/// Shows a failed save: its field errors beside their fields, or else one line saying
-/// what went wrong.
 /// A form's request as a Leptos [`Action`]: Save dispatches it, its `pending()` is the
 /// form's busy state, and `on_answer` takes each answer as it comes.
 pub fn submission<I, O, Fut>(
@@ -266,6 +264,28 @@ where
     })
 }
 
+/// A form's Save: a [`submission`] whose answer goes to `on_done`, or, refused, shows
+/// beside the form ([`report`]).
+pub fn form_save<I, O, Fut>(
+    request: impl Fn(I) -> Fut + 'static,
+    on_done: Callback<O>,
+    errors: RwSignal<Vec<FieldError>>,
+    failure: RwSignal<Option<&'static str>>,
+    locale: Locale,
+) -> Action<I, ()>
+where
+    I: Clone + 'static,
+    O: 'static,
+    Fut: std::future::Future<Output = Result<O, ApiError>> + 'static,
+{
+    submission(request, move |answer| match answer {
+        Ok(done) => on_done.run(done),
+        Err(e) => report(&e, errors, failure, locale),
+    })
+}
+
+/// Shows a failed save: its field errors beside their fields, or else one line saying
+/// what went wrong.
 pub fn report(
     error: &ApiError,
     errors: RwSignal<Vec<FieldError>>,

@@ -11,7 +11,9 @@ use paycard_core::recurrence::price_text;
 use paycard_core::validation::{validate_payment, FieldError, PaymentDraft, Problem};
 use paycard_core::{Currency, Interval, Locale, Money, Recurrence};
 
-use super::{error_for, failure_text, report, submission, Clears, FormActions, FormField, Modal};
+use super::{
+    error_for, failure_text, form_save, submission, Clears, FormActions, FormField, Modal,
+};
 use crate::i18n::tr;
 use paycard_client::{admin, ApiError};
 
@@ -330,7 +332,7 @@ pub fn PaymentForm(
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<&'static str>);
     // A new payment, or the edit of `editing_id`'s.
-    let saving = submission(
+    let saving = form_save(
         move |(editing_id, draft): (Option<String>, PaymentDraft)| async move {
             match &editing_id {
                 Some(id) => {
@@ -348,10 +350,10 @@ pub fn PaymentForm(
                 None => admin::add_payment(&draft).await,
             }
         },
-        move |answer| match answer {
-            Ok(p) => on_done.run(p),
-            Err(e) => report(&e, errors, failure, locale),
-        },
+        on_done,
+        errors,
+        failure,
+        locale,
     );
     let busy = saving.pending();
 

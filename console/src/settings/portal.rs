@@ -11,7 +11,9 @@ use paycard_core::money::countries;
 use paycard_core::validation::{validate_portal, FieldError};
 use paycard_core::{Currency, Locale};
 
-use super::{error_for, failure_text, report, submission, Clears, FormActions, FormField, Modal};
+use super::{
+    error_for, failure_text, form_save, submission, Clears, FormActions, FormField, Modal,
+};
 use crate::i18n::tr;
 use paycard_client::{admin, ApiError};
 
@@ -268,12 +270,12 @@ fn PortalForm(
     }
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<&'static str>);
-    let saving = submission(
+    let saving = form_save(
         |input: PortalInput| async move { admin::connect_portal(&input).await },
-        move |answer| match answer {
-            Ok(p) => on_done.run(p),
-            Err(e) => report(&e, errors, failure, locale),
-        },
+        on_done,
+        errors,
+        failure,
+        locale,
     );
     let busy = saving.pending();
     // Only a country just chosen fills in anything (not the edit's list of zones).
