@@ -179,21 +179,20 @@ async fn json<T: DeserializeOwned>(res: Response) -> Result<T, ApiError> {
 
 /// Sets a JSON body written by [`crate::wire`].
 fn with_wire(builder: RequestBuilder, body: &dyn ToJs) -> Result<Request, ApiError> {
-    let text = crate::wire::stringify(body)
-        .ok_or_else(|| ApiError::Network("cannot encode the request".into()))?;
-    builder
-        .header("Content-Type", "application/json")
-        .body(text)
-        .map_err(network)
+    with_json_text(builder, crate::wire::stringify(body))
 }
 
-/// Sets a JSON body.
+/// Sets a JSON body written by serde (the console's admin types).
 pub(crate) fn with_json<B: Serialize>(
     builder: RequestBuilder,
     body: &B,
 ) -> Result<Request, ApiError> {
-    let text = crate::json::stringify(body)
-        .ok_or_else(|| ApiError::Network("cannot encode the request".into()))?;
+    with_json_text(builder, crate::json::stringify(body))
+}
+
+/// Sets the JSON text `encoded`, if the body could be written.
+fn with_json_text(builder: RequestBuilder, encoded: Option<String>) -> Result<Request, ApiError> {
+    let text = encoded.ok_or_else(|| ApiError::Network("cannot encode the request".into()))?;
     builder
         .header("Content-Type", "application/json")
         .body(text)
