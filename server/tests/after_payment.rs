@@ -20,6 +20,24 @@ async fn add_endpoint(s: &TestServer, admin: &str, body: Value) -> Value {
     res.json().await.unwrap()
 }
 
+/// The mail status (`GET /api/v1/admin/mail`) once `ready` holds of it, or as it is
+/// after [`WAIT`]: the caller asserts on it.
+async fn mail_status_once(s: &TestServer, admin: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let until = tokio::time::Instant::now() + WAIT;
+    loop {
+        let status: Value = s
+            .get("/api/v1/admin/mail", Some(admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if ready(&status) || tokio::time::Instant::now() >= until {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn refund(s: &TestServer, admin: &str, card: &str, body: Value) -> Value {
     let res = s
         .post_json(
@@ -204,23 +222,11 @@ async fn mail_waits_while_the_smtp_server_is_down_and_goes_when_it_is_back() {
     let admin = s.admin().await;
     s.paid_card("pay_demo_mug").await;
     // The first try fails: the receipt waits, the console says why.
-    let until = tokio::time::Instant::now() + WAIT;
-    let status = loop {
-        let status: Value = s
-            .get("/api/v1/admin/mail", Some(&admin))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if !status["last_error"].is_null() {
-            break status;
-        }
-        assert!(
-            tokio::time::Instant::now() < until,
-            "no error recorded: {status}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let status = mail_status_once(&s, &admin, |status| !status["last_error"].is_null()).await;
+    assert!(
+        !status["last_error"].is_null(),
+        "no error recorded: {status}"
+    );
     assert_eq!(status["pending"], 1, "{status}");
     assert_eq!(status["sent"], 0);
     assert!(status["last_error_at"].is_string());
@@ -241,19 +247,7 @@ async fn mail_waits_while_the_smtp_server_is_down_and_goes_when_it_is_back() {
     assert!(mail[0].subject().starts_with("Your receipt from Acme"));
     // The sink has the message as soon as the server's send completes; the server marks
     // it sent right after: wait for that rather than race it.
-    let until = tokio::time::Instant::now() + WAIT;
-    let status = loop {
-        let status: Value = s
-            .get("/api/v1/admin/mail", Some(&admin))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if status["sent"].as_i64() == Some(1) || tokio::time::Instant::now() >= until {
-            break status;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = mail_status_once(&s, &admin, |status| status["sent"].as_i64() == Some(1)).await;
     assert_eq!(
         (status["pending"].as_i64(), status["sent"].as_i64()),
         (Some(0), Some(1)),
