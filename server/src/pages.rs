@@ -22,25 +22,39 @@ pub async fn loader() -> impl IntoResponse {
             // The loader is fetched cross-origin by customers' sites.
             (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
         ],
-        loader_body(crate::assets::built("loader.min.js"), LOADER_JS),
+        loader_body(
+            crate::assets::built("loader.min.js"),
+            LOADER_JS,
+            &LOADER_MARK,
+        ),
     )
 }
 
-/// The minified copy when its first line names the SHA-256 of `source` (it was made from
-/// it), else `source`: a loader edited since the last release build of the widget is
-/// never shadowed by the older copy.
-fn loader_body(minified: Option<Cow<'static, [u8]>>, source: &'static str) -> Cow<'static, [u8]> {
+/// What the minified copy of [`LOADER_JS`] must name to be sent: worked out once.
+static LOADER_MARK: LazyLock<String> = LazyLock::new(|| source_mark(LOADER_JS));
+
+fn source_mark(source: &str) -> String {
     use sha2::Digest;
-    let mark = format!(
+    format!(
         "sha256:{}",
         hex::encode(sha2::Sha256::digest(source.as_bytes()))
-    );
+    )
+}
+
+/// The minified copy when its first line names `mark`, the SHA-256 of `source` (it was
+/// made from it), else `source`: a loader edited since the last release build of the
+/// widget is never shadowed by the older copy.
+fn loader_body(
+    minified: Option<Cow<'static, [u8]>>,
+    source: &'static str,
+    mark: &str,
+) -> Cow<'static, [u8]> {
     match minified {
         Some(copy)
             if copy
                 .split(|b| *b == b'\n')
                 .next()
-                .is_some_and(|first| String::from_utf8_lossy(first).contains(&mark)) =>
+                .is_some_and(|first| String::from_utf8_lossy(first).contains(mark)) =>
         {
             copy
         }
@@ -72,14 +86,15 @@ mod tests {
         let made_here =
             format!("/*! paycard embed loader, from x sha256:{hash} */\n!function(){{}}();");
         let made_before = "/*! paycard embed loader, from x sha256:00ff */\n!function(){}();";
+        let mark = source_mark(source);
         assert_eq!(
-            loader_body(Some(made_here.clone().into_bytes().into()), source),
+            loader_body(Some(made_here.clone().into_bytes().into()), source, &mark),
             made_here.as_bytes()
         );
         assert_eq!(
-            loader_body(Some(made_before.as_bytes().into()), source),
+            loader_body(Some(made_before.as_bytes().into()), source, &mark),
             source.as_bytes()
         );
-        assert_eq!(loader_body(None, source), source.as_bytes());
+        assert_eq!(loader_body(None, source, &mark), source.as_bytes());
     }
 }
