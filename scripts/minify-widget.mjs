@@ -4,6 +4,8 @@
 //    long local names). It is renamed by its new content (the server caches the widget's
 //    files for good by name) and index.html follows: the import, the preload link and
 //    its integrity hash;
+//  - the wasm's imports, renamed short in the wasm and the glue alike
+//    (scripts/wasm-imports.mjs); the wasm is renamed by its new content too;
 //  - the embed loader (server/assets/widget.js, written to be read), as
 //    dist/loader.min.js, which the server sends at /widget.js only while its first line
 //    names the SHA-256 of the source it came from (so an edited loader is never shadowed
@@ -15,6 +17,7 @@ import { readFileSync, writeFileSync, readdirSync, rmSync, renameSync } from 'no
 import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { minifyImports } from './wasm-imports.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const staging = process.env.TRUNK_STAGING_DIR;
@@ -39,26 +42,45 @@ const options = (module) => ({
 
 const indexPath = join(staging, 'index.html');
 let index = readFileSync(indexPath, 'utf8');
-for (const name of readdirSync(staging).filter((f) => f.endsWith('.js'))) {
-  const source = readFileSync(join(staging, name), 'utf8');
-  const { code } = await minify(source, options(true));
-  const before = sri(source);
-  if (!index.includes(before)) throw new Error(`index.html has no integrity hash for ${name}`);
-  const renamed = name.replace(/-[0-9a-f]+\.js$/, `-${digest('sha256', code, 'hex').slice(0, 16)}.js`);
+// Writes a staged file's new content under a name with its new hash, and points
+// index.html (names and integrity hashes) at it.
+const replaceStaged = (name, before, after, pattern) => {
+  if (!index.includes(sri(before))) throw new Error(`index.html has no integrity hash for ${name}`);
   if (!index.includes(name)) throw new Error(`index.html does not name ${name}`);
-  writeFileSync(join(staging, name), code);
+  const renamed = name.replace(pattern, (_, tail) => `-${digest('sha256', after, 'hex').slice(0, 16)}${tail}`);
+  writeFileSync(join(staging, name), after);
   renameSync(join(staging, name), join(staging, renamed));
-  index = index.replaceAll(before, sri(code)).replaceAll(name, renamed);
+  index = index.replaceAll(sri(before), sri(after)).replaceAll(name, renamed);
+};
+
+const [glueName] = readdirSync(staging).filter((f) => f.endsWith('.js'));
+const [wasmName] = readdirSync(staging).filter((f) => f.endsWith('_bg.wasm'));
+if (!glueName || !wasmName) throw new Error('no JS glue or wasm in the staging directory');
+const wasmBefore = readFileSync(join(staging, wasmName));
+const { wasm, mapping } = minifyImports(wasmBefore, './paycard-widget_bg.js');
+const importsOf = (bytes) => WebAssembly.Module.imports(new WebAssembly.Module(bytes));
+if (importsOf(wasm).length !== importsOf(wasmBefore).length) throw new Error('imports lost in renaming');
+const glue = readFileSync(join(staging, glueName), 'utf8');
+let { code } = await minify(glue, options(true));
+// Each import is one key of the glue's import object: renamed where it stands, once.
+for (const [long, short] of Object.entries(mapping)) {
+  const keys = code.split(`${long}:`).length - 1;
+  if (keys !== 1 || code.split(long).length - 1 !== 1) {
+    throw new Error(`the glue names the import ${long} ${keys} times as a key`);
+  }
+  code = code.replace(`${long}:`, `${short}:`);
 }
+replaceStaged(wasmName, wasmBefore, Buffer.from(wasm), /-[0-9a-f]+(_bg\.wasm)$/);
+replaceStaged(glueName, glue, code, /-[0-9a-f]+(\.js)$/);
 writeFileSync(indexPath, index);
 
 // The loader is a classic script on customers' pages: not a module, its names global.
 const loader = readFileSync(join(root, 'server', 'assets', 'widget.js'), 'utf8');
-const { code } = await minify(loader, {
+const loaderMin = await minify(loader, {
   ...options(false),
   format: {
     comments: false,
     preamble: `/*! paycard embed loader, from server/assets/widget.js sha256:${digest('sha256', loader, 'hex')} */`,
   },
 });
-writeFileSync(loaderOut, code);
+writeFileSync(loaderOut, loaderMin.code);
