@@ -1,4 +1,5 @@
-//! The router: every route, and the layers every request passes through.
+//! The router: the API (each API module declares its own routes, see `api::router`),
+//! the pages and the apps' files, and the layers every request passes through.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -18,6 +19,7 @@ use crate::{assets, pages};
 /// The whole HTTP surface. Built apart from `main` so tests drive the same router.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        // The API and the gateways' webhooks, with the OpenAPI document of both.
         .merge(crate::api::router())
         .route("/healthz", get(health))
         .route("/demo", get(pages::demo))
@@ -33,21 +35,6 @@ pub fn app(state: AppState) -> Router {
             get(crate::checkout::page).post(crate::checkout::pay),
         )
         .route("/pay/{token}/status", get(crate::checkout::status))
-        .route(
-            "/webhooks/stripe/{gateway_id}",
-            axum::routing::post(crate::checkout::webhooks::stripe)
-                .layer(axum::middleware::map_response(crate::api::json_errors)),
-        )
-        .route(
-            "/webhooks/paypal/{gateway_id}",
-            axum::routing::post(crate::checkout::webhooks::paypal)
-                .layer(axum::middleware::map_response(crate::api::json_errors)),
-        )
-        .route(
-            "/webhooks/razorpay/{gateway_id}",
-            axum::routing::post(crate::checkout::webhooks::razorpay)
-                .layer(axum::middleware::map_response(crate::api::json_errors)),
-        )
         .route(
             "/console",
             get(|| async { axum::response::Redirect::permanent("/console/") }),

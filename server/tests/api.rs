@@ -1726,6 +1726,19 @@ async fn the_openapi_document_covers_the_contract() {
         );
     }
     assert!(doc["components"]["schemas"]["Card"]["properties"]["amount_minor"].is_object());
+    // Each API module declares its own routes: the document has every operation of a
+    // path (not only the first method), its tag once, and what is added after the
+    // routes are gathered (the time zones, the security schemes).
+    let payment = &paths["/api/v1/admin/payments/{id}"];
+    for method in ["get", "patch", "delete"] {
+        assert!(payment[method].is_object(), "{method} missing");
+    }
+    assert_eq!(payment["patch"]["tags"], serde_json::json!(["admin"]));
+    let zones = doc["components"]["schemas"]["PortalInput"]["properties"]["time_zone"]["enum"]
+        .as_array()
+        .expect("the portal's time zones are listed");
+    assert!(zones.contains(&Value::from("Asia/Kuwait")));
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
 
 use common::SseEvent;

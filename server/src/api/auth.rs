@@ -18,6 +18,7 @@ use crate::domain::accounts::{self, Caller, OperatorAuth, VisitorAuth, SESSION_H
 use crate::error::AppError;
 use crate::origin::{Client, Provenance};
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub const SESSION_COOKIE: &str = "paycard_session";
 
@@ -226,4 +227,13 @@ pub async fn stream_ticket(
         StatusCode::CREATED,
         Json(accounts::stream_ticket(&state, &who).await?),
     ))
+}
+
+/// Sign-in, sign-out, who is signed in, stream tickets.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(stream_ticket))
 }

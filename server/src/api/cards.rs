@@ -17,6 +17,7 @@ use crate::domain::{cards, charges};
 use crate::error::AppError;
 use crate::origin::Client;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// A card, for the visitor of its conversation or an operator of its brand. `ETag`
 /// is the card's version; `If-None-Match` with it answers 304 until the card changes.
@@ -203,4 +204,15 @@ pub async fn attempts(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Attempt>>, AppError> {
     cards::attempts(&state, &who, &id).await.map(Json)
+}
+
+/// The card, checkout links, Decline; Share, Cancel request and attempts for operators.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_card))
+        .routes(routes!(checkout))
+        .routes(routes!(decline))
+        .routes(routes!(share))
+        .routes(routes!(cancel))
+        .routes(routes!(attempts))
 }

@@ -20,6 +20,7 @@ use crate::domain::{chat, visitors};
 use crate::error::AppError;
 use crate::origin::Client;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Opens a conversation for a website visitor of a brand. No sign-in: the answer's
 /// `visitor_token` is the visitor's key to this conversation and nothing else.
@@ -334,4 +335,18 @@ pub async fn picker(
     chat::picker(&state, &who, &id, query.q.as_deref())
         .await
         .map(Json)
+}
+
+/// Conversations and messages on both sides, the visitor's profile, the Payments picker.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_conversation))
+        .routes(routes!(visitor_messages, visitor_post_message))
+        .routes(routes!(operator_conversations))
+        .routes(routes!(operator_messages, operator_post_message))
+        .routes(routes!(mark_read))
+        .routes(routes!(close))
+        .routes(routes!(reopen))
+        .routes(routes!(visitor, update_visitor))
+        .routes(routes!(picker))
 }

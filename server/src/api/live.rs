@@ -14,6 +14,7 @@ use crate::domain::accounts::Caller;
 use crate::domain::live::{self, Item, Scope};
 use crate::error::AppError;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 #[derive(serde::Deserialize)]
 struct ResumeQuery {
@@ -134,4 +135,11 @@ pub async fn operator_events(
     let scope = Scope::Brands(who.account.brands.clone());
     let after = resume_point(&state, &headers, &uri).await?;
     Ok(sse(state, &caller, scope, after))
+}
+
+/// The visitor's and the operators' event streams.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(visitor_events))
+        .routes(routes!(operator_events))
 }

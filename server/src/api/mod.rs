@@ -5,6 +5,10 @@
 //! - [`cards`]: Share, the card, checkout links, Decline, Cancel request, attempts.
 //! - [`live`]: the SSE streams (the hub behind them is `domain::live`).
 //! - [`admin`]: the settings of SPEC §2.1–2.4, for admins only.
+//!
+//! Each module declares its routes once, in its `routes()`: the handlers' `#[utoipa::path]`
+//! give both the route and its part of the OpenAPI document (utoipa-axum), so the two
+//! cannot drift apart.
 
 pub mod admin;
 pub mod auth;
@@ -19,10 +23,13 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post, put};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
-use utoipa::OpenApi;
+use std::sync::LazyLock;
+
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
 
 use self::doc::{Security, TimeZones};
 
@@ -100,139 +107,27 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// The JSON API and the gateways' webhooks, each module's routes with their documents,
+/// and `/api/openapi.json` made of those documents.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/login", post(auth::login))
-        .route("/api/v1/auth/logout", post(auth::logout))
-        .route("/api/v1/auth/me", get(auth::me))
-        .route("/api/v1/stream-tickets", post(auth::stream_ticket))
-        .route("/api/v1/conversations", post(chat::create_conversation))
-        .route(
-            "/api/v1/conversations/{id}/messages",
-            get(chat::visitor_messages).post(chat::visitor_post_message),
-        )
-        .route(
-            "/api/v1/conversations/{id}/events",
-            get(live::visitor_events),
-        )
-        .route("/api/v1/cards/{id}", get(cards::get_card))
-        .route("/api/v1/cards/{id}/checkout", post(cards::checkout))
-        .route("/api/v1/cards/{id}/decline", post(cards::decline))
-        .route(
-            "/api/v1/operator/conversations",
-            get(chat::operator_conversations),
-        )
-        .route(
-            "/api/v1/operator/conversations/{id}/messages",
-            get(chat::operator_messages).post(chat::operator_post_message),
-        )
-        .route(
-            "/api/v1/operator/conversations/{id}/visitor",
-            get(chat::visitor).patch(chat::update_visitor),
-        )
-        .route(
-            "/api/v1/operator/conversations/{id}/read",
-            post(chat::mark_read),
-        )
-        .route(
-            "/api/v1/operator/conversations/{id}/close",
-            post(chat::close),
-        )
-        .route(
-            "/api/v1/operator/conversations/{id}/reopen",
-            post(chat::reopen),
-        )
-        .route(
-            "/api/v1/operator/conversations/{id}/payments",
-            get(chat::picker),
-        )
-        .route(
-            "/api/v1/operator/conversations/{id}/cards",
-            post(cards::share),
-        )
-        .route("/api/v1/operator/cards/{id}/cancel", post(cards::cancel))
-        .route("/api/v1/operator/cards/{id}/attempts", get(cards::attempts))
-        .route("/api/v1/operator/events", get(live::operator_events))
-        .route(
-            "/api/v1/admin/countries",
-            get(admin::portal::list_countries),
-        )
-        .route(
-            "/api/v1/admin/portal/defaults",
-            get(admin::portal::defaults),
-        )
-        .route(
-            "/api/v1/admin/portal",
-            get(admin::portal::get_portal)
-                .put(admin::portal::put_portal)
-                .delete(admin::portal::delete_portal),
-        )
-        .route("/api/v1/admin/portals", get(admin::portal::list_portals))
-        .route("/api/v1/admin/gateway-kinds", get(admin::gateways::kinds))
-        .route(
-            "/api/v1/admin/gateways",
-            get(admin::gateways::list).post(admin::gateways::create),
-        )
-        .route(
-            "/api/v1/admin/gateways/{id}",
-            put(admin::gateways::replace).delete(admin::gateways::delete),
-        )
-        .route(
-            "/api/v1/admin/gateways/{id}/check",
-            post(admin::gateways::check),
-        )
-        .route(
-            "/api/v1/admin/payments",
-            get(admin::payments::list).post(admin::payments::create),
-        )
-        .route(
-            "/api/v1/admin/payments/{id}",
-            get(admin::payments::get)
-                .patch(admin::payments::update)
-                .delete(admin::payments::delete),
-        )
-        .route(
-            "/api/v1/admin/brands",
-            get(admin::brands::list).post(admin::brands::create),
-        )
-        .route("/api/v1/admin/brands/{id}", patch(admin::brands::update))
-        .route(
-            "/api/v1/admin/api-keys",
-            get(admin::api_keys::list).post(admin::api_keys::create),
-        )
-        .route(
-            "/api/v1/admin/cards/{id}/refunds",
-            get(admin::refunds::list).post(admin::refunds::create),
-        )
-        .route(
-            "/api/v1/admin/api-keys/{id}",
-            axum::routing::delete(admin::api_keys::delete),
-        )
-        .route(
-            "/api/v1/admin/webhooks",
-            get(admin::webhooks::list).post(admin::webhooks::create),
-        )
-        .route(
-            "/api/v1/admin/webhooks/{id}",
-            axum::routing::delete(admin::webhooks::delete),
-        )
-        .route(
-            "/api/v1/admin/webhooks/{id}/deliveries",
-            get(admin::webhooks::deliveries),
-        )
-        .route(
-            "/api/v1/admin/webhooks/{id}/deliveries/{delivery_id}/retry",
-            post(admin::webhooks::send_again),
-        )
-        .route("/api/v1/admin/mail", get(admin::mail::status))
-        .route(
-            "/api/v1/admin/reports/summary",
-            get(admin::reports::summary),
-        )
-        .route("/api/v1/admin/reports/cards", get(admin::reports::cards))
+    routes()
         .route("/api/openapi.json", get(openapi))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(json_errors))
+        .split_for_parts()
+        .0
+}
+
+/// Every documented route. The API's bodies are held to [`MAX_BODY_BYTES`]; the
+/// webhooks take what the gateways send (axum's default limit).
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::routes())
+        .merge(chat::routes())
+        .merge(cards::routes())
+        .merge(live::routes())
+        .merge(admin::routes())
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .merge(crate::checkout::webhooks::routes())
 }
 
 /// Extractors we do not wrap (a path segment that is not valid percent-encoding, a
@@ -283,30 +178,9 @@ pub(crate) async fn json_errors(response: Response) -> Response {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "paycard", description = "Payments inside live chat: the HTTP contract of SPEC §4."),
-    paths(
-        auth::login, auth::logout, auth::me, auth::stream_ticket,
-        chat::create_conversation, chat::visitor_messages, chat::visitor_post_message,
-        chat::operator_conversations, chat::operator_messages, chat::operator_post_message, chat::mark_read, chat::close, chat::reopen, chat::visitor, chat::update_visitor, chat::picker,
-        cards::get_card, cards::checkout, cards::decline, cards::share, cards::cancel, cards::attempts,
-        live::visitor_events, live::operator_events,
-        admin::portal::list_countries, admin::portal::defaults, admin::portal::get_portal,
-        admin::portal::put_portal, admin::portal::delete_portal, admin::portal::list_portals,
-        admin::gateways::kinds, admin::gateways::list, admin::gateways::create,
-        admin::gateways::replace, admin::gateways::delete, admin::gateways::check,
-        admin::payments::list, admin::payments::get, admin::payments::create,
-        admin::payments::update, admin::payments::delete,
-        admin::brands::list, admin::brands::create, admin::brands::update,
-        admin::api_keys::list, admin::api_keys::create, admin::api_keys::delete,
-        admin::refunds::create, admin::refunds::list,
-        admin::webhooks::list, admin::webhooks::create, admin::webhooks::delete,
-        admin::webhooks::deliveries, admin::webhooks::send_again, admin::mail::status,
-        admin::reports::summary, admin::reports::cards,
-        crate::checkout::webhooks::stripe, crate::checkout::webhooks::paypal,
-        crate::checkout::webhooks::razorpay,
-    ),
     // The error answers inline ErrorBody (api::doc): its parts are named here.
     components(schemas(paycard_core::api::ErrorBody, paycard_core::api::ErrorDetail)),
-    modifiers(&Security, &TimeZones),
+    modifiers(&Security),
     tags(
         (name = "auth", description = "Sign-in and sessions"),
         (name = "visitor", description = "The visitor widget's side of a conversation"),
@@ -318,7 +192,16 @@ pub(crate) async fn json_errors(response: Response) -> Response {
 )]
 pub struct ApiDoc;
 
-/// `GET /api/openapi.json`, generated from the handlers' annotations and the shared types.
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// `GET /api/openapi.json`, generated from the handlers' annotations and the shared types
+/// (once: it never changes while the server runs).
+async fn openapi() -> Response {
+    static DOCUMENT: LazyLock<Bytes> = LazyLock::new(|| {
+        let mut document = routes().into_openapi();
+        // The schemas come with the routes: the time zones are filled in after them.
+        TimeZones.modify(&mut document);
+        serde_json::to_vec(&document)
+            .expect("the OpenAPI document is JSON")
+            .into()
+    });
+    ([(CONTENT_TYPE, "application/json")], DOCUMENT.clone()).into_response()
 }

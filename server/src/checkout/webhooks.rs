@@ -12,6 +12,7 @@ use crate::domain::charges::{self, Received};
 use crate::domain::gateways::Gateway;
 use crate::error::AppError;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// `POST /webhooks/stripe/{gateway_id}`: a signed Stripe event. Verified on the raw
 /// body; each event id takes effect once; a forged or stale one is refused (401) and
@@ -84,4 +85,12 @@ async fn receive(
         Received::Taken => Ok(Json(serde_json::json!({ "received": true })).into_response()),
         Received::Forged => Err(AppError::BadSignature),
     }
+}
+
+/// The gateways' webhooks.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(stripe))
+        .routes(routes!(paypal))
+        .routes(routes!(razorpay))
 }

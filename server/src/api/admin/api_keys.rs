@@ -11,6 +11,7 @@ use crate::api::ApiJson;
 use crate::domain::api_keys;
 use crate::error::AppError;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// `GET /api/v1/admin/api-keys`: the keys working for the admin's brands, oldest first
 /// (never the keys themselves).
@@ -50,4 +51,11 @@ pub async fn delete(
 ) -> Result<StatusCode, AppError> {
     api_keys::delete(&state, &who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The brand API keys: list, create, revoke.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(delete))
 }

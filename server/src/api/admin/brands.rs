@@ -12,6 +12,7 @@ use crate::api::ApiJson;
 use crate::domain::settings;
 use crate::error::AppError;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// `GET /api/v1/admin/brands`: brands with their payments.
 #[utoipa::path(get, path = "/api/v1/admin/brands", tag = "admin",
@@ -52,4 +53,11 @@ pub async fn update(
     settings::change_brand(&state, &who, &id, &patch)
         .await
         .map(Json)
+}
+
+/// Brands: list, create, edit.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(update))
 }

@@ -12,6 +12,7 @@ use crate::api::ApiJson;
 use crate::domain::settings;
 use crate::error::AppError;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// `GET /api/v1/admin/gateway-kinds`: what Add offers, with each kind's credential form.
 #[utoipa::path(get, path = "/api/v1/admin/gateway-kinds", tag = "admin",
@@ -96,4 +97,13 @@ pub async fn check(
     Path(id): Path<String>,
 ) -> Result<Json<GatewayCheck>, AppError> {
     settings::check_gateway(&state, &id).await.map(Json)
+}
+
+/// The gateway kinds; gateways: list, add, replace, remove, check.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(kinds))
+        .routes(routes!(list, create))
+        .routes(routes!(replace, delete))
+        .routes(routes!(check))
 }

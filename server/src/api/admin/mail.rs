@@ -8,6 +8,7 @@ use super::AdminAuth;
 use crate::domain::mail;
 use crate::error::AppError;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// `GET /api/v1/admin/mail`: mail configured or not, the outbox, the last error.
 #[utoipa::path(get, path = "/api/v1/admin/mail", tag = "admin",
@@ -18,4 +19,9 @@ pub async fn status(
     AdminAuth(_admin): AdminAuth,
 ) -> Result<Json<MailStatus>, AppError> {
     mail::status(&state).await.map(Json)
+}
+
+/// The receipts' mail status.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(status))
 }

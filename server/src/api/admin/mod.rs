@@ -24,6 +24,21 @@ use axum::http::request::Parts;
 use crate::domain::accounts::OperatorAuth;
 use crate::error::AppError;
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Every admin endpoint, as each module declares it.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(portal::routes())
+        .merge(gateways::routes())
+        .merge(payments::routes())
+        .merge(brands::routes())
+        .merge(api_keys::routes())
+        .merge(refunds::routes())
+        .merge(webhooks::routes())
+        .merge(mail::routes())
+        .merge(reports::routes())
+}
 
 /// A signed-in admin.
 #[derive(Debug, Clone)]

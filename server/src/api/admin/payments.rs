@@ -11,6 +11,7 @@ use crate::api::ApiJson;
 use crate::domain::settings;
 use crate::error::AppError;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -87,4 +88,11 @@ pub async fn delete(
 ) -> Result<StatusCode, AppError> {
     settings::delete_payment(&state, &who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Payments: list, create, read, edit, remove.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, update, delete))
 }

@@ -13,6 +13,7 @@ use crate::api::ApiJson;
 use crate::domain::settings;
 use crate::error::AppError;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -102,4 +103,13 @@ pub async fn list_countries(_admin: AdminAuth) -> Json<Vec<CountryOption>> {
             })
             .collect(),
     )
+}
+
+/// The payment portal: country defaults, connect, show, disconnect; the countries.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(defaults))
+        .routes(routes!(get_portal, put_portal, delete_portal))
+        .routes(routes!(list_portals))
+        .routes(routes!(list_countries))
 }

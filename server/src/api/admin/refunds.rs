@@ -11,6 +11,7 @@ use crate::api::ApiJson;
 use crate::domain::refunds;
 use crate::error::AppError;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// `POST /api/v1/admin/cards/{id}/refunds`: gives back `amount_minor` of a paid card, or
 /// all that is left. A repeated `Idempotency-Key` answers the same refund again.
@@ -42,4 +43,9 @@ pub async fn list(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Refund>>, AppError> {
     refunds::list(&state, &who, &id).await.map(Json)
+}
+
+/// A card's refunds: ask for one, list them.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create, list))
 }

@@ -12,6 +12,7 @@ use super::AdminAuth;
 use crate::domain::reports::{self, CARDS_PAGE_DEFAULT, CARDS_PAGE_MAX};
 use crate::error::AppError;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -122,4 +123,11 @@ pub async fn cards(
             .into_response());
     }
     Ok(Json(reports::page(cards, query.before.as_deref(), limit)?).into_response())
+}
+
+/// Reports: the summary and the cards of a range of days.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(summary))
+        .routes(routes!(cards))
 }

@@ -13,6 +13,7 @@ use crate::api::ApiJson;
 use crate::domain::webhooks;
 use crate::error::AppError;
 use crate::state::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// `GET /api/v1/admin/webhooks`: the endpoints for the admin's brands (never the secrets).
 #[utoipa::path(get, path = "/api/v1/admin/webhooks", tag = "admin",
@@ -79,4 +80,13 @@ pub async fn send_again(
     webhooks::send_again(&state, &who, &id, &delivery_id)
         .await
         .map(Json)
+}
+
+/// Webhook endpoints and their deliveries.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(delete))
+        .routes(routes!(deliveries))
+        .routes(routes!(send_again))
 }
