@@ -8,7 +8,8 @@
 //!   ([`crate::domain::streams`]).
 //!
 //! - The outbox, when a commit wakes it and at least every few seconds: refunds not yet
-//!   taken by their gateway, receipts by email, the merchant's webhook deliveries.
+//!   taken by their gateway (and those it took that no notification settled, asked
+//!   about), receipts by email, the merchant's webhook deliveries.
 //!
 //! Each job works card by card and logs what fails: one card a gateway cannot close
 //! does not stop the others from expiring.
@@ -101,6 +102,9 @@ async fn drain_outbox(state: &AppState) {
     };
     if let Err(err) = refunds::send_due(state).await {
         tracing::warn!(error = %err, "sending refunds failed");
+    }
+    if let Err(err) = refunds::check_awaiting(state).await {
+        tracing::warn!(error = %err, "asking about pending refunds failed");
     }
     match mail::send_due(state).await {
         Ok(0) => {}

@@ -313,6 +313,25 @@ async fn paypal_capture(
     (StatusCode::CREATED, Json(answer)).into_response()
 }
 
+/// `GET /v2/payments/refunds/{id}`: a refund as it now stands.
+async fn paypal_get_refund(
+    State(shared): State<SharedPayPal>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let pp = shared.lock().unwrap();
+    paypal_guard!(pp, headers);
+    match pp.refunds.iter().find(|r| r["id"] == id.as_str()) {
+        Some(refund) => Json(refund.clone()).into_response(),
+        None => paypal_error(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_NOT_FOUND",
+            "INVALID_RESOURCE_ID",
+            "Specified resource ID does not exist.",
+        ),
+    }
+}
+
 async fn paypal_refund(
     State(shared): State<SharedPayPal>,
     headers: HeaderMap,
@@ -426,6 +445,7 @@ async fn start_paypal() -> SharedPayPal {
         .route("/v2/checkout/orders/{id}", get(paypal_get_order))
         .route("/v2/checkout/orders/{id}/capture", post(paypal_capture))
         .route("/v2/payments/captures/{id}/refund", post(paypal_refund))
+        .route("/v2/payments/refunds/{id}", get(paypal_get_refund))
         .route(
             "/v1/notifications/verify-webhook-signature",
             post(paypal_verify),
@@ -626,6 +646,20 @@ async fn razorpay_list_refunds(
     Json(json!({"entity": "collection", "count": items.len(), "items": items})).into_response()
 }
 
+/// `GET /v1/refunds/{id}`: a refund as it now stands.
+async fn razorpay_get_refund(
+    State(shared): State<SharedRazorpay>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let rz = shared.lock().unwrap();
+    razorpay_guard!(rz, headers);
+    match rz.refunds.iter().find(|r| r["id"] == id.as_str()) {
+        Some(refund) => Json(refund.clone()).into_response(),
+        None => razorpay_error(StatusCode::BAD_REQUEST, "The id provided does not exist"),
+    }
+}
+
 async fn razorpay_refund(
     State(shared): State<SharedRazorpay>,
     headers: HeaderMap,
@@ -673,6 +707,7 @@ async fn start_razorpay() -> SharedRazorpay {
         .route("/v1/payment_links/{id}/cancel", post(razorpay_cancel_link))
         .route("/v1/payments/{id}/refunds", get(razorpay_list_refunds))
         .route("/v1/payments/{id}/refund", post(razorpay_refund))
+        .route("/v1/refunds/{id}", get(razorpay_get_refund))
         .with_state(shared.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     shared.lock().unwrap().base = format!("http://{}", listener.local_addr().unwrap());
@@ -1396,6 +1431,70 @@ async fn paypal_refunds_give_back_the_capture_once() {
     assert_eq!(
         (card["status"].as_str(), card["refunded_minor"].as_i64()),
         (Some("refunded"), Some(2500))
+    );
+}
+
+/// Asks for a refund of `amount` on a paid card: the refund as answered.
+async fn ask_refund(w: &World, p: &Paying, amount: i64) -> Value {
+    let res =
+        w.s.post_json(
+            &format!("/api/v1/admin/cards/{}/refunds", p.card_id),
+            Some(&w.admin),
+            json!({"amount_minor": amount}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+/// Makes the pending refunds due now, again each round (the worker's own write may
+/// land after ours), until the card's refunded total is `total` (15 s at most).
+async fn until_refunded(w: &World, p: &Paying, total: i64) {
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while w.card(p).await["refunded_minor"] != total {
+        assert!(
+            tokio::time::Instant::now() < until,
+            "the pending refund was not settled by asking its gateway"
+        );
+        w.s.sql(
+            "UPDATE refunds SET next_try_at = '2000-01-01T00:00:00.000Z' WHERE status = 'pending'",
+            &[],
+        )
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn refunds_left_pending_at_paypal_and_razorpay_settle_by_asking_when_no_webhook_comes() {
+    let w = world().await;
+    // PayPal takes it as PENDING and completes it without a word.
+    let p = w.share("pay_demo_mug").await;
+    let order = order_of(&w.pay_with(&p, "paypal").await);
+    approve(&w.paypal, &order);
+    w.back_from_paypal(&p, &order).await;
+    w.paypal.lock().unwrap().refund_status = "PENDING".into();
+    assert_eq!(ask_refund(&w, &p, 800).await["status"], "pending");
+    assert_eq!(w.card(&p).await["refunded_minor"], 0);
+    w.paypal.lock().unwrap().refunds[0]["status"] = json!("COMPLETED");
+    until_refunded(&w, &p, 800).await;
+
+    // Razorpay answers pending and processes it without a word.
+    let p = w.share("pay_demo_mug").await;
+    let link = link_of(&w.pay_with(&p, "razorpay").await);
+    let payment = customer_pays(&w.razorpay, &link);
+    w.razorpay_return(&p, &link, &payment, RZP_KEY_SECRET).await;
+    let refund = ask_refund(&w, &p, 600).await;
+    assert_eq!(refund["status"], "pending");
+    w.razorpay.lock().unwrap().refunds[0]["status"] = json!("processed");
+    until_refunded(&w, &p, 600).await;
+    assert_eq!(
+        w.s.value(
+            "SELECT status FROM refunds WHERE id = $1",
+            &[refund["id"].as_str().unwrap()]
+        )
+        .await,
+        "succeeded"
     );
 }
 

@@ -36,6 +36,8 @@ struct Stripe {
     refunds: Vec<Value>,
     refund_status: Option<String>,
     refunds_by_key: HashMap<String, usize>,
+    /// How often a refund was read (`GET /v1/refunds/{id}`).
+    refund_reads: usize,
     /// How often a connection test read the balance.
     balance_reads: usize,
 }
@@ -271,10 +273,31 @@ async fn create_refund(
     Json(refund).into_response()
 }
 
+/// `GET /v1/refunds/{id}`: a refund as it now stands.
+async fn get_refund(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> axum::response::Response {
+    let mut stripe = shared.lock().unwrap();
+    if stripe.down {
+        return stripe_error(StatusCode::SERVICE_UNAVAILABLE, "down for the test");
+    }
+    if !authorized(&headers) {
+        return stripe_error(StatusCode::UNAUTHORIZED, "Invalid API Key provided");
+    }
+    stripe.refund_reads += 1;
+    match stripe.refunds.iter().find(|r| r["id"] == id.as_str()) {
+        Some(refund) => Json(refund.clone()).into_response(),
+        None => stripe_error(StatusCode::NOT_FOUND, &format!("No such refund: '{id}'")),
+    }
+}
+
 async fn start_stand_in() -> Shared {
     let shared: Shared = Arc::default();
     let router = Router::new()
         .route("/v1/refunds", post(create_refund))
+        .route("/v1/refunds/{id}", get(get_refund))
         .route("/v1/balance", get(get_balance))
         .route("/v1/checkout/sessions", post(create_session))
         .route("/v1/checkout/sessions/{id}", get(get_session))
@@ -1383,6 +1406,102 @@ async fn a_refund_asked_while_stripe_is_down_is_sent_when_it_is_back() {
     }
     assert_eq!(w.stripe.lock().unwrap().refunds.len(), 1, "sent once");
     assert_eq!(refunds_of(&w, &admin, &p).await[0]["status"], "succeeded");
+}
+
+/// Makes the pending refunds due now (rather than after their wait), then waits up to
+/// 15 s, making them due again each round (the worker's own write may land after
+/// ours), until `done` holds.
+async fn until_refunds_settle<F, Fut>(w: &World, what: &str, done: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !done().await {
+        assert!(tokio::time::Instant::now() < until, "{what}");
+        w.s.sql(
+            "UPDATE refunds SET next_try_at = '2000-01-01T00:00:00.000Z' WHERE status = 'pending'",
+            &[],
+        )
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_refund_whose_notification_never_comes_is_settled_by_asking_stripe() {
+    let w = world().await;
+    let admin = w.s.admin().await;
+    let p = paid_by_stripe(&w, "pay_demo_mug").await; // 2500
+    let first = ask_refund(&w, &admin, &p, json!({"amount_minor": 900})).await;
+    assert_eq!(first["status"], "pending");
+    let first_id = first["id"].as_str().unwrap();
+
+    // Stripe's notification has minutes to come before Stripe is asked: not at once.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(w.stripe.lock().unwrap().refund_reads, 0);
+    let next_ask = "SELECT next_try_at FROM refunds WHERE id = $1";
+    let planned = w.s.value(next_ask, &[first_id]).await;
+    assert!(
+        planned.as_str() > "2001",
+        "a first ask is planned: {planned}"
+    );
+
+    // Asked while Stripe still says pending: nothing changes, and it is asked again later.
+    until_refunds_settle(&w, "Stripe was not asked about the refund", || async {
+        w.stripe.lock().unwrap().refund_reads > 0
+    })
+    .await;
+    let waits_again = || async { w.s.value(next_ask, &[first_id]).await.as_str() > "2001" };
+    until_refunds_settle(
+        &w,
+        "the refund was not put off after a pending answer",
+        || async {
+            // Asked and not made due by this loop since: the worker put it off.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            waits_again().await
+        },
+    )
+    .await;
+    assert_eq!(refunds_of(&w, &admin, &p).await[0]["status"], "pending");
+    assert_eq!(w.card(&p).await["refunded_minor"], 0);
+
+    // Stripe settled it without a word: asked, the card has it.
+    w.stripe.lock().unwrap().refunds[0]["status"] = json!("succeeded");
+    until_refunds_settle(&w, "the settled refund did not reach the card", || async {
+        w.card(&p).await["refunded_minor"] == 900
+    })
+    .await;
+    assert_eq!(refunds_of(&w, &admin, &p).await[0]["status"], "succeeded");
+    assert_eq!(w.card(&p).await["status"], "paid");
+
+    // One Stripe cancelled: failed, with its reason, and its amount can be refunded again.
+    let second = ask_refund(&w, &admin, &p, json!({"amount_minor": 1600})).await;
+    {
+        let mut stripe = w.stripe.lock().unwrap();
+        stripe.refunds[1]["status"] = json!("canceled");
+        stripe.refunds[1]["failure_reason"] = json!("expired_or_canceled_card");
+    }
+    until_refunds_settle(&w, "the cancelled refund was not failed", || async {
+        refunds_of(&w, &admin, &p).await[1]["status"] == "failed"
+    })
+    .await;
+    let listed = refunds_of(&w, &admin, &p).await;
+    assert_eq!(listed[1]["id"], second["id"]);
+    let reason = "SELECT failure_reason FROM refunds WHERE id = $1";
+    assert_eq!(
+        w.s.value(reason, &[second["id"].as_str().unwrap()]).await,
+        "expired_or_canceled_card"
+    );
+    let card = w.card(&p).await;
+    assert_eq!(
+        (card["status"].as_str(), card["refunded_minor"].as_i64()),
+        (Some("paid"), Some(900))
+    );
+    assert_eq!(
+        ask_refund(&w, &admin, &p, json!({"amount_minor": 1600})).await["amount_minor"],
+        1600
+    );
 }
 
 #[tokio::test]

@@ -9,7 +9,11 @@
 //! asked with the refund's id as idempotency key: so a gateway that cannot be reached is
 //! asked again later by the background worker ([`send_due`]) without ever refunding
 //! twice. The sandbox refunds at once; Stripe answers `pending` or `succeeded`, and its
-//! refund webhooks settle the rest ([`apply_update`]).
+//! refund webhooks settle the rest ([`apply_update`]). A refund still pending some
+//! minutes after its gateway took it (its notification lost, or the webhook not
+//! subscribed to that event) is asked about by the worker ([`check_awaiting`]), less
+//! and less often, until it settles: the card's refunded total never waits on a
+//! webhook alone.
 //!
 //! A payment that reaches a card already closed (or pays a card twice) is given back in
 //! full automatically ([`give_back`]); such refunds do not touch the card.
@@ -31,8 +35,12 @@ use crate::secrets::{self, new_id};
 use crate::state::AppState;
 use crate::store::{self, refunds::RefundRow, Db};
 
-/// How many refunds one round of the worker sends at most.
+/// How many refunds one round of the worker sends (or asks about) at most.
 const BATCH: i64 = 20;
+/// How long a refund the gateway took may wait for its notification before the gateway
+/// is asked; each later ask waits twice as long, up to [`CHECK_AT_MOST_EVERY`].
+const FIRST_CHECK_AFTER: i64 = 10 * 60;
+const CHECK_AT_MOST_EVERY: i64 = 6 * 3600;
 
 /// Refunds `input.amount_minor` of a paid card (all that is left without one). With an
 /// `Idempotency-Key` already used for this card, answers that refund again and does
@@ -195,7 +203,7 @@ pub async fn send(state: &AppState, refund_id: &str) -> Result<(), AppError> {
         },
         Err(err) => {
             let wait = 30i64 << row.tries.clamp(0, 7);
-            let next = secrets::timestamp(Utc::now() + chrono::Duration::seconds(wait.min(3600)));
+            let next = in_seconds(wait.min(3600));
             tracing::warn!(refund = %row.id, error = %err, retry_at = %next, "the gateway could not be reached for a refund");
             let mut tx = state.store.write().await?;
             store::refunds::postpone(&mut tx, &row.id, &next, &secrets::now()).await?;
@@ -232,7 +240,8 @@ pub async fn apply_update(db: &mut impl Db, update: &RefundUpdate) -> Result<(),
     let now = secrets::now();
     let reference = (!update.reference.is_empty()).then_some(update.reference.as_str());
     if let (Some(reference), None) = (reference, row.reference.as_deref()) {
-        store::refunds::set_reference(db, &row.id, reference, &now).await?;
+        let check_at = in_seconds(FIRST_CHECK_AFTER);
+        store::refunds::set_reference(db, &row.id, reference, &check_at, &now).await?;
     }
     match &update.state {
         RefundState::Pending => {}
@@ -308,6 +317,67 @@ pub async fn send_due(state: &AppState) -> Result<usize, AppError> {
         }
     }
     Ok(due.len())
+}
+
+/// Asks the gateways about the refunds they took that are still pending when they fall
+/// due, and applies what they say. Returns how many were asked about.
+pub async fn check_awaiting(state: &AppState) -> Result<usize, AppError> {
+    let due = {
+        let mut db = state.store.read().await?;
+        store::refunds::awaiting(&mut db, &secrets::now(), BATCH).await?
+    };
+    for id in &due {
+        if let Err(err) = check(state, id).await {
+            tracing::warn!(refund = %id, error = %err, "asking about a refund failed");
+        }
+    }
+    Ok(due.len())
+}
+
+/// One pending refund, asked about at its gateway: settled if the gateway says so,
+/// else asked about again later (twice as late each time, within a bound). A gateway
+/// that cannot be reached, or cannot find it, settles nothing: a refund fails only on
+/// the gateway's word that it failed.
+async fn check(state: &AppState, refund_id: &str) -> Result<(), AppError> {
+    let row = {
+        let mut db = state.store.read().await?;
+        store::refunds::get(&mut db, refund_id).await?
+    };
+    let Some((row, reference)) = row
+        .filter(|r| r.status == "pending")
+        .and_then(|r| r.reference.clone().map(|reference| (r, reference)))
+    else {
+        return Ok(());
+    };
+    let answer = match Gateway::of(state, &row.gateway, row.gateway_id.as_deref()).await {
+        Ok(gateway) => gateway.refund_state(&reference).await,
+        Err(err) => Err(GatewayError::Unavailable(err.to_string())),
+    };
+    let mut tx = state.store.write().await?;
+    match answer {
+        Ok(update) if update.state != RefundState::Pending => {
+            let update = RefundUpdate {
+                refund_id: Some(row.id.clone()),
+                ..update
+            };
+            apply_update(&mut tx, &update).await?;
+            tracing::info!(refund = %row.id, state = ?update.state, "a pending refund settled, as its gateway said when asked");
+        }
+        other => {
+            if let Err(err) = other {
+                tracing::warn!(refund = %row.id, error = %err, "could not ask the gateway about a pending refund");
+            }
+            let wait = (FIRST_CHECK_AFTER << row.tries.clamp(0, 10)).min(CHECK_AT_MOST_EVERY);
+            store::refunds::postpone(&mut tx, &row.id, &in_seconds(wait), &secrets::now()).await?;
+        }
+    }
+    state.commit(tx).await?;
+    Ok(())
+}
+
+/// The time `seconds` from now, as stored.
+fn in_seconds(seconds: i64) -> String {
+    secrets::timestamp(Utc::now() + chrono::Duration::seconds(seconds))
 }
 
 /// A card's refunds, oldest first, for an admin of its brand.

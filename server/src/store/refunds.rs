@@ -192,7 +192,8 @@ pub async fn due(db: &mut impl Db, now: &str, limit: i64) -> Result<Vec<String>,
     })
 }
 
-/// The gateway could not be reached: one more try, at `next`.
+/// Not now: the gateway could not be reached (to send it), or the refund it took is
+/// still pending (to ask about it); once more at `next`.
 pub async fn postpone(db: &mut impl Db, id: &str, next: &str, now: &str) -> Result<(), Error> {
     exec!(db, |c| {
         sqlx::query(
@@ -207,22 +208,42 @@ pub async fn postpone(db: &mut impl Db, id: &str, next: &str, now: &str) -> Resu
     Ok(())
 }
 
-/// The gateway took the refund (it settles later): its id there.
+/// The gateway took the refund (it settles later): its id there, and when to ask the
+/// gateway how it stands if no notification has settled it by then (`check_at`).
 pub async fn set_reference(
     db: &mut impl Db,
     id: &str,
     reference: &str,
+    check_at: &str,
     now: &str,
 ) -> Result<(), Error> {
-    exec!(db, |c| sqlx::query(
-        "UPDATE refunds SET reference = $1, updated_at = $2 WHERE id = $3"
+    exec!(db, |c| {
+        sqlx::query(
+        "UPDATE refunds SET reference = $1, updated_at = $2, tries = 0, next_try_at = $3 WHERE id = $4"
     )
     .bind(reference)
     .bind(now)
+    .bind(check_at)
     .bind(id)
     .execute(c)
-    .await)?;
+    .await
+    })?;
     Ok(())
+}
+
+/// Refunds the gateway took that are still `pending` when they are due to be asked
+/// about (no notification settled them), oldest first.
+pub async fn awaiting(db: &mut impl Db, now: &str, limit: i64) -> Result<Vec<String>, Error> {
+    on!(db, |c| {
+        sqlx::query_scalar(
+        "SELECT id FROM refunds WHERE status = 'pending' AND reference IS NOT NULL AND next_try_at <= $1
+         ORDER BY next_try_at LIMIT $2"
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(c)
+    .await
+    })
 }
 
 /// The refund the gateway knows by `reference`.

@@ -471,6 +471,13 @@ impl PayPal {
         Ok(update)
     }
 
+    /// `GET /v2/payments/refunds/{id}`: the refund as it now stands.
+    pub async fn refund_state(&self, reference: &str) -> Result<RefundUpdate, GatewayError> {
+        let url = format!("{}/v2/payments/refunds/{reference}", self.api_base);
+        let refund: PayPalRefund = self.call(self.http.get(url)).await?;
+        Ok(refund.update())
+    }
+
     /// Asks PayPal whether it sent this webhook (its signature headers, our webhook id,
     /// the event exactly as received), and reads it.
     pub async fn verify_notification(

@@ -289,6 +289,13 @@ impl Razorpay {
         Ok(update)
     }
 
+    /// `GET /v1/refunds/{id}`: the refund as it now stands.
+    pub async fn refund_state(&self, reference: &str) -> Result<RefundUpdate, GatewayError> {
+        let url = format!("{}/v1/refunds/{reference}", self.api_base);
+        let refund: RazorpayRefund = self.call(self.http.get(url)).await?;
+        Ok(refund.update())
+    }
+
     /// The visitor back from the link: the link and what it says happened, if the
     /// callback is signed with the key secret; `BadSignature` if it is not (then the
     /// checkout asks Razorpay instead of believing it).

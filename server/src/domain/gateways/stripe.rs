@@ -421,6 +421,13 @@ impl Stripe {
         Ok(refund.update())
     }
 
+    /// `GET /v1/refunds/{id}`: the refund as it now stands.
+    pub async fn refund_state(&self, reference: &str) -> Result<RefundUpdate, GatewayError> {
+        let url = format!("{}/v1/refunds/{reference}", self.api_base);
+        let refund: StripeRefund = self.call(self.http.get(url)).await?;
+        Ok(refund.update())
+    }
+
     /// Expires the session. If Stripe will not (it completed meanwhile), asks how it
     /// ended: a completed session, paid or with its payment on the way, wins.
     pub async fn close(&self, reference: &str) -> Result<Closed, GatewayError> {
