@@ -802,6 +802,7 @@ pub struct MailStatus {
     pub server: Option<String>,
     /// Receipts waiting to go (queued, or retried after an error).
     pub pending: i64,
+    /// Receipts sent in the last 30 days (older ones are forgotten, with their addresses).
     pub sent: i64,
     /// The last delivery error, if the last try of any message failed, and when.
     pub last_error: Option<String>,

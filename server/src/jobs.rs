@@ -3,7 +3,8 @@
 //! - Every few seconds of a card's lifetime (at least every 30 s): expire unpaid cards
 //!   when their time is up (both chat sides see it live), settle payments a crash or a
 //!   lost connection left `processing` by asking their gateway, prune expired sessions,
-//!   stream tickets and old gateway event ids, and forget idle rate-limit buckets.
+//!   stream tickets and old gateway event ids, forget receipts and webhook deliveries
+//!   finished over 30 days ago, and forget idle rate-limit buckets.
 //! - Every heartbeat: end the live streams whose session was revoked
 //!   ([`crate::domain::streams`]).
 //!
@@ -60,6 +61,16 @@ pub fn spawn(state: AppState) {
         }
         if let Err(err) = charges::prune_notifications(&state).await {
             tracing::warn!(error = %err, "pruning old gateway notifications failed");
+        }
+        match mail::prune(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(receipts = n, "forgot old receipts"),
+            Err(err) => tracing::warn!(error = %err, "pruning old receipts failed"),
+        }
+        match webhooks::prune(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deliveries = n, "forgot old webhook deliveries"),
+            Err(err) => tracing::warn!(error = %err, "pruning old webhook deliveries failed"),
         }
     });
     spawn_outbox(state.clone());

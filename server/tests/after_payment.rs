@@ -430,3 +430,83 @@ async fn deliveries(s: &TestServer, admin: &str, endpoint: &str) -> Value {
     .await
     .unwrap()
 }
+
+#[tokio::test]
+async fn receipts_and_webhook_deliveries_are_forgotten_30_days_after_they_are_done() {
+    let smtp = SmtpSink::start().await;
+    let receiver = WebhookReceiver::start().await;
+    let s = TestServer::start_with(&[
+        ("PAYCARD_SMTP_URL", &smtp.url()),
+        ("PAYCARD_MAIL_FROM", "Acme Payments <pay@acme.test>"),
+        ("PAYCARD_WEBHOOK_ALLOW_PRIVATE", "1"),
+        // Housekeeping every 2 s.
+        ("PAYCARD_CARD_TTL_SECONDS", "8"),
+    ])
+    .await;
+    let admin = s.admin().await;
+    let endpoint = add_endpoint(
+        &s,
+        &admin,
+        json!({"url": receiver.url, "brand_ids": ["acme"]}),
+    )
+    .await;
+    let endpoint = endpoint["id"].as_str().unwrap().to_owned();
+    let (card, _) = s.paid_card("pay_demo_mug").await;
+    smtp.wait_for(1, WAIT).await;
+    receiver.wait_for("card.paid", WAIT).await;
+    let status = mail_status_once(&s, &admin, |m| m["sent"] == 1).await;
+    assert_eq!(status["sent"], 1);
+
+    // Queued 31 days ago: the sent receipt and the delivered card.shared go; a delivery
+    // still being retried stays, however old (card.paid, made to wait).
+    let old = "2000-01-01T00:00:00.000Z";
+    s.sql("UPDATE mail_outbox SET created_at = $1", &[old])
+        .await;
+    s.sql("UPDATE webhook_deliveries SET created_at = $1", &[old])
+        .await;
+    s.sql(
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = '2999-01-01T00:00:00.000Z'
+         WHERE type = 'card.paid'",
+        &[],
+    )
+    .await;
+    // And what happens now is kept: a refund's receipt and card.refunded.
+    refund(&s, &admin, &card, json!({"amount_minor": 500})).await;
+    smtp.wait_for(2, WAIT).await;
+    receiver.wait_for("card.refunded", WAIT).await;
+
+    let kept = |d: &Value| {
+        let mut types: Vec<String> = d
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["type"].as_str().unwrap().to_owned())
+            .collect();
+        types.sort();
+        types
+    };
+    let until = tokio::time::Instant::now() + WAIT;
+    loop {
+        let left = kept(&deliveries(&s, &admin, &endpoint).await);
+        if left == ["card.paid", "card.refunded"] {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "old deliveries were not forgotten: {left:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let status = mail_status_once(&s, &admin, |m| m["sent"] == 1).await;
+    assert_eq!(
+        status["sent"], 1,
+        "only the refund's receipt is kept: {status}"
+    );
+    assert_eq!(
+        s.value("SELECT subject FROM mail_outbox", &[])
+            .await
+            .split(' ')
+            .next(),
+        Some("Refund")
+    );
+}

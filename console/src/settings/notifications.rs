@@ -35,8 +35,14 @@ pub fn NotificationSettings(locale: Locale) -> impl IntoView {
 #[component]
 fn MailPanel(locale: Locale, status: MailStatus) -> impl IntoView {
     let counts = match locale {
-        Locale::En => format!("Sent: {} · Waiting: {}", status.sent, status.pending),
-        Locale::Es => format!("Enviados: {} · En espera: {}", status.sent, status.pending),
+        Locale::En => format!(
+            "Sent in the last 30 days: {} · Waiting: {}",
+            status.sent, status.pending
+        ),
+        Locale::Es => format!(
+            "Enviados en los últimos 30 días: {} · En espera: {}",
+            status.sent, status.pending
+        ),
     };
     let state = if status.configured {
         match locale {

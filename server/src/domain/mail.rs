@@ -292,6 +292,17 @@ pub async fn queue_refund_receipt(
     queue(db, &format!("refund:{refund_id}"), &cx.to, rendered).await
 }
 
+/// How long a sent (or given-up) receipt is kept: long enough to answer "did the
+/// customer get it?", not longer than needed for the address and card details in it.
+pub const KEPT_DAYS: i64 = 30;
+
+/// Forgets the receipts sent or given up on more than [`KEPT_DAYS`] ago. Returns how many.
+pub async fn prune(state: &AppState) -> Result<u64, AppError> {
+    let before = secrets::timestamp(Utc::now() - chrono::Duration::days(KEPT_DAYS));
+    let mut db = state.store.read().await?;
+    Ok(store::mail::prune(&mut db, &before).await?)
+}
+
 /// Sends what is due in the outbox. Returns how many went out.
 pub async fn send_due(state: &AppState) -> Result<usize, AppError> {
     let Some(mailer) = state.mailer.as_ref() else {

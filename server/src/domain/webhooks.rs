@@ -439,6 +439,17 @@ async fn post(state: &AppState, url: &str, secret: &str, payload: &str) -> Tried
     }
 }
 
+/// How long a finished delivery (delivered or given up on) is kept, for the console's
+/// list and "Send again": the payload is the card as it was, with its customer.
+pub const KEPT_DAYS: i64 = 30;
+
+/// Forgets the deliveries finished more than [`KEPT_DAYS`] ago. Returns how many.
+pub async fn prune(state: &AppState) -> Result<u64, AppError> {
+    let before = secrets::timestamp(Utc::now() - chrono::Duration::days(KEPT_DAYS));
+    let mut db = state.store.read().await?;
+    Ok(store::webhooks::prune(&mut db, &before).await?)
+}
+
 /// Sends the deliveries that are due. Returns how many were delivered.
 pub async fn deliver_due(state: &AppState) -> Result<usize, AppError> {
     let (due, endpoints) = {

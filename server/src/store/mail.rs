@@ -97,6 +97,16 @@ pub async fn not_sent(
     Ok(())
 }
 
+/// Forgets the receipts sent (or given up on) that were queued before `before`.
+pub async fn prune(db: &mut impl Db, before: &str) -> Result<u64, Error> {
+    Ok(exec!(db, |c| sqlx::query(
+        "DELETE FROM mail_outbox WHERE created_at <= $1 AND status <> 'pending'"
+    )
+    .bind(before)
+    .execute(c)
+    .await)?)
+}
+
 /// How the outbox stands: pending and sent counts, and the last error (if the last
 /// try of some message failed), with when.
 pub async fn summary(db: &mut impl Db) -> Result<(i64, i64, Option<(String, String)>), Error> {

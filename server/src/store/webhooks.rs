@@ -233,6 +233,16 @@ pub async fn tried(
     Ok(())
 }
 
+/// Forgets the deliveries delivered (or given up on) that were queued before `before`.
+pub async fn prune(db: &mut impl Db, before: &str) -> Result<u64, Error> {
+    Ok(exec!(db, |c| sqlx::query(
+        "DELETE FROM webhook_deliveries WHERE created_at <= $1 AND status <> 'pending'"
+    )
+    .bind(before)
+    .execute(c)
+    .await)?)
+}
+
 /// "Send again": due now, whatever became of it.
 pub async fn send_again(db: &mut impl Db, id: &str, now: &str) -> Result<(), Error> {
     exec!(db, |c| sqlx::query(
