@@ -434,7 +434,7 @@ fn Workspace(
                     }
                 }>
                 <h1 class="console__list-title">{t(locale, Text::Conversations)}</h1>
-                <ListTools locale=locale filter=filter brands=several_brands.then(|| brand_names.get_value()).unwrap_or_default()/>
+                <ListTools locale=locale filter=filter brands={if several_brands { brand_names.get_value() } else { Default::default() }}/>
                 // What a filter found, said once it is there (the region is always on the
                 // page, so screen readers announce its changes).
                 <p class="visually-hidden" role="status">
