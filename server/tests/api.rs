@@ -2451,3 +2451,87 @@ async fn the_visitor_profile_gathers_context_checkout_details_and_history() {
         .await;
     assert!(matches!(res.status().as_u16(), 403 | 404));
 }
+
+/// Operators find a conversation or a payment as they would type it, in any case and
+/// with or without accents: "jose" finds "José", "DIRECCION" finds "dirección".
+#[tokio::test]
+async fn searches_ignore_case_and_accents_in_names_emails_messages_and_payments() {
+    let s = TestServer::start().await;
+    let op = s.operator().await;
+    let admin = s.admin().await;
+    let (conv, visitor) = s.conversation("acme").await;
+    let res = s
+        .post_json(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&visitor),
+            json!({"text": "Quiero cambiar la DIRECCIÓN de envío"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let res = s
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/operator/conversations/{conv}/visitor"),
+            Some(&op),
+            Some(json!({"name": "José Álvarez", "email": "angel.munoz@example.com"})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let found = |q: &'static str| {
+        let s = &s;
+        let op = op.clone();
+        async move {
+            let page: Value = s
+                .get(&format!("/api/v1/operator/conversations?q={q}"), Some(&op))
+                .await
+                .json()
+                .await
+                .unwrap();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    for q in [
+        "jose",
+        "%C3%81LVAREZ",
+        "alvarez",
+        "direccion",
+        "ENV%C3%8DO",
+        "ANGEL.MUNOZ",
+    ] {
+        assert_eq!(found(q).await, vec![conv.clone()], "{q}");
+    }
+    assert!(found("josefina").await.is_empty());
+
+    let res = s
+        .post_json(
+            "/api/v1/admin/payments",
+            Some(&admin),
+            json!({"brand_id": "acme", "title": "Café de Colombia", "description": "Tostado MEDIO",
+                   "amount_minor": 1200, "currency": "EUR"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    for q in ["cafe", "CAF%C3%89", "tostado%20medio"] {
+        let titles: Value = s
+            .get(
+                &format!("/api/v1/operator/conversations/{conv}/payments?q={q}"),
+                Some(&op),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let titles: Vec<&str> = titles
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles, ["Café de Colombia"], "{q}");
+    }
+}

@@ -137,7 +137,8 @@ pub struct PageQuery {
     status: Option<ListStatus>,
     /// One brand of the caller's; all of theirs when absent (another brand's: none).
     brand_id: Option<String>,
-    /// Words in the visitor's name or email or in a message, up to 100 characters.
+    /// Words in the visitor's name or email or in a message, up to 100 characters; in
+    /// any case, with or without accents ("jose" finds "José").
     #[param(max_length = 100)]
     q: Option<String>,
 }
@@ -323,7 +324,7 @@ pub struct PickerQuery {
 
 /// The Payments picker: the active payments of the conversation's brand, by title.
 #[utoipa::path(get, path = "/api/v1/operator/conversations/{id}/payments", tag = "operator",
-    params(("id" = String, Path), ("q" = Option<String>, Query, description = "search in title and description")),
+    params(("id" = String, Path), ("q" = Option<String>, Query, description = "search in title and description, in any case, with or without accents")),
     responses((status = 200, body = Vec<Payment>), super::doc::BadRequest, super::doc::Unauthorized, super::doc::Forbidden, super::doc::NotFound),
     security(("bearer" = []), ("session" = [])))]
 pub async fn picker(

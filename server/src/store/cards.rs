@@ -331,12 +331,16 @@ pub async fn set_payer(
     let name = name.trim();
     exec!(db, |c| sqlx::query(
         "UPDATE conversations
-            SET visitor_name = CASE WHEN $1 = '' THEN visitor_name ELSE $1 END, visitor_email = $2
+            SET visitor_name = CASE WHEN $1 = '' THEN visitor_name ELSE $1 END, visitor_email = $2,
+                visitor_name_key = CASE WHEN $1 = '' THEN visitor_name_key ELSE $4 END,
+                visitor_email_key = $5
           WHERE id = (SELECT conversation_id FROM cards WHERE id = $3) AND visitor_email IS NULL"
     )
     .bind(name)
     .bind(email)
     .bind(card_id)
+    .bind(super::search::key(name))
+    .bind(super::search::key(email))
     .execute(c)
     .await)
     .map(|renamed| renamed > 0)

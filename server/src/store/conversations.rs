@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use paycard_core::api::{Conversation, LastMessage};
 
-use super::{contains_pattern, placeholders, Db, Error};
+use super::search::{contains_pattern, key};
+use super::{placeholders, Db, Error};
 
 /// What the visitor's browser said about them when the conversation opened.
 #[derive(Debug, Clone, Default)]
@@ -25,8 +26,8 @@ pub async fn insert(
     exec!(db, |c| {
         sqlx::query(
         "INSERT INTO conversations (id, brand_id, visitor_name, visitor_token_hash, created_at, updated_at,
-             start_page, visitor_time_zone, visitor_locale)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             start_page, visitor_time_zone, visitor_locale, visitor_name_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&conversation.id)
     .bind(&conversation.brand_id)
@@ -37,6 +38,7 @@ pub async fn insert(
     .bind(&context.page)
     .bind(&context.time_zone)
     .bind(&context.locale)
+    .bind(key(&conversation.visitor_name))
     .execute(c).await
     })?;
     Ok(())
@@ -128,11 +130,15 @@ pub async fn set_visitor(
 ) -> Result<(), Error> {
     exec!(db, |c| sqlx::query(
         "UPDATE conversations SET visitor_name = COALESCE($1, visitor_name),
-                visitor_email = COALESCE($2, visitor_email) WHERE id = $3"
+                visitor_email = COALESCE($2, visitor_email),
+                visitor_name_key = COALESCE($4, visitor_name_key),
+                visitor_email_key = COALESCE($5, visitor_email_key) WHERE id = $3"
     )
     .bind(name)
     .bind(email)
     .bind(id)
+    .bind(name.map(key))
+    .bind(email.map(key))
     .execute(c)
     .await)?;
     Ok(())
@@ -259,8 +265,8 @@ impl ListRow {
 pub struct Filter<'a> {
     /// `Some(true)`: open only; `Some(false)`: closed only.
     pub open: Option<bool>,
-    /// Words in the visitor's name or email, or in a message (case-insensitive, as
-    /// typed: no wildcards).
+    /// Words in the visitor's name or email, or in a message (in any case, with or
+    /// without accents, as typed: no wildcards; see `store::search`).
     pub search: Option<&'a str>,
     /// This one conversation only (its line as the list shows it to a reader).
     pub id: Option<&'a str>,
@@ -294,10 +300,10 @@ pub async fn page(
          LEFT JOIN cards k ON k.id = m.card_id
          WHERE ($1 IS NULL OR (c.updated_at, c.id) < ($1, $2)) AND c.brand_id IN ({})
            AND ($5 IS NULL OR ($5 = 1) = (c.closed_at IS NULL))
-           AND ($6 IS NULL OR lower(c.visitor_name) LIKE $6 ESCAPE '\\'
-                OR lower(COALESCE(c.visitor_email, '')) LIKE $6 ESCAPE '\\'
+           AND ($6 IS NULL OR c.visitor_name_key LIKE $6 ESCAPE '\\'
+                OR COALESCE(c.visitor_email_key, '') LIKE $6 ESCAPE '\\'
                 OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id
-                             AND lower(s.text) LIKE $6 ESCAPE '\\'))
+                             AND s.text_key LIKE $6 ESCAPE '\\'))
            AND ($7 IS NULL OR c.id = $7)
          ORDER BY c.updated_at DESC, c.id DESC
          LIMIT $3",

@@ -35,8 +35,9 @@ pub async fn insert_with_key(
     let author = author_text(message.author);
     exec!(db, |c| {
         sqlx::query(
-        "INSERT INTO messages (id, conversation_id, author, author_name, text, card_id, created_at, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO messages (id, conversation_id, author, author_name, text, card_id, created_at, idempotency_key,
+             text_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&message.id)
     .bind(&message.conversation_id)
@@ -46,6 +47,7 @@ pub async fn insert_with_key(
     .bind(message.card.as_ref().map(|c| &c.id))
     .bind(&message.created_at)
     .bind(idempotency_key)
+    .bind(message.text.as_deref().map(super::search::key))
     .execute(c)
     .await
     })?;

@@ -57,6 +57,7 @@ pub mod payments;
 pub mod portals;
 pub mod refunds;
 pub mod reports;
+pub mod search;
 pub mod webhooks;
 
 use std::str::FromStr;
@@ -189,7 +190,7 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Store::Sqlite(pool))
+        Store::Sqlite(pool).with_search_keys().await
     }
 
     /// A PostgreSQL database (14 or newer). The migrator holds an advisory lock while it
@@ -202,7 +203,20 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Store::Postgres(pool))
+        Store::Postgres(pool).with_search_keys().await
+    }
+
+    /// Gives the texts written before search keys existed theirs (see [`search`]).
+    async fn with_search_keys(self) -> Result<Store, OpenError> {
+        let mut tx = self.write().await.map_err(OpenError::Database)?;
+        let filled = search::fill_missing(&mut tx)
+            .await
+            .map_err(OpenError::Database)?;
+        tx.commit().await.map_err(OpenError::Database)?;
+        if filled > 0 {
+            tracing::info!(texts = filled, "search keys written for older texts");
+        }
+        Ok(self)
     }
 
     pub fn backend(&self) -> Backend {
@@ -367,17 +381,6 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// A LIKE pattern (with `ESCAPE '\'`) for values that contain `text` in any case (the
-/// column is compared `lower(…)`): lowercased, its wildcards `%` and `_` made literal.
-fn contains_pattern(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 /// `$first, $first+1, …` for `n` values: an `IN (…)` list of binds, the same on every
 /// backend.
 fn placeholders(first: usize, n: usize) -> String {
@@ -435,6 +438,76 @@ mod tests {
     #[test]
     fn placeholders_number_binds() {
         assert_eq!(placeholders(2, 3), "$2, $3, $4");
+    }
+
+    /// Texts written before search keys existed get theirs when the server starts, so
+    /// an older database's conversations and payments are found without accents too.
+    #[tokio::test]
+    async fn texts_from_before_search_keys_are_given_theirs_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = SqlitePool::connect_with(options).await.unwrap();
+        let mut before = sqlx::migrate!("./migrations/sqlite");
+        before.migrations = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 13)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        before.run(&pool).await.unwrap();
+        let t = "2026-11-01T10:00:00.000Z";
+        sqlx::raw_sql(&format!(
+            "INSERT INTO brands (id, name, created_at) VALUES ('acme', 'Acme', '{t}');
+             INSERT INTO payments (id, brand_id, title, description, amount_minor, currency, created_at, updated_at)
+                 VALUES ('pay_1', 'acme', 'Café', 'De COLOMBIA', 2500, 'EUR', '{t}', '{t}');
+             INSERT INTO conversations (id, brand_id, visitor_name, visitor_email, visitor_token_hash, created_at, updated_at)
+                 VALUES ('conv_1', 'acme', 'José', 'ÁNGEL@example.com', 'h', '{t}', '{t}');
+             INSERT INTO messages (id, conversation_id, author, author_name, text, created_at)
+                 VALUES ('msg_1', 'conv_1', 'visitor', 'José', '¿Dónde está?', '{t}');"
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+
+        let store = Store::open(&url).await.unwrap();
+        let mut db = store.read().await.unwrap();
+        let keys: (String, String, String, String, String) = on!(&mut db, |c| sqlx::query_as(
+            "SELECT c.visitor_name_key, c.visitor_email_key, m.text_key, p.title_key, p.description_key
+               FROM conversations c, messages m, payments p"
+        )
+        .fetch_one(c)
+        .await)
+        .unwrap();
+        assert_eq!(
+            keys,
+            (
+                "jose".into(),
+                "angel@example.com".into(),
+                "¿donde esta?".into(),
+                "cafe".into(),
+                "de colombia".into()
+            )
+        );
+        let found = conversations::page(
+            &mut db,
+            "acct_1",
+            &["acme".to_owned()],
+            conversations::Filter {
+                search: Some("DONDE"),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+        assert_eq!(found.len(), 1);
     }
 
     /// The refunds migration rebuilds `cards` under the tables that refer to it: a

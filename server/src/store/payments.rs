@@ -5,6 +5,7 @@ use paycard_core::api::Payment;
 use paycard_core::validation::ValidPayment;
 use paycard_core::{Currency, Interval, Recurrence};
 
+use super::search::{contains_pattern, key};
 use super::{Db, Error};
 
 /// Written into each statement at compile time: no SQL is built per call.
@@ -108,14 +109,19 @@ pub async fn picker(
     brand: &str,
     search: Option<&str>,
 ) -> Result<Vec<Payment>, Error> {
-    let pattern = search.map(super::contains_pattern);
+    let pattern = search.map(contains_pattern);
     let rows = on!(db, |c| {
-        sqlx::query_as(concat!("SELECT ", payment_columns!(), " FROM payments WHERE brand_id = $1 AND active = TRUE
-           AND ($2 IS NULL OR lower(title) LIKE $2 ESCAPE '\\' OR lower(description) LIKE $2 ESCAPE '\\')
-         ORDER BY lower(title), id"))
-    .bind(brand)
-    .bind(pattern)
-    .fetch_all(c).await
+        sqlx::query_as(concat!(
+            "SELECT ",
+            payment_columns!(),
+            " FROM payments WHERE brand_id = $1 AND active = TRUE
+           AND ($2 IS NULL OR title_key LIKE $2 ESCAPE '\\' OR description_key LIKE $2 ESCAPE '\\')
+         ORDER BY lower(title), id"
+        ))
+        .bind(brand)
+        .bind(pattern)
+        .fetch_all(c)
+        .await
     })?;
     payments(rows)
 }
@@ -131,8 +137,8 @@ pub async fn insert(
     exec!(db, |c| {
         sqlx::query(
         "INSERT INTO payments (id, brand_id, title, description, amount_minor, currency, recurrence_interval,
-             recurrence_count, active, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9) ON CONFLICT (id) DO NOTHING",
+             recurrence_count, active, created_at, updated_at, title_key, description_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
     )
     .bind(id)
     .bind(&valid.brand_id)
@@ -143,6 +149,8 @@ pub async fn insert(
     .bind(valid.recurrence.map(|r| r.interval.as_str()))
     .bind(valid.recurrence.map(|r| i64::from(r.count)))
     .bind(now)
+    .bind(key(&valid.title))
+    .bind(key(&valid.description))
     .execute(c).await
     })?;
     Ok(())
@@ -158,7 +166,8 @@ pub async fn update(
     exec!(db, |c| {
         sqlx::query(
         "UPDATE payments SET brand_id = $1, title = $2, description = $3, amount_minor = $4, currency = $5,
-             recurrence_interval = $6, recurrence_count = $7, active = $8, updated_at = $9 WHERE id = $10",
+             recurrence_interval = $6, recurrence_count = $7, active = $8, updated_at = $9,
+             title_key = $11, description_key = $12 WHERE id = $10",
     )
     .bind(&valid.brand_id)
     .bind(&valid.title)
@@ -170,6 +179,8 @@ pub async fn update(
     .bind(active)
     .bind(now)
     .bind(id)
+    .bind(key(&valid.title))
+    .bind(key(&valid.description))
     .execute(c).await
     })?;
     Ok(())
