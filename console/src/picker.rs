@@ -5,6 +5,7 @@ use leptos::html;
 use leptos::prelude::*;
 use paycard_core::api::Payment;
 use paycard_core::recurrence::price_text;
+use paycard_core::search::matches;
 use paycard_core::Locale;
 use wasm_bindgen::JsCast;
 
@@ -64,14 +65,12 @@ pub fn Picker(
         }
     });
     let shown = Memo::new(move |_| {
-        let needle = query.get().trim().to_lowercase();
+        // As the server's searches match: any case, with or without accents.
+        let query = query.get();
+        let needle = query.trim();
         payments.get().map(|all| {
             all.into_iter()
-                .filter(|p| {
-                    needle.is_empty()
-                        || p.title.to_lowercase().contains(&needle)
-                        || p.description.to_lowercase().contains(&needle)
-                })
+                .filter(|p| matches(&p.title, needle) || matches(&p.description, needle))
                 .collect::<Vec<_>>()
         })
     });

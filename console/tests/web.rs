@@ -141,6 +141,13 @@ async fn lists_payments_with_their_price_and_searches_them() {
         .unwrap();
     tick().await;
     assert_eq!(titles(&m.root), ["Custom mug"]);
+    // With or without accents, as the server searches.
+    input.set_value("BARÍSTA");
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    tick().await;
+    assert_eq!(titles(&m.root), ["Barista workshop"]);
     input.set_value("nothing like this");
     input
         .dispatch_event(&web_sys::Event::new("input").unwrap())

@@ -17,6 +17,7 @@
 //! - [`gateways`]: the gateway kinds, the editions that offer them, the currencies,
 //!   amounts and recurrences each takes, credential shapes and masking.
 //! - [`locale`]: the two languages the product speaks.
+//! - [`search`]: what a search matches (any case, with or without accents).
 //! - [`api`]: the JSON shapes of the HTTP contract that both sides read and write.
 //! - [`transcript`]: a conversation as a client holds it, kept current by live events.
 //! - [`whole`]: reading JSON numbers that must be whole (`25.0` is 25, `25.5` is not).
@@ -31,6 +32,7 @@ pub mod problem;
 pub mod recurrence;
 #[cfg(feature = "openapi")]
 pub mod schema;
+pub mod search;
 pub mod session;
 pub mod status;
 pub mod transcript;

@@ -4,7 +4,8 @@
 //!   when their time is up (both chat sides see it live), settle payments a crash or a
 //!   lost connection left `processing` by asking their gateway, prune expired sessions,
 //!   stream tickets and old gateway event ids, forget receipts and webhook deliveries
-//!   finished over 30 days ago, and forget idle rate-limit buckets.
+//!   finished over 30 days ago, give older texts their search keys, and forget idle
+//!   rate-limit buckets.
 //! - Every heartbeat: end the live streams whose session was revoked
 //!   ([`crate::domain::streams`]).
 //!
@@ -23,7 +24,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::domain::{accounts, charges, mail, refunds, webhooks};
+use crate::domain::{accounts, charges, chat, mail, refunds, webhooks};
 use crate::state::AppState;
 
 /// The lease key of the housekeeping job ([`crate::store::Store::lease`]).
@@ -61,6 +62,11 @@ pub fn spawn(state: AppState) {
         }
         if let Err(err) = charges::prune_notifications(&state).await {
             tracing::warn!(error = %err, "pruning old gateway notifications failed");
+        }
+        match chat::fill_search_keys(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(texts = n, "search keys written for older texts"),
+            Err(err) => tracing::warn!(error = %err, "writing search keys failed"),
         }
         match mail::prune(&state).await {
             Ok(0) => {}

@@ -379,6 +379,12 @@ pub async fn picker(
     Ok(store::payments::picker(&mut db, &brand, search).await?)
 }
 
+/// Gives searchable texts written without a search key (before keys existed, or by an
+/// older instance during an upgrade) theirs, some at a time: the housekeeping job's.
+pub async fn fill_search_keys(state: &AppState) -> Result<u64, AppError> {
+    Ok(store::search::fill_missing(&state.store, 5_000).await?)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

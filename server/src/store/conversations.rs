@@ -5,8 +5,9 @@ use std::collections::HashSet;
 
 use paycard_core::api::{Conversation, LastMessage};
 
-use super::search::{contains_pattern, key};
+use super::search::contains_pattern;
 use super::{placeholders, Db, Error};
+use paycard_core::search::key;
 
 /// What the visitor's browser said about them when the conversation opened.
 #[derive(Debug, Clone, Default)]
@@ -300,10 +301,10 @@ pub async fn page(
          LEFT JOIN cards k ON k.id = m.card_id
          WHERE ($1 IS NULL OR (c.updated_at, c.id) < ($1, $2)) AND c.brand_id IN ({})
            AND ($5 IS NULL OR ($5 = 1) = (c.closed_at IS NULL))
-           AND ($6 IS NULL OR c.visitor_name_key LIKE $6 ESCAPE '\\'
-                OR COALESCE(c.visitor_email_key, '') LIKE $6 ESCAPE '\\'
+           AND ($6 IS NULL OR COALESCE(c.visitor_name_key, lower(c.visitor_name)) LIKE $6 ESCAPE '\\'
+                OR COALESCE(c.visitor_email_key, lower(c.visitor_email), '') LIKE $6 ESCAPE '\\'
                 OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id
-                             AND s.text_key LIKE $6 ESCAPE '\\'))
+                             AND COALESCE(s.text_key, lower(s.text)) LIKE $6 ESCAPE '\\'))
            AND ($7 IS NULL OR c.id = $7)
          ORDER BY c.updated_at DESC, c.id DESC
          LIMIT $3",

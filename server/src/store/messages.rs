@@ -47,7 +47,7 @@ pub async fn insert_with_key(
     .bind(message.card.as_ref().map(|c| &c.id))
     .bind(&message.created_at)
     .bind(idempotency_key)
-    .bind(message.text.as_deref().map(super::search::key))
+    .bind(message.text.as_deref().map(paycard_core::search::key))
     .execute(c)
     .await
     })?;

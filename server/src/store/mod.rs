@@ -190,7 +190,7 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Store::Sqlite(pool).with_search_keys().await
+        Ok(Store::Sqlite(pool))
     }
 
     /// A PostgreSQL database (14 or newer). The migrator holds an advisory lock while it
@@ -203,20 +203,7 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Store::Postgres(pool).with_search_keys().await
-    }
-
-    /// Gives the texts written before search keys existed theirs (see [`search`]).
-    async fn with_search_keys(self) -> Result<Store, OpenError> {
-        let mut tx = self.write().await.map_err(OpenError::Database)?;
-        let filled = search::fill_missing(&mut tx)
-            .await
-            .map_err(OpenError::Database)?;
-        tx.commit().await.map_err(OpenError::Database)?;
-        if filled > 0 {
-            tracing::info!(texts = filled, "search keys written for older texts");
-        }
-        Ok(self)
+        Ok(Store::Postgres(pool))
     }
 
     pub fn backend(&self) -> Backend {
@@ -440,10 +427,10 @@ mod tests {
         assert_eq!(placeholders(2, 3), "$2, $3, $4");
     }
 
-    /// Texts written before search keys existed get theirs when the server starts, so
-    /// an older database's conversations and payments are found without accents too.
+    /// Texts written before search keys existed are found as before (by `lower()`)
+    /// until the housekeeping job gives them their keys; then without accents too.
     #[tokio::test]
-    async fn texts_from_before_search_keys_are_given_theirs_at_start() {
+    async fn texts_from_before_search_keys_are_found_and_given_their_keys() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("old.db").display());
         let options = SqliteConnectOptions::from_str(&url)
@@ -466,7 +453,8 @@ mod tests {
              INSERT INTO payments (id, brand_id, title, description, amount_minor, currency, created_at, updated_at)
                  VALUES ('pay_1', 'acme', 'Café', 'De COLOMBIA', 2500, 'EUR', '{t}', '{t}');
              INSERT INTO conversations (id, brand_id, visitor_name, visitor_email, visitor_token_hash, created_at, updated_at)
-                 VALUES ('conv_1', 'acme', 'José', 'ÁNGEL@example.com', 'h', '{t}', '{t}');
+                 VALUES ('conv_1', 'acme', 'José', 'ÁNGEL@example.com', 'h', '{t}', '{t}'),
+                        ('conv_2', 'acme', 'ANA', NULL, 'h2', '{t}', '{t}');
              INSERT INTO messages (id, conversation_id, author, author_name, text, created_at)
                  VALUES ('msg_1', 'conv_1', 'visitor', 'José', '¿Dónde está?', '{t}');"
         ))
@@ -476,10 +464,35 @@ mod tests {
         pool.close().await;
 
         let store = Store::open(&url).await.unwrap();
+        let search = |text: &'static str| {
+            let store = &store;
+            async move {
+                let mut db = store.read().await.unwrap();
+                let filter = conversations::Filter {
+                    search: Some(text),
+                    ..Default::default()
+                };
+                conversations::page(&mut db, "acct_1", &["acme".to_owned()], filter, None, 10)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|c| c.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(search("ana").await, ["conv_2"], "found as before meanwhile");
+        assert!(search("jose").await.is_empty());
+
+        assert_eq!(search::fill_missing(&store, 1_000).await.unwrap(), 6);
+        assert_eq!(
+            search::fill_missing(&store, 1_000).await.unwrap(),
+            0,
+            "once"
+        );
         let mut db = store.read().await.unwrap();
         let keys: (String, String, String, String, String) = on!(&mut db, |c| sqlx::query_as(
             "SELECT c.visitor_name_key, c.visitor_email_key, m.text_key, p.title_key, p.description_key
-               FROM conversations c, messages m, payments p"
+               FROM conversations c, messages m, payments p WHERE c.id = 'conv_1'"
         )
         .fetch_one(c)
         .await)
@@ -494,20 +507,8 @@ mod tests {
                 "de colombia".into()
             )
         );
-        let found = conversations::page(
-            &mut db,
-            "acct_1",
-            &["acme".to_owned()],
-            conversations::Filter {
-                search: Some("DONDE"),
-                ..Default::default()
-            },
-            None,
-            10,
-        )
-        .await
-        .unwrap();
-        assert_eq!(found.len(), 1);
+        assert_eq!(search("DONDE").await, ["conv_1"]);
+        assert_eq!(search("jose").await, ["conv_1"]);
     }
 
     /// The refunds migration rebuilds `cards` under the tables that refer to it: a

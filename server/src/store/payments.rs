@@ -5,8 +5,9 @@ use paycard_core::api::Payment;
 use paycard_core::validation::ValidPayment;
 use paycard_core::{Currency, Interval, Recurrence};
 
-use super::search::{contains_pattern, key};
+use super::search::contains_pattern;
 use super::{Db, Error};
+use paycard_core::search::key;
 
 /// Written into each statement at compile time: no SQL is built per call.
 macro_rules! payment_columns {
@@ -115,7 +116,8 @@ pub async fn picker(
             "SELECT ",
             payment_columns!(),
             " FROM payments WHERE brand_id = $1 AND active = TRUE
-           AND ($2 IS NULL OR title_key LIKE $2 ESCAPE '\\' OR description_key LIKE $2 ESCAPE '\\')
+           AND ($2 IS NULL OR COALESCE(title_key, lower(title)) LIKE $2 ESCAPE '\\'
+                OR COALESCE(description_key, lower(description)) LIKE $2 ESCAPE '\\')
          ORDER BY lower(title), id"
         ))
         .bind(brand)

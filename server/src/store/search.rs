@@ -1,23 +1,15 @@
-//! Search that ignores case and accents: "jose" finds "José", "ÁLVARO" finds "álvaro".
+//! Search that ignores case and accents (`paycard_core::search`): "jose" finds "José".
 //!
 //! SQL's `lower()` cannot do this on either backend (SQLite's folds ASCII only; neither
-//! removes accents), so each searchable text is stored with a key ([`key`]) beside it,
-//! written with it, and searches compare keys ([`contains_pattern`]). Rows written
-//! before the keys existed get theirs when the server starts ([`fill_missing`]).
+//! removes accents), so each searchable text is stored with its key beside it, written
+//! with it, and searches compare keys ([`contains_pattern`]). A text without a key yet
+//! (written before keys existed, or by an older instance during a rolling upgrade) is
+//! compared by `lower()` meanwhile, and the housekeeping job gives it one
+//! ([`fill_missing`]).
 
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
+use paycard_core::search::key;
 
-use super::{Db, Error};
-
-/// The text as searches compare it: decomposed (NFKD, so "é" is "e" and a combining
-/// accent, and "ﬁ" is "fi"), without the combining marks, in lower case.
-pub fn key(text: &str) -> String {
-    text.nfkd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+use super::{Error, Store};
 
 /// A LIKE pattern (with `ESCAPE '\'`) for keys that contain `text`'s key: its
 /// wildcards `%` and `_` made literal.
@@ -29,7 +21,9 @@ pub fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Each searchable column and its key's: (table, text column, key column).
+/// Each searchable column and its key's: (table, text column, key column). Each has a
+/// partial index of the rows still without a key, so looking for them costs nothing
+/// once there are none.
 const KEYED: [(&str, &str, &str); 5] = [
     ("conversations", "visitor_name", "visitor_name_key"),
     ("conversations", "visitor_email", "visitor_email_key"),
@@ -38,27 +32,42 @@ const KEYED: [(&str, &str, &str); 5] = [
     ("payments", "description", "description_key"),
 ];
 
-/// Gives every text without its key one, a batch at a time. Returns how many.
-pub async fn fill_missing(db: &mut impl Db) -> Result<u64, Error> {
+/// Texts given their key per write transaction: short, so writers never wait long.
+const BATCH: i64 = 200;
+
+/// Gives texts without a key theirs, up to `at_most` of them, a committed batch at a
+/// time. Returns how many.
+pub async fn fill_missing(store: &Store, at_most: u64) -> Result<u64, Error> {
     let mut filled = 0;
     for (table, column, key_column) in KEYED {
-        loop {
-            let select = format!(
-                "SELECT id, {column} FROM {table} WHERE {key_column} IS NULL AND {column} IS NOT NULL LIMIT 500"
-            );
-            let rows: Vec<(String, String)> =
-                on!(db, |c| sqlx::query_as(&select).fetch_all(c).await)?;
+        let select = format!(
+            "SELECT id, {column} FROM {table} WHERE {key_column} IS NULL AND {column} IS NOT NULL
+             ORDER BY id LIMIT $1"
+        );
+        // Only while it has none: a text changed meanwhile was written with its key.
+        let update =
+            format!("UPDATE {table} SET {key_column} = $1 WHERE id = $2 AND {key_column} IS NULL");
+        while filled < at_most {
+            let rows: Vec<(String, String)> = {
+                let mut db = store.read().await?;
+                on!(&mut db, |c| sqlx::query_as(&select)
+                    .bind(BATCH)
+                    .fetch_all(c)
+                    .await)?
+            };
             if rows.is_empty() {
                 break;
             }
-            let update = format!("UPDATE {table} SET {key_column} = $1 WHERE id = $2");
-            for (id, text) in rows {
-                filled += exec!(db, |c| sqlx::query(&update)
-                    .bind(key(&text))
-                    .bind(&id)
+            let mut tx = store.write().await?;
+            for (id, text) in &rows {
+                exec!(&mut tx, |c| sqlx::query(&update)
+                    .bind(key(text))
+                    .bind(id)
                     .execute(c)
                     .await)?;
             }
+            tx.commit().await?;
+            filled += rows.len() as u64;
         }
     }
     Ok(filled)
@@ -67,16 +76,6 @@ pub async fn fill_missing(db: &mut impl Db) -> Result<u64, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_ignore_case_and_accents_in_any_script() {
-        assert_eq!(key("José Álvaro"), "jose alvaro");
-        assert_eq!(key("ÁNGEL Muñoz"), "angel munoz");
-        assert_eq!(key("Ärger über Öl"), "arger uber ol");
-        assert_eq!(key("Ελληνικά"), "ελληνικα");
-        assert_eq!(key("ﬁnal ①"), "final 1");
-        assert_eq!(key("plain ascii 42"), "plain ascii 42");
-    }
 
     #[test]
     fn patterns_are_keys_with_wildcards_made_literal() {
