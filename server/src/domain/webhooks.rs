@@ -443,7 +443,8 @@ async fn post(state: &AppState, url: &str, secret: &str, payload: &str) -> Tried
 /// list and "Send again": the payload is the card as it was, with its customer.
 pub const KEPT_DAYS: i64 = 30;
 
-/// Forgets the deliveries finished more than [`KEPT_DAYS`] ago. Returns how many.
+/// Forgets the deliveries finished (delivered or given up on) more than [`KEPT_DAYS`]
+/// ago. Returns how many.
 pub async fn prune(state: &AppState) -> Result<u64, AppError> {
     let before = secrets::timestamp(Utc::now() - chrono::Duration::days(KEPT_DAYS));
     let mut db = state.store.read().await?;
@@ -509,6 +510,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, AppError> {
             tried.status_code,
             tried.error.as_deref(),
             next.as_deref(),
+            &secrets::now(),
         )
         .await?;
         db.commit().await?;

@@ -97,14 +97,17 @@ pub async fn not_sent(
     Ok(())
 }
 
-/// Forgets the receipts sent (or given up on) that were queued before `before`.
+/// Forgets the receipts sent (or given up on) before `before`.
 pub async fn prune(db: &mut impl Db, before: &str) -> Result<u64, Error> {
-    Ok(exec!(db, |c| sqlx::query(
-        "DELETE FROM mail_outbox WHERE created_at <= $1 AND status <> 'pending'"
+    Ok(exec!(db, |c| {
+        sqlx::query(
+        "DELETE FROM mail_outbox
+          WHERE created_at <= $1 AND COALESCE(sent_at, last_try_at, created_at) <= $1 AND status <> 'pending'"
     )
     .bind(before)
     .execute(c)
-    .await)?)
+    .await
+    })?)
 }
 
 /// How the outbox stands: pending and sent counts, and the last error (if the last

@@ -212,6 +212,7 @@ pub async fn tried(
     status_code: Option<i64>,
     error: Option<&str>,
     next: Option<&str>,
+    now: &str,
 ) -> Result<(), Error> {
     let status = match (delivered, next) {
         (true, _) => "delivered",
@@ -220,7 +221,8 @@ pub async fn tried(
     };
     exec!(db, |c| sqlx::query(
         "UPDATE webhook_deliveries SET attempts = attempts + 1, status = $1, last_status_code = $2,
-             last_error = $3, next_attempt_at = $4
+             last_error = $3, next_attempt_at = $4,
+             finished_at = CASE WHEN $1 = 'pending' THEN NULL ELSE $6 END
          WHERE id = $5 AND status = 'pending'"
     )
     .bind(status)
@@ -228,15 +230,17 @@ pub async fn tried(
     .bind(error)
     .bind(next)
     .bind(id)
+    .bind(now)
     .execute(c)
     .await)?;
     Ok(())
 }
 
-/// Forgets the deliveries delivered (or given up on) that were queued before `before`.
+/// Forgets the deliveries delivered (or given up on) before `before`.
 pub async fn prune(db: &mut impl Db, before: &str) -> Result<u64, Error> {
     Ok(exec!(db, |c| sqlx::query(
-        "DELETE FROM webhook_deliveries WHERE created_at <= $1 AND status <> 'pending'"
+        "DELETE FROM webhook_deliveries
+          WHERE created_at <= $1 AND finished_at <= $1 AND status <> 'pending'"
     )
     .bind(before)
     .execute(c)
@@ -245,12 +249,14 @@ pub async fn prune(db: &mut impl Db, before: &str) -> Result<u64, Error> {
 
 /// "Send again": due now, whatever became of it.
 pub async fn send_again(db: &mut impl Db, id: &str, now: &str) -> Result<(), Error> {
-    exec!(db, |c| sqlx::query(
-        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1 WHERE id = $2"
+    exec!(db, |c| {
+        sqlx::query(
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1, finished_at = NULL WHERE id = $2"
     )
     .bind(now)
     .bind(id)
     .execute(c)
-    .await)?;
+    .await
+    })?;
     Ok(())
 }
