@@ -351,6 +351,12 @@ async fn check(state: &AppState, refund_id: &str) -> Result<(), AppError> {
     };
     let answer = match Gateway::of(state, &row.gateway, row.gateway_id.as_deref()).await {
         Ok(gateway) => gateway.refund_state(&reference).await,
+        // It may have made the refund: only its dashboard can tell now.
+        Err(AppError::NotFound(_)) => {
+            tracing::error!(refund = %row.id, card = %row.card_id, reference = %reference,
+                "a pending refund's gateway was removed; settle it from the gateway's dashboard");
+            Err(GatewayError::Unavailable("the gateway was removed".into()))
+        }
         Err(err) => Err(GatewayError::Unavailable(err.to_string())),
     };
     let mut tx = state.store.write().await?;
@@ -369,6 +375,9 @@ async fn check(state: &AppState, refund_id: &str) -> Result<(), AppError> {
             }
             let wait = (FIRST_CHECK_AFTER << row.tries.clamp(0, 10)).min(CHECK_AT_MOST_EVERY);
             store::refunds::postpone(&mut tx, &row.id, &in_seconds(wait), &secrets::now()).await?;
+            // Nothing for the outbox to do: no need to wake it.
+            tx.commit().await?;
+            return Ok(());
         }
     }
     state.commit(tx).await?;
