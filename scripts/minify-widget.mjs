@@ -58,6 +58,8 @@ const [wasmName] = readdirSync(staging).filter((f) => f.endsWith('_bg.wasm'));
 if (!glueName || !wasmName) throw new Error('no JS glue or wasm in the staging directory');
 const wasmBefore = readFileSync(join(staging, wasmName));
 const { wasm, mapping } = minifyImports(wasmBefore, './paycard-widget_bg.js');
+// wasm-bindgen names its import module after the glue: none found means that changed.
+if (Object.keys(mapping).length === 0) throw new Error('no import of ./paycard-widget_bg.js to rename');
 const importsOf = (bytes) => WebAssembly.Module.imports(new WebAssembly.Module(bytes));
 if (importsOf(wasm).length !== importsOf(wasmBefore).length) throw new Error('imports lost in renaming');
 const glue = readFileSync(join(staging, glueName), 'utf8');
@@ -65,8 +67,9 @@ let { code } = await minify(glue, options(true));
 // Each import is one key of the glue's import object: renamed where it stands, once.
 for (const [long, short] of Object.entries(mapping)) {
   const keys = code.split(`${long}:`).length - 1;
-  if (keys !== 1 || code.split(long).length - 1 !== 1) {
-    throw new Error(`the glue names the import ${long} ${keys} times as a key`);
+  const all = code.split(long).length - 1;
+  if (keys !== 1 || all !== 1) {
+    throw new Error(`the glue names the import ${long} ${all} times, ${keys} of them as a key: one was expected`);
   }
   code = code.replace(`${long}:`, `${short}:`);
 }
