@@ -2612,3 +2612,97 @@ async fn searches_ignore_case_and_accents_in_names_emails_messages_and_payments(
         assert_eq!(titles, ["Café de Colombia"], "{q}");
     }
 }
+
+/// The live event log keeps a week: older events are deleted (the newest is always
+/// kept), and a stream resuming from before what is left is told to reload (`closed`,
+/// `stale`, with where the log now ends) instead of silently missing events; one
+/// resuming from there, or later, streams as before.
+#[tokio::test]
+async fn the_event_log_keeps_a_week_and_a_stream_from_before_it_is_told_to_reload() {
+    // Housekeeping every 2 s.
+    let s = TestServer::start_with(&[("PAYCARD_CARD_TTL_SECONDS", "8")]).await;
+    let op = s.operator().await;
+    let (conv, visitor) = s.conversation("acme").await;
+    for text in ["one", "two", "three"] {
+        let res = s
+            .post_json(
+                &format!("/api/v1/conversations/{conv}/messages"),
+                Some(&visitor),
+                json!({"text": text}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+    }
+    let seqs = s
+        .rows("SELECT CAST(seq AS TEXT) FROM events ORDER BY seq", &[])
+        .await;
+    let first: i64 = seqs[0][0].clone().unwrap().parse().unwrap();
+    let newest: i64 = seqs.last().unwrap()[0].clone().unwrap().parse().unwrap();
+    assert!(newest > first + 1);
+    // All of them eight days old: all but the newest go.
+    s.sql(
+        "UPDATE events SET created_at = '2000-01-01T00:00:00.000Z'",
+        &[],
+    )
+    .await;
+    let until = tokio::time::Instant::now() + Duration::from_secs(15);
+    while s
+        .rows("SELECT CAST(seq AS TEXT) FROM events", &[])
+        .await
+        .len()
+        != 1
+    {
+        assert!(
+            tokio::time::Instant::now() < until,
+            "old events were not pruned"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        s.value("SELECT CAST(seq AS TEXT) FROM events", &[]).await,
+        newest.to_string()
+    );
+
+    // From before the log: reload, for the visitor and for an operator.
+    let stale = format!(r#"{{"reason":"stale","latest":{newest}}}"#);
+    let mut live = visitor_stream(&s, &conv, &visitor, Some(&first.to_string())).await;
+    let told = live.next(Duration::from_secs(5)).await.expect("an event");
+    assert_eq!(
+        (told.event.as_deref(), told.data.as_str()),
+        (Some("closed"), stale.as_str())
+    );
+    let res = s
+        .http
+        .get(s.url("/api/v1/operator/events"))
+        .bearer_auth(&op)
+        .header("last-event-id", first.to_string())
+        .send()
+        .await
+        .unwrap();
+    let told = SseClient::connect(res)
+        .await
+        .next(Duration::from_secs(5))
+        .await
+        .expect("an event");
+    assert_eq!(told.data, stale);
+
+    // From where the log now begins (or the newest, as the reload says): as before.
+    let mut live = visitor_stream(&s, &conv, &visitor, Some(&(newest - 1).to_string())).await;
+    let replayed = live.next(Duration::from_secs(5)).await.expect("the newest");
+    assert_eq!(replayed.id, Some(newest.to_string()));
+    let mut live = visitor_stream(&s, &conv, &visitor, Some(&newest.to_string())).await;
+    let res = s
+        .post_json(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&visitor),
+            json!({"text": "four"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let next = live
+        .next(Duration::from_secs(5))
+        .await
+        .expect("a new message");
+    assert_eq!(next.event.as_deref(), Some("message"));
+    assert!(next.data.contains("four"), "{}", next.data);
+}
