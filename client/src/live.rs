@@ -187,21 +187,6 @@ pub fn spawn_live(
                     // this one polls a while instead of taking a stream back from
                     // another, which would only bounce between them.
                     Followed::Replaced => failures = config.retry_delays_ms.len(),
-                    // Away longer than the server's log reaches back: reload what is
-                    // shown, then resume after the reload (or, when nothing changed,
-                    // after the log's end), at once.
-                    Followed::Stale(latest) => match source.poll().await {
-                        Ok(seen) => {
-                            last = seen.unwrap_or(latest);
-                            failures = 0;
-                            continue;
-                        }
-                        Err(ApiError::Http { status: 401, .. }) => {
-                            status.set(LiveStatus::Revoked);
-                            return;
-                        }
-                        Err(_) => {}
-                    },
                 }
             }
             if flag.get() {
@@ -271,9 +256,6 @@ enum Followed {
     Revoked,
     /// The server closed it for a newer stream of the same visitor or session.
     Replaced,
-    /// The server no longer has every event after the one asked for (its log keeps a
-    /// week): reload, then resume after the event it names.
-    Stale(i64),
 }
 
 /// Follows one EventSource until it fails, the server closes it, or `stop` is set.
@@ -343,11 +325,6 @@ async fn follow(
             {
                 ended = if data.contains("\"revoked\"") {
                     Followed::Revoked
-                } else if data.contains("\"stale\"") {
-                    // `{"reason":"stale","latest":N}`
-                    let closed = js_sys::JSON::parse(&data).unwrap_or_default();
-                    let latest = crate::wire::Fields::of(&closed).and_then(|f| f.get("latest"));
-                    Followed::Stale(latest.unwrap_or_default())
                 } else {
                     Followed::Replaced
                 };

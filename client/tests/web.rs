@@ -396,66 +396,6 @@ async fn retry_now_tries_the_stream_again_at_once() {
     drop(handle);
 }
 
-/// A source whose server no longer has the events after the client's last one: its
-/// stream says so at once (`closed`, `stale`, the log's end at 77). Records where each
-/// stream was asked to resume, and counts reloads; a reload finds nothing changed.
-struct StaleStream {
-    resumed_after: Rc<RefCell<Vec<i64>>>,
-    reloads: Rc<Cell<u32>>,
-}
-
-impl LiveSource for StaleStream {
-    fn stream_url(&self, last: i64) -> LocalFuture<Result<String, ApiError>> {
-        self.resumed_after.borrow_mut().push(last);
-        Box::pin(async {
-            Ok(
-                "data:text/event-stream,event:%20closed%0Adata:%20%7B%22reason%22:%22stale%22,%22latest%22:77%7D%0A%0A"
-                    .to_owned(),
-            )
-        })
-    }
-
-    fn poll(&self) -> LocalFuture<Result<Option<i64>, ApiError>> {
-        self.reloads.set(self.reloads.get() + 1);
-        Box::pin(async { Ok(None) })
-    }
-}
-
-/// Away longer than the server's log reaches back: the client reloads, then resumes
-/// after the log's end at once (not after a polling spell, and not from where it was).
-#[wasm_bindgen_test]
-async fn a_stream_told_its_resume_point_is_too_old_reloads_and_resumes_at_the_logs_end() {
-    let _owner = Owner::new();
-    let source = Rc::new(StaleStream {
-        resumed_after: Rc::new(RefCell::new(Vec::new())),
-        reloads: Rc::new(Cell::new(0)),
-    });
-    let (resumed_after, reloads) = (source.resumed_after.clone(), source.reloads.clone());
-    let status = RwSignal::new(LiveStatus::Connecting);
-    let config = LiveConfig {
-        poll_every_ms: 60_000,
-        retry_stream_after_ms: 60_000,
-        ..LiveConfig::default()
-    };
-    let handle = spawn_live(source, 5, Rc::new(|_| ()), status, config);
-    for _ in 0..100 {
-        if resumed_after.borrow().len() >= 2 {
-            break;
-        }
-        gloo_timers::future::TimeoutFuture::new(20).await;
-    }
-    drop(handle);
-    let resumed = resumed_after.borrow().clone();
-    assert!(resumed.len() >= 2, "it streamed again: {resumed:?}");
-    assert_eq!(
-        &resumed[..2],
-        [5, 77],
-        "from its own point, then the log's end"
-    );
-    assert!(reloads.get() >= 1, "it reloaded first");
-    assert_ne!(status.get_untracked(), LiveStatus::Polling);
-}
-
 #[wasm_bindgen_test]
 async fn an_admin_sees_refund_on_a_paid_card_until_all_of_it_is_refunded() {
     let refunded = RwSignal::new(Vec::<(String, i64)>::new());

@@ -4,8 +4,8 @@
 //!   when their time is up (both chat sides see it live), settle payments a crash or a
 //!   lost connection left `processing` by asking their gateway, prune expired sessions,
 //!   stream tickets and old gateway event ids, forget receipts and webhook deliveries
-//!   finished over 30 days ago and live events over a week old, give older texts their
-//!   search keys, and forget idle rate-limit buckets.
+//!   finished over 30 days ago, give older texts their search keys, and forget idle
+//!   rate-limit buckets.
 //! - Every heartbeat: end the live streams whose session was revoked
 //!   ([`crate::domain::streams`]).
 //!
@@ -24,7 +24,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::domain::{accounts, charges, chat, live, mail, refunds, webhooks};
+use crate::domain::{accounts, charges, chat, mail, refunds, webhooks};
 use crate::state::AppState;
 
 /// The lease key of the housekeeping job ([`crate::store::Store::lease`]).
@@ -62,11 +62,6 @@ pub fn spawn(state: AppState) {
         }
         if let Err(err) = charges::prune_notifications(&state).await {
             tracing::warn!(error = %err, "pruning old gateway notifications failed");
-        }
-        match live::prune(&state.store).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(events = n, "forgot events older than the live log keeps"),
-            Err(err) => tracing::warn!(error = %err, "pruning the live event log failed"),
         }
         match chat::fill_search_keys(&state).await {
             Ok(0) => {}

@@ -58,26 +58,6 @@ async fn resume_point(
 
 type EventSse = Sse<KeepAliveStream<BoxStream<'static, Result<Event, Infallible>>>>;
 
-/// The stream for a client resuming from before the log's oldest event: events it has
-/// not seen were pruned, so it is told to reload its snapshot (`closed`, `stale`) and
-/// where the log now ends, instead of silently missing them.
-async fn resume_or_reload(
-    state: AppState,
-    caller: &Caller,
-    scope: Scope,
-    after: i64,
-) -> Result<EventSse, AppError> {
-    if !live::resumes_too_late(&state.store, after).await? {
-        return Ok(sse(state, caller, scope, after));
-    }
-    let latest = live::latest_seq(&state.store).await?;
-    let reload = Event::default()
-        .event("closed")
-        .data(format!("{{\"reason\":\"stale\",\"latest\":{latest}}}"));
-    let once = futures_util::stream::once(async move { Ok(reload) });
-    Ok(Sse::new(once.boxed()).keep_alive(KeepAlive::new()))
-}
-
 fn sse(state: AppState, caller: &Caller, scope: Scope, after: i64) -> EventSse {
     let registration = state
         .streams
@@ -133,7 +113,7 @@ pub async fn visitor_events(
         Caller::Operator(_) => return Err(AppError::Forbidden),
     }
     let after = resume_point(&state, &headers, &uri).await?;
-    resume_or_reload(state, &caller, Scope::Conversation(id), after).await
+    Ok(sse(state, &caller, Scope::Conversation(id), after))
 }
 
 /// Every conversation of the operator's brands, live, and their payments (`payment` events).
@@ -154,7 +134,7 @@ pub async fn operator_events(
     };
     let scope = Scope::Brands(who.account.brands.clone());
     let after = resume_point(&state, &headers, &uri).await?;
-    resume_or_reload(state, &caller, scope, after).await
+    Ok(sse(state, &caller, scope, after))
 }
 
 /// The visitor's and the operators' event streams.

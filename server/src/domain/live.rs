@@ -342,29 +342,6 @@ impl Hub {
     }
 }
 
-/// How long the event log keeps an event: a stream resumes from the log after a dropped
-/// connection (seconds, or a laptop's night); a client gone longer is told to reload
-/// ([`resumes_too_late`]).
-pub const KEPT_DAYS: i64 = 7;
-
-/// Deletes events older than [`KEPT_DAYS`], some at a time (the newest is always kept).
-/// Returns how many.
-pub async fn prune(store: &Store) -> Result<u64, store::Error> {
-    let before = crate::secrets::timestamp(chrono::Utc::now() - chrono::Duration::days(KEPT_DAYS));
-    let mut db = store.read().await?;
-    store::events::prune(&mut db, &before, 10_000).await
-}
-
-/// Whether events after `after` may have been pruned: the client's view is older than
-/// the log, so it must reload its snapshot rather than resume (it would miss events).
-/// Sequence numbers below the oldest kept one were pruned, or never committed.
-pub async fn resumes_too_late(store: &Store, after: i64) -> Result<bool, store::Error> {
-    let mut db = store.read().await?;
-    Ok(store::events::oldest(&mut db)
-        .await?
-        .is_some_and(|oldest| after < oldest - 1))
-}
-
 /// The newest event's sequence number: where a stream that asks for no past starts.
 pub async fn latest_seq(store: &Store) -> Result<i64, store::Error> {
     let mut db = store.read().await?;

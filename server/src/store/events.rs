@@ -65,28 +65,6 @@ pub async fn latest(db: &mut impl Db) -> Result<i64, Error> {
     .await)
 }
 
-/// The oldest event still in the log (`None` when it is empty).
-pub async fn oldest(db: &mut impl Db) -> Result<Option<i64>, Error> {
-    on!(db, |c| sqlx::query_scalar("SELECT MIN(seq) FROM events")
-        .fetch_one(c)
-        .await)
-}
-
-/// Deletes up to `limit` of the oldest events written before `before`, never the newest
-/// of all (where a stream that asks for no past starts). Returns how many.
-pub async fn prune(db: &mut impl Db, before: &str, limit: i64) -> Result<u64, Error> {
-    exec!(db, |c| sqlx::query(
-        "DELETE FROM events WHERE seq IN (
-             SELECT seq FROM events
-              WHERE created_at < $1 AND seq < (SELECT MAX(seq) FROM events)
-              ORDER BY seq LIMIT $2)"
-    )
-    .bind(before)
-    .bind(limit)
-    .execute(c)
-    .await)
-}
-
 /// The newest event of a conversation (0 when there is none).
 pub async fn latest_in_conversation(db: &mut impl Db, conversation_id: &str) -> Result<i64, Error> {
     on!(db, |c| sqlx::query_scalar(
