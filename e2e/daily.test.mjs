@@ -549,3 +549,38 @@ test('retry now: after an outage the visitor and the operator need not wait for 
   await visitor.close();
   await context.close();
 });
+
+test('live updates back after polling: the operator counts each unread message once', async () => {
+  // The operator's stream is refused from the start (as by a proxy that drops it): the
+  // console polls.
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+  await context.route('**/api/v1/operator/events**', (route) => route.abort());
+  const op = await context.newPage();
+  await op.goto(`${server.base}/console`);
+  await op.getByRole('textbox', { name: 'Email' }).fill('operator@example.com');
+  await op.getByLabel('Password').fill(DEMO_PASSWORD);
+  await op.getByRole('button', { name: 'Sign in' }).click();
+  const list = op.getByRole('navigation', { name: 'Conversations' });
+  await op.getByText('Reconnecting… updates may be late.').first().waitFor({ timeout: 15_000 });
+  const post = (path, body, token) => fetch(`${server.base}${path}`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const opened = await (await post('/api/v1/conversations', { brand_id: 'acme', visitor_name: 'Polled Paula' })).json();
+  const said = await post(`/api/v1/conversations/${opened.conversation.id}/messages`, { text: 'Anyone there?' }, opened.visitor_token);
+  assert.equal(said.status, 201);
+  // Only a poll can bring it while the stream is refused.
+  const entry = list.getByRole('link').filter({ hasText: 'Polled Paula' });
+  await entry.getByText('(1 unread)').waitFor({ timeout: 25_000 });
+
+  // The stream is let through again and resumes after what the poll brought: the
+  // message is not counted a second time.
+  await context.unroute('**/api/v1/operator/events**');
+  const retry = op.getByRole('button', { name: 'Retry now' });
+  await retry.click({ timeout: 2_000 }).catch(() => {});
+  await retry.waitFor({ state: 'detached', timeout: 10_000 });
+  await op.waitForTimeout(1_500);
+  assert.equal(await entry.locator('.conv__count').textContent(), '1');
+  await entry.getByText('(1 unread)').waitFor();
+  await context.close();
+});

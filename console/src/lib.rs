@@ -213,11 +213,15 @@ fn Workspace(
             Box::pin(async move {
                 // Polling may have missed payment events: let an open picker reload.
                 payments_changed.update(|n| *n += 1);
-                refresh_first_page(&api, conversations, older, filter).await?;
-                match open.get_untracked() {
-                    Some(id) => reload(&api, &id, transcript).await.map(Some),
-                    None => Ok(None),
+                let listed_after = refresh_first_page(&api, conversations, older, filter).await?;
+                if let Some(id) = open.get_untracked() {
+                    reload(&api, &id, transcript).await?;
                 }
+                // The stream resumes after the event the list reflects: the list was read
+                // first, so nothing after it is skipped, and nothing it counts (unread
+                // lines) is counted again; the open transcript, read later, takes the
+                // few events in between again harmlessly (by id and card version).
+                Ok(listed_after)
             })
         })
     };
@@ -601,17 +605,19 @@ async fn list_page(
 }
 
 /// Reloads the newest page of conversations into `list`, keeping the older pages the
-/// operator has already scrolled to (see [`merge_first_page`]).
+/// operator has already scrolled to (see [`merge_first_page`]). Returns the event the
+/// list now reflects, unless the answer was for a filter since changed.
 async fn refresh_first_page(
     api: &Api,
     list: RwSignal<Option<Vec<Conversation>>>,
     older: RwSignal<Option<String>>,
     filter: RwSignal<ListFilter>,
-) -> Result<(), ApiError> {
+) -> Result<Option<i64>, ApiError> {
     let listed = list_page(api, filter, None).await?;
     if !listed.current {
-        return Ok(());
+        return Ok(None);
     }
+    let after = listed.after;
     let page = listed.page;
     list.update(|list| {
         let list = list.get_or_insert_with(Vec::new);
@@ -620,7 +626,7 @@ async fn refresh_first_page(
             older.set(page.next);
         }
     });
-    Ok(())
+    Ok(Some(after))
 }
 
 /// Puts a fresh first page at the head of `list`. The conversations loaded beyond it
