@@ -281,3 +281,17 @@ async fn card_numbers_appear_in_no_log_and_no_file() {
         }
     }
 }
+
+/// A SIGTERM as soon as the server says it is listening (a service manager restarting
+/// it at once) stops it gracefully: the handler is in place before that line.
+#[tokio::test]
+async fn a_sigterm_right_after_start_stops_it_gracefully() {
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let server = start(&dir.path().join("paycard.db"), Some("demo-pass"));
+        assert!(
+            server.terminate(),
+            "round {round}: killed by the signal, not stopped"
+        );
+    }
+}
