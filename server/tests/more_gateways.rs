@@ -1447,22 +1447,13 @@ async fn ask_refund(w: &World, p: &Paying, amount: i64) -> Value {
     res.json().await.unwrap()
 }
 
-/// Makes the pending refunds due now, again each round (the worker's own write may
-/// land after ours), until the card's refunded total is `total` (15 s at most).
+/// Waits until the card's refunded total is `total`, asking about pending refunds now.
 async fn until_refunded(w: &World, p: &Paying, total: i64) {
-    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
-    while w.card(p).await["refunded_minor"] != total {
-        assert!(
-            tokio::time::Instant::now() < until,
-            "the pending refund was not settled by asking its gateway"
-        );
-        w.s.sql(
-            "UPDATE refunds SET next_try_at = '2000-01-01T00:00:00.000Z' WHERE status = 'pending'",
-            &[],
-        )
-        .await;
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    w.s.until_pending_refunds_settle(
+        "the pending refund was not settled by asking its gateway",
+        || async { w.card(p).await["refunded_minor"] == total },
+    )
+    .await;
 }
 
 #[tokio::test]

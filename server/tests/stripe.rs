@@ -1389,43 +1389,12 @@ async fn a_refund_asked_while_stripe_is_down_is_sent_when_it_is_back() {
 
     w.stripe.lock().unwrap().down = false;
     w.stripe.lock().unwrap().refund_status = Some("succeeded".into());
-    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
-    while w.card(&p).await["refunded_minor"] != 700 {
-        assert!(
-            tokio::time::Instant::now() < until,
-            "the refund was not sent again"
-        );
-        // Due now rather than after its back-off, again each round: a try still under way
-        // when Stripe was down writes its own back-off when it ends.
-        w.s.sql(
-            "UPDATE refunds SET next_try_at = '2000-01-01T00:00:00.000Z' WHERE status = 'pending'",
-            &[],
-        )
-        .await;
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    w.s.until_pending_refunds_settle("the refund was not sent again", || async {
+        w.card(&p).await["refunded_minor"] == 700
+    })
+    .await;
     assert_eq!(w.stripe.lock().unwrap().refunds.len(), 1, "sent once");
     assert_eq!(refunds_of(&w, &admin, &p).await[0]["status"], "succeeded");
-}
-
-/// Makes the pending refunds due now (rather than after their wait), then waits up to
-/// 15 s, making them due again each round (the worker's own write may land after
-/// ours), until `done` holds.
-async fn until_refunds_settle<F, Fut>(w: &World, what: &str, done: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
-    while !done().await {
-        assert!(tokio::time::Instant::now() < until, "{what}");
-        w.s.sql(
-            "UPDATE refunds SET next_try_at = '2000-01-01T00:00:00.000Z' WHERE status = 'pending'",
-            &[],
-        )
-        .await;
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]
@@ -1448,13 +1417,12 @@ async fn a_refund_whose_notification_never_comes_is_settled_by_asking_stripe() {
     );
 
     // Asked while Stripe still says pending: nothing changes, and it is asked again later.
-    until_refunds_settle(&w, "Stripe was not asked about the refund", || async {
+    w.s.until_pending_refunds_settle("Stripe was not asked about the refund", || async {
         w.stripe.lock().unwrap().refund_reads > 0
     })
     .await;
     let waits_again = || async { w.s.value(next_ask, &[first_id]).await.as_str() > "2001" };
-    until_refunds_settle(
-        &w,
+    w.s.until_pending_refunds_settle(
         "the refund was not put off after a pending answer",
         || async {
             // Asked and not made due by this loop since: the worker put it off.
@@ -1468,7 +1436,7 @@ async fn a_refund_whose_notification_never_comes_is_settled_by_asking_stripe() {
 
     // Stripe settled it without a word: asked, the card has it.
     w.stripe.lock().unwrap().refunds[0]["status"] = json!("succeeded");
-    until_refunds_settle(&w, "the settled refund did not reach the card", || async {
+    w.s.until_pending_refunds_settle("the settled refund did not reach the card", || async {
         w.card(&p).await["refunded_minor"] == 900
     })
     .await;
@@ -1482,7 +1450,7 @@ async fn a_refund_whose_notification_never_comes_is_settled_by_asking_stripe() {
         stripe.refunds[1]["status"] = json!("canceled");
         stripe.refunds[1]["failure_reason"] = json!("expired_or_canceled_card");
     }
-    until_refunds_settle(&w, "the cancelled refund was not failed", || async {
+    w.s.until_pending_refunds_settle("the cancelled refund was not failed", || async {
         refunds_of(&w, &admin, &p).await[1]["status"] == "failed"
     })
     .await;

@@ -307,6 +307,26 @@ impl TestServer {
         self.state.store.rows_for_tests(sql, binds).await.unwrap()
     }
 
+    /// Makes the pending refunds due now rather than after their wait, again each round
+    /// (a try or check still under way writes its own wait when it ends), until `done`
+    /// holds; fails with `what` after 15 s.
+    pub async fn until_pending_refunds_settle<F, Fut>(&self, what: &str, done: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let until = tokio::time::Instant::now() + Duration::from_secs(15);
+        while !done().await {
+            assert!(tokio::time::Instant::now() < until, "{what}");
+            self.sql(
+                "UPDATE refunds SET next_try_at = '2000-01-01T00:00:00.000Z' WHERE status = 'pending'",
+                &[],
+            )
+            .await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The single value of a query, as text.
     pub async fn value(&self, sql: &str, binds: &[&str]) -> String {
         let rows = self.rows(sql, binds).await;
