@@ -427,11 +427,9 @@ mod tests {
         assert_eq!(placeholders(2, 3), "$2, $3, $4");
     }
 
-    /// Texts written before search keys existed are found as before (by `lower()`)
-    /// until the housekeeping job gives them their keys; then without accents too.
-    #[tokio::test]
-    async fn texts_from_before_search_keys_are_found_and_given_their_keys() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A SQLite database at `dir` migrated up to (not including) migration `version`,
+    /// holding `rows` (SQL): a server's database from before a change. Returns its URL.
+    async fn database_before(dir: &tempfile::TempDir, version: i64, rows: &str) -> String {
         let url = format!("sqlite://{}", dir.path().join("old.db").display());
         let options = SqliteConnectOptions::from_str(&url)
             .unwrap()
@@ -442,13 +440,23 @@ mod tests {
         before.migrations = before
             .migrations
             .iter()
-            .filter(|m| m.version < 13)
+            .filter(|m| m.version < version)
             .cloned()
             .collect::<Vec<_>>()
             .into();
         before.run(&pool).await.unwrap();
+        sqlx::raw_sql(rows).execute(&pool).await.unwrap();
+        pool.close().await;
+        url
+    }
+
+    /// Texts written before search keys existed are found as before (by `lower()`)
+    /// until the housekeeping job gives them their keys; then without accents too.
+    #[tokio::test]
+    async fn texts_from_before_search_keys_are_found_and_given_their_keys() {
+        let dir = tempfile::tempdir().unwrap();
         let t = "2026-11-01T10:00:00.000Z";
-        sqlx::raw_sql(&format!(
+        let url = database_before(&dir, 13, &format!(
             "INSERT INTO brands (id, name, created_at) VALUES ('acme', 'Acme', '{t}');
              INSERT INTO payments (id, brand_id, title, description, amount_minor, currency, created_at, updated_at)
                  VALUES ('pay_1', 'acme', 'Café', 'De COLOMBIA', 2500, 'EUR', '{t}', '{t}');
@@ -458,10 +466,7 @@ mod tests {
              INSERT INTO messages (id, conversation_id, author, author_name, text, created_at)
                  VALUES ('msg_1', 'conv_1', 'visitor', 'José', '¿Dónde está?', '{t}');"
         ))
-        .execute(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
+        .await;
 
         let store = Store::open(&url).await.unwrap();
         let search = |text: &'static str| {
@@ -516,23 +521,8 @@ mod tests {
     #[tokio::test]
     async fn the_refunds_migration_keeps_every_card_and_what_refers_to_it() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("old.db").display());
-        let options = SqliteConnectOptions::from_str(&url)
-            .unwrap()
-            .create_if_missing(true)
-            .foreign_keys(true);
-        let pool = SqlitePool::connect_with(options).await.unwrap();
-        let mut before = sqlx::migrate!("./migrations/sqlite");
-        before.migrations = before
-            .migrations
-            .iter()
-            .filter(|m| m.version < 8)
-            .cloned()
-            .collect::<Vec<_>>()
-            .into();
-        before.run(&pool).await.unwrap();
         let t = "2026-11-01T10:00:00.000Z";
-        sqlx::raw_sql(&format!(
+        let url = database_before(&dir, 8, &format!(
             "INSERT INTO brands (id, name, created_at) VALUES ('acme', 'Acme', '{t}');
              INSERT INTO payments (id, brand_id, title, amount_minor, currency, created_at, updated_at)
                  VALUES ('pay_1', 'acme', 'Mug', 2500, 'EUR', '{t}', '{t}');
@@ -550,10 +540,7 @@ mod tests {
                  VALUES ('att_1', 'card_1', 'succeeded', 2500, 'EUR', 'sandbox', '{t}');
              INSERT INTO checkout_tokens (token_hash, card_id, created_at) VALUES ('tok', 'card_2', '{t}');"
         ))
-        .execute(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
+        .await;
 
         let store = Store::open(&url).await.unwrap();
         let Store::Sqlite(pool) = &store else {
