@@ -26,8 +26,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
-use std::sync::LazyLock;
-
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -110,11 +108,16 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
 /// The JSON API and the gateways' webhooks, each module's routes with their documents,
 /// and `/api/openapi.json` made of those documents.
 pub fn router() -> Router<AppState> {
-    routes()
-        .route("/api/openapi.json", get(openapi))
-        .layer(axum::middleware::map_response(json_errors))
-        .split_for_parts()
-        .0
+    let (api, mut document) = routes().split_for_parts();
+    // The schemas come with the routes: the time zones are filled in after them.
+    TimeZones.modify(&mut document);
+    let document =
+        Bytes::from(serde_json::to_vec(&document).expect("the OpenAPI document is JSON"));
+    api.route(
+        "/api/openapi.json",
+        get(move || async move { ([(CONTENT_TYPE, "application/json")], document) }),
+    )
+    .layer(axum::middleware::map_response(json_errors))
 }
 
 /// Every documented route. The API's bodies are held to [`MAX_BODY_BYTES`]; the
@@ -191,17 +194,3 @@ pub(crate) async fn json_errors(response: Response) -> Response {
     )
 )]
 pub struct ApiDoc;
-
-/// `GET /api/openapi.json`, generated from the handlers' annotations and the shared types
-/// (once: it never changes while the server runs).
-async fn openapi() -> Response {
-    static DOCUMENT: LazyLock<Bytes> = LazyLock::new(|| {
-        let mut document = routes().into_openapi();
-        // The schemas come with the routes: the time zones are filled in after them.
-        TimeZones.modify(&mut document);
-        serde_json::to_vec(&document)
-            .expect("the OpenAPI document is JSON")
-            .into()
-    });
-    ([(CONTENT_TYPE, "application/json")], DOCUMENT.clone()).into_response()
-}
