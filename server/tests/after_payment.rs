@@ -20,6 +20,44 @@ async fn add_endpoint(s: &TestServer, admin: &str, body: Value) -> Value {
     res.json().await.unwrap()
 }
 
+/// A server that sends receipts to an SMTP sink and every event of acme to a webhook
+/// receiver, both on loopback.
+struct Notified {
+    smtp: SmtpSink,
+    receiver: WebhookReceiver,
+    s: TestServer,
+    admin: String,
+    /// The endpoint as created (its secret is shown this once).
+    endpoint: Value,
+}
+
+async fn notified(more: &[(&str, &str)]) -> Notified {
+    let smtp = SmtpSink::start().await;
+    let receiver = WebhookReceiver::start().await;
+    let url = smtp.url();
+    let mut vars = vec![
+        ("PAYCARD_SMTP_URL", url.as_str()),
+        ("PAYCARD_MAIL_FROM", "Acme Payments <pay@acme.test>"),
+        ("PAYCARD_WEBHOOK_ALLOW_PRIVATE", "1"),
+    ];
+    vars.extend_from_slice(more);
+    let s = TestServer::start_with(&vars).await;
+    let admin = s.admin().await;
+    let endpoint = add_endpoint(
+        &s,
+        &admin,
+        json!({"url": receiver.url, "brand_ids": ["acme"]}),
+    )
+    .await;
+    Notified {
+        smtp,
+        receiver,
+        s,
+        admin,
+        endpoint,
+    }
+}
+
 /// The mail status (`GET /api/v1/admin/mail`) once `ready` holds of it, or as it is
 /// after [`WAIT`]: the caller asserts on it.
 async fn mail_status_once(s: &TestServer, admin: &str, ready: impl Fn(&Value) -> bool) -> Value {
@@ -52,21 +90,13 @@ async fn refund(s: &TestServer, admin: &str, card: &str, body: Value) -> Value {
 
 #[tokio::test]
 async fn a_payment_and_its_refunds_send_receipts_and_signed_webhooks() {
-    let smtp = SmtpSink::start().await;
-    let receiver = WebhookReceiver::start().await;
-    let s = TestServer::start_with(&[
-        ("PAYCARD_SMTP_URL", &smtp.url()),
-        ("PAYCARD_MAIL_FROM", "Acme Payments <pay@acme.test>"),
-        ("PAYCARD_WEBHOOK_ALLOW_PRIVATE", "1"),
-    ])
-    .await;
-    let admin = s.admin().await;
-    let endpoint = add_endpoint(
-        &s,
-        &admin,
-        json!({"url": receiver.url, "brand_ids": ["acme"]}),
-    )
-    .await;
+    let Notified {
+        smtp,
+        receiver,
+        s,
+        admin,
+        endpoint,
+    } = notified(&[]).await;
     let secret = endpoint["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"), "{endpoint}");
     assert_eq!(
@@ -446,22 +476,16 @@ async fn deliveries(s: &TestServer, admin: &str, endpoint: &str) -> Value {
 
 #[tokio::test]
 async fn receipts_and_webhook_deliveries_are_forgotten_30_days_after_they_are_done() {
-    let smtp = SmtpSink::start().await;
-    let receiver = WebhookReceiver::start().await;
-    let s = TestServer::start_with(&[
-        ("PAYCARD_SMTP_URL", &smtp.url()),
-        ("PAYCARD_MAIL_FROM", "Acme Payments <pay@acme.test>"),
-        ("PAYCARD_WEBHOOK_ALLOW_PRIVATE", "1"),
+    let Notified {
+        smtp,
+        receiver,
+        s,
+        admin,
+        endpoint,
+    } = notified(&[
         // Housekeeping every 2 s.
         ("PAYCARD_CARD_TTL_SECONDS", "8"),
     ])
-    .await;
-    let admin = s.admin().await;
-    let endpoint = add_endpoint(
-        &s,
-        &admin,
-        json!({"url": receiver.url, "brand_ids": ["acme"]}),
-    )
     .await;
     let endpoint = endpoint["id"].as_str().unwrap().to_owned();
     let (card, _) = s.paid_card("pay_demo_mug").await;
