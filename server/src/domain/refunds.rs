@@ -343,14 +343,14 @@ async fn check(state: &AppState, refund_id: &str) -> Result<(), AppError> {
         let mut db = state.store.read().await?;
         store::refunds::get(&mut db, refund_id).await?
     };
-    let Some((row, reference)) = row
-        .filter(|r| r.status == "pending")
-        .and_then(|r| r.reference.clone().map(|reference| (r, reference)))
-    else {
+    let Some(row) = row.filter(|r| r.status == "pending") else {
+        return Ok(());
+    };
+    let Some(reference) = row.reference.as_deref() else {
         return Ok(());
     };
     let answer = match Gateway::of(state, &row.gateway, row.gateway_id.as_deref()).await {
-        Ok(gateway) => gateway.refund_state(&reference).await,
+        Ok(gateway) => gateway.refund_state(reference).await,
         // It may have made the refund: only its dashboard can tell now.
         Err(AppError::NotFound(_)) => {
             tracing::error!(refund = %row.id, card = %row.card_id, reference = %reference,
@@ -359,28 +359,32 @@ async fn check(state: &AppState, refund_id: &str) -> Result<(), AppError> {
         }
         Err(err) => Err(GatewayError::Unavailable(err.to_string())),
     };
+    let settled = match answer {
+        Ok(update) if update.state != RefundState::Pending => Some(update),
+        Ok(_) => None,
+        Err(err) => {
+            tracing::warn!(refund = %row.id, error = %err, "could not ask the gateway about a pending refund");
+            None
+        }
+    };
     let mut tx = state.store.write().await?;
-    match answer {
-        Ok(update) if update.state != RefundState::Pending => {
+    match settled {
+        Some(update) => {
             let update = RefundUpdate {
                 refund_id: Some(row.id.clone()),
                 ..update
             };
             apply_update(&mut tx, &update).await?;
             tracing::info!(refund = %row.id, state = ?update.state, "a pending refund settled, as its gateway said when asked");
+            state.commit(tx).await?;
         }
-        other => {
-            if let Err(err) = other {
-                tracing::warn!(refund = %row.id, error = %err, "could not ask the gateway about a pending refund");
-            }
+        None => {
             let wait = (FIRST_CHECK_AFTER << row.tries.clamp(0, 10)).min(CHECK_AT_MOST_EVERY);
             store::refunds::postpone(&mut tx, &row.id, &in_seconds(wait), &secrets::now()).await?;
             // Nothing for the outbox to do: no need to wake it.
             tx.commit().await?;
-            return Ok(());
         }
     }
-    state.commit(tx).await?;
     Ok(())
 }
 
